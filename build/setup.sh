@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Idempotent host setup: installs only what is missing.
+set -euo pipefail
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+
+have qemu-system-riscv64 || need_apt+=(qemu-system-misc)
+have qemu-system-x86_64 || need_apt+=(qemu-system-x86)
+have gdb-multiarch || need_apt+=(gdb-multiarch)
+[ -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || need_apt+=(opensbi)
+[ -e /usr/share/OVMF/OVMF_CODE.fd ] || [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need_apt+=(ovmf)
+[ -e /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin ] || need_apt+=(u-boot-qemu)
+have clang || need_apt+=(clang)
+have wasm-ld || need_apt+=(lld)
+[ -e /usr/lib/wasm32-wasi/libc.a ] || [ -d /usr/include/wasm32-wasi ] || need_apt+=(wasi-libc)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # QEMU must come from the same suite as the machine's qemu-utils (bookworm-backports).
+  if . /etc/os-release && [ "${VERSION_CODENAME:-}" = bookworm ] &&
+     ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "deb http://deb.debian.org/debian bookworm-backports main" |
+      $sudo tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
+  fi
+  $sudo apt-get update -qq
+  suite=()
+  grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ && suite=(-t bookworm-backports)
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${suite[@]}" "${need_apt[@]}"
+fi
+
+# rust-toolchain.toml names the toolchain, targets and components; with no
+# argument, `rustup toolchain install` installs whatever of it is missing.
+cd "$(dirname "$0")/.."
+rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
