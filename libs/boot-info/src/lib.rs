@@ -9,7 +9,7 @@
 //! All addresses are physical unless a field says `virt`. The loader maps all
 //! of physical memory at [`BootInfo::phys_offset`], so the kernel reaches any
 //! physical address `p` at `phys_offset + p`.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 pub mod layout;
 
