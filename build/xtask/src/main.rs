@@ -1,1 +1,165 @@
-fn main() {}
+//! atoll's host tool, run as `cargo xtask <command>` (the justfile wraps it).
+//!
+//! It builds the kernel and the loader for a machine configuration from
+//! `configs/`, boots them in QEMU, attaches gdb, and runs every test stage.
+
+mod build;
+mod config;
+mod qemu;
+mod summary;
+mod test;
+mod util;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use build::Flavor;
+use config::Config;
+use qemu::Launch;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  build   [--config C] [--test] [--release]   build kernel and loader
+  run     [--config C] [--release] [-- ARGS]  boot in QEMU (ARGS are extra boot arguments)
+  debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
+  test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel)
+
+C is a name under configs/ (default qemu-riscv64) or a path to a .toml file.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Args {
+    configs: Vec<String>,
+    stages: Vec<String>,
+    test: bool,
+    release: bool,
+    breakpoint: Option<String>,
+    rest: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut out =
+        Args { configs: Vec::new(), stages: Vec::new(), test: false, release: false, breakpoint: None, rest: Vec::new() };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"));
+        match arg.as_str() {
+            "--config" => out.configs.push(value("--config")?),
+            "--stage" => out.stages.push(value("--stage")?),
+            "--break" => out.breakpoint = Some(value("--break")?),
+            "--test" => out.test = true,
+            "--release" => out.release = true,
+            "--" => {
+                out.rest = it.cloned().collect();
+                break;
+            }
+            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(out)
+}
+
+fn dispatch(args: &[String]) -> Result<bool, String> {
+    let Some((command, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(true);
+    };
+    let root = util::workspace_root();
+    let args = parse(rest)?;
+    let config_name = args.configs.first().map_or("qemu-riscv64", String::as_str);
+    match command.as_str() {
+        "build" => {
+            let config = Config::load(&root, config_name)?;
+            let flavor = if args.test { Flavor::Test } else { Flavor::Normal };
+            let a = build::build(&root, &config, flavor, args.release)?;
+            println!("kernel: {}\nloader: {}", a.kernel.display(), a.loader.display());
+            Ok(true)
+        }
+        "run" => {
+            let config = Config::load(&root, config_name)?;
+            let a = build::build(&root, &config, Flavor::Normal, args.release)?;
+            let boot_args = join_args(&config.boot.args, &args.rest);
+            eprintln!("atoll: {} ({}); Ctrl-A X quits QEMU", config.name, config.description);
+            let launch = Launch { config: &config, artifacts: &a, boot_args, gdb: false, serial_file: None };
+            Ok(qemu::run_interactive(&launch)?.success())
+        }
+        "debug" => debug(&root, config_name, &args),
+        "test" => {
+            let stages = if args.stages.is_empty() {
+                test::ALL_STAGES.iter().map(|s| s.to_string()).collect()
+            } else {
+                args.stages.clone()
+            };
+            let kernel_configs =
+                if args.configs.is_empty() { vec!["qemu-riscv64".to_string()] } else { args.configs.clone() };
+            test::run(&root, &test::Options { stages, kernel_configs })
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(true)
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    }
+}
+
+fn join_args(base: &str, extra: &[String]) -> String {
+    let mut s = base.to_string();
+    for a in extra {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(a);
+    }
+    s
+}
+
+/// Boots halted with QEMU's gdb stub and attaches gdb-multiarch. The loader
+/// calls `atoll_loader_kernel_mapped(slide, entry)` once it has placed the
+/// kernel; gdb stops there, loads the kernel's symbols at the real (KASLR)
+/// address and then breaks on the requested kernel symbol.
+fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
+    let config = Config::load(root, config_name)?;
+    let a = build::build(root, &config, Flavor::Normal, args.release)?;
+    let dir = util::target_dir(root);
+    let serial = dir.join("atoll-console.log");
+    let script = dir.join("atoll-debug.gdb");
+    let mut gdb = format!(
+        "set pagination off\nset confirm off\nfile {loader}\ntarget remote localhost:1234\n\
+         hbreak atoll_loader_kernel_mapped\ncontinue\n\
+         eval \"add-symbol-file {kernel} -o %lu\", {reg}\ndelete\n\
+         printf \"atoll: kernel symbols loaded at slide %#lx\\n\", {reg}\n",
+        loader = a.loader.display(),
+        kernel = a.kernel.display(),
+        reg = config.arch.first_arg_register(),
+    );
+    if let Some(symbol) = &args.breakpoint {
+        gdb.push_str(&format!("hbreak {symbol}\ncontinue\n"));
+    } else {
+        gdb.push_str("printf \"atoll: set breakpoints in kernel code (hbreak works before paging), then `continue`\\n\"\n");
+    }
+    std::fs::write(&script, gdb).map_err(|e| format!("writing {}: {e}", script.display()))?;
+
+    let boot_args = join_args(&config.boot.args, &args.rest);
+    let launch =
+        Launch { config: &config, artifacts: &a, boot_args, gdb: true, serial_file: Some(serial.clone()) };
+    let mut qemu = launch.command()?;
+    eprintln!("+ {}", util::describe(&qemu));
+    eprintln!("atoll: the console goes to {} (`tail -f` it in another terminal)", serial.display());
+    let mut child = qemu.spawn().map_err(|e| format!("cannot start QEMU: {e} (run `just setup`)"))?;
+    let status = std::process::Command::new("gdb-multiarch").arg("-q").arg("-x").arg(&script).status();
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(status.map_err(|e| format!("cannot start gdb-multiarch: {e} (run `just setup`)"))?.success())
+}

@@ -1,1 +1,48 @@
+//! atoll's WebAssembly engine: wasmparser validation, an own Wasm → CLIF translator,
+//! Cranelift code generation, and a small runtime whose only contact with the machine
+//! is the [`Platform`] trait.
+//!
+//! Phases: [`validate`] → [`translate`] → [`compile`] → [`link`] → [`runtime`].
+//! Traps are caught by the platform's fault handler, which calls
+//! [`trap::handle_fault`] and resumes at the entry stub in [`arch`].
+
 #![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod arch;
+pub mod compile;
+mod error;
+pub mod link;
+#[cfg(feature = "linux")]
+pub mod linux;
+mod module;
+pub mod platform;
+pub mod runtime;
+pub mod translate;
+pub mod trap;
+mod types;
+pub mod validate;
+
+pub use error::{Error, FrameInfo, Trap, TrapCode};
+pub use module::{ExportType, ImportType, Module};
+pub use platform::Platform;
+pub use runtime::config::{BoundsChecks, Config};
+pub use runtime::engine::Engine;
+pub use runtime::func::{
+    Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy,
+};
+pub use runtime::global::Global;
+pub use runtime::instance::{Extern, Instance};
+pub use runtime::linker::Linker;
+pub use runtime::memory::Memory;
+pub use runtime::store::{
+    AsContext, AsContextMut, ResourceLimiter, Store, StoreContext, StoreContextMut, StoreLimits,
+    StoreLimitsBuilder,
+};
+pub use runtime::table::Table;
+pub use types::{
+    ExternRef, ExternType, FuncType, GlobalType, Mutability, MemoryType, TableType, Val, ValType,
+};

@@ -1,0 +1,109 @@
+//! Machine configurations: data in `configs/*.toml`, never hard-coded in recipes.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// File stem under `configs/`, filled in after parsing.
+    #[serde(skip)]
+    pub name: String,
+    pub description: String,
+    pub arch: Arch,
+    pub qemu: Qemu,
+    #[serde(default)]
+    pub boot: Boot,
+    #[serde(default)]
+    pub test: Test,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    Riscv64,
+    X86_64,
+}
+
+impl Arch {
+    /// The target triple the kernel and the loader are built for.
+    pub fn kernel_target(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => "riscv64gc-unknown-none-elf",
+            Arch::X86_64 => "x86_64-unknown-none",
+        }
+    }
+
+    pub fn loader_target(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => "riscv64gc-unknown-none-elf",
+            Arch::X86_64 => "x86_64-unknown-uefi",
+        }
+    }
+
+    /// The register holding the first argument, for the gdb script.
+    pub fn first_arg_register(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => "$a0",
+            Arch::X86_64 => "$rdi",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Qemu {
+    pub binary: String,
+    pub machine: String,
+    pub cpu: Option<String>,
+    pub smp: u32,
+    pub memory: String,
+    /// `-bios` argument (`default` = QEMU's bundled OpenSBI on riscv64).
+    pub bios: Option<String>,
+    #[serde(default)]
+    pub extra: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Boot {
+    #[serde(default)]
+    pub args: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Test {
+    #[serde(default)]
+    pub args: String,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self { args: String::new(), timeout_secs: default_timeout() }
+    }
+}
+
+fn default_timeout() -> u64 {
+    300
+}
+
+impl Config {
+    /// Loads `configs/<name>.toml`, or the file itself when `name` is a path.
+    pub fn load(root: &Path, name: &str) -> Result<Config, String> {
+        let path = if name.ends_with(".toml") || name.contains('/') {
+            PathBuf::from(name)
+        } else {
+            root.join("configs").join(format!("{name}.toml"))
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!("cannot read config {}: {e} (see `ls configs/` for the choices)", path.display())
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        Ok(config)
+    }
+}

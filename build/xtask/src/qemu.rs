@@ -1,0 +1,110 @@
+//! QEMU command lines from a [`Config`], interactive and captured runs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::build::Artifacts;
+use crate::config::{Arch, Config};
+use crate::util::describe;
+
+pub struct Launch<'a> {
+    pub config: &'a Config,
+    pub artifacts: &'a Artifacts,
+    pub boot_args: String,
+    /// Start halted with the gdb stub on :1234.
+    pub gdb: bool,
+    /// Send the console to this file instead of stdio.
+    pub serial_file: Option<std::path::PathBuf>,
+}
+
+impl Launch<'_> {
+    pub fn command(&self) -> Result<Command, String> {
+        let q = &self.config.qemu;
+        let mut cmd = Command::new(&q.binary);
+        cmd.args(["-machine", &q.machine]);
+        if let Some(cpu) = &q.cpu {
+            cmd.args(["-cpu", cpu]);
+        }
+        cmd.args(["-smp", &q.smp.to_string(), "-m", &q.memory]);
+        match &self.serial_file {
+            Some(path) => {
+                cmd.args(["-display", "none", "-monitor", "none"]);
+                cmd.arg("-serial").arg(format!("file:{}", path.display()));
+            }
+            None => {
+                cmd.arg("-nographic");
+            }
+        }
+        if let Some(bios) = &q.bios {
+            cmd.args(["-bios", bios]);
+        }
+        match self.config.arch {
+            Arch::Riscv64 => {
+                cmd.arg("-kernel").arg(&self.artifacts.loader);
+                if !self.boot_args.is_empty() {
+                    cmd.args(["-append", &self.boot_args]);
+                }
+            }
+            Arch::X86_64 => {
+                return Err("x86_64 boots through UEFI, which atoll does not support yet".into());
+            }
+        }
+        cmd.args(&q.extra);
+        if self.gdb {
+            cmd.args(["-s", "-S"]);
+        }
+        Ok(cmd)
+    }
+}
+
+/// Runs QEMU attached to this terminal (Ctrl-A X quits).
+pub fn run_interactive(launch: &Launch<'_>) -> Result<ExitStatus, String> {
+    let mut cmd = launch.command()?;
+    eprintln!("+ {}", describe(&cmd));
+    cmd.status().map_err(|e| format!("cannot start {}: {e} (run `just setup`)", launch.config.qemu.binary))
+}
+
+pub struct Captured {
+    pub lines: Vec<String>,
+    /// `None` when QEMU was killed at the timeout.
+    pub status: Option<ExitStatus>,
+}
+
+/// Runs QEMU with no input, echoing and recording its console, killing it after `timeout`.
+pub fn run_captured(launch: &Launch<'_>, timeout: Duration) -> Result<Captured, String> {
+    let mut cmd = launch.command()?;
+    eprintln!("+ {}", describe(&cmd));
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e} (run `just setup`)", launch.config.qemu.binary))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut out = std::io::stdout();
+        for line in BufReader::new(stdout).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            let _ = writeln!(out, "{text}");
+            if tx.send(text).is_err() {
+                break;
+            }
+        }
+    });
+
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(format!("waiting for QEMU: {e}")),
+        }
+    };
+    let _ = reader.join();
+    Ok(Captured { lines: rx.try_iter().collect(), status })
+}

@@ -1,0 +1,45 @@
+# atoll: `just run` boots it, `just test` runs every test. `just --list` shows all recipes.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Machine configuration under configs/ (e.g. qemu-riscv64, qemu-riscv64-single).
+config := "qemu-riscv64"
+
+# Boot atoll in QEMU (Ctrl-A X quits). Extra boot arguments after the config: `just run qemu-riscv64 log=debug`.
+run config=config *args: setup
+    cargo xtask run --config {{config}} -- {{args}}
+
+# Every test: lint, host unit tests, the Wasm spec suite, and the kernel tests under QEMU.
+test: setup
+    cargo xtask test --config {{config}}
+
+# One test stage: lint, host, spec or kernel.
+test-stage stage: setup
+    cargo xtask test --stage {{stage}} --config {{config}}
+
+# Kernel tests booted under QEMU.
+test-kernel config=config: setup
+    cargo xtask test --stage kernel --config {{config}}
+
+# The whole Wasm 2.0 spec suite on the host: a per-file table and totals.
+spec *args: setup
+    cargo run --quiet -p spec-tool --bin spec -- {{args}}
+
+# Boot halted under gdb-multiarch with the kernel's symbols at its KASLR address.
+debug config=config *args: setup
+    cargo xtask debug --config {{config}} {{args}}
+
+# Build kernel and loader without running them.
+build config=config: setup
+    cargo xtask build --config {{config}}
+
+# rustfmt and clippy over every crate, for the targets each builds for.
+lint: setup
+    cargo xtask test --stage lint --config {{config}}
+
+# Format every crate.
+fmt:
+    cargo fmt --all
+
+# Install what is missing: QEMU, firmware, gdb-multiarch, clang/wasi-libc, the Rust targets. Idempotent.
+setup:
+    @bash build/setup.sh

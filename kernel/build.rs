@@ -1,0 +1,15 @@
+//! Links the kernel as a static PIE at 0 with its own script (see kernel.ld).
+fn main() {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if target.starts_with("riscv64") {
+        let script = format!("{dir}/src/arch/riscv64/kernel.ld");
+        println!("cargo:rerun-if-changed={script}");
+        println!("cargo:rustc-link-arg-bins=-T{script}");
+        println!("cargo:rustc-link-arg-bins=--pie");
+        println!("cargo:rustc-link-arg-bins=--no-dynamic-linker");
+        println!("cargo:rustc-link-arg-bins=-ztext");
+        println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
+        println!("cargo:rustc-link-arg-bins=--hash-style=gnu");
+    }
+}

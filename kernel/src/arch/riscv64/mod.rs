@@ -1,0 +1,207 @@
+//! riscv64: entry, CSRs, SBI calls, traps, the PLIC and page tables.
+//!
+//! Everything here answers "how" for the shared kernel code above it.
+
+pub mod paging;
+pub mod plic;
+pub mod trap;
+
+use core::arch::{asm, global_asm};
+
+pub use trap::{TrapFrame, recovery_call, recovery_resume};
+
+// The loader jumps here on every hart with a0 = hart id, a1 = &BootInfo and
+// sp = the hart's stack top. Clearing fp and ra ends backtraces here.
+global_asm!(
+    r#"
+    .section .text.entry, "ax"
+    .globl _start
+_start:
+    mv s0, zero
+    mv ra, zero
+    tail {entry}
+"#,
+    entry = sym crate::kernel_entry,
+);
+
+const SSTATUS_SIE: usize = 1 << 1;
+const SSTATUS_FS_INITIAL: usize = 1 << 13;
+const SIE_SSIE: usize = 1 << 1;
+const SIE_STIE: usize = 1 << 5;
+const SIE_SEIE: usize = 1 << 9;
+
+/// Sets up this hart's trap handling. `local` becomes `tp` for good: the
+/// kernel never uses thread-local storage, and neither does JIT code.
+///
+/// # Safety
+/// `local` must point to this hart's per-hart data, which must start with the
+/// hart id and the trap stack top (see `trap.rs`), and live forever.
+pub unsafe fn init_hart(local: *const u8, trap_stack_top: usize) {
+    // SAFETY: sets tp, sscratch and stvec as the trap entry expects; FS is
+    // enabled so that code using the FP registers does not trap (the kernel
+    // itself does not use them; see `TrapFrame` for the FP/vector design).
+    unsafe {
+        asm!("mv tp, {0}", in(reg) local);
+        asm!("csrw sscratch, {0}", in(reg) trap_stack_top);
+        asm!("csrw stvec, {0}", in(reg) trap::trap_entry_addr());
+        asm!("csrs sstatus, {0}", in(reg) SSTATUS_FS_INITIAL);
+        asm!("csrs sie, {0}", in(reg) SIE_SSIE | SIE_STIE);
+    }
+}
+
+/// This hart's per-hart data pointer (as given to [`init_hart`]).
+#[inline(always)]
+pub fn local_ptr() -> *const u8 {
+    let p: *const u8;
+    // SAFETY: reads tp, which holds the per-hart pointer after `init_hart`.
+    unsafe { asm!("mv {0}, tp", out(reg) p, options(nomem, nostack, preserves_flags)) };
+    p
+}
+
+/// Enables supervisor external interrupts (the PLIC) on this hart.
+pub fn enable_external_interrupts() {
+    // SAFETY: setting an interrupt-enable bit has no memory effects.
+    unsafe { asm!("csrs sie, {0}", in(reg) SIE_SEIE) };
+}
+
+pub mod interrupts {
+    use super::*;
+
+    pub fn enable() {
+        // SAFETY: enabling interrupts; handlers preserve all state they touch.
+        unsafe { asm!("csrs sstatus, {0}", in(reg) SSTATUS_SIE) };
+    }
+
+    /// Disables interrupts and returns whether they were enabled.
+    pub fn disable() -> bool {
+        let old: usize;
+        // SAFETY: atomically clears SIE and reads the old sstatus.
+        unsafe { asm!("csrrc {0}, sstatus, {1}", out(reg) old, in(reg) SSTATUS_SIE) };
+        old & SSTATUS_SIE != 0
+    }
+
+    pub fn restore(were_enabled: bool) {
+        if were_enabled {
+            enable();
+        }
+    }
+
+    pub fn are_enabled() -> bool {
+        let s: usize;
+        // SAFETY: reading sstatus has no side effects.
+        unsafe { asm!("csrr {0}, sstatus", out(reg) s) };
+        s & SSTATUS_SIE != 0
+    }
+}
+
+/// Sleeps until an interrupt is pending (it is taken if enabled).
+pub fn wait_for_interrupt() {
+    // SAFETY: wfi only pauses the hart.
+    unsafe { asm!("wfi", options(nomem, nostack)) };
+}
+
+/// A spin-loop hint.
+pub fn relax() {
+    core::hint::spin_loop();
+}
+
+/// The free-running `time` counter.
+#[inline]
+pub fn read_time() -> u64 {
+    let t: u64;
+    // SAFETY: reading the time CSR has no side effects.
+    unsafe { asm!("rdtime {0}", out(reg) t, options(nomem, nostack)) };
+    t
+}
+
+/// Arms this hart's timer for the absolute `time` value `deadline`.
+pub fn set_timer(deadline: u64) {
+    sbi_rt::set_timer(deadline);
+}
+
+/// Sends a software interrupt to every hart in `mask` (bit i = hart i).
+pub fn send_ipi(mask: u64) {
+    sbi_rt::send_ipi(sbi_rt::HartMask::from_mask_base(mask as usize, 0));
+}
+
+/// Acknowledges this hart's software interrupt.
+pub fn clear_ipi() {
+    // SAFETY: clears the pending software-interrupt bit.
+    unsafe { asm!("csrc sip, {0}", in(reg) SIE_SSIE) };
+}
+
+/// Flushes this hart's TLB entries for `virt..virt + len`.
+pub fn flush_tlb_local(virt: u64, len: u64) {
+    let mut va = virt;
+    while va < virt.saturating_add(len) {
+        // SAFETY: sfence.vma only invalidates translation caches.
+        unsafe { asm!("sfence.vma {0}, zero", in(reg) va) };
+        va += 4096;
+    }
+}
+
+/// Flushes this hart's whole TLB.
+pub fn flush_tlb_all_local() {
+    // SAFETY: sfence.vma only invalidates translation caches.
+    unsafe { asm!("sfence.vma zero, zero") };
+}
+
+/// Flushes `virt..virt + len` on every hart in `mask` (including this one)
+/// through the SBI remote-fence extension.
+pub fn flush_tlb_harts(mask: u64, virt: u64, len: u64) {
+    let ret = sbi_rt::remote_sfence_vma(
+        sbi_rt::HartMask::from_mask_base(mask as usize, 0),
+        virt as usize,
+        len as usize,
+    );
+    if ret.is_err() {
+        // Older firmware: fall back to a full local flush; remote harts are
+        // then flushed by their next trap (there is no other safe fallback).
+        flush_tlb_all_local();
+    }
+}
+
+/// Frame pointer of the caller's frame.
+#[inline(always)]
+pub fn frame_pointer() -> usize {
+    let fp: usize;
+    // SAFETY: reads s0, the frame pointer (frame pointers are forced on).
+    unsafe { asm!("mv {0}, s0", out(reg) fp, options(nomem, nostack)) };
+    fp
+}
+
+/// One step of a frame-pointer walk: the return address and the caller's
+/// frame pointer stored by the frame at `fp` (LLVM's riscv layout: ra at
+/// fp-8, previous fp at fp-16). The caller checks `fp` is readable.
+///
+/// # Safety
+/// `fp - 16 .. fp` must be readable.
+pub unsafe fn unwind_step(fp: usize) -> (usize, usize) {
+    // SAFETY: the caller guarantees the two words are readable.
+    unsafe { (*((fp - 8) as *const usize), *((fp - 16) as *const usize)) }
+}
+
+/// Powers off through SBI System Reset. Returns only if SBI lacks SRST.
+pub fn sbi_shutdown(success: bool) {
+    if success {
+        sbi_rt::system_reset(sbi_rt::Shutdown, sbi_rt::NoReason);
+    } else {
+        sbi_rt::system_reset(sbi_rt::Shutdown, sbi_rt::SystemFailure);
+    }
+}
+
+/// Stops this hart for good, with interrupts off.
+pub fn halt() -> ! {
+    interrupts::disable();
+    loop {
+        wait_for_interrupt();
+    }
+}
+
+/// Writes one byte through the SBI debug console (for errors before the UART is known).
+pub fn early_putc(b: u8) {
+    if sbi_rt::console_write_byte(b).is_err() {
+        #[allow(deprecated)]
+        sbi_rt::legacy::console_putchar(b as usize);
+    }
+}

@@ -1,0 +1,96 @@
+//! Frame-pointer backtraces, symbolized from the kernel ELF's `.symtab`.
+
+use core::fmt::{self, Write};
+
+use xmas_elf::ElfFile;
+use xmas_elf::sections::SectionData;
+use xmas_elf::symbol_table::{Entry, Type};
+
+use crate::sched::percpu;
+
+const MAX_FRAMES: usize = 32;
+
+/// The kernel ELF file as the loader left it, if known.
+fn kernel_elf() -> Option<ElfFile<'static>> {
+    let bi = crate::boot_info_opt()?;
+    let range = bi.kernel.elf;
+    if range.is_empty() {
+        return None;
+    }
+    // SAFETY: the loader keeps the ELF file in `KernelElf` memory, never
+    // handed to the frame allocator, and all RAM is mapped at phys_offset.
+    let bytes = unsafe {
+        core::slice::from_raw_parts((bi.phys_offset + range.start) as *const u8, range.len as usize)
+    };
+    ElfFile::new(bytes).ok()
+}
+
+/// A symbol containing a link-time address.
+pub struct Symbol {
+    pub name: &'static str,
+    pub offset: u64,
+}
+
+/// Looks up the function containing the run-time address `addr`.
+pub fn symbolize(addr: usize) -> Option<Symbol> {
+    let elf = kernel_elf()?;
+    let slide = crate::boot_info_opt()?.kernel.slide;
+    let link = (addr as u64).wrapping_sub(slide);
+    let symtab = elf.find_section_by_name(".symtab")?;
+    let Ok(SectionData::SymbolTable64(entries)) = symtab.get_data(&elf) else {
+        return None;
+    };
+    let e = entries.iter().find(|e| {
+        matches!(e.get_type(), Ok(Type::Func)) && e.value() <= link && link < e.value() + e.size().max(1)
+    })?;
+    let name = e.get_name(&elf).ok()?;
+    Some(Symbol { name, offset: link - e.value() })
+}
+
+/// Whether `fp` may be followed: aligned and inside a stack we know.
+fn plausible_fp(fp: usize) -> bool {
+    if fp % 8 != 0 || fp < 16 {
+        return false;
+    }
+    let in_trap_stack = percpu::current().trap_stack().contains(&(fp - 16));
+    let in_stacks = crate::mem::vm::is_stack_addr((fp - 16) as u64) && crate::mem::vm::is_mapped((fp - 16) as u64);
+    in_trap_stack || in_stacks
+}
+
+/// Prints `pc` and the return addresses found by walking frame pointers from `fp`.
+pub fn print_from(out: &mut dyn Write, pc: usize, fp: usize) {
+    let _ = print_frame(out, 0, pc);
+    let mut fp = fp;
+    for i in 1..MAX_FRAMES {
+        if !plausible_fp(fp) {
+            return;
+        }
+        // SAFETY: `plausible_fp` checked the record lies in a mapped stack.
+        let (ra, prev) = unsafe { crate::arch::unwind_step(fp) };
+        if ra == 0 {
+            return;
+        }
+        // ra points after the call; ra - 1 names the calling function.
+        let _ = print_frame(out, i, ra.wrapping_sub(1));
+        if prev <= fp {
+            // Stacks grow down: a caller's frame is always higher.
+            return;
+        }
+        fp = prev;
+    }
+    let _ = writeln!(out, "  ... (truncated)");
+}
+
+/// Prints the backtrace of the calling code.
+#[inline(never)]
+pub fn print_here(out: &mut dyn Write) {
+    let fp = crate::arch::frame_pointer();
+    print_from(out, print_here as usize, fp);
+}
+
+fn print_frame(out: &mut dyn Write, i: usize, addr: usize) -> fmt::Result {
+    match symbolize(addr) {
+        Some(sym) => writeln!(out, "  {i:>2}: {addr:#018x} {:#}+{:#x}", rustc_demangle::demangle(sym.name), sym.offset),
+        None => writeln!(out, "  {i:>2}: {addr:#018x} <unknown>"),
+    }
+}

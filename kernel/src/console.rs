@@ -1,0 +1,193 @@
+//! The serial console: a 16550 UART. Output polls the transmitter; input
+//! arrives by interrupt into a ring buffer so fast typing and pasted text are
+//! not lost while the shell is busy.
+
+use core::fmt::{self, Write};
+use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use spin::Once;
+
+use crate::sync::{IrqGuard, IrqMutex};
+
+const RBR_THR: usize = 0;
+const IER: usize = 1;
+const FCR: usize = 2;
+const LCR: usize = 3;
+const MCR: usize = 4;
+const LSR: usize = 5;
+const LSR_DATA_READY: u8 = 1 << 0;
+const LSR_THR_EMPTY: u8 = 1 << 5;
+
+struct Uart {
+    base: usize,
+    shift: u32,
+}
+
+impl Uart {
+    fn reg(&self, r: usize) -> *mut u8 {
+        (self.base + (r << self.shift)) as *mut u8
+    }
+    fn read(&self, r: usize) -> u8 {
+        // SAFETY: a register of the mapped UART (see `init`).
+        unsafe { read_volatile(self.reg(r)) }
+    }
+    fn write(&self, r: usize, v: u8) {
+        // SAFETY: a register of the mapped UART (see `init`).
+        unsafe { write_volatile(self.reg(r), v) }
+    }
+    fn putc(&self, b: u8) {
+        while self.read(LSR) & LSR_THR_EMPTY == 0 {
+            crate::arch::relax();
+        }
+        self.write(RBR_THR, b);
+    }
+    fn getc(&self) -> Option<u8> {
+        (self.read(LSR) & LSR_DATA_READY != 0).then(|| self.read(RBR_THR))
+    }
+}
+
+static UART: Once<Uart> = Once::new();
+/// Serializes output so lines from different harts do not interleave.
+static OUT: IrqMutex<()> = IrqMutex::new(());
+
+/// Uses the 16550 at virtual address `base` (registers `1 << reg_shift` apart).
+///
+/// # Safety
+/// `base` must map the UART's registers for the rest of the kernel's life.
+pub unsafe fn init(base: usize, reg_shift: u32) {
+    let uart = UART.call_once(|| Uart { base, shift: reg_shift });
+    uart.write(IER, 0);
+    uart.write(LCR, 0x03); // 8N1; the firmware already set the baud rate.
+    uart.write(FCR, 0x07); // Enable and clear the FIFOs.
+    uart.write(MCR, 0x0b); // DTR, RTS, OUT2 (interrupt gate on real 16550s).
+}
+
+pub fn enable_rx_interrupt() {
+    if let Some(u) = UART.get() {
+        u.write(IER, 0x01);
+    }
+}
+
+fn put_byte(b: u8) {
+    match UART.get() {
+        Some(u) => u.putc(b),
+        None => crate::arch::early_putc(b),
+    }
+}
+
+fn put_str(s: &str) {
+    for b in s.bytes() {
+        if b == b'\n' {
+            put_byte(b'\r');
+        }
+        put_byte(b);
+    }
+}
+
+/// Writes while holding the output lock.
+pub struct Console<'a> {
+    _guard: IrqGuard<'a, ()>,
+}
+
+impl Write for Console<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        put_str(s);
+        Ok(())
+    }
+}
+
+pub fn lock() -> Console<'static> {
+    Console { _guard: OUT.lock() }
+}
+
+/// A writer for the panic and fault paths: takes the lock if it can within
+/// a short while, else writes anyway (the holder may be the crashed code).
+pub struct PanicWriter {
+    _guard: Option<IrqGuard<'static, ()>>,
+}
+
+impl Write for PanicWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        put_str(s);
+        Ok(())
+    }
+}
+
+pub fn panic_writer() -> PanicWriter {
+    for _ in 0..1_000_000 {
+        if let Some(g) = OUT.try_lock() {
+            return PanicWriter { _guard: Some(g) };
+        }
+        crate::arch::relax();
+    }
+    PanicWriter { _guard: None }
+}
+
+#[doc(hidden)]
+pub fn _print(args: fmt::Arguments<'_>) {
+    let _ = lock().write_fmt(args);
+}
+
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::console::_print(format_args!($($arg)*)) };
+}
+
+#[macro_export]
+macro_rules! println {
+    () => { $crate::print!("\n") };
+    ($($arg:tt)*) => { $crate::console::_print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+// ---- input ----
+
+const RING_SIZE: usize = 4096;
+static RING: [AtomicU8; RING_SIZE] = [const { AtomicU8::new(0) }; RING_SIZE];
+/// Next slot the interrupt handler writes; only it stores here.
+static HEAD: AtomicUsize = AtomicUsize::new(0);
+/// Next slot the reader takes; only the reader stores here.
+static TAIL: AtomicUsize = AtomicUsize::new(0);
+static DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// Drains the UART's receive FIFO into the ring (interrupt context).
+pub fn on_uart_interrupt() {
+    let Some(u) = UART.get() else { return };
+    while let Some(b) = u.getc() {
+        let head = HEAD.load(Ordering::Relaxed);
+        if head.wrapping_sub(TAIL.load(Ordering::Acquire)) >= RING_SIZE {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        RING[head % RING_SIZE].store(b, Ordering::Relaxed);
+        HEAD.store(head.wrapping_add(1), Ordering::Release);
+    }
+}
+
+/// The next input byte, if one arrived. Single reader (the shell).
+pub fn read_byte() -> Option<u8> {
+    let tail = TAIL.load(Ordering::Relaxed);
+    if tail == HEAD.load(Ordering::Acquire) {
+        return None;
+    }
+    let b = RING[tail % RING_SIZE].load(Ordering::Relaxed);
+    TAIL.store(tail.wrapping_add(1), Ordering::Release);
+    Some(b)
+}
+
+/// Bytes lost because the ring was full.
+pub fn dropped_bytes() -> usize {
+    DROPPED.load(Ordering::Relaxed)
+}
+
+/// Blocks (sleeping between interrupts) for the next input byte.
+pub fn wait_byte() -> u8 {
+    loop {
+        if let Some(b) = read_byte() {
+            return b;
+        }
+        // Check-then-sleep race: interrupts are on, so a byte arriving between
+        // the check and wfi still wakes us (wfi returns on a pending interrupt).
+        crate::arch::wait_for_interrupt();
+    }
+}

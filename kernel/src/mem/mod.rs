@@ -1,0 +1,38 @@
+//! Memory: physical frames, the kernel address space and the heap.
+
+pub mod frames;
+pub mod heap;
+pub mod vm;
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+static PHYS_OFFSET: AtomicU64 = AtomicU64::new(0);
+
+pub fn set_phys_offset(offset: u64) {
+    PHYS_OFFSET.store(offset, Ordering::Relaxed);
+}
+
+/// The virtual address at which physical address `phys` is mapped.
+pub fn phys_to_virt(phys: u64) -> u64 {
+    PHYS_OFFSET.load(Ordering::Relaxed) + phys
+}
+
+pub const PAGE_SIZE: u64 = boot_info::layout::PAGE_SIZE;
+
+/// Formats a byte count as B/KiB/MiB/GiB.
+pub struct Size(pub u64);
+
+impl core::fmt::Display for Size {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let b = self.0;
+        if b >= 1 << 30 && b % (1 << 30) == 0 {
+            write!(f, "{} GiB", b >> 30)
+        } else if b >= 1 << 20 {
+            write!(f, "{}.{:02} MiB", b >> 20, (b % (1 << 20)) * 100 >> 20)
+        } else if b >= 1 << 10 {
+            write!(f, "{} KiB", b >> 10)
+        } else {
+            write!(f, "{b} B")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Fault recovery: run code so that a fault (or panic) in it returns an error
+//! to the caller instead of stopping the kernel.
+//!
+//! [`catch`] pushes a per-hart [`RecoveryCtx`]; the trap handler consults the
+//! innermost one on any exception and, if present, rewrites the trap frame to
+//! resume in the context with the fault recorded (see `arch::trap`). The
+//! kernel tests use this for deliberate faults and panics; Wasm traps from JIT
+//! code take the same path. Destructors of the frames skipped by a recovery
+//! do not run (their resources leak), as with any non-unwinding abort.
+
+use core::fmt;
+
+use crate::arch::trap::{SavedRegs, exception_name, is_page_fault};
+use crate::sched::percpu;
+
+/// What went wrong inside [`catch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A CPU exception: the arch cause code, the faulting pc and the trap value
+    /// (the address for page faults).
+    Trap { cause: usize, pc: usize, stval: usize },
+    /// A panic; its message is in [`last_panic_message`].
+    Panic,
+}
+
+impl Fault {
+    /// The faulting address, for page faults.
+    pub fn page_fault_addr(&self) -> Option<usize> {
+        match *self {
+            Self::Trap { cause, stval, .. } if is_page_fault(cause) => Some(stval),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Trap { cause, pc, stval } => {
+                write!(f, "{} at pc {:#x} (stval {:#x})", exception_name(cause), pc, stval)
+            }
+            Self::Panic => write!(f, "panicked: {}", last_panic_message()),
+        }
+    }
+}
+
+/// A recovery point on the stack of [`catch`]. `regs` must come first: the
+/// assembly addresses it through the context pointer.
+#[repr(C)]
+pub struct RecoveryCtx {
+    regs: SavedRegs,
+    fault: Option<Fault>,
+    prev: *mut RecoveryCtx,
+}
+
+/// Runs `f`, turning a fault or panic in it into `Err`.
+pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Fault> {
+    struct Call<F, R> {
+        f: Option<F>,
+        result: Option<R>,
+    }
+    extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut u8) {
+        // SAFETY: `data` is the `Call` below, exclusively ours during the call.
+        let call = unsafe { &mut *(data as *mut Call<F, R>) };
+        if let Some(f) = call.f.take() {
+            call.result = Some(f());
+        }
+    }
+
+    let mut call = Call { f: Some(f), result: None };
+    let local = percpu::current();
+    let mut ctx = RecoveryCtx { regs: SavedRegs::default(), fault: None, prev: local.recovery.get() };
+    local.recovery.set(&mut ctx);
+    // SAFETY: `ctx` outlives the call and is popped on both paths below; on a
+    // fault the trap handler pops it before resuming it.
+    let faulted = unsafe {
+        crate::arch::recovery_call(
+            &mut ctx.regs,
+            trampoline::<_, R>,
+            &mut call as *mut Call<_, R> as *mut u8,
+        )
+    };
+    if !faulted {
+        local.recovery.set(ctx.prev);
+    }
+    match (faulted, call.result) {
+        (false, Some(r)) => Ok(r),
+        (_, _) => Err(ctx.fault.unwrap_or(Fault::Panic)),
+    }
+}
+
+/// Pops this hart's innermost recovery context, if any, recording `fault`.
+/// Returns the registers to resume.
+pub fn take_active(fault: Fault) -> Option<*mut SavedRegs> {
+    let local = percpu::current();
+    let ctx = local.recovery.get();
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null context is live: `catch` is still on this hart's stack.
+    unsafe {
+        local.recovery.set((*ctx).prev);
+        (*ctx).fault = Some(fault);
+        Some(&raw mut (*ctx).regs)
+    }
+}
+
+/// Whether this hart has an active recovery context.
+pub fn is_active() -> bool {
+    !percpu::current().recovery.get().is_null()
+}
+
+/// The message of the last panic caught on this hart.
+pub fn last_panic_message() -> &'static str {
+    // SAFETY: only this hart writes its buffer, and only in the panic handler,
+    // which does not run concurrently with this read on the same hart.
+    unsafe { (*percpu::current().panic_msg.get()).as_str() }
+}

@@ -1,0 +1,60 @@
+//! A spin lock that also masks interrupts on this hart while held, so that
+//! interrupt handlers that take it cannot deadlock against the code they interrupted.
+
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
+
+use crate::arch::interrupts;
+
+pub struct IrqMutex<T> {
+    inner: spin::Mutex<T>,
+}
+
+pub struct IrqGuard<'a, T> {
+    guard: ManuallyDrop<spin::MutexGuard<'a, T>>,
+    were_enabled: bool,
+}
+
+impl<T> IrqMutex<T> {
+    pub const fn new(value: T) -> Self {
+        Self { inner: spin::Mutex::new(value) }
+    }
+
+    pub fn lock(&self) -> IrqGuard<'_, T> {
+        let were_enabled = interrupts::disable();
+        IrqGuard { guard: ManuallyDrop::new(self.inner.lock()), were_enabled }
+    }
+
+    /// Takes the lock only if it is free.
+    pub fn try_lock(&self) -> Option<IrqGuard<'_, T>> {
+        let were_enabled = interrupts::disable();
+        match self.inner.try_lock() {
+            Some(g) => Some(IrqGuard { guard: ManuallyDrop::new(g), were_enabled }),
+            None => {
+                interrupts::restore(were_enabled);
+                None
+            }
+        }
+    }
+}
+
+impl<T> Deref for IrqGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for IrqGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for IrqGuard<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: dropped exactly once, here, before interrupts come back.
+        unsafe { ManuallyDrop::drop(&mut self.guard) };
+        interrupts::restore(self.were_enabled);
+    }
+}

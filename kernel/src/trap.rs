@@ -1,0 +1,58 @@
+//! Trap dispatch: interrupts to their drivers, exceptions to recovery or to
+//! the fault reporter.
+
+use core::sync::atomic::Ordering;
+
+use crate::arch::trap::{Cause, TrapFrame, exception_name, is_page_fault, redirect_to_recovery};
+use crate::recover::{self, Fault};
+use crate::sched::percpu;
+
+/// Called by the trap entry assembly with interrupts disabled.
+pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
+    let local = percpu::current();
+    let depth = local.trap_depth.fetch_add(1, Ordering::Relaxed);
+    match Cause::of(frame.scause) {
+        Cause::TimerInterrupt => crate::sched::timer::on_timer_interrupt(),
+        Cause::SoftwareInterrupt => crate::sched::smp::on_ipi(),
+        Cause::ExternalInterrupt => crate::platform::on_external_interrupt(),
+        Cause::OtherInterrupt(code) => {
+            crate::warn!("spurious interrupt {code} on hart {}", local.id());
+        }
+        Cause::Exception(code) => {
+            let fault = Fault::Trap { cause: code, pc: frame.pc(), stval: frame.fault_addr() };
+            if let Some(regs) = recover::take_active(fault) {
+                redirect_to_recovery(frame, regs);
+            } else {
+                report_fault(frame, code, depth);
+            }
+        }
+    }
+    local.trap_depth.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Reports an unrecoverable kernel fault with a backtrace and shuts down.
+fn report_fault(frame: &TrapFrame, code: usize, depth: usize) -> ! {
+    let local = percpu::current();
+    let mut out = crate::console::panic_writer();
+    use core::fmt::Write;
+    if depth > 1 {
+        // A fault inside the fault reporter: say the minimum and stop.
+        let _ = writeln!(out, "\nnested kernel fault ({}) at pc {:#x}", exception_name(code), frame.pc());
+        crate::shutdown(false);
+    }
+    let _ = writeln!(
+        out,
+        "\nKERNEL FAULT on hart {}: {} at pc {:#x}, stval {:#x}",
+        local.id(),
+        exception_name(code),
+        frame.pc(),
+        frame.fault_addr()
+    );
+    if is_page_fault(code) && crate::mem::vm::is_guard_page(frame.fault_addr() as u64) {
+        let _ = writeln!(out, "  the address is in a stack guard page: kernel stack overflow");
+    }
+    let _ = frame.dump(&mut out);
+    let _ = writeln!(out, "backtrace:");
+    crate::backtrace::print_from(&mut out, frame.pc(), frame.fp());
+    crate::shutdown(false);
+}

@@ -1,0 +1,221 @@
+//! Page-table entry formats: how a paging mode lays out its tables and encodes
+//! entries. The mapper in [`crate::PageTable`] is generic over [`PteFormat`].
+
+use crate::Flags;
+
+/// What a decoded entry points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Not present.
+    Invalid,
+    /// A next-level table at this physical address.
+    Table(u64),
+    /// A leaf mapping a page (4 KiB, or huge above level 0) at this physical address.
+    Leaf { phys: u64, flags: Flags },
+}
+
+/// A paging mode's entry encoding and geometry.
+///
+/// Levels count from the leaves: level 0 maps 4 KiB pages, level 1 2 MiB,
+/// level 2 1 GiB; the root is level `LEVELS - 1`. Every table holds 512
+/// eight-byte entries.
+pub trait PteFormat {
+    /// Number of table levels.
+    const LEVELS: usize;
+    /// Width of a virtual address; addresses must be sign-extended from bit `VA_BITS - 1`.
+    const VA_BITS: u32;
+    /// Width of a physical address.
+    const PA_BITS: u32;
+
+    /// Encodes a leaf at `level` (0 = 4 KiB) mapping `phys` with `flags`.
+    fn leaf(phys: u64, flags: Flags, level: usize) -> u64;
+    /// Encodes a pointer to a next-level table.
+    fn table(phys: u64) -> u64;
+    /// Decodes an entry found at `level`.
+    fn decode(raw: u64, level: usize) -> Entry;
+    /// Whether a leaf may sit at `level` (huge pages).
+    fn leaf_allowed(level: usize) -> bool {
+        level <= 2 && level < Self::LEVELS
+    }
+}
+
+/// RISC-V Sv39/Sv48 entry bits.
+mod rv {
+    pub const V: u64 = 1 << 0;
+    pub const R: u64 = 1 << 1;
+    pub const W: u64 = 1 << 2;
+    pub const X: u64 = 1 << 3;
+    pub const U: u64 = 1 << 4;
+    pub const G: u64 = 1 << 5;
+    pub const A: u64 = 1 << 6;
+    pub const D: u64 = 1 << 7;
+    pub const PPN_SHIFT: u32 = 10;
+    /// PPN occupies bits 10..54.
+    pub const PPN_MASK: u64 = ((1 << 44) - 1) << PPN_SHIFT;
+}
+
+fn rv_leaf(phys: u64, flags: Flags) -> u64 {
+    let mut raw = rv::V | ((phys >> 12) << rv::PPN_SHIFT);
+    if flags.contains(Flags::READ) {
+        raw |= rv::R;
+    }
+    if flags.contains(Flags::WRITE) {
+        // W without R is reserved; a writable page is always readable.
+        raw |= rv::W | rv::R;
+    }
+    if flags.contains(Flags::EXEC) {
+        raw |= rv::X;
+    }
+    if raw & (rv::R | rv::X) == 0 {
+        // R=W=X=0 would mean "table pointer"; a leaf needs at least R.
+        raw |= rv::R;
+    }
+    if flags.contains(Flags::GLOBAL) {
+        raw |= rv::G;
+    }
+    // Set A and D up front: harts without hardware A/D updates would fault on
+    // first access otherwise, and the kernel does not track them.
+    raw | rv::A | rv::D
+}
+
+fn rv_decode(raw: u64) -> Entry {
+    if raw & rv::V == 0 {
+        return Entry::Invalid;
+    }
+    let phys = ((raw & rv::PPN_MASK) >> rv::PPN_SHIFT) << 12;
+    if raw & (rv::R | rv::W | rv::X) == 0 {
+        return Entry::Table(phys);
+    }
+    let mut flags = Flags::empty();
+    if raw & rv::R != 0 {
+        flags |= Flags::READ;
+    }
+    if raw & rv::W != 0 {
+        flags |= Flags::WRITE;
+    }
+    if raw & rv::X != 0 {
+        flags |= Flags::EXEC;
+    }
+    if raw & rv::G != 0 {
+        flags |= Flags::GLOBAL;
+    }
+    if raw & rv::U != 0 {
+        flags |= Flags::USER;
+    }
+    Entry::Leaf { phys, flags }
+}
+
+/// RISC-V Sv39: three levels, 39-bit virtual addresses.
+#[derive(Debug, Clone, Copy)]
+pub enum Sv39 {}
+
+impl PteFormat for Sv39 {
+    const LEVELS: usize = 3;
+    const VA_BITS: u32 = 39;
+    const PA_BITS: u32 = 56;
+
+    fn leaf(phys: u64, flags: Flags, _level: usize) -> u64 {
+        rv_leaf(phys, flags)
+    }
+    fn table(phys: u64) -> u64 {
+        rv::V | ((phys >> 12) << rv::PPN_SHIFT)
+    }
+    fn decode(raw: u64, _level: usize) -> Entry {
+        rv_decode(raw)
+    }
+}
+
+/// RISC-V Sv48: four levels, 48-bit virtual addresses.
+#[derive(Debug, Clone, Copy)]
+pub enum Sv48 {}
+
+impl PteFormat for Sv48 {
+    const LEVELS: usize = 4;
+    const VA_BITS: u32 = 48;
+    const PA_BITS: u32 = 56;
+
+    fn leaf(phys: u64, flags: Flags, _level: usize) -> u64 {
+        rv_leaf(phys, flags)
+    }
+    fn table(phys: u64) -> u64 {
+        rv::V | ((phys >> 12) << rv::PPN_SHIFT)
+    }
+    fn decode(raw: u64, _level: usize) -> Entry {
+        rv_decode(raw)
+    }
+}
+
+/// x86_64 4-level paging entry bits.
+mod x86 {
+    pub const P: u64 = 1 << 0;
+    pub const RW: u64 = 1 << 1;
+    pub const US: u64 = 1 << 2;
+    pub const A: u64 = 1 << 5;
+    pub const D: u64 = 1 << 6;
+    /// Page size: a leaf above level 0.
+    pub const PS: u64 = 1 << 7;
+    pub const G: u64 = 1 << 8;
+    pub const NX: u64 = 1 << 63;
+    /// Physical address bits 12..52.
+    pub const ADDR_MASK: u64 = ((1 << 52) - 1) & !0xfff;
+}
+
+/// x86_64 4-level paging (48-bit virtual addresses). Every present page is
+/// readable; `EXEC` absent sets NX, which needs `EFER.NXE`.
+#[derive(Debug, Clone, Copy)]
+pub enum X86Level4 {}
+
+impl PteFormat for X86Level4 {
+    const LEVELS: usize = 4;
+    const VA_BITS: u32 = 48;
+    const PA_BITS: u32 = 52;
+
+    fn leaf(phys: u64, flags: Flags, level: usize) -> u64 {
+        let mut raw = x86::P | x86::A | x86::D | (phys & x86::ADDR_MASK);
+        if level > 0 {
+            raw |= x86::PS;
+        }
+        if flags.contains(Flags::WRITE) {
+            raw |= x86::RW;
+        }
+        if !flags.contains(Flags::EXEC) {
+            raw |= x86::NX;
+        }
+        if flags.contains(Flags::GLOBAL) {
+            raw |= x86::G;
+        }
+        raw
+    }
+    fn table(phys: u64) -> u64 {
+        // Permissions are the intersection along the walk: leave tables permissive.
+        x86::P | x86::RW | (phys & x86::ADDR_MASK)
+    }
+    fn decode(raw: u64, level: usize) -> Entry {
+        if raw & x86::P == 0 {
+            return Entry::Invalid;
+        }
+        let phys = raw & x86::ADDR_MASK;
+        if level > 0 && raw & x86::PS == 0 {
+            return Entry::Table(phys);
+        }
+        let mut flags = Flags::READ;
+        if raw & x86::RW != 0 {
+            flags |= Flags::WRITE;
+        }
+        if raw & x86::NX == 0 {
+            flags |= Flags::EXEC;
+        }
+        if raw & x86::G != 0 {
+            flags |= Flags::GLOBAL;
+        }
+        if raw & x86::US != 0 {
+            flags |= Flags::USER;
+        }
+        // PAT bit 12 of a huge leaf is not an address bit; it is never set here.
+        let phys = phys & !(crate::level_bytes(level) - 1);
+        Entry::Leaf { phys, flags }
+    }
+    fn leaf_allowed(level: usize) -> bool {
+        level <= 2
+    }
+}

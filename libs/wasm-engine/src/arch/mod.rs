@@ -1,0 +1,38 @@
+//! Per-architecture entry stubs, written in assembly so that the registers saved on entry
+//! to Wasm and restored when a trap resumes are exactly the ones we choose.
+//!
+//! `atoll_wasm_enter(save, f, a0, a1, a2, a3) -> u32` saves the callee-saved registers and
+//! the stack pointer into `save`, calls `f(a0, a1, a2, a3)` and returns 0. A fault handler
+//! that resumes at `atoll_wasm_landing` with the first argument register set to `save`
+//! makes that same `atoll_wasm_enter` call return 1.
+
+#[cfg(target_arch = "riscv64")]
+mod riscv64;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+/// Words reserved for saved registers (the biggest user is riscv64: sp, s0-s11, fs0-fs11).
+pub const SAVE_WORDS: usize = 26;
+
+unsafe extern "C" {
+    /// See the module docs.
+    pub fn atoll_wasm_enter(
+        save: *mut usize,
+        f: usize,
+        a0: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+    ) -> u32;
+    /// Landing pad for resumed traps. Never called directly.
+    pub fn atoll_wasm_landing();
+}
+
+/// Address of the landing pad.
+pub fn landing_pad() -> usize {
+    atoll_wasm_landing as usize
+}
+
+/// Frame layout used by Cranelift with frame pointers on both supported ISAs:
+/// `[fp]` = caller's fp, `[fp + 8]` = return address.
+pub const FP_TO_RETURN_ADDR: usize = 8;

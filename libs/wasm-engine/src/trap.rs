@@ -1,0 +1,208 @@
+//! Trap handling: the global code registry (PC → code region), the per-thread chain of
+//! activations (one per host → Wasm entry), and [`handle_fault`], which platform fault
+//! handlers call.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::arch;
+use crate::error::{FrameInfo, Trap, TrapCode};
+use crate::Error;
+
+/// What a trapping instruction means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapKind {
+    Wasm(TrapCode),
+    OutOfFuel,
+    Interrupted,
+    /// A host function failed; its error waits in the activation.
+    HostError,
+}
+
+/// Machine code of one Wasm function inside a region.
+#[derive(Debug)]
+pub(crate) struct FuncCode {
+    pub start: u32,
+    pub len: u32,
+    pub func_index: u32,
+    /// (start, end, wasm offset), relative to the function start, sorted.
+    pub srclocs: Vec<(u32, u32, u32)>,
+}
+
+/// A range of published code: a module's functions or an engine trampoline.
+#[derive(Debug)]
+pub(crate) struct CodeRegion {
+    pub start: usize,
+    pub len: usize,
+    /// (offset from region start, kind), sorted by offset.
+    pub traps: Vec<(u32, TrapKind)>,
+    /// Sorted by start; empty for trampolines.
+    pub funcs: Vec<FuncCode>,
+    pub names: Arc<BTreeMap<u32, String>>,
+}
+
+impl CodeRegion {
+    fn trap_at(&self, offset: u32) -> Option<TrapKind> {
+        let i = self.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
+        Some(self.traps[i].1)
+    }
+
+    fn frame(&self, pc: usize) -> Option<FrameInfo> {
+        let off = (pc - self.start) as u32;
+        let i = match self.funcs.binary_search_by_key(&off, |f| f.start) {
+            Ok(i) => i,
+            Err(0) => return None,
+            Err(i) => i - 1,
+        };
+        let f = &self.funcs[i];
+        if off >= f.start + f.len {
+            return None;
+        }
+        let rel = off - f.start;
+        let module_offset = f
+            .srclocs
+            .iter()
+            .find(|(s, e, _)| *s <= rel && rel < *e)
+            .map(|(_, _, w)| *w as usize);
+        Some(FrameInfo {
+            func_index: f.func_index,
+            func_name: self.names.get(&f.func_index).cloned(),
+            module_offset,
+            code_offset: rel as usize,
+        })
+    }
+}
+
+static REGISTRY: spin::RwLock<BTreeMap<usize, Arc<CodeRegion>>> =
+    spin::RwLock::new(BTreeMap::new());
+
+pub(crate) fn register(region: Arc<CodeRegion>) {
+    REGISTRY.write().insert(region.start, region);
+}
+
+pub(crate) fn unregister(start: usize) {
+    REGISTRY.write().remove(&start);
+}
+
+fn lookup(pc: usize) -> Option<Arc<CodeRegion>> {
+    let reg = REGISTRY.read();
+    let (_, r) = reg.range(..=pc).next_back()?;
+    if pc < r.start + r.len { Some(r.clone()) } else { None }
+}
+
+/// Is `pc` inside published Wasm or trampoline code?
+pub fn is_wasm_pc(pc: usize) -> bool {
+    lookup(pc).is_some()
+}
+
+const MAX_FRAMES: usize = 64;
+
+/// One host → Wasm entry. Lives on the host stack for the duration of the call.
+#[repr(C)]
+pub(crate) struct Activation {
+    /// Registers saved by `atoll_wasm_enter`; must stay the first field.
+    pub save: [usize; arch::SAVE_WORDS],
+    pub prev: *mut Activation,
+    pub trap: Option<TrapKind>,
+    pub pcs: [usize; MAX_FRAMES],
+    pub npcs: usize,
+    pub host_error: Option<Error>,
+}
+
+impl Activation {
+    pub fn new(prev: *mut Activation) -> Activation {
+        Activation {
+            save: [0; arch::SAVE_WORDS],
+            prev,
+            trap: None,
+            pcs: [0; MAX_FRAMES],
+            npcs: 0,
+            host_error: None,
+        }
+    }
+
+    /// Turns a recorded trap into the error the call returns.
+    pub fn take_error(&mut self) -> Error {
+        match self.trap.take() {
+            Some(TrapKind::HostError) => self
+                .host_error
+                .take()
+                .unwrap_or_else(|| Error::Host(String::from("host function failed"))),
+            Some(TrapKind::OutOfFuel) => Error::OutOfFuel,
+            Some(TrapKind::Interrupted) => Error::Interrupted,
+            Some(TrapKind::Wasm(code)) => {
+                let backtrace = self.pcs[..self.npcs]
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, &pc)| {
+                        // Return addresses point after the call; look up the call itself.
+                        let pc = if i == 0 { pc } else { pc - 1 };
+                        lookup(pc)?.frame(pc)
+                    })
+                    .collect();
+                Error::Trap(Trap { code, backtrace })
+            }
+            None => self
+                .host_error
+                .take()
+                .unwrap_or_else(|| Error::Host(String::from("wasm call aborted"))),
+        }
+    }
+}
+
+/// Where a fault handler resumes: set the PC to `pc` and the first argument register
+/// (rdi / a0) to `arg`.
+#[derive(Clone, Copy, Debug)]
+pub struct ResumeContext {
+    pub pc: usize,
+    pub arg: usize,
+}
+
+/// Called by the platform's fault handler (SIGSEGV/SIGILL/SIGFPE/SIGBUS on Linux, the trap
+/// vector in a kernel). `activation` is [`crate::Platform::activation`] of the faulting
+/// thread. Returns `None` if the fault is not a Wasm trap (the platform then treats it as a
+/// genuine crash). Does not allocate or take blocking locks other than the registry's
+/// read lock.
+///
+/// # Safety
+/// `fp` must be the faulting context's frame pointer and `activation` the faulting thread's
+/// activation pointer.
+pub unsafe fn handle_fault(
+    pc: usize,
+    _fault_addr: usize,
+    fp: usize,
+    activation: *mut u8,
+) -> Option<ResumeContext> {
+    if activation.is_null() {
+        return None;
+    }
+    let region = lookup(pc)?;
+    let kind = region.trap_at((pc - region.start) as u32)?;
+    // SAFETY: the platform passes the innermost live activation of this thread.
+    let act = unsafe { &mut *(activation as *mut Activation) };
+    act.trap = Some(kind);
+    act.pcs[0] = pc;
+    let mut n = 1;
+    let mut fp = fp;
+    while n < MAX_FRAMES && fp != 0 && fp % 8 == 0 {
+        // SAFETY: fp is a frame pointer of Wasm code (checked via the return address of
+        // the previous frame being in the registry); Cranelift keeps [fp] and [fp + 8]
+        // as saved fp and return address.
+        let (next, ret) = unsafe {
+            (*(fp as *const usize), *((fp + arch::FP_TO_RETURN_ADDR) as *const usize))
+        };
+        if !is_wasm_pc(ret) {
+            break;
+        }
+        act.pcs[n] = ret;
+        n += 1;
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    act.npcs = n;
+    Some(ResumeContext { pc: arch::landing_pad(), arg: act.save.as_ptr() as usize })
+}

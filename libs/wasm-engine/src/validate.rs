@@ -1,0 +1,18 @@
+//! Validation with wasmparser, for the Wasm 2.0 feature set.
+
+use wasmparser::{Validator, WasmFeatures};
+
+use crate::Error;
+
+/// The features the engine accepts: Wasm 2.0 (SIMD validates, and is rejected at
+/// translation time until `translate::simd` supports it).
+pub fn features() -> WasmFeatures {
+    WasmFeatures::WASM2
+}
+
+/// Validates a whole module, function bodies included.
+pub fn validate(bytes: &[u8]) -> Result<(), Error> {
+    let mut validator = Validator::new_with_features(features());
+    validator.validate_all(bytes)?;
+    Ok(())
+}
