@@ -78,7 +78,13 @@ impl BitOrAssign for Flags {
 
 impl core::fmt::Debug for Flags {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let names = [(Self::READ, 'R'), (Self::WRITE, 'W'), (Self::EXEC, 'X'), (Self::GLOBAL, 'G'), (Self::USER, 'U')];
+        let names = [
+            (Self::READ, 'R'),
+            (Self::WRITE, 'W'),
+            (Self::EXEC, 'X'),
+            (Self::GLOBAL, 'G'),
+            (Self::USER, 'U'),
+        ];
         for (flag, c) in names {
             write!(f, "{}", if self.contains(flag) { c } else { '-' })?;
         }
@@ -212,7 +218,11 @@ pub struct PageTable<F: PteFormat, A: PhysAccess> {
 impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
     /// Allocates and zeroes a new, empty root table.
     pub fn new(access: A, alloc: &mut impl FrameAllocator) -> Result<Self, MapError> {
-        let mut pt = Self { root: 0, access, _format: PhantomData };
+        let mut pt = Self {
+            root: 0,
+            access,
+            _format: PhantomData,
+        };
         pt.root = pt.new_table(alloc)?;
         Ok(pt)
     }
@@ -224,7 +234,11 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
     /// [`PhysAccess`] contract, and nothing else may modify them while the
     /// returned value is used.
     pub unsafe fn from_root(root: u64, access: A) -> Self {
-        Self { root, access, _format: PhantomData }
+        Self {
+            root,
+            access,
+            _format: PhantomData,
+        }
     }
 
     /// Physical address of the root table (for `satp`/`cr3`).
@@ -296,13 +310,23 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
             return Err(MapError::NotMapped(virt));
         };
         self.write(slot, 0);
-        Ok(Mapping { virt, phys, size, flags })
+        Ok(Mapping {
+            virt,
+            phys,
+            size,
+            flags,
+        })
     }
 
     /// Unmaps every page in `virt..virt + len`, skipping holes, and calls
     /// `f` for each removed mapping. Fails without changes if a huge page
     /// straddles either end of the range.
-    pub fn unmap_range(&mut self, virt: u64, len: u64, mut f: impl FnMut(Mapping)) -> Result<(), MapError> {
+    pub fn unmap_range(
+        &mut self,
+        virt: u64,
+        len: u64,
+        mut f: impl FnMut(Mapping),
+    ) -> Result<(), MapError> {
         self.check_range(virt, len)?;
         self.check_edges(virt, len)?;
         self.for_each_leaf_in(virt, len, |pt, slot, m| {
@@ -331,9 +355,10 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
             return Err(MapError::NotMapped(h));
         }
         if let Some(c) = covered
-            && c <= virt + (len - 1) {
-                return Err(MapError::NotMapped(c));
-            }
+            && c <= virt + (len - 1)
+        {
+            return Err(MapError::NotMapped(c));
+        }
         let flags = flags.without(Flags::USER);
         self.for_each_leaf_in(virt, len, |pt, slot, m| {
             pt.write(slot, F::leaf(m.phys, flags, m.size.level()));
@@ -351,7 +376,12 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
             return None;
         };
         let size = PageSize::from_level(level)?;
-        Some(Mapping { virt: virt & !(size.bytes() - 1), phys, size, flags })
+        Some(Mapping {
+            virt: virt & !(size.bytes() - 1),
+            phys,
+            size,
+            flags,
+        })
     }
 
     /// The physical address `virt` maps to, if any.
@@ -382,7 +412,9 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
         if len == 0 {
             return Err(MapError::BadRange { virt, len });
         }
-        let last = virt.checked_add(len - 1).ok_or(MapError::BadRange { virt, len })?;
+        let last = virt
+            .checked_add(len - 1)
+            .ok_or(MapError::BadRange { virt, len })?;
         if !Self::canonical(virt) {
             return Err(MapError::NonCanonical(virt));
         }
@@ -405,9 +437,10 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
                 continue;
             }
             if let Some(m) = self.translate(edge)
-                && m.virt != edge {
-                    return Err(MapError::HugePageSplit(edge));
-                }
+                && m.virt != edge
+            {
+                return Err(MapError::HugePageSplit(edge));
+            }
         }
         Ok(())
     }
@@ -506,7 +539,12 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
     }
 
     /// Calls `f` for each leaf whose page starts inside `virt..virt + len`.
-    fn for_each_leaf_in(&mut self, virt: u64, len: u64, mut f: impl FnMut(&mut Self, *mut u64, Mapping)) {
+    fn for_each_leaf_in(
+        &mut self,
+        virt: u64,
+        len: u64,
+        mut f: impl FnMut(&mut Self, *mut u64, Mapping),
+    ) {
         let end = virt + (len - 1);
         let mut cur = virt;
         // Step leaf by leaf; holes are skipped a table entry at a time.
@@ -526,9 +564,18 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
                         let page = cur & !(span - 1);
                         step = span - (cur - page);
                         if let Some(size) = PageSize::from_level(level)
-                            && page >= virt {
-                                found = Some((slot, Mapping { virt: page, phys, size, flags }));
-                            }
+                            && page >= virt
+                        {
+                            found = Some((
+                                slot,
+                                Mapping {
+                                    virt: page,
+                                    phys,
+                                    size,
+                                    flags,
+                                },
+                            ));
+                        }
                         break;
                     }
                     Entry::Table(next) if level > 0 => table = next,
@@ -558,7 +605,15 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
                 Entry::Invalid => {}
                 Entry::Leaf { phys, flags } => {
                     if let Some(size) = PageSize::from_level(level) {
-                        f(slot, Mapping { virt, phys, size, flags });
+                        f(
+                            slot,
+                            Mapping {
+                                virt,
+                                phys,
+                                size,
+                                flags,
+                            },
+                        );
                     }
                 }
                 Entry::Table(next) if level > 0 => self.walk(next, level - 1, virt, f),

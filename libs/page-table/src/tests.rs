@@ -13,7 +13,11 @@ const BASE: u64 = 0x8000_0000;
 impl FakeMem {
     fn new(frames: usize) -> Self {
         // Fill with garbage so a table the mapper forgot to zero shows up.
-        Self { frames: (0..frames).map(|_| UnsafeCell::new([0xdead_beef_dead_beef; ENTRIES])).collect() }
+        Self {
+            frames: (0..frames)
+                .map(|_| UnsafeCell::new([0xdead_beef_dead_beef; ENTRIES]))
+                .collect(),
+        }
     }
 }
 
@@ -35,7 +39,11 @@ struct Frames {
 
 impl Frames {
     fn new(mem: &FakeMem) -> Self {
-        Self { next: BASE, end: BASE + mem.frames.len() as u64 * PAGE_SIZE, handed_out: 0 }
+        Self {
+            next: BASE,
+            end: BASE + mem.frames.len() as u64 * PAGE_SIZE,
+            handed_out: 0,
+        }
     }
 }
 
@@ -72,17 +80,33 @@ fn riscv_encoding_round_trips() {
         for level in 0..3 {
             let phys = 0x8020_0000u64 << (level * 9);
             let raw = Sv39::leaf(phys, flags, level);
-            assert_eq!(Sv39::decode(raw, level), Entry::Leaf { phys, flags: expected_rv(flags) });
-            assert_eq!(Sv48::decode(Sv48::leaf(phys, flags, level), level), Sv39::decode(raw, level));
+            assert_eq!(
+                Sv39::decode(raw, level),
+                Entry::Leaf {
+                    phys,
+                    flags: expected_rv(flags)
+                }
+            );
+            assert_eq!(
+                Sv48::decode(Sv48::leaf(phys, flags, level), level),
+                Sv39::decode(raw, level)
+            );
             // V, A and D always set; U never.
             assert_eq!(raw & 0b1100_0001, 0b1100_0001);
             assert_eq!(raw & 0x10, 0);
         }
     }
     assert_eq!(Sv39::table(0x8000_1000), (0x80001 << 10) | 1);
-    assert_eq!(Sv39::decode(Sv39::table(0x8000_1000), 1), Entry::Table(0x8000_1000));
+    assert_eq!(
+        Sv39::decode(Sv39::table(0x8000_1000), 1),
+        Entry::Table(0x8000_1000)
+    );
     assert_eq!(Sv39::decode(0, 0), Entry::Invalid);
-    assert_eq!(Sv39::decode(0b1110, 0), Entry::Invalid, "V clear means invalid whatever else is set");
+    assert_eq!(
+        Sv39::decode(0b1110, 0),
+        Entry::Invalid,
+        "V clear means invalid whatever else is set"
+    );
 }
 
 #[test]
@@ -93,11 +117,24 @@ fn x86_encoding_round_trips() {
             let raw = X86Level4::leaf(phys, flags, level);
             assert_eq!(raw & 0x80 != 0, level > 0, "PS only on huge leaves");
             assert_eq!(raw >> 63 == 1, !flags.contains(Flags::EXEC));
-            assert_eq!(X86Level4::decode(raw, level), Entry::Leaf { phys, flags: flags | Flags::READ });
+            assert_eq!(
+                X86Level4::decode(raw, level),
+                Entry::Leaf {
+                    phys,
+                    flags: flags | Flags::READ
+                }
+            );
         }
     }
-    assert_eq!(X86Level4::decode(X86Level4::table(0x1234_5000), 2), Entry::Table(0x1234_5000));
-    assert_eq!(X86Level4::table(0x1234_5000) & 0b111, 0b011, "present, writable, supervisor");
+    assert_eq!(
+        X86Level4::decode(X86Level4::table(0x1234_5000), 2),
+        Entry::Table(0x1234_5000)
+    );
+    assert_eq!(
+        X86Level4::table(0x1234_5000) & 0b111,
+        0b011,
+        "present, writable, supervisor"
+    );
 }
 
 proptest! {
@@ -115,7 +152,15 @@ fn map_translate_unmap<F: PteFormat>() {
     let mut frames = Frames::new(&mem);
     let mut pt = PageTable::<F, _>::new(&mem, &mut frames).unwrap();
     let virt = 0x1_2345_6000;
-    pt.map(virt, 0x9000_0000, 3 * PAGE_SIZE, Flags::RW, PageSize::Size1G, &mut frames).unwrap();
+    pt.map(
+        virt,
+        0x9000_0000,
+        3 * PAGE_SIZE,
+        Flags::RW,
+        PageSize::Size1G,
+        &mut frames,
+    )
+    .unwrap();
     // One table per level below the root.
     assert_eq!(frames.handed_out, F::LEVELS);
     for i in 0..3 {
@@ -125,17 +170,31 @@ fn map_translate_unmap<F: PteFormat>() {
         assert_eq!(m.size, PageSize::Size4K);
         assert!(m.flags.contains(Flags::RW) && !m.flags.contains(Flags::EXEC));
     }
-    assert_eq!(pt.translate_addr(virt + PAGE_SIZE + 0x123), Some(0x9000_1123));
+    assert_eq!(
+        pt.translate_addr(virt + PAGE_SIZE + 0x123),
+        Some(0x9000_1123)
+    );
     assert_eq!(pt.translate(virt + 3 * PAGE_SIZE), None);
     assert_eq!(pt.translate(virt - PAGE_SIZE), None);
 
     let old = pt.unmap(virt + PAGE_SIZE).unwrap();
     assert_eq!(old.phys, 0x9000_1000);
     assert_eq!(pt.translate(virt + PAGE_SIZE), None);
-    assert_eq!(pt.unmap(virt + PAGE_SIZE), Err(MapError::NotMapped(virt + PAGE_SIZE)));
+    assert_eq!(
+        pt.unmap(virt + PAGE_SIZE),
+        Err(MapError::NotMapped(virt + PAGE_SIZE))
+    );
     assert!(pt.translate(virt).is_some() && pt.translate(virt + 2 * PAGE_SIZE).is_some());
     // The hole can be mapped again, elsewhere.
-    pt.map(virt + PAGE_SIZE, 0xa000_0000, PAGE_SIZE, Flags::READ, PageSize::Size4K, &mut frames).unwrap();
+    pt.map(
+        virt + PAGE_SIZE,
+        0xa000_0000,
+        PAGE_SIZE,
+        Flags::READ,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
     assert_eq!(pt.translate_addr(virt + PAGE_SIZE), Some(0xa000_0000));
 }
 
@@ -154,7 +213,15 @@ fn huge_pages_when_aligned_and_asked() {
     let base = layout_phys_map();
     // 2 GiB + 2 MiB + 4 KiB: two 1 GiB pages, one 2 MiB page, one 4 KiB page.
     let len = (2 << 30) + (2 << 20) + PAGE_SIZE;
-    pt.map(base, 0, len, Flags::RW | Flags::GLOBAL, PageSize::Size1G, &mut frames).unwrap();
+    pt.map(
+        base,
+        0,
+        len,
+        Flags::RW | Flags::GLOBAL,
+        PageSize::Size1G,
+        &mut frames,
+    )
+    .unwrap();
     let mut seen = Vec::new();
     pt.for_each_mapping(|m| seen.push((m.virt, m.phys, m.size)));
     assert_eq!(
@@ -163,7 +230,11 @@ fn huge_pages_when_aligned_and_asked() {
             (base, 0, PageSize::Size1G),
             (base + (1 << 30), 1 << 30, PageSize::Size1G),
             (base + (2 << 30), 2 << 30, PageSize::Size2M),
-            (base + (2 << 30) + (2 << 20), (2 << 30) + (2 << 20), PageSize::Size4K),
+            (
+                base + (2 << 30) + (2 << 20),
+                (2 << 30) + (2 << 20),
+                PageSize::Size4K
+            ),
         ]
     );
     assert_eq!(pt.translate_addr(base + 0x1234_5678), Some(0x1234_5678));
@@ -171,11 +242,28 @@ fn huge_pages_when_aligned_and_asked() {
 
     // Without permission for huge pages the same alignment gets 4 KiB pages.
     let mut small = PageTable::<Sv39, _>::new(&mem, &mut frames).unwrap();
-    small.map(0x4000_0000, 0x4000_0000, 2 << 20, Flags::READ, PageSize::Size4K, &mut frames).unwrap();
+    small
+        .map(
+            0x4000_0000,
+            0x4000_0000,
+            2 << 20,
+            Flags::READ,
+            PageSize::Size4K,
+            &mut frames,
+        )
+        .unwrap();
     assert_eq!(small.translate(0x4000_0000).unwrap().size, PageSize::Size4K);
     // Misaligned physical address: 2 MiB pages are impossible.
     let mut mis = PageTable::<Sv39, _>::new(&mem, &mut frames).unwrap();
-    mis.map(0x4000_0000, 0x4000_1000, 2 << 20, Flags::READ, PageSize::Size2M, &mut frames).unwrap();
+    mis.map(
+        0x4000_0000,
+        0x4000_1000,
+        2 << 20,
+        Flags::READ,
+        PageSize::Size2M,
+        &mut frames,
+    )
+    .unwrap();
     assert_eq!(mis.translate(0x4000_0000).unwrap().size, PageSize::Size4K);
 }
 
@@ -188,13 +276,30 @@ fn huge_page_edges_are_errors_not_splits() {
     let mem = FakeMem::new(16);
     let mut frames = Frames::new(&mem);
     let mut pt = PageTable::<Sv48, _>::new(&mem, &mut frames).unwrap();
-    pt.map(0x20_0000, 0x20_0000, 2 << 20, Flags::RX, PageSize::Size2M, &mut frames).unwrap();
+    pt.map(
+        0x20_0000,
+        0x20_0000,
+        2 << 20,
+        Flags::RX,
+        PageSize::Size2M,
+        &mut frames,
+    )
+    .unwrap();
     assert_eq!(pt.unmap(0x20_1000), Err(MapError::HugePageSplit(0x20_1000)));
-    assert_eq!(pt.protect(0x20_0000, PAGE_SIZE, Flags::READ), Err(MapError::HugePageSplit(0x20_1000)));
-    assert_eq!(pt.unmap_range(0x20_1000, PAGE_SIZE, |_| {}), Err(MapError::HugePageSplit(0x20_1000)));
+    assert_eq!(
+        pt.protect(0x20_0000, PAGE_SIZE, Flags::READ),
+        Err(MapError::HugePageSplit(0x20_1000))
+    );
+    assert_eq!(
+        pt.unmap_range(0x20_1000, PAGE_SIZE, |_| {}),
+        Err(MapError::HugePageSplit(0x20_1000))
+    );
     assert_eq!(pt.translate(0x20_0000).unwrap().flags, Flags::RX);
     let m = pt.unmap(0x20_0000).unwrap();
-    assert_eq!((m.phys, m.size, m.flags), (0x20_0000, PageSize::Size2M, Flags::RX));
+    assert_eq!(
+        (m.phys, m.size, m.flags),
+        (0x20_0000, PageSize::Size2M, Flags::RX)
+    );
     assert_eq!(pt.translate(0x30_0000), None);
 }
 
@@ -203,8 +308,23 @@ fn overlaps_fail_and_change_nothing() {
     let mem = FakeMem::new(32);
     let mut frames = Frames::new(&mem);
     let mut pt = PageTable::<Sv39, _>::new(&mem, &mut frames).unwrap();
-    pt.map(0x10_5000, 0x8000_0000, PAGE_SIZE, Flags::READ, PageSize::Size4K, &mut frames).unwrap();
-    let err = pt.map(0x10_0000, 0x9000_0000, 0x10_000, Flags::RW, PageSize::Size4K, &mut frames);
+    pt.map(
+        0x10_5000,
+        0x8000_0000,
+        PAGE_SIZE,
+        Flags::READ,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
+    let err = pt.map(
+        0x10_0000,
+        0x9000_0000,
+        0x10_000,
+        Flags::RW,
+        PageSize::Size4K,
+        &mut frames,
+    );
     assert_eq!(err, Err(MapError::AlreadyMapped(0x10_5000)));
     // The pages before the conflict were rolled back; the old mapping is intact.
     for page in (0x10_0000..0x11_0000).step_by(PAGE_SIZE as usize) {
@@ -218,9 +338,24 @@ fn overlaps_fail_and_change_nothing() {
     );
     assert_eq!(pt.translate(0), None);
     // Mapping 4 KiB inside an existing huge page is an overlap too.
-    pt.map(0x4000_0000, 0, 1 << 30, Flags::READ, PageSize::Size1G, &mut frames).unwrap();
+    pt.map(
+        0x4000_0000,
+        0,
+        1 << 30,
+        Flags::READ,
+        PageSize::Size1G,
+        &mut frames,
+    )
+    .unwrap();
     assert_eq!(
-        pt.map(0x4000_3000, 0, PAGE_SIZE, Flags::READ, PageSize::Size4K, &mut frames),
+        pt.map(
+            0x4000_3000,
+            0,
+            PAGE_SIZE,
+            Flags::READ,
+            PageSize::Size4K,
+            &mut frames
+        ),
         Err(MapError::AlreadyMapped(0x4000_3000))
     );
 }
@@ -232,24 +367,56 @@ fn bad_input_is_an_error() {
     let mut pt = PageTable::<Sv39, _>::new(&mem, &mut frames).unwrap();
     let r = Flags::READ;
     let s = PageSize::Size4K;
-    assert_eq!(pt.map(0x1001, 0, PAGE_SIZE, r, s, &mut frames), Err(MapError::Misaligned(0x1001)));
-    assert_eq!(pt.map(0x1000, 0x10, PAGE_SIZE, r, s, &mut frames), Err(MapError::Misaligned(0x10)));
-    assert_eq!(pt.map(0x1000, 0, 100, r, s, &mut frames), Err(MapError::Misaligned(100)));
-    assert_eq!(pt.map(0x1000, 0, 0, r, s, &mut frames), Err(MapError::BadRange { virt: 0x1000, len: 0 }));
+    assert_eq!(
+        pt.map(0x1001, 0, PAGE_SIZE, r, s, &mut frames),
+        Err(MapError::Misaligned(0x1001))
+    );
+    assert_eq!(
+        pt.map(0x1000, 0x10, PAGE_SIZE, r, s, &mut frames),
+        Err(MapError::Misaligned(0x10))
+    );
+    assert_eq!(
+        pt.map(0x1000, 0, 100, r, s, &mut frames),
+        Err(MapError::Misaligned(100))
+    );
+    assert_eq!(
+        pt.map(0x1000, 0, 0, r, s, &mut frames),
+        Err(MapError::BadRange {
+            virt: 0x1000,
+            len: 0
+        })
+    );
     // Sv39: bit 38 must be copied into bits 63..39.
-    assert_eq!(pt.map(1 << 39, 0, PAGE_SIZE, r, s, &mut frames), Err(MapError::NonCanonical(1 << 39)));
+    assert_eq!(
+        pt.map(1 << 39, 0, PAGE_SIZE, r, s, &mut frames),
+        Err(MapError::NonCanonical(1 << 39))
+    );
     let top_low = (1 << 38) - PAGE_SIZE;
-    assert_eq!(pt.map(top_low, 0, 2 * PAGE_SIZE, r, s, &mut frames), Err(MapError::NonCanonical(1 << 38)));
-    assert_eq!(pt.map(u64::MAX - 0xfff, 0, 2 * PAGE_SIZE, r, s, &mut frames), Err(MapError::BadRange { virt: u64::MAX - 0xfff, len: 0x2000 }));
-    assert_eq!(pt.map(0x1000, 1 << 56, PAGE_SIZE, r, s, &mut frames), Err(MapError::PhysTooLarge((1 << 56) + 0xfff)));
+    assert_eq!(
+        pt.map(top_low, 0, 2 * PAGE_SIZE, r, s, &mut frames),
+        Err(MapError::NonCanonical(1 << 38))
+    );
+    assert_eq!(
+        pt.map(u64::MAX - 0xfff, 0, 2 * PAGE_SIZE, r, s, &mut frames),
+        Err(MapError::BadRange {
+            virt: u64::MAX - 0xfff,
+            len: 0x2000
+        })
+    );
+    assert_eq!(
+        pt.map(0x1000, 1 << 56, PAGE_SIZE, r, s, &mut frames),
+        Err(MapError::PhysTooLarge((1 << 56) + 0xfff))
+    );
     assert_eq!(pt.unmap(0x5000), Err(MapError::NotMapped(0x5000)));
     assert_eq!(pt.translate(1 << 40), None);
     // The top page of the address space works.
-    pt.map(u64::MAX - 0xfff, 0x1000, PAGE_SIZE, r, s, &mut frames).unwrap();
+    pt.map(u64::MAX - 0xfff, 0x1000, PAGE_SIZE, r, s, &mut frames)
+        .unwrap();
     assert_eq!(pt.translate_addr(u64::MAX), Some(0x1fff));
     pt.protect(u64::MAX - 0xfff, PAGE_SIZE, Flags::RW).unwrap();
     let mut n = 0;
-    pt.unmap_range(u64::MAX - 0xfff, PAGE_SIZE, |_| n += 1).unwrap();
+    pt.unmap_range(u64::MAX - 0xfff, PAGE_SIZE, |_| n += 1)
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -275,19 +442,50 @@ fn flags_are_preserved_and_protect_changes_them() {
     let mut pt = PageTable::<Sv39, _>::new(&mem, &mut frames).unwrap();
     let rwx = Flags::RW | Flags::EXEC;
     // W^X is the caller's policy, not the crate's.
-    pt.map(0x1000, 0x2000, 4 * PAGE_SIZE, rwx, PageSize::Size4K, &mut frames).unwrap();
+    pt.map(
+        0x1000,
+        0x2000,
+        4 * PAGE_SIZE,
+        rwx,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
     assert_eq!(pt.translate(0x3000).unwrap().flags, rwx);
     pt.protect(0x2000, 2 * PAGE_SIZE, Flags::RX).unwrap();
-    let flags: Vec<_> = (1..5).map(|i| pt.translate(i * PAGE_SIZE).unwrap().flags).collect();
+    let flags: Vec<_> = (1..5)
+        .map(|i| pt.translate(i * PAGE_SIZE).unwrap().flags)
+        .collect();
     assert_eq!(flags, [rwx, Flags::RX, Flags::RX, rwx]);
-    assert_eq!(pt.translate_addr(0x2000), Some(0x3000), "protect keeps the frame");
+    assert_eq!(
+        pt.translate_addr(0x2000),
+        Some(0x3000),
+        "protect keeps the frame"
+    );
     // A hole makes protect fail without touching anything.
     pt.unmap(0x3000).unwrap();
-    assert_eq!(pt.protect(0x1000, 4 * PAGE_SIZE, Flags::READ), Err(MapError::NotMapped(0x3000)));
+    assert_eq!(
+        pt.protect(0x1000, 4 * PAGE_SIZE, Flags::READ),
+        Err(MapError::NotMapped(0x3000))
+    );
     assert_eq!(pt.translate(0x1000).unwrap().flags, rwx);
-    assert_eq!(pt.protect(0x1000, 5 * PAGE_SIZE, Flags::READ), Err(MapError::NotMapped(0x3000)));
-    pt.map(0x3000, 0x4000, PAGE_SIZE, Flags::READ, PageSize::Size4K, &mut frames).unwrap();
-    assert_eq!(pt.protect(0x1000, 5 * PAGE_SIZE, Flags::READ), Err(MapError::NotMapped(0x5000)));
+    assert_eq!(
+        pt.protect(0x1000, 5 * PAGE_SIZE, Flags::READ),
+        Err(MapError::NotMapped(0x3000))
+    );
+    pt.map(
+        0x3000,
+        0x4000,
+        PAGE_SIZE,
+        Flags::READ,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
+    assert_eq!(
+        pt.protect(0x1000, 5 * PAGE_SIZE, Flags::READ),
+        Err(MapError::NotMapped(0x5000))
+    );
     pt.protect(0x1000, 4 * PAGE_SIZE, Flags::READ).unwrap();
     assert!((1..5).all(|i| pt.translate(i * PAGE_SIZE).unwrap().flags == Flags::READ));
 }
@@ -297,12 +495,40 @@ fn unmap_range_skips_holes() {
     let mem = FakeMem::new(16);
     let mut frames = Frames::new(&mem);
     let mut pt = PageTable::<Sv48, _>::new(&mem, &mut frames).unwrap();
-    pt.map(0x1000, 0x1000, PAGE_SIZE, Flags::READ, PageSize::Size4K, &mut frames).unwrap();
-    pt.map(0x40_0000, 0x40_0000, 2 << 20, Flags::READ, PageSize::Size2M, &mut frames).unwrap();
-    pt.map(0x80_0000_0000, 0, PAGE_SIZE, Flags::READ, PageSize::Size4K, &mut frames).unwrap();
+    pt.map(
+        0x1000,
+        0x1000,
+        PAGE_SIZE,
+        Flags::READ,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
+    pt.map(
+        0x40_0000,
+        0x40_0000,
+        2 << 20,
+        Flags::READ,
+        PageSize::Size2M,
+        &mut frames,
+    )
+    .unwrap();
+    pt.map(
+        0x80_0000_0000,
+        0,
+        PAGE_SIZE,
+        Flags::READ,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
     let mut gone = Vec::new();
-    pt.unmap_range(0, 1 << 39, |m| gone.push((m.virt, m.size))).unwrap();
-    assert_eq!(gone, [(0x1000, PageSize::Size4K), (0x40_0000, PageSize::Size2M)]);
+    pt.unmap_range(0, 1 << 39, |m| gone.push((m.virt, m.size)))
+        .unwrap();
+    assert_eq!(
+        gone,
+        [(0x1000, PageSize::Size4K), (0x40_0000, PageSize::Size2M)]
+    );
     assert_eq!(pt.translate_addr(0x80_0000_0000), Some(0));
 }
 
