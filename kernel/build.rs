@@ -8,7 +8,10 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-T{script}");
         println!("cargo:rustc-link-arg-bins=--pie");
         println!("cargo:rustc-link-arg-bins=--no-dynamic-linker");
-        println!("cargo:rustc-link-arg-bins=-ztext");
+        // The precompiled core/alloc are not PIC: their read-only data holds
+        // absolute pointers, which become RELATIVE relocations in the R
+        // segment. The loader relocates before mapping, so this is safe.
+        println!("cargo:rustc-link-arg-bins=-znotext");
         println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
         println!("cargo:rustc-link-arg-bins=--hash-style=gnu");
     }

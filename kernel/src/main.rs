@@ -1,2 +1,236 @@
+//! The atoll kernel.
+//!
+//! Boot: every hart enters [`kernel_entry`] from the loader. The boot hart
+//! brings up the console, logging, memory, the timer and interrupts, then
+//! lets the other harts in; they arm their timers and wait for IPIs. Then
+//! the boot hart runs the shell (or, with `--features ktest`, the kernel tests).
 #![no_std]
 #![no_main]
+
+extern crate alloc;
+
+// Parts of the API serve later users (the Wasm engine) and the kernel tests.
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
+mod arch;
+mod backtrace;
+mod console;
+#[cfg(feature = "ktest")]
+mod ktest_runner;
+#[cfg(feature = "ktest")]
+mod ktests;
+mod log;
+// Parts of the API serve later users (the Wasm engine) and the kernel tests.
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
+mod mem;
+mod panic;
+// Parts of the API serve later users (the Wasm engine) and the kernel tests.
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
+mod platform;
+// Parts of the API serve later users (the Wasm engine) and the kernel tests.
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
+mod recover;
+// Parts of the API serve later users (the Wasm engine) and the kernel tests.
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
+mod sched;
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Test builds run the tests instead.
+mod shell;
+mod sync;
+mod trap;
+
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use boot_info::{BootInfo, MemoryKind};
+use spin::Once;
+
+use crate::mem::Size;
+use crate::sched::{percpu, timer};
+
+/// The kernel's copy of the hand-over (the loader's memory may be reclaimed).
+static BOOT_INFO: Once<BootInfo> = Once::new();
+/// Set when the boot hart has finished global init.
+static GLOBAL_INIT_DONE: AtomicBool = AtomicBool::new(false);
+/// Harts that have entered the kernel.
+static HARTS_ENTERED: AtomicU32 = AtomicU32::new(0);
+
+pub fn boot_info_opt() -> Option<&'static BootInfo> {
+    BOOT_INFO.get()
+}
+
+pub fn boot_info() -> &'static BootInfo {
+    // The boot hart stores it before anything else can ask.
+    BOOT_INFO.get().unwrap_or_else(|| early_fail("boot info requested before it was copied"))
+}
+
+/// Prints through SBI and stops: for failures before the console exists.
+fn early_fail(msg: &str) -> ! {
+    for b in "atoll: fatal: ".bytes().chain(msg.bytes()).chain(*b"\r\n") {
+        arch::early_putc(b);
+    }
+    arch::sbi_shutdown(false);
+    arch::halt();
+}
+
+/// Entered on every hart with its id and the loader's `BootInfo` (see `arch::_start`).
+pub extern "C" fn kernel_entry(hart_id: usize, bi: *const BootInfo) -> ! {
+    if hart_id >= boot_info::MAX_HARTS {
+        early_fail("hart id beyond MAX_HARTS");
+    }
+    percpu::init_this_hart(hart_id);
+    HARTS_ENTERED.fetch_add(1, Ordering::AcqRel);
+    // SAFETY: the loader passes a valid, readable BootInfo to every hart.
+    let loader_bi = unsafe { &*bi };
+    if loader_bi.magic == boot_info::MAGIC && loader_bi.boot_hart as usize != hart_id {
+        secondary_main(hart_id);
+    }
+    if let Err(e) = loader_bi.validate() {
+        let mut s = heapless_line::Line::new();
+        let _ = write!(s, "{e}");
+        early_fail(s.as_str());
+    }
+    let bi = BOOT_INFO.call_once(|| loader_bi.clone());
+    boot_main(hart_id, bi)
+}
+
+fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
+    mem::set_phys_offset(bi.phys_offset);
+    timer::init(bi.timer_hz, bi.boot_ticks);
+    log::configure(bi.cmdline());
+    let plat = platform::init(hart_id);
+    if let Some(u) = plat.uart {
+        // SAFETY: the UART is MMIO inside the phys map, used only by `console`.
+        unsafe { console::init(mem::phys_to_virt(u.phys) as usize, u.reg_shift) };
+    }
+    println!();
+    println!("atoll kernel {} on {} ({} harts in the FDT)", env!("CARGO_PKG_VERSION"), plat.model, plat.cpus);
+
+    if let Err(e) = mem::frames::init(bi) {
+        panic!("frame allocator: {e}");
+    }
+    if let Err(e) = mem::vm::init(bi) {
+        panic!("address space: {e}");
+    }
+    log::init();
+    info!("logging at level {}", log::level_name());
+    percpu::current().online.store(true, Ordering::Release);
+    timer::start_this_hart();
+    if let Err(e) = platform::init_interrupts(bi.phys_offset) {
+        warn!("console input unavailable: {e}");
+    }
+
+    // Let the other harts in and wait for them, then drop the loader's identity map.
+    GLOBAL_INIT_DONE.store(true, Ordering::Release);
+    let expected = bi.hart_mask.count_ones();
+    let deadline = timer::now_ns() + 1_000_000_000;
+    while percpu::online_mask().count_ones() < expected && timer::now_ns() < deadline {
+        arch::relax();
+    }
+    let online = percpu::online_mask();
+    if online.count_ones() < expected {
+        warn!("only {} of {} harts came online (mask {online:#x})", online.count_ones(), expected);
+    } else if let Err(e) = mem::vm::drop_lower_half() {
+        warn!("could not remove the lower-half mappings: {e}");
+    } else {
+        debug!("lower-half (loader) mappings removed");
+    }
+
+    banner(bi);
+    arch::interrupts::enable();
+
+    #[cfg(feature = "ktest")]
+    ktest_runner::run_all();
+    #[cfg(not(feature = "ktest"))]
+    shell::run();
+}
+
+fn secondary_main(hart_id: usize) -> ! {
+    while !GLOBAL_INIT_DONE.load(Ordering::Acquire) {
+        arch::relax();
+    }
+    timer::start_this_hart();
+    percpu::current().online.store(true, Ordering::Release);
+    debug!("hart {hart_id} online");
+    arch::interrupts::enable();
+    loop {
+        arch::wait_for_interrupt();
+    }
+}
+
+fn banner(bi: &BootInfo) {
+    let mut out = console::lock();
+    let _ = writeln!(out, "memory map:");
+    let mut usable = 0;
+    for r in bi.memory_regions() {
+        if r.kind == MemoryKind::Usable {
+            usable += r.len;
+        }
+        let _ = writeln!(out, "  {:#012x}-{:#012x} {:?} ({})", r.start, r.end(), r.kind, Size(r.len));
+    }
+    let (free, used, _) = mem::frames::stats();
+    let _ = writeln!(
+        out,
+        "usable {}, frames free {} used {}",
+        Size(usable),
+        free,
+        used
+    );
+    let _ = writeln!(
+        out,
+        "harts: {} online of mask {:#x}, boot hart {}",
+        percpu::online_mask().count_ones(),
+        bi.hart_mask,
+        bi.boot_hart
+    );
+    let _ = writeln!(
+        out,
+        "kernel at {:#x} (KASLR slide {:#x}), paging {:?}",
+        bi.kernel.virt_base, bi.kernel.slide, bi.paging
+    );
+    let boot_ms = timer::uptime_ns() / 1_000_000;
+    let _ = writeln!(out, "boot time {boot_ms} ms");
+}
+
+/// Powers the machine off: through the QEMU test device when the FDT has one
+/// (exit status 0 on success, 1 on failure), else SBI system reset. Boot
+/// argument `shutdown=sbi` forces the SBI path.
+pub fn shutdown(success: bool) -> ! {
+    arch::interrupts::disable();
+    let force_sbi = boot_info_opt().is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
+    if let (Some(p), Some(bi), false) = (platform::get(), boot_info_opt(), force_sbi) {
+        if let Some(dev) = p.test_device {
+            let code: u32 = if success { 0x5555 } else { 0x3333 | (1 << 16) };
+            // SAFETY: the test device is MMIO inside the phys map; writing
+            // the finisher register ends the machine.
+            unsafe { core::ptr::write_volatile((bi.phys_offset + dev) as *mut u32, code) };
+        }
+    }
+    arch::sbi_shutdown(success);
+    arch::halt();
+}
+
+/// A fixed-size line for messages before the heap exists.
+mod heapless_line {
+    pub struct Line {
+        buf: [u8; 128],
+        len: usize,
+    }
+    impl Line {
+        pub const fn new() -> Self {
+            Self { buf: [0; 128], len: 0 }
+        }
+        pub fn as_str(&self) -> &str {
+            core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")
+        }
+    }
+    impl core::fmt::Write for Line {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            for &b in s.as_bytes() {
+                if self.len < self.buf.len() && b.is_ascii() {
+                    self.buf[self.len] = b;
+                    self.len += 1;
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -54,7 +54,7 @@ pub struct RecoveryCtx {
 }
 
 /// Runs `f`, turning a fault or panic in it into `Err`.
-pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Fault> {
+pub fn catch<F: FnOnce() -> R, R>(f: F) -> Result<R, Fault> {
     struct Call<F, R> {
         f: Option<F>,
         result: Option<R>,
@@ -76,8 +76,8 @@ pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Fault> {
     let faulted = unsafe {
         crate::arch::recovery_call(
             &mut ctx.regs,
-            trampoline::<_, R>,
-            &mut call as *mut Call<_, R> as *mut u8,
+            trampoline::<F, R>,
+            &mut call as *mut Call<F, R> as *mut u8,
         )
     };
     if !faulted {

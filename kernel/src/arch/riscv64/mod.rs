@@ -8,7 +8,7 @@ pub mod trap;
 
 use core::arch::{asm, global_asm};
 
-pub use trap::{TrapFrame, recovery_call, recovery_resume};
+pub use trap::{recovery_call, recovery_resume};
 
 // The loader jumps here on every hart with a0 = hart id, a1 = &BootInfo and
 // sp = the hart's stack top. Clearing fp and ra ends backtraces here.
@@ -200,8 +200,6 @@ pub fn halt() -> ! {
 
 /// Writes one byte through the SBI debug console (for errors before the UART is known).
 pub fn early_putc(b: u8) {
-    if sbi_rt::console_write_byte(b).is_err() {
-        #[allow(deprecated)]
-        sbi_rt::legacy::console_putchar(b as usize);
-    }
+    // SBI v2 debug console; firmware without it stays silent (nothing else is known yet).
+    let _ = sbi_rt::console_write_byte(b);
 }

@@ -1,0 +1,40 @@
+//! Runs every registered kernel test (see the `ktest` crate) and exits QEMU
+//! with the result.
+
+use core::fmt::Write;
+
+use ktest::{Outcome, Report, Test};
+
+use crate::console;
+use crate::recover;
+
+unsafe extern "C" {
+    static __ktest_start: Test;
+    static __ktest_end: Test;
+}
+
+pub fn run_all() -> ! {
+    // SAFETY: the linker script delimits the `.ktest` section with these
+    // symbols, and it holds only `Test`s placed by `ktest::ktest!`.
+    let tests = unsafe { ktest::tests_between(&raw const __ktest_start, &raw const __ktest_end) };
+    crate::println!("running {} kernel tests", tests.len());
+    let mut report = Report::new();
+    for test in tests {
+        // The line is written whole after the test, so log output from the
+        // test cannot split it.
+        let result = recover::catch(test.func);
+        let mut reason = alloc::string::String::new();
+        let outcome = match result {
+            Ok(()) => Outcome::Ok,
+            Err(fault) => {
+                let _ = write!(reason, "{fault}");
+                Outcome::Failed(&reason)
+            }
+        };
+        let mut out = console::lock();
+        let _ = report.start(&mut out, test.name);
+        let _ = report.finish(&mut out, outcome);
+    }
+    let _ = report.summary(&mut console::lock());
+    crate::shutdown(report.all_passed());
+}

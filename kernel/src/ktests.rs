@@ -1,0 +1,272 @@
+//! The kernel's own tests (built with `--features ktest`).
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use ktest::ktest;
+
+use crate::mem::vm::{self, Flags};
+use crate::mem::{PAGE_SIZE, frames, heap};
+use crate::recover::{self, Fault};
+use crate::sched::{percpu, smp, timer};
+
+const LOAD_PAGE_FAULT: usize = 13;
+const STORE_PAGE_FAULT: usize = 15;
+
+fn read(addr: u64) -> u64 {
+    // SAFETY: tests call this under `recover::catch` on possibly unmapped addresses.
+    unsafe { core::ptr::read_volatile(addr as *const u64) }
+}
+
+fn write(addr: u64, v: u64) {
+    // SAFETY: as `read`.
+    unsafe { core::ptr::write_volatile(addr as *mut u64, v) }
+}
+
+fn expect_fault(cause: usize, addr: u64, f: impl FnOnce()) {
+    match recover::catch(f) {
+        Ok(()) => panic!("access to {addr:#x} did not fault"),
+        Err(Fault::Trap { cause: c, stval, .. }) => {
+            assert_eq!(c, cause, "wrong fault cause");
+            assert_eq!(stval as u64, addr, "wrong fault address");
+        }
+        Err(Fault::Panic) => panic!("expected a fault, got a panic: {}", recover::last_panic_message()),
+    }
+}
+
+ktest! {
+    fn frame_allocator_hands_out_distinct_usable_frames() {
+        let (free0, _, managed) = frames::stats();
+        assert!(managed > 0 && free0 > 0);
+        let bi = crate::boot_info();
+        let mut got = Vec::new();
+        for _ in 0..64 {
+            let f = frames::alloc_zeroed().expect("out of frames");
+            assert_eq!(f % PAGE_SIZE, 0);
+            assert!(
+                bi.memory_regions()
+                    .iter()
+                    .any(|r| r.kind == boot_info::MemoryKind::Usable && r.start <= f && f + PAGE_SIZE <= r.end()),
+                "{f:#x} is not in usable memory"
+            );
+            assert!(!got.contains(&f), "{f:#x} handed out twice");
+            got.push(f);
+        }
+        assert_eq!(frames::stats().0, free0 - 64);
+        let run = frames::alloc_contiguous_zeroed(16, 64 * 1024).expect("no contiguous run");
+        assert_eq!(run % (64 * 1024), 0);
+        frames::free(run, 16).unwrap();
+        for f in got {
+            frames::free(f, 1).unwrap();
+        }
+        assert_eq!(frames::stats().0, free0);
+        // Freeing twice is refused.
+        let f = frames::alloc_zeroed().unwrap();
+        frames::free(f, 1).unwrap();
+        assert!(frames::free(f, 1).is_err());
+    }
+}
+
+ktest! {
+    fn heap_allocates_and_grows_on_demand() {
+        let before = heap::stats().mapped;
+        // Larger than anything mapped so far: forces growth.
+        let n = (before as usize + (4 << 20)) / 8;
+        let mut v: Vec<u64> = Vec::with_capacity(n);
+        for i in 0..n {
+            v.push(i as u64 ^ 0x5a5a);
+        }
+        assert!(heap::stats().mapped > before, "heap did not grow");
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64 ^ 0x5a5a));
+        let small: Vec<alloc::boxed::Box<u32>> = (0..1000).map(alloc::boxed::Box::new).collect();
+        assert_eq!(small.iter().map(|b| **b as u64).sum::<u64>(), 999 * 1000 / 2);
+        assert!(heap::stats().allocated >= (n * 8) as u64);
+    }
+}
+
+ktest! {
+    fn map_unmap_and_guard_pages_fault() {
+        let len = 2 * PAGE_SIZE;
+        let va = vm::alloc_vrange(len).unwrap();
+        vm::map_fresh(va, len, Flags::RW).unwrap();
+        write(va, 1);
+        write(va + len - 8, 2);
+        assert_eq!(read(va) + read(va + len - 8), 3);
+        // The page after every range is a guard page.
+        expect_fault(LOAD_PAGE_FAULT, va + len, || {
+            read(va + len);
+        });
+        assert!(vm::is_guard_page(va + len) || !vm::is_mapped(va + len));
+        let (free_before, _, _) = frames::stats();
+        vm::unmap(va, len, true).unwrap();
+        assert_eq!(frames::stats().0, free_before + 2, "unmap did not free the frames");
+        expect_fault(STORE_PAGE_FAULT, va, || write(va, 3));
+        // Stacks: usable to the bottom, guard page below.
+        let stack = vm::alloc_stack(16 * 1024).unwrap();
+        write(stack.bottom, 7);
+        write(stack.top - 8, 8);
+        assert!(vm::is_guard_page(stack.guard_page()));
+        expect_fault(STORE_PAGE_FAULT, stack.bottom - 8, || write(stack.bottom - 8, 9));
+        vm::free_stack(stack).unwrap();
+    }
+}
+
+static SHARED_PAGE: AtomicU64 = AtomicU64::new(0);
+static WRITE_FAULTS: AtomicUsize = AtomicUsize::new(0);
+static READS_OK: AtomicUsize = AtomicUsize::new(0);
+
+fn read_shared() {
+    let _ = read(SHARED_PAGE.load(Ordering::Relaxed));
+    READS_OK.fetch_add(1, Ordering::Relaxed);
+}
+
+fn try_write_shared() {
+    let va = SHARED_PAGE.load(Ordering::Relaxed);
+    if let Err(f) = recover::catch(|| write(va, 0xbad)) {
+        if f.page_fault_addr() == Some(va as usize) {
+            WRITE_FAULTS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+ktest! {
+    fn protection_change_reaches_every_hart() {
+        let va = vm::alloc_vrange(PAGE_SIZE).unwrap();
+        vm::map_fresh(va, PAGE_SIZE, Flags::RW).unwrap();
+        write(va, 42);
+        SHARED_PAGE.store(va, Ordering::Relaxed);
+        // Every hart caches the writable translation...
+        READS_OK.store(0, Ordering::Relaxed);
+        let harts = smp::run_on_all(read_shared).unwrap();
+        assert_eq!(READS_OK.load(Ordering::Relaxed), harts);
+        // ...then the page becomes read-only: writes fault on every hart.
+        vm::protect(va, PAGE_SIZE, Flags::READ).unwrap();
+        expect_fault(STORE_PAGE_FAULT, va, || write(va, 1));
+        assert_eq!(read(va), 42);
+        WRITE_FAULTS.store(0, Ordering::Relaxed);
+        smp::run_on_all(try_write_shared).unwrap();
+        assert_eq!(WRITE_FAULTS.load(Ordering::Relaxed), harts, "a hart kept a stale writable TLB entry");
+        vm::protect(va, PAGE_SIZE, Flags::RW).unwrap();
+        write(va, 43);
+        assert_eq!(read(va), 43);
+        vm::unmap(va, PAGE_SIZE, true).unwrap();
+    }
+}
+
+ktest! {
+    fn fdt_describes_the_machine() {
+        let plat = crate::platform::get().expect("platform not discovered");
+        assert!(!plat.model.is_empty());
+        let uart = plat.uart.expect("no console UART in the FDT");
+        assert!(uart.phys != 0 && uart.irq.is_some());
+        assert!(plat.plic.is_some(), "no PLIC context for the boot hart");
+        let bi = crate::boot_info();
+        assert_eq!(plat.cpus, bi.hart_mask.count_ones() as usize, "FDT cpus vs harts started");
+        assert_eq!(plat.timebase_hz, bi.timer_hz, "FDT timebase vs loader timer_hz");
+        let fdt = crate::platform::fdt().unwrap();
+        let ram: u64 = fdt.memory().regions().filter_map(|r| r.size).map(|s| s as u64).sum();
+        let (_, _, managed) = frames::stats();
+        assert!(ram >= managed * PAGE_SIZE, "more usable frames than RAM");
+        let bootargs = fdt.chosen().bootargs().unwrap_or("");
+        assert_eq!(bootargs, bi.cmdline());
+    }
+}
+
+ktest! {
+    fn clock_is_monotonic_and_ticks_advance() {
+        assert!(timer::timer_hz() > 0);
+        let mut last = timer::now_ns();
+        for _ in 0..10_000 {
+            let now = timer::now_ns();
+            assert!(now >= last, "clock went backwards");
+            last = now;
+        }
+        assert!(crate::arch::interrupts::are_enabled(), "tests must run with interrupts on");
+        let me = percpu::current().id();
+        let t0 = timer::ticks(me);
+        let c0 = timer::now_ns();
+        timer::spin_for_ns(60_000_000);
+        let elapsed = timer::now_ns() - c0;
+        let ticks = timer::ticks(me) - t0;
+        assert!(elapsed >= 60_000_000);
+        // 100 Hz over 60 ms: at least 3 ticks even with slack.
+        assert!(ticks >= 3, "only {ticks} ticks in {elapsed} ns");
+        assert!(timer::uptime_ns() > 0);
+    }
+}
+
+static HART_BITS: AtomicU64 = AtomicU64::new(0);
+static HART_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+fn mark_hart() {
+    HART_BITS.fetch_or(1 << percpu::current().id(), Ordering::Relaxed);
+    HART_RUNS.fetch_add(1, Ordering::Relaxed);
+}
+
+ktest! {
+    fn every_hart_runs_code() {
+        let bi = crate::boot_info();
+        assert_eq!(percpu::online_mask(), bi.hart_mask, "not every started hart is online");
+        HART_BITS.store(0, Ordering::Relaxed);
+        HART_RUNS.store(0, Ordering::Relaxed);
+        let n = smp::run_on_all(mark_hart).unwrap();
+        assert_eq!(n, bi.hart_mask.count_ones() as usize);
+        assert_eq!(HART_BITS.load(Ordering::Relaxed), bi.hart_mask);
+        assert_eq!(HART_RUNS.load(Ordering::Relaxed), n);
+        // Every hart takes timer ticks.
+        timer::spin_for_ns(30_000_000);
+        for h in bi.harts() {
+            assert!(timer::ticks(h as usize) > 0, "hart {h} took no ticks");
+        }
+    }
+}
+
+ktest! {
+    fn kernel_page_fault_is_caught_and_reported() {
+        let va = vm::alloc_vrange(PAGE_SIZE).unwrap();
+        let r = recover::catch(|| read(va + 0x18));
+        match r {
+            Err(Fault::Trap { cause, stval, pc }) => {
+                assert_eq!(cause, LOAD_PAGE_FAULT);
+                assert_eq!(stval as u64, va + 0x18);
+                assert!(crate::backtrace::symbolize(pc).is_some(), "faulting pc {pc:#x} has no symbol");
+            }
+            other => panic!("expected a load page fault, got {other:?}"),
+        }
+        // Recovery nests and leaves no context behind.
+        let inner = recover::catch(|| recover::catch(|| write(va, 1)).is_err());
+        assert_eq!(inner, Ok(true));
+        assert!(!recover::is_active());
+    }
+}
+
+ktest! {
+    fn panics_are_caught_with_their_message() {
+        let r: Result<(), Fault> = recover::catch(|| panic!("deliberate {}", 42));
+        assert_eq!(r, Err(Fault::Panic));
+        assert!(recover::last_panic_message().starts_with("deliberate 42"));
+        assert!(!recover::is_active());
+    }
+}
+
+ktest! {
+    fn backtrace_symbols_resolve() {
+        let sym = crate::backtrace::symbolize(mark_hart as usize).expect("no symbol for mark_hart");
+        let name = alloc::format!("{:#}", rustc_demangle::demangle(sym.name));
+        assert!(name.ends_with("mark_hart"), "{name}");
+        assert_eq!(sym.offset, 0);
+    }
+}
+
+ktest! {
+    fn log_levels_change_at_run_time() {
+        let old = crate::log::level_name();
+        crate::log::set_level("trace").unwrap();
+        assert!(crate::log::level_enabled(&tracing_core::Level::TRACE));
+        crate::log::set_level("warn").unwrap();
+        assert!(!crate::log::level_enabled(&tracing_core::Level::INFO));
+        assert!(crate::log::set_level("loud").is_err());
+        crate::log::set_level(old).unwrap();
+        crate::debug!("debug output from a test");
+    }
+}

@@ -1,0 +1,78 @@
+//! The kernel heap: talc over `layout::HEAP_BASE`, grown on demand. When talc
+//! runs out, [`HeapSource::acquire`] maps more frames at the end of the heap
+//! and extends it; nothing is mapped before the first allocation.
+
+use core::alloc::Layout;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use boot_info::layout::{HEAP_BASE, HEAP_SIZE};
+use talc::base::Talc;
+use talc::base::binning::Binning;
+use talc::source::Source;
+
+use super::PAGE_SIZE;
+use super::vm::{self, Flags};
+
+/// Grow by at least this much at a time.
+const GROW_STEP: u64 = 256 * 1024;
+
+static MAPPED: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Debug)]
+pub struct HeapSource {
+    /// End of the claimed heap, once there is one (as an address: Send).
+    end: usize,
+}
+
+// SAFETY: `acquire` only maps memory and calls `claim`/`extend` on the
+// `Talc` it is given; it never allocates (the vm and frame code do not).
+unsafe impl Source for HeapSource {
+    fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+        let mapped = MAPPED.load(Ordering::Relaxed);
+        // Room for the request, its alignment and talc's metadata.
+        let want = (layout.size() as u64 + layout.align() as u64 + 4096).max(GROW_STEP);
+        let grow = want.next_multiple_of(PAGE_SIZE);
+        if mapped + grow > HEAP_SIZE {
+            return Err(());
+        }
+        vm::map_fresh(HEAP_BASE + mapped, grow, Flags::RW).map_err(|_| ())?;
+        let new_end = (HEAP_BASE + mapped + grow) as *mut u8;
+        if talc.source.end == 0 {
+            // SAFETY: the range was just mapped for the heap alone.
+            let end = unsafe { talc.claim(HEAP_BASE as *mut u8, grow as usize) }.ok_or(())?;
+            talc.source.end = end.as_ptr() as usize;
+        } else {
+            let old_end = NonNull::new(talc.source.end as *mut u8).ok_or(())?;
+            // SAFETY: the heap ends at `old_end` and the pages up to
+            // `new_end` were just mapped for it.
+            let end = unsafe { talc.extend(old_end, new_end) };
+            talc.source.end = end.as_ptr() as usize;
+        }
+        MAPPED.store(mapped + grow, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: talc::TalcLock<spin::Mutex<()>, HeapSource> = talc::TalcLock::new(HeapSource { end: 0 });
+
+/// Heap statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct HeapStats {
+    /// Bytes of virtual memory backed by frames.
+    pub mapped: u64,
+    /// Bytes in live allocations.
+    pub allocated: u64,
+    pub allocations: u64,
+}
+
+pub fn stats() -> HeapStats {
+    let talc = ALLOCATOR.lock();
+    let c = talc.counters();
+    HeapStats {
+        mapped: MAPPED.load(Ordering::Relaxed),
+        allocated: c.allocated_bytes as u64,
+        allocations: c.allocation_count as u64,
+    }
+}

@@ -1,0 +1,236 @@
+//! The kernel address space: mapping, unmapping and re-protecting kernel
+//! virtual memory (with TLB shootdown to every online hart), virtual ranges
+//! in the vmap region and kernel stacks with guard pages.
+//!
+//! Virtual ranges are handed out by bumping a cursor and are not reused
+//! (the regions are 16-32 GiB; the kernel maps little). Every range is
+//! followed by an unmapped guard page, and every stack sits above one.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use boot_info::BootInfo;
+use boot_info::layout::{STACKS_BASE, STACKS_SIZE, VMAP_BASE, VMAP_SIZE};
+pub use page_table::Flags;
+use page_table::MapError;
+
+use super::PAGE_SIZE;
+use super::frames::{self, PtFrames};
+use crate::arch::paging::KernelTable;
+use crate::sched::percpu;
+use crate::sync::IrqMutex;
+
+static KERNEL_PT: IrqMutex<Option<KernelTable>> = IrqMutex::new(None);
+static VMAP_NEXT: AtomicU64 = AtomicU64::new(VMAP_BASE);
+static STACKS_NEXT: AtomicU64 = AtomicU64::new(STACKS_BASE);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmError {
+    Map(MapError),
+    OutOfMemory,
+    OutOfVirtualSpace,
+    NotInitialized,
+}
+
+impl From<MapError> for VmError {
+    fn from(e: MapError) -> Self {
+        Self::Map(e)
+    }
+}
+
+impl core::fmt::Display for VmError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Map(e) => write!(f, "{e}"),
+            Self::OutOfMemory => write!(f, "out of physical memory"),
+            Self::OutOfVirtualSpace => write!(f, "out of kernel virtual space"),
+            Self::NotInitialized => write!(f, "address space not initialized"),
+        }
+    }
+}
+
+/// Takes over the loader's page table.
+pub fn init(bi: &BootInfo) -> Result<(), &'static str> {
+    // SAFETY: the loader hands over its live root with all RAM at phys_offset;
+    // from here on only this module touches the tables, under the lock.
+    let pt = unsafe { KernelTable::from_boot(bi.paging, bi.page_table_root, bi.phys_offset) }
+        .ok_or("unsupported paging mode")?;
+    *KERNEL_PT.lock() = Some(pt);
+    // New stacks go above the loader's boot stacks, after a guard page.
+    let boot_top = bi.harts().map(|h| bi.hart_stack_top[h as usize]).max().unwrap_or(STACKS_BASE);
+    let start = boot_top.max(STACKS_BASE).next_multiple_of(PAGE_SIZE) + PAGE_SIZE;
+    STACKS_NEXT.store(start, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Invalidates `virt..virt + len` on every online hart (and this one).
+fn shootdown(virt: u64, len: u64) {
+    crate::arch::flush_tlb_local(virt, len);
+    let others = percpu::online_mask() & !(1 << percpu::current().id());
+    if others != 0 {
+        crate::arch::flush_tlb_harts(others, virt, len);
+    }
+}
+
+/// Maps fresh zeroed frames at `virt..virt + len`. On failure nothing stays mapped.
+pub fn map_fresh(virt: u64, len: u64, flags: Flags) -> Result<(), VmError> {
+    let mut pt = KERNEL_PT.lock();
+    let pt = pt.as_mut().ok_or(VmError::NotInitialized)?;
+    let mut off = 0;
+    while off < len {
+        let r = match frames::alloc_zeroed() {
+            None => Err(VmError::OutOfMemory),
+            Some(f) => frames::with(|a| pt.map(virt + off, f, PAGE_SIZE, flags, &mut PtFrames(a)))
+                .unwrap_or(Err(MapError::OutOfMemory))
+                .map_err(|e| {
+                    let _ = frames::free(f, 1);
+                    VmError::from(e)
+                }),
+        };
+        if let Err(e) = r {
+            if off > 0 {
+                unmap_locked(pt, virt, off, true);
+            }
+            return Err(e);
+        }
+        off += PAGE_SIZE;
+    }
+    Ok(())
+}
+
+/// Maps `phys..phys + len` at `virt` (e.g. contiguous frames or MMIO).
+pub fn map_phys(virt: u64, phys: u64, len: u64, flags: Flags) -> Result<(), VmError> {
+    let mut pt = KERNEL_PT.lock();
+    let pt = pt.as_mut().ok_or(VmError::NotInitialized)?;
+    frames::with(|a| pt.map(virt, phys, len, flags, &mut PtFrames(a)))
+        .ok_or(VmError::NotInitialized)?
+        .map_err(VmError::from)
+}
+
+/// Unmaps `virt..virt + len` (holes are skipped); frees the frames if `free_frames`.
+pub fn unmap(virt: u64, len: u64, free_frames: bool) -> Result<(), VmError> {
+    let mut pt = KERNEL_PT.lock();
+    let pt = pt.as_mut().ok_or(VmError::NotInitialized)?;
+    unmap_locked(pt, virt, len, free_frames);
+    Ok(())
+}
+
+fn unmap_locked(pt: &mut KernelTable, virt: u64, len: u64, free_frames: bool) {
+    // Frames go back only after every hart has dropped the old translation,
+    // so unmap in batches: unmap, shoot down, then free.
+    const BATCH: usize = 64;
+    let mut off = 0;
+    while off < len {
+        let chunk = (len - off).min(BATCH as u64 * PAGE_SIZE);
+        let mut freed = [(0u64, 0u64); BATCH];
+        let mut n = 0;
+        let _ = pt.unmap_range(virt + off, chunk, |m| {
+            if n < BATCH {
+                freed[n] = (m.phys, m.size.bytes() / PAGE_SIZE);
+                n += 1;
+            }
+        });
+        shootdown(virt + off, chunk);
+        if free_frames {
+            for &(phys, count) in &freed[..n] {
+                let _ = frames::free(phys, count);
+            }
+        }
+        off += chunk;
+    }
+}
+
+/// Changes the protection of every page in `virt..virt + len` (all must be mapped).
+pub fn protect(virt: u64, len: u64, flags: Flags) -> Result<(), VmError> {
+    let mut pt = KERNEL_PT.lock();
+    let pt = pt.as_mut().ok_or(VmError::NotInitialized)?;
+    pt.protect(virt, len, flags)?;
+    shootdown(virt, len);
+    Ok(())
+}
+
+/// The mapping at `virt`, if any. Gives up (None) if the table is locked, so
+/// the fault reporter cannot deadlock on it.
+pub fn translate(virt: u64) -> Option<page_table::Mapping> {
+    let pt = KERNEL_PT.try_lock()?;
+    pt.as_ref()?.translate(virt)
+}
+
+pub fn is_mapped(virt: u64) -> bool {
+    translate(virt).is_some()
+}
+
+/// Reserves `len` bytes of kernel virtual space in the vmap region, followed
+/// by an unmapped guard page.
+pub fn alloc_vrange(len: u64) -> Result<u64, VmError> {
+    bump(&VMAP_NEXT, len.next_multiple_of(PAGE_SIZE) + PAGE_SIZE, VMAP_BASE + VMAP_SIZE)
+}
+
+fn bump(cursor: &AtomicU64, len: u64, limit: u64) -> Result<u64, VmError> {
+    cursor
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| c.checked_add(len).filter(|&e| e <= limit))
+        .map_err(|_| VmError::OutOfVirtualSpace)
+}
+
+/// A kernel stack: `top` is the initial stack pointer; the page below
+/// `bottom` is an unmapped guard page.
+#[derive(Debug, Clone, Copy)]
+pub struct KernelStack {
+    pub bottom: u64,
+    pub top: u64,
+    pub phys: u64,
+}
+
+impl KernelStack {
+    pub fn guard_page(&self) -> u64 {
+        self.bottom - PAGE_SIZE
+    }
+}
+
+/// Allocates a stack of `size` bytes (physically contiguous) in the stacks region.
+pub fn alloc_stack(size: u64) -> Result<KernelStack, VmError> {
+    let size = size.next_multiple_of(PAGE_SIZE);
+    let base = bump(&STACKS_NEXT, size + PAGE_SIZE, STACKS_BASE + STACKS_SIZE)?;
+    let bottom = base + PAGE_SIZE;
+    let phys = frames::alloc_contiguous_zeroed(size / PAGE_SIZE, PAGE_SIZE).ok_or(VmError::OutOfMemory)?;
+    if let Err(e) = map_phys(bottom, phys, size, Flags::RW) {
+        let _ = frames::free(phys, size / PAGE_SIZE);
+        return Err(e);
+    }
+    Ok(KernelStack { bottom, top: bottom + size, phys })
+}
+
+/// Unmaps a stack and frees its frames.
+pub fn free_stack(stack: KernelStack) -> Result<(), VmError> {
+    unmap(stack.bottom, stack.top - stack.bottom, true)
+}
+
+pub fn is_stack_addr(addr: u64) -> bool {
+    (STACKS_BASE..STACKS_BASE + STACKS_SIZE).contains(&addr)
+}
+
+/// Whether a faulting address is an unmapped page in a region where the
+/// kernel keeps guard pages (stacks and vmap ranges).
+pub fn is_guard_page(addr: u64) -> bool {
+    let guarded = is_stack_addr(addr) || (VMAP_BASE..VMAP_BASE + VMAP_SIZE).contains(&addr);
+    guarded && !is_mapped(addr) && is_mapped(addr + PAGE_SIZE)
+}
+
+/// Removes the loader's lower-half (identity) mappings once every hart runs
+/// in the kernel half. The lower-half tables themselves belong to the
+/// loader's `PageTables` memory and are left alone.
+pub fn drop_lower_half() -> Result<(), VmError> {
+    let pt = KERNEL_PT.lock();
+    let pt = pt.as_ref().ok_or(VmError::NotInitialized)?;
+    let root = super::phys_to_virt(pt.root()) as *mut u64;
+    for i in 0..KernelTable::lower_half_entries() {
+        // SAFETY: the root table is mapped through the phys map and we hold
+        // the page-table lock; lower-half entries are unused by the kernel.
+        unsafe { root.add(i).write_volatile(0) };
+    }
+    crate::arch::flush_tlb_all_local();
+    let others = percpu::online_mask() & !(1 << percpu::current().id());
+    if others != 0 {
+        crate::arch::flush_tlb_harts(others, 0, u64::MAX);
+    }
+    Ok(())
+}

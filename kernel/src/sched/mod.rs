@@ -1,0 +1,5 @@
+//! Harts, per-hart data, the timer and cross-hart calls.
+
+pub mod percpu;
+pub mod smp;
+pub mod timer;

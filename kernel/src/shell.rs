@@ -1,0 +1,134 @@
+//! The serial shell: `atoll> ` with a few inspection commands and line editing
+//! (backspace, Ctrl-C cancels the line, Ctrl-U erases it).
+
+use alloc::string::String;
+
+use crate::mem::Size;
+use crate::sched::{percpu, timer};
+use crate::{console, print, println};
+
+const PROMPT: &str = "atoll> ";
+/// Longest accepted line; longer input is cut (and said so).
+const MAX_LINE: usize = 4096;
+
+pub fn run() -> ! {
+    println!("type `help` for commands");
+    let mut line = String::new();
+    loop {
+        print!("{PROMPT}");
+        line.clear();
+        if !read_line(&mut line) {
+            println!("^C");
+            continue;
+        }
+        execute(line.trim());
+    }
+}
+
+/// Reads one line with editing; false if cancelled with Ctrl-C.
+fn read_line(line: &mut String) -> bool {
+    let mut truncated = false;
+    loop {
+        match console::wait_byte() {
+            b'\r' | b'\n' => {
+                println!();
+                if truncated {
+                    println!("(line cut at {MAX_LINE} bytes)");
+                }
+                return true;
+            }
+            0x03 => return false,
+            // Backspace / DEL.
+            0x08 | 0x7f => {
+                if line.pop().is_some() {
+                    print!("\x08 \x08");
+                }
+            }
+            // Ctrl-U: erase the whole line.
+            0x15 => {
+                for _ in 0..line.chars().count() {
+                    print!("\x08 \x08");
+                }
+                line.clear();
+            }
+            b if (0x20..0x7f).contains(&b) => {
+                if line.len() < MAX_LINE {
+                    line.push(b as char);
+                    print!("{}", b as char);
+                } else {
+                    truncated = true;
+                }
+            }
+            // Other control bytes and non-ASCII input are ignored.
+            _ => {}
+        }
+    }
+}
+
+fn execute(line: &str) {
+    let mut words = line.split_whitespace();
+    let Some(cmd) = words.next() else { return };
+    match cmd {
+        "help" => {
+            println!("commands:");
+            println!("  help           this list");
+            println!("  mem            frames and heap usage");
+            println!("  harts          harts and their timer ticks");
+            println!("  uptime         time since boot");
+            println!("  log [level]    show or set the log level (off error warn info debug trace)");
+            println!("  echo <text>    print text (checks that long input arrives whole)");
+            println!("  shutdown       power off");
+        }
+        "mem" => {
+            let (free, used, managed) = crate::mem::frames::stats();
+            println!(
+                "frames: {free} free, {used} used, {managed} total ({} free of {})",
+                Size(free * 4096),
+                Size(managed * 4096)
+            );
+            let h = crate::mem::heap::stats();
+            println!(
+                "heap: {} mapped, {} in {} allocations",
+                Size(h.mapped),
+                Size(h.allocated),
+                h.allocations
+            );
+        }
+        "harts" => {
+            let online = percpu::online_mask();
+            for h in 0..64 {
+                if online & (1 << h) != 0 {
+                    let me = if h == percpu::current().id() { " (this shell)" } else { "" };
+                    println!("hart {h}: online, {} ticks{me}", timer::ticks(h));
+                }
+            }
+        }
+        "uptime" => {
+            let ns = timer::uptime_ns();
+            println!("up {}.{:03} s", ns / 1_000_000_000, ns % 1_000_000_000 / 1_000_000);
+        }
+        "log" => match words.next() {
+            None => println!("log level: {}", crate::log::level_name()),
+            Some(level) => match crate::log::set_level(level) {
+                Ok(()) => println!("log level: {}", crate::log::level_name()),
+                Err(e) => println!("{e}: {level}"),
+            },
+        },
+        "echo" => {
+            let rest = line[4..].trim_start();
+            println!("{rest}");
+            println!("({} bytes)", rest.len());
+        }
+        "shutdown" => {
+            println!("shutting down");
+            crate::shutdown(true);
+        }
+        other => {
+            let dropped = console::dropped_bytes();
+            println!("unknown command: {other} (try `help`)");
+            if dropped > 0 {
+                println!("({dropped} input bytes were dropped)");
+            }
+        }
+    }
+}
