@@ -142,9 +142,9 @@ fn convert_directive(d: WastDirective) -> Result<CommandKind, String> {
             as_name: name.to_string(),
             module: id_name(module),
         },
-        WastDirective::Invoke(invoke) => CommandKind::Action(convert_execute(
-            WastExecute::Invoke(invoke),
-        )?),
+        WastDirective::Invoke(invoke) => {
+            CommandKind::Action(convert_execute(WastExecute::Invoke(invoke))?)
+        }
         WastDirective::AssertTrap { exec, message, .. } => match exec {
             WastExecute::Wat(mut wat) => CommandKind::AssertUninstantiable {
                 bytes: encode_wat(&mut wat)?,
@@ -316,10 +316,9 @@ fn pack<const N: usize>(lanes: [u64; N]) -> u128 {
     } else {
         (1u128 << width) - 1
     };
-    lanes
-        .iter()
-        .enumerate()
-        .fold(0, |acc, (i, &v)| acc | ((u128::from(v) & mask) << (width * i)))
+    lanes.iter().enumerate().fold(0, |acc, (i, &v)| {
+        acc | ((u128::from(v) & mask) << (width * i))
+    })
 }
 
 fn convert_ret(ret: WastRet) -> Result<Expected, String> {

@@ -80,7 +80,12 @@ fn main() -> ExitCode {
             eprintln!("cannot write {path}: {e}");
             return ExitCode::FAILURE;
         }
-        eprintln!("wrote {} ({} files, {} bytes)", path, bundle.files.len(), bytes.len());
+        eprintln!(
+            "wrote {} ({} files, {} bytes)",
+            path,
+            bundle.files.len(),
+            bytes.len()
+        );
     }
     if failed {
         ExitCode::FAILURE
