@@ -49,7 +49,7 @@ pub fn symbolize(addr: usize) -> Option<Symbol> {
 
 /// Whether `fp` may be followed: aligned and inside a stack we know.
 fn plausible_fp(fp: usize) -> bool {
-    if fp % 8 != 0 || fp < 16 {
+    if !fp.is_multiple_of(8) || fp < 16 {
         return false;
     }
     let in_trap_stack = percpu::current().trap_stack().contains(&(fp - 16));
@@ -85,7 +85,7 @@ pub fn print_from(out: &mut dyn Write, pc: usize, fp: usize) {
 #[inline(never)]
 pub fn print_here(out: &mut dyn Write) {
     let fp = crate::arch::frame_pointer();
-    print_from(out, print_here as usize, fp);
+    print_from(out, print_here as *const () as usize, fp);
 }
 
 fn print_frame(out: &mut dyn Write, i: usize, addr: usize) -> fmt::Result {

@@ -8,15 +8,16 @@ use ktest::{Outcome, Report, Test};
 use crate::console;
 use crate::recover;
 
+// Linker-script symbols: only their addresses matter.
 unsafe extern "C" {
-    static __ktest_start: Test;
-    static __ktest_end: Test;
+    static __ktest_start: u8;
+    static __ktest_end: u8;
 }
 
 pub fn run_all() -> ! {
     // SAFETY: the linker script delimits the `.ktest` section with these
     // symbols, and it holds only `Test`s placed by `ktest::ktest!`.
-    let tests = unsafe { ktest::tests_between(&raw const __ktest_start, &raw const __ktest_end) };
+    let tests = unsafe { ktest::tests_between((&raw const __ktest_start).cast::<Test>(), (&raw const __ktest_end).cast::<Test>()) };
     crate::println!("running {} kernel tests", tests.len());
     let mut report = Report::new();
     for test in tests {

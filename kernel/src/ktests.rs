@@ -122,10 +122,10 @@ fn read_shared() {
 
 fn try_write_shared() {
     let va = SHARED_PAGE.load(Ordering::Relaxed);
-    if let Err(f) = recover::catch(|| write(va, 0xbad)) {
-        if f.page_fault_addr() == Some(va as usize) {
-            WRITE_FAULTS.fetch_add(1, Ordering::Relaxed);
-        }
+    if let Err(f) = recover::catch(|| write(va, 0xbad))
+        && f.page_fault_addr() == Some(va as usize)
+    {
+        WRITE_FAULTS.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -251,7 +251,7 @@ ktest! {
 
 ktest! {
     fn backtrace_symbols_resolve() {
-        let sym = crate::backtrace::symbolize(mark_hart as usize).expect("no symbol for mark_hart");
+        let sym = crate::backtrace::symbolize(mark_hart as *const () as usize).expect("no symbol for mark_hart");
         let name = alloc::format!("{:#}", rustc_demangle::demangle(sym.name));
         assert!(name.ends_with("mark_hart"), "{name}");
         assert_eq!(sym.offset, 0);
@@ -268,5 +268,28 @@ ktest! {
         assert!(crate::log::set_level("loud").is_err());
         crate::log::set_level(old).unwrap();
         crate::debug!("debug output from a test");
+    }
+}
+
+static HOOK_CALLS: AtomicU64 = AtomicU64::new(0);
+
+fn count_tick() {
+    HOOK_CALLS.fetch_add(1, Ordering::Relaxed);
+}
+
+ktest! {
+    fn tick_hook_runs_on_every_tick() {
+        HOOK_CALLS.store(0, Ordering::Relaxed);
+        timer::set_tick_hook(count_tick);
+        timer::spin_for_ns(50_000_000);
+        timer::clear_tick_hook();
+        let calls = HOOK_CALLS.load(Ordering::Relaxed);
+        // 100 Hz on every hart for 50 ms: several calls at least.
+        assert!(calls >= 3, "tick hook ran {calls} times");
+        // Let a call that loaded the hook just before the clear finish.
+        timer::spin_for_ns(1_000_000);
+        let after = HOOK_CALLS.load(Ordering::Relaxed);
+        timer::spin_for_ns(30_000_000);
+        assert_eq!(HOOK_CALLS.load(Ordering::Relaxed), after, "hook still runs after clearing");
     }
 }

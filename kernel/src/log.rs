@@ -56,10 +56,10 @@ pub fn level_name() -> &'static str {
 
 /// Applies `log=<level>` from the boot arguments (early: no heap needed).
 pub fn configure(cmdline: &str) {
-    if let Some(v) = cmdline.split_whitespace().find_map(|w| w.strip_prefix("log=")) {
-        if set_level(v).is_err() {
-            crate::println!("log: unknown level {v:?} in the boot arguments; keeping {}", level_name());
-        }
+    if let Some(v) = cmdline.split_whitespace().find_map(|w| w.strip_prefix("log="))
+        && set_level(v).is_err()
+    {
+        crate::println!("log: unknown level {v:?} in the boot arguments; keeping {}", level_name());
     }
 }
 

@@ -72,7 +72,10 @@ fn early_fail(msg: &str) -> ! {
 }
 
 /// Entered on every hart with its id and the loader's `BootInfo` (see `arch::_start`).
-pub extern "C" fn kernel_entry(hart_id: usize, bi: *const BootInfo) -> ! {
+///
+/// # Safety
+/// Called once per hart by the loader, with a valid `BootInfo` pointer.
+pub unsafe extern "C" fn kernel_entry(hart_id: usize, bi: *const BootInfo) -> ! {
     if hart_id >= boot_info::MAX_HARTS {
         early_fail("hart id beyond MAX_HARTS");
     }
@@ -131,7 +134,14 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     } else if let Err(e) = mem::vm::drop_lower_half() {
         warn!("could not remove the lower-half mappings: {e}");
     } else {
-        debug!("lower-half (loader) mappings removed");
+        // Nothing runs from the loader's image any more: its memory is free.
+        let reclaimed: u64 = bi
+            .memory_regions()
+            .iter()
+            .filter(|r| r.kind == MemoryKind::Loader)
+            .map(|r| mem::frames::add_free(r.start, r.end()))
+            .sum();
+        debug!("lower-half mappings removed, {} of loader memory reclaimed", Size(reclaimed * mem::PAGE_SIZE));
     }
 
     banner(bi);
@@ -196,8 +206,10 @@ fn banner(bi: &BootInfo) {
 pub fn shutdown(success: bool) -> ! {
     arch::interrupts::disable();
     let force_sbi = boot_info_opt().is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
-    if let (Some(p), Some(bi), false) = (platform::get(), boot_info_opt(), force_sbi) {
-        if let Some(dev) = p.test_device {
+    if let (Some(p), Some(bi), false) = (platform::get(), boot_info_opt(), force_sbi)
+        && let Some(dev) = p.test_device
+    {
+        {
             let code: u32 = if success { 0x5555 } else { 0x3333 | (1 << 16) };
             // SAFETY: the test device is MMIO inside the phys map; writing
             // the finisher register ends the machine.

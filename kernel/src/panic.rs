@@ -11,7 +11,7 @@ use crate::sched::percpu;
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     let local = percpu::current();
-    if let Some(regs) = recover::take_active(Fault::Panic) {
+    if let Some(regs) = recover::take_active(Fault::Panic, recover::current_depth()) {
         // SAFETY: only this hart touches its message buffer.
         let msg = unsafe { &mut *local.panic_msg.get() };
         msg.clear();

@@ -9,6 +9,7 @@
 //! do not run (their resources leak), as with any non-unwinding abort.
 
 use core::fmt;
+use core::sync::atomic::Ordering;
 
 use crate::arch::trap::{SavedRegs, exception_name, is_page_fault};
 use crate::sched::percpu;
@@ -51,6 +52,9 @@ pub struct RecoveryCtx {
     regs: SavedRegs,
     fault: Option<Fault>,
     prev: *mut RecoveryCtx,
+    /// Trap nesting depth of the code that called `catch`: a fault in an
+    /// interrupt handler must not resume a context of the code it interrupted.
+    depth: usize,
 }
 
 /// Runs `f`, turning a fault or panic in it into `Err`.
@@ -69,7 +73,12 @@ pub fn catch<F: FnOnce() -> R, R>(f: F) -> Result<R, Fault> {
 
     let mut call = Call { f: Some(f), result: None };
     let local = percpu::current();
-    let mut ctx = RecoveryCtx { regs: SavedRegs::default(), fault: None, prev: local.recovery.get() };
+    let mut ctx = RecoveryCtx {
+        regs: SavedRegs::default(),
+        fault: None,
+        prev: local.recovery.get(),
+        depth: local.trap_depth.load(Ordering::Relaxed),
+    };
     local.recovery.set(&mut ctx);
     // SAFETY: `ctx` outlives the call and is popped on both paths below; on a
     // fault the trap handler pops it before resuming it.
@@ -89,20 +98,27 @@ pub fn catch<F: FnOnce() -> R, R>(f: F) -> Result<R, Fault> {
     }
 }
 
-/// Pops this hart's innermost recovery context, if any, recording `fault`.
-/// Returns the registers to resume.
-pub fn take_active(fault: Fault) -> Option<*mut SavedRegs> {
+/// Pops this hart's innermost recovery context, if one was set up at trap
+/// depth `depth` (that of the faulting code), recording `fault`. Returns the
+/// registers to resume.
+pub fn take_active(fault: Fault, depth: usize) -> Option<*mut SavedRegs> {
     let local = percpu::current();
     let ctx = local.recovery.get();
-    if ctx.is_null() {
+    // SAFETY: a non-null context is live: `catch` is still on this hart's stack.
+    if ctx.is_null() || unsafe { (*ctx).depth } != depth {
         return None;
     }
-    // SAFETY: a non-null context is live: `catch` is still on this hart's stack.
+    // SAFETY: as above.
     unsafe {
         local.recovery.set((*ctx).prev);
         (*ctx).fault = Some(fault);
         Some(&raw mut (*ctx).regs)
     }
+}
+
+/// The trap nesting depth of the running code (0 outside trap handlers).
+pub fn current_depth() -> usize {
+    percpu::current().trap_depth.load(Ordering::Relaxed)
 }
 
 /// Whether this hart has an active recovery context.

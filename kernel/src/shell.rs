@@ -39,11 +39,7 @@ fn read_line(line: &mut String) -> bool {
             }
             0x03 => return false,
             // Backspace / DEL.
-            0x08 | 0x7f => {
-                if line.pop().is_some() {
-                    print!("\x08 \x08");
-                }
-            }
+            0x08 | 0x7f if line.pop().is_some() => print!("\x08 \x08"),
             // Ctrl-U: erase the whole line.
             0x15 => {
                 for _ in 0..line.chars().count() {

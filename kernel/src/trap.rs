@@ -20,10 +20,10 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
         }
         Cause::Exception(code) => {
             let fault = Fault::Trap { cause: code, pc: frame.pc(), stval: frame.fault_addr() };
-            if let Some(regs) = recover::take_active(fault) {
+            if let Some(regs) = recover::take_active(fault, depth) {
                 redirect_to_recovery(frame, regs);
             } else {
-                report_fault(frame, code, depth);
+                report_fault(frame, code);
             }
         }
     }
@@ -31,11 +31,11 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
 }
 
 /// Reports an unrecoverable kernel fault with a backtrace and shuts down.
-fn report_fault(frame: &TrapFrame, code: usize, depth: usize) -> ! {
+fn report_fault(frame: &TrapFrame, code: usize) -> ! {
     let local = percpu::current();
     let mut out = crate::console::panic_writer();
     use core::fmt::Write;
-    if depth > 1 {
+    if local.panicking.swap(true, Ordering::Relaxed) {
         // A fault inside the fault reporter: say the minimum and stop.
         let _ = writeln!(out, "\nnested kernel fault ({}) at pc {:#x}", exception_name(code), frame.pc());
         crate::shutdown(false);

@@ -25,10 +25,10 @@ pub struct Size(pub u64);
 impl core::fmt::Display for Size {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let b = self.0;
-        if b >= 1 << 30 && b % (1 << 30) == 0 {
+        if b >= 1 << 30 && b.is_multiple_of(1 << 30) {
             write!(f, "{} GiB", b >> 30)
         } else if b >= 1 << 20 {
-            write!(f, "{}.{:02} MiB", b >> 20, (b % (1 << 20)) * 100 >> 20)
+            write!(f, "{}.{:02} MiB", b >> 20, ((b % (1 << 20)) * 100) >> 20)
         } else if b >= 1 << 10 {
             write!(f, "{} KiB", b >> 10)
         } else {

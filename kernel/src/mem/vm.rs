@@ -177,7 +177,6 @@ fn bump(cursor: &AtomicU64, len: u64, limit: u64) -> Result<u64, VmError> {
 pub struct KernelStack {
     pub bottom: u64,
     pub top: u64,
-    pub phys: u64,
 }
 
 impl KernelStack {
@@ -196,7 +195,7 @@ pub fn alloc_stack(size: u64) -> Result<KernelStack, VmError> {
         let _ = frames::free(phys, size / PAGE_SIZE);
         return Err(e);
     }
-    Ok(KernelStack { bottom, top: bottom + size, phys })
+    Ok(KernelStack { bottom, top: bottom + size })
 }
 
 /// Unmaps a stack and frees its frames.

@@ -27,10 +27,10 @@ pub fn run_on_all(f: fn()) -> Result<usize, SmpError> {
     CALL_FN.store(f as usize, Ordering::Relaxed);
     CALL_DONE.store(0, Ordering::Relaxed);
     for h in 0..64 {
-        if others & (1 << h) != 0 {
-            if let Some(hl) = percpu::of(h) {
-                hl.call_pending.store(true, Ordering::Release);
-            }
+        if others & (1 << h) != 0
+            && let Some(hl) = percpu::of(h)
+        {
+            hl.call_pending.store(true, Ordering::Release);
         }
     }
     if others != 0 {

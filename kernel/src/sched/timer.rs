@@ -41,6 +41,10 @@ pub fn set_tick_hook(hook: fn()) {
     TICK_HOOK.store(hook as usize, Ordering::Release);
 }
 
+pub fn clear_tick_hook() {
+    TICK_HOOK.store(0, Ordering::Release);
+}
+
 pub(crate) fn on_timer_interrupt() {
     percpu::current().ticks.fetch_add(1, Ordering::Relaxed);
     let hook = TICK_HOOK.load(Ordering::Acquire);

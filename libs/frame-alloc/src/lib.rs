@@ -65,7 +65,7 @@ pub struct FrameAllocator<'a> {
 impl<'a> FrameAllocator<'a> {
     /// An allocator for `frames` frames starting at `base`, with nothing free yet.
     pub fn new(base: u64, frames: u64, storage: &'a mut [u64]) -> Result<Self, Error> {
-        if base % FRAME_SIZE != 0 {
+        if !base.is_multiple_of(FRAME_SIZE) {
             return Err(Error::Misaligned(base));
         }
         if base.checked_add(frames.saturating_mul(FRAME_SIZE)).is_none() {
@@ -181,7 +181,7 @@ impl<'a> FrameAllocator<'a> {
 
     /// Frees `count` frames starting at `addr`. Nothing changes on error.
     pub fn free(&mut self, addr: u64, count: u64) -> Result<(), Error> {
-        if addr % FRAME_SIZE != 0 {
+        if !addr.is_multiple_of(FRAME_SIZE) {
             return Err(Error::Misaligned(addr));
         }
         let in_range = addr >= self.base

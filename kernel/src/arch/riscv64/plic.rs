@@ -16,10 +16,6 @@ impl Plic {
         Self { base, context }
     }
 
-    pub fn context(&self) -> usize {
-        self.context
-    }
-
     fn reg(&self, offset: usize) -> *mut u32 {
         (self.base + offset) as *mut u32
     }

@@ -42,12 +42,6 @@ impl TrapFrame {
     pub fn fp(&self) -> usize {
         self.regs[8]
     }
-    pub fn sp(&self) -> usize {
-        self.regs[2]
-    }
-    pub fn ra(&self) -> usize {
-        self.regs[1]
-    }
     pub fn fault_addr(&self) -> usize {
         self.stval
     }
@@ -58,11 +52,11 @@ impl TrapFrame {
             "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
             "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
         ];
-        for i in (1..32).step_by(4) {
-            for j in i..(i + 4).min(32) {
-                write!(out, "  {:>4}={:016x}", NAMES[j], self.regs[j])?;
+        for (i, (name, value)) in NAMES.iter().zip(&self.regs).enumerate().skip(1) {
+            write!(out, "  {name:>4}={value:016x}")?;
+            if i % 4 == 0 || i == 31 {
+                writeln!(out)?;
             }
-            writeln!(out)?;
         }
         writeln!(
             out,
@@ -330,7 +324,7 @@ unsafe extern "C" {
 }
 
 pub(super) fn trap_entry_addr() -> usize {
-    atoll_trap_entry as usize
+    atoll_trap_entry as *const () as usize
 }
 
 /// Calls `f(data)` with `regs` as the recovery point; returns `false` if `f`
@@ -355,5 +349,5 @@ pub unsafe fn recovery_resume(regs: *mut SavedRegs) -> ! {
 
 /// Makes `frame` return into the recovery point `regs` instead of the faulting code.
 pub fn redirect_to_recovery(frame: &mut TrapFrame, regs: *mut SavedRegs) {
-    frame.redirect(atoll_recovery_landing as usize, regs as usize);
+    frame.redirect(atoll_recovery_landing as *const () as usize, regs as usize);
 }
