@@ -1,0 +1,115 @@
+//! Reads the machine description from a flattened device tree.
+
+use crate::LoaderError;
+use crate::platform::{Platform, Range};
+use boot_info::MAX_HARTS;
+
+/// Size of the blob at `ptr` from its header, if it carries the FDT magic.
+///
+/// # Safety
+/// `ptr` must be readable for 8 bytes.
+pub unsafe fn blob_size(ptr: *const u8) -> Option<usize> {
+    // SAFETY: the caller guarantees 8 readable bytes.
+    let header = unsafe { core::ptr::read_unaligned(ptr.cast::<[u8; 8]>()) };
+    let magic = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+    let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    (magic == 0xd00d_feed && size >= 40).then_some(size as usize)
+}
+
+fn reg_ranges(
+    node: fdt::node::FdtNode<'_, '_>,
+    mut f: impl FnMut(Range) -> Result<(), LoaderError>,
+) -> Result<(), LoaderError> {
+    if let Some(regs) = node.reg() {
+        for r in regs {
+            let start = r.starting_address as u64;
+            let size = r.size.unwrap_or(0) as u64;
+            f(Range::new(start, start.saturating_add(size)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Parses `/memory`, `/reserved-memory`, memreserve entries, `/cpus` and `/chosen`.
+pub fn parse(blob: &[u8]) -> Result<Platform<'_>, LoaderError> {
+    let tree = fdt::Fdt::new(blob).map_err(|_| LoaderError::Fdt("bad header"))?;
+    let mut p = Platform {
+        fdt: Some(blob),
+        ..Platform::default()
+    };
+
+    for node in tree.all_nodes() {
+        let is_memory = node.name == "memory" || node.name.starts_with("memory@");
+        let device_type = node.property("device_type").and_then(|p| p.as_str());
+        if is_memory && device_type.is_none_or(|t| t == "memory") {
+            reg_ranges(node, |r| p.ram.push(r))?;
+        }
+    }
+    if p.ram.as_slice().is_empty() {
+        return Err(LoaderError::Fdt("no /memory node"));
+    }
+    p.ram.sort();
+
+    for r in tree.memory_reservations() {
+        let start = r.address() as u64;
+        p.reserved
+            .push(Range::new(start, start.saturating_add(r.size() as u64)))?;
+    }
+    if let Some(resv) = tree.find_node("/reserved-memory") {
+        for child in resv.children() {
+            reg_ranges(child, |r| p.reserved.push(r))?;
+        }
+    }
+    p.reserved.sort();
+
+    if let Some(cpus) = tree.find_node("/cpus") {
+        let hz = cpus
+            .property("timebase-frequency")
+            .and_then(|p| p.as_usize());
+        p.timer_hz = hz.unwrap_or(0) as u64;
+        for cpu in cpus.children() {
+            let is_cpu = cpu.property("device_type").and_then(|p| p.as_str()) == Some("cpu");
+            let okay = cpu
+                .property("status")
+                .and_then(|p| p.as_str())
+                .is_none_or(|s| s == "okay" || s == "ok");
+            let id = cpu.property("reg").and_then(|p| p.as_usize());
+            if let (true, true, Some(id)) = (is_cpu, okay, id) {
+                if id < MAX_HARTS {
+                    p.harts |= 1 << id;
+                }
+                if p.timer_hz == 0 {
+                    let hz = cpu
+                        .property("timebase-frequency")
+                        .and_then(|p| p.as_usize());
+                    p.timer_hz = hz.unwrap_or(0) as u64;
+                }
+            }
+        }
+    }
+
+    if let Some(chosen) = tree.find_node("/chosen") {
+        p.cmdline = chosen
+            .property("bootargs")
+            .and_then(|p| p.as_str())
+            .unwrap_or("");
+        p.rng_seed = chosen
+            .property("rng-seed")
+            .map(|p| p.value)
+            .filter(|v| !v.is_empty());
+        let start = chosen
+            .property("linux,initrd-start")
+            .and_then(|p| p.as_usize());
+        let end = chosen
+            .property("linux,initrd-end")
+            .and_then(|p| p.as_usize());
+        if let (Some(start), Some(end)) = (start, end) {
+            let r = Range::new(start as u64, end as u64);
+            if r.is_empty() {
+                return Err(LoaderError::Fdt("initrd end is before its start"));
+            }
+            p.initrd = Some(r);
+        }
+    }
+    Ok(p)
+}
