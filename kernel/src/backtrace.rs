@@ -20,7 +20,10 @@ fn kernel_elf() -> Option<ElfFile<'static>> {
     // SAFETY: the loader keeps the ELF file in `KernelElf` memory, never
     // handed to the frame allocator, and all RAM is mapped at phys_offset.
     let bytes = unsafe {
-        core::slice::from_raw_parts((bi.phys_offset + range.start) as *const u8, range.len as usize)
+        core::slice::from_raw_parts(
+            (bi.phys_offset + range.start) as *const u8,
+            range.len as usize,
+        )
     };
     ElfFile::new(bytes).ok()
 }
@@ -41,10 +44,15 @@ pub fn symbolize(addr: usize) -> Option<Symbol> {
         return None;
     };
     let e = entries.iter().find(|e| {
-        matches!(e.get_type(), Ok(Type::Func)) && e.value() <= link && link < e.value() + e.size().max(1)
+        matches!(e.get_type(), Ok(Type::Func))
+            && e.value() <= link
+            && link < e.value() + e.size().max(1)
     })?;
     let name = e.get_name(&elf).ok()?;
-    Some(Symbol { name, offset: link - e.value() })
+    Some(Symbol {
+        name,
+        offset: link - e.value(),
+    })
 }
 
 /// Whether `fp` may be followed: aligned and inside a stack we know.
@@ -53,7 +61,8 @@ fn plausible_fp(fp: usize) -> bool {
         return false;
     }
     let in_trap_stack = percpu::current().trap_stack().contains(&(fp - 16));
-    let in_stacks = crate::mem::vm::is_stack_addr((fp - 16) as u64) && crate::mem::vm::is_mapped((fp - 16) as u64);
+    let in_stacks = crate::mem::vm::is_stack_addr((fp - 16) as u64)
+        && crate::mem::vm::is_mapped((fp - 16) as u64);
     in_trap_stack || in_stacks
 }
 
@@ -90,7 +99,12 @@ pub fn print_here(out: &mut dyn Write) {
 
 fn print_frame(out: &mut dyn Write, i: usize, addr: usize) -> fmt::Result {
     match symbolize(addr) {
-        Some(sym) => writeln!(out, "  {i:>2}: {addr:#018x} {:#}+{:#x}", rustc_demangle::demangle(sym.name), sym.offset),
+        Some(sym) => writeln!(
+            out,
+            "  {i:>2}: {addr:#018x} {:#}+{:#x}",
+            rustc_demangle::demangle(sym.name),
+            sym.offset
+        ),
         None => writeln!(out, "  {i:>2}: {addr:#018x} <unknown>"),
     }
 }

@@ -56,7 +56,10 @@ static OUT: IrqMutex<()> = IrqMutex::new(());
 /// # Safety
 /// `base` must map the UART's registers for the rest of the kernel's life.
 pub unsafe fn init(base: usize, reg_shift: u32) {
-    let uart = UART.call_once(|| Uart { base, shift: reg_shift });
+    let uart = UART.call_once(|| Uart {
+        base,
+        shift: reg_shift,
+    });
     uart.write(IER, 0);
     uart.write(LCR, 0x03); // 8N1; the firmware already set the baud rate.
     uart.write(FCR, 0x07); // Enable and clear the FIFOs.

@@ -17,7 +17,12 @@ unsafe extern "C" {
 pub fn run_all() -> ! {
     // SAFETY: the linker script delimits the `.ktest` section with these
     // symbols, and it holds only `Test`s placed by `ktest::ktest!`.
-    let tests = unsafe { ktest::tests_between((&raw const __ktest_start).cast::<Test>(), (&raw const __ktest_end).cast::<Test>()) };
+    let tests = unsafe {
+        ktest::tests_between(
+            (&raw const __ktest_start).cast::<Test>(),
+            (&raw const __ktest_end).cast::<Test>(),
+        )
+    };
     crate::println!("running {} kernel tests", tests.len());
     let mut report = Report::new();
     for test in tests {

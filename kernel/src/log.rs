@@ -45,7 +45,10 @@ pub fn level_enabled(level: &Level) -> bool {
 
 /// Sets the maximum level by name (`off`, `error`, `warn`, `info`, `debug`, `trace`).
 pub fn set_level(name: &str) -> Result<(), &'static str> {
-    let i = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or("unknown log level")?;
+    let i = NAMES
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(name))
+        .ok_or("unknown log level")?;
     MAX_LEVEL.store(i as u8, Ordering::Relaxed);
     Ok(())
 }
@@ -56,10 +59,15 @@ pub fn level_name() -> &'static str {
 
 /// Applies `log=<level>` from the boot arguments (early: no heap needed).
 pub fn configure(cmdline: &str) {
-    if let Some(v) = cmdline.split_whitespace().find_map(|w| w.strip_prefix("log="))
+    if let Some(v) = cmdline
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("log="))
         && set_level(v).is_err()
     {
-        crate::println!("log: unknown level {v:?} in the boot arguments; keeping {}", level_name());
+        crate::println!(
+            "log: unknown level {v:?} in the boot arguments; keeping {}",
+            level_name()
+        );
     }
 }
 

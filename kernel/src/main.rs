@@ -59,7 +59,9 @@ pub fn boot_info_opt() -> Option<&'static BootInfo> {
 
 pub fn boot_info() -> &'static BootInfo {
     // The boot hart stores it before anything else can ask.
-    BOOT_INFO.get().unwrap_or_else(|| early_fail("boot info requested before it was copied"))
+    BOOT_INFO
+        .get()
+        .unwrap_or_else(|| early_fail("boot info requested before it was copied"))
 }
 
 /// Prints through SBI and stops: for failures before the console exists.
@@ -105,7 +107,12 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
         unsafe { console::init(mem::phys_to_virt(u.phys) as usize, u.reg_shift) };
     }
     println!();
-    println!("atoll kernel {} on {} ({} harts in the FDT)", env!("CARGO_PKG_VERSION"), plat.model, plat.cpus);
+    println!(
+        "atoll kernel {} on {} ({} harts in the FDT)",
+        env!("CARGO_PKG_VERSION"),
+        plat.model,
+        plat.cpus
+    );
 
     if let Err(e) = mem::frames::init(bi) {
         panic!("frame allocator: {e}");
@@ -130,7 +137,11 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     }
     let online = percpu::online_mask();
     if online.count_ones() < expected {
-        warn!("only {} of {} harts came online (mask {online:#x})", online.count_ones(), expected);
+        warn!(
+            "only {} of {} harts came online (mask {online:#x})",
+            online.count_ones(),
+            expected
+        );
     } else if let Err(e) = mem::vm::drop_lower_half() {
         warn!("could not remove the lower-half mappings: {e}");
     } else {
@@ -141,7 +152,10 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
             .filter(|r| r.kind == MemoryKind::Loader)
             .map(|r| mem::frames::add_free(r.start, r.end()))
             .sum();
-        debug!("lower-half mappings removed, {} of loader memory reclaimed", Size(reclaimed * mem::PAGE_SIZE));
+        debug!(
+            "lower-half mappings removed, {} of loader memory reclaimed",
+            Size(reclaimed * mem::PAGE_SIZE)
+        );
     }
 
     banner(bi);
@@ -174,7 +188,14 @@ fn banner(bi: &BootInfo) {
         if r.kind == MemoryKind::Usable {
             usable += r.len;
         }
-        let _ = writeln!(out, "  {:#012x}-{:#012x} {:?} ({})", r.start, r.end(), r.kind, Size(r.len));
+        let _ = writeln!(
+            out,
+            "  {:#012x}-{:#012x} {:?} ({})",
+            r.start,
+            r.end(),
+            r.kind,
+            Size(r.len)
+        );
     }
     let (free, used, _) = mem::frames::stats();
     let _ = writeln!(
@@ -205,7 +226,8 @@ fn banner(bi: &BootInfo) {
 /// argument `shutdown=sbi` forces the SBI path.
 pub fn shutdown(success: bool) -> ! {
     arch::interrupts::disable();
-    let force_sbi = boot_info_opt().is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
+    let force_sbi = boot_info_opt()
+        .is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
     if let (Some(p), Some(bi), false) = (platform::get(), boot_info_opt(), force_sbi)
         && let Some(dev) = p.test_device
     {
@@ -228,7 +250,10 @@ mod heapless_line {
     }
     impl Line {
         pub const fn new() -> Self {
-            Self { buf: [0; 128], len: 0 }
+            Self {
+                buf: [0; 128],
+                len: 0,
+            }
         }
         pub fn as_str(&self) -> &str {
             core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")

@@ -25,10 +25,20 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     crate::arch::interrupts::disable();
     let mut out = crate::console::panic_writer();
     if local.panicking.swap(true, Ordering::Relaxed) {
-        let _ = writeln!(out, "\npanic while panicking on hart {}: {}", local.id(), info.message());
+        let _ = writeln!(
+            out,
+            "\npanic while panicking on hart {}: {}",
+            local.id(),
+            info.message()
+        );
         crate::shutdown(false);
     }
-    let _ = write!(out, "\nKERNEL PANIC on hart {}: {}", local.id(), info.message());
+    let _ = write!(
+        out,
+        "\nKERNEL PANIC on hart {}: {}",
+        local.id(),
+        info.message()
+    );
     if let Some(loc) = info.location() {
         let _ = write!(out, " at {}:{}", loc.file(), loc.line());
     }

@@ -39,8 +39,12 @@ pub fn fdt() -> Option<Fdt<'static>> {
     }
     // SAFETY: the loader keeps the FDT in `Fdt` memory, which the frame
     // allocator never gets, and all RAM is mapped at phys_offset.
-    let bytes =
-        unsafe { core::slice::from_raw_parts((bi.phys_offset + bi.fdt.start) as *const u8, bi.fdt.len as usize) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts(
+            (bi.phys_offset + bi.fdt.start) as *const u8,
+            bi.fdt.len as usize,
+        )
+    };
     Fdt::new(bytes).ok()
 }
 
@@ -51,27 +55,53 @@ fn first_reg(node: fdt::node::FdtNode<'_, '_>) -> Option<u64> {
 /// Parses the device tree. `boot_hart` picks the PLIC context.
 pub fn discover(boot_hart: usize) -> Platform {
     let Some(fdt) = fdt() else {
-        return Platform { model: "unknown (no FDT)", uart: None, plic: None, test_device: None, cpus: 0, timebase_hz: 0 };
+        return Platform {
+            model: "unknown (no FDT)",
+            uart: None,
+            plic: None,
+            test_device: None,
+            cpus: 0,
+            timebase_hz: 0,
+        };
     };
     let uart_node = fdt
         .chosen()
         .stdout()
-        .filter(|n| n.compatible().is_some_and(|c| c.all().any(|s| s.starts_with("ns16550"))))
+        .filter(|n| {
+            n.compatible()
+                .is_some_and(|c| c.all().any(|s| s.starts_with("ns16550")))
+        })
         .or_else(|| fdt.find_compatible(&["ns16550a", "ns16550"]));
     let uart = uart_node.and_then(|n| {
         Some(UartInfo {
             phys: first_reg(n)?,
-            reg_shift: n.property("reg-shift").and_then(|p| p.as_usize()).unwrap_or(0) as u32,
+            reg_shift: n
+                .property("reg-shift")
+                .and_then(|p| p.as_usize())
+                .unwrap_or(0) as u32,
             irq: n.interrupts().and_then(|mut i| i.next()).map(|i| i as u32),
         })
     });
     let plic = fdt
         .find_compatible(&["riscv,plic0", "sifive,plic-1.0.0"])
         .and_then(|n| Some((first_reg(n)?, plic_context(&fdt, n, boot_hart)?)));
-    let test_device = fdt.find_compatible(&["sifive,test0", "sifive,test1"]).and_then(first_reg);
+    let test_device = fdt
+        .find_compatible(&["sifive,test0", "sifive,test1"])
+        .and_then(first_reg);
     let cpus = fdt.cpus().count();
-    let timebase_hz = fdt.cpus().next().map(|c| c.timebase_frequency() as u64).unwrap_or(0);
-    Platform { model: fdt.root().model(), uart, plic, test_device, cpus, timebase_hz }
+    let timebase_hz = fdt
+        .cpus()
+        .next()
+        .map(|c| c.timebase_frequency() as u64)
+        .unwrap_or(0);
+    Platform {
+        model: fdt.root().model(),
+        uart,
+        plic,
+        test_device,
+        cpus,
+        timebase_hz,
+    }
 }
 
 /// The index of `hart`'s supervisor external interrupt (cause 9) in the
@@ -88,13 +118,11 @@ fn plic_context(fdt: &Fdt<'_>, plic: fdt::node::FdtNode<'_, '_>, hart: usize) ->
             .property("phandle")?
             .as_usize()
     })?;
-    cells
-        .chunks_exact(8)
-        .position(|pair| {
-            let ph = u32::from_be_bytes([pair[0], pair[1], pair[2], pair[3]]) as usize;
-            let irq = u32::from_be_bytes([pair[4], pair[5], pair[6], pair[7]]);
-            ph == intc_phandle && irq == 9
-        })
+    cells.chunks_exact(8).position(|pair| {
+        let ph = u32::from_be_bytes([pair[0], pair[1], pair[2], pair[3]]) as usize;
+        let irq = u32::from_be_bytes([pair[4], pair[5], pair[6], pair[7]]);
+        ph == intc_phandle && irq == 9
+    })
 }
 
 pub fn init(boot_hart: usize) -> &'static Platform {
@@ -108,8 +136,13 @@ pub fn get() -> Option<&'static Platform> {
 /// Routes the console UART's interrupt to this hart through the PLIC.
 pub fn init_interrupts(phys_offset: u64) -> Result<(), &'static str> {
     let p = get().ok_or("platform not discovered")?;
-    let (base, context) = p.plic.ok_or("no PLIC (or no S-mode context for this hart) in the FDT")?;
-    let irq = p.uart.and_then(|u| u.irq).ok_or("the console UART has no interrupt")?;
+    let (base, context) = p
+        .plic
+        .ok_or("no PLIC (or no S-mode context for this hart) in the FDT")?;
+    let irq = p
+        .uart
+        .and_then(|u| u.irq)
+        .ok_or("the console UART has no interrupt")?;
     // SAFETY: the PLIC is MMIO mapped through the phys map; `context` is ours.
     let plic = PLIC.call_once(|| unsafe { Plic::new((phys_offset + base) as usize, context) });
     UART_IRQ.store(irq as usize, Ordering::Relaxed);

@@ -19,7 +19,11 @@ use crate::sched::percpu;
 pub enum Fault {
     /// A CPU exception: the arch cause code, the faulting pc and the trap value
     /// (the address for page faults).
-    Trap { cause: usize, pc: usize, stval: usize },
+    Trap {
+        cause: usize,
+        pc: usize,
+        stval: usize,
+    },
     /// A panic; its message is in [`last_panic_message`].
     Panic,
 }
@@ -38,7 +42,13 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Trap { cause, pc, stval } => {
-                write!(f, "{} at pc {:#x} (stval {:#x})", exception_name(cause), pc, stval)
+                write!(
+                    f,
+                    "{} at pc {:#x} (stval {:#x})",
+                    exception_name(cause),
+                    pc,
+                    stval
+                )
             }
             Self::Panic => write!(f, "panicked: {}", last_panic_message()),
         }
@@ -71,7 +81,10 @@ pub fn catch<F: FnOnce() -> R, R>(f: F) -> Result<R, Fault> {
         }
     }
 
-    let mut call = Call { f: Some(f), result: None };
+    let mut call = Call {
+        f: Some(f),
+        result: None,
+    };
     let local = percpu::current();
     let mut ctx = RecoveryCtx {
         regs: SavedRegs::default(),
@@ -121,9 +134,16 @@ pub fn current_depth() -> usize {
     percpu::current().trap_depth.load(Ordering::Relaxed)
 }
 
-/// Whether this hart has an active recovery context.
-pub fn is_active() -> bool {
-    !percpu::current().recovery.get().is_null()
+/// How many recovery contexts are active on this hart.
+pub fn nesting() -> usize {
+    let mut n = 0;
+    let mut ctx = percpu::current().recovery.get();
+    while !ctx.is_null() {
+        n += 1;
+        // SAFETY: every context in the chain is live (its `catch` is on the stack).
+        ctx = unsafe { (*ctx).prev };
+    }
+    n
 }
 
 /// The message of the last panic caught on this hart.

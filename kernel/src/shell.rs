@@ -71,7 +71,9 @@ fn execute(line: &str) {
             println!("  mem            frames and heap usage");
             println!("  harts          harts and their timer ticks");
             println!("  uptime         time since boot");
-            println!("  log [level]    show or set the log level (off error warn info debug trace)");
+            println!(
+                "  log [level]    show or set the log level (off error warn info debug trace)"
+            );
             println!("  echo <text>    print text (checks that long input arrives whole)");
             println!("  shutdown       power off");
         }
@@ -94,14 +96,22 @@ fn execute(line: &str) {
             let online = percpu::online_mask();
             for h in 0..64 {
                 if online & (1 << h) != 0 {
-                    let me = if h == percpu::current().id() { " (this shell)" } else { "" };
+                    let me = if h == percpu::current().id() {
+                        " (this shell)"
+                    } else {
+                        ""
+                    };
                     println!("hart {h}: online, {} ticks{me}", timer::ticks(h));
                 }
             }
         }
         "uptime" => {
             let ns = timer::uptime_ns();
-            println!("up {}.{:03} s", ns / 1_000_000_000, ns % 1_000_000_000 / 1_000_000);
+            println!(
+                "up {}.{:03} s",
+                ns / 1_000_000_000,
+                ns % 1_000_000_000 / 1_000_000
+            );
         }
         "log" => match words.next() {
             None => println!("log level: {}", crate::log::level_name()),

@@ -17,19 +17,27 @@ pub struct IrqGuard<'a, T> {
 
 impl<T> IrqMutex<T> {
     pub const fn new(value: T) -> Self {
-        Self { inner: spin::Mutex::new(value) }
+        Self {
+            inner: spin::Mutex::new(value),
+        }
     }
 
     pub fn lock(&self) -> IrqGuard<'_, T> {
         let were_enabled = interrupts::disable();
-        IrqGuard { guard: ManuallyDrop::new(self.inner.lock()), were_enabled }
+        IrqGuard {
+            guard: ManuallyDrop::new(self.inner.lock()),
+            were_enabled,
+        }
     }
 
     /// Takes the lock only if it is free.
     pub fn try_lock(&self) -> Option<IrqGuard<'_, T>> {
         let were_enabled = interrupts::disable();
         match self.inner.try_lock() {
-            Some(g) => Some(IrqGuard { guard: ManuallyDrop::new(g), were_enabled }),
+            Some(g) => Some(IrqGuard {
+                guard: ManuallyDrop::new(g),
+                were_enabled,
+            }),
             None => {
                 interrupts::restore(were_enabled);
                 None

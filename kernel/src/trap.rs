@@ -19,7 +19,11 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
             crate::warn!("spurious interrupt {code} on hart {}", local.id());
         }
         Cause::Exception(code) => {
-            let fault = Fault::Trap { cause: code, pc: frame.pc(), stval: frame.fault_addr() };
+            let fault = Fault::Trap {
+                cause: code,
+                pc: frame.pc(),
+                stval: frame.fault_addr(),
+            };
             if let Some(regs) = recover::take_active(fault, depth) {
                 redirect_to_recovery(frame, regs);
             } else {
@@ -37,7 +41,12 @@ fn report_fault(frame: &TrapFrame, code: usize) -> ! {
     use core::fmt::Write;
     if local.panicking.swap(true, Ordering::Relaxed) {
         // A fault inside the fault reporter: say the minimum and stop.
-        let _ = writeln!(out, "\nnested kernel fault ({}) at pc {:#x}", exception_name(code), frame.pc());
+        let _ = writeln!(
+            out,
+            "\nnested kernel fault ({}) at pc {:#x}",
+            exception_name(code),
+            frame.pc()
+        );
         crate::shutdown(false);
     }
     let _ = writeln!(
@@ -49,7 +58,10 @@ fn report_fault(frame: &TrapFrame, code: usize) -> ! {
         frame.fault_addr()
     );
     if is_page_fault(code) && crate::mem::vm::is_guard_page(frame.fault_addr() as u64) {
-        let _ = writeln!(out, "  the address is in a stack guard page: kernel stack overflow");
+        let _ = writeln!(
+            out,
+            "  the address is in a stack guard page: kernel stack overflow"
+        );
     }
     let _ = frame.dump(&mut out);
     let _ = writeln!(out, "backtrace:");

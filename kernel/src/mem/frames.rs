@@ -10,7 +10,11 @@ static FRAMES: IrqMutex<Option<FrameAllocator<'static>>> = IrqMutex::new(None);
 /// Builds the allocator: its bitmap is carved from the first usable region
 /// large enough, and every other usable byte becomes free.
 pub fn init(bi: &BootInfo) -> Result<(), &'static str> {
-    let usable = || bi.memory_regions().iter().filter(|r| r.kind == MemoryKind::Usable && r.len > 0);
+    let usable = || {
+        bi.memory_regions()
+            .iter()
+            .filter(|r| r.kind == MemoryKind::Usable && r.len > 0)
+    };
     let lo = usable().map(|r| r.start).min().ok_or("no usable memory")? & !(FRAME_SIZE - 1);
     let hi = usable().map(|r| r.end()).max().ok_or("no usable memory")?;
     let frames = (hi - lo) / FRAME_SIZE;
@@ -27,7 +31,8 @@ pub fn init(bi: &BootInfo) -> Result<(), &'static str> {
             (bitmap_bytes / 8) as usize,
         )
     };
-    let mut alloc = FrameAllocator::new(lo, frames, storage).map_err(|_| "frame allocator setup failed")?;
+    let mut alloc =
+        FrameAllocator::new(lo, frames, storage).map_err(|_| "frame allocator setup failed")?;
     let bitmap_end = bitmap + bitmap_bytes;
     for r in usable() {
         // Everything usable except the bitmap itself.
@@ -64,7 +69,13 @@ pub fn free(addr: u64, count: u64) -> Result<(), frame_alloc::Error> {
 
 fn zero(phys: u64, count: u64) {
     // SAFETY: freshly allocated frames, owned by the caller, mapped at phys_offset.
-    unsafe { core::ptr::write_bytes(super::phys_to_virt(phys) as *mut u8, 0, (count * FRAME_SIZE) as usize) };
+    unsafe {
+        core::ptr::write_bytes(
+            super::phys_to_virt(phys) as *mut u8,
+            0,
+            (count * FRAME_SIZE) as usize,
+        )
+    };
 }
 
 /// (free, used, managed) frame counts.

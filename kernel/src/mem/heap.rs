@@ -55,7 +55,8 @@ unsafe impl Source for HeapSource {
 }
 
 #[global_allocator]
-static ALLOCATOR: talc::TalcLock<spin::Mutex<()>, HeapSource> = talc::TalcLock::new(HeapSource { end: 0 });
+static ALLOCATOR: talc::TalcLock<spin::Mutex<()>, HeapSource> =
+    talc::TalcLock::new(HeapSource { end: 0 });
 
 /// Heap statistics.
 #[derive(Debug, Clone, Copy)]

@@ -56,7 +56,11 @@ pub fn init(bi: &BootInfo) -> Result<(), &'static str> {
         .ok_or("unsupported paging mode")?;
     *KERNEL_PT.lock() = Some(pt);
     // New stacks go above the loader's boot stacks, after a guard page.
-    let boot_top = bi.harts().map(|h| bi.hart_stack_top[h as usize]).max().unwrap_or(STACKS_BASE);
+    let boot_top = bi
+        .harts()
+        .map(|h| bi.hart_stack_top[h as usize])
+        .max()
+        .unwrap_or(STACKS_BASE);
     let start = boot_top.max(STACKS_BASE).next_multiple_of(PAGE_SIZE) + PAGE_SIZE;
     STACKS_NEXT.store(start, Ordering::Relaxed);
     Ok(())
@@ -162,12 +166,18 @@ pub fn is_mapped(virt: u64) -> bool {
 /// Reserves `len` bytes of kernel virtual space in the vmap region, followed
 /// by an unmapped guard page.
 pub fn alloc_vrange(len: u64) -> Result<u64, VmError> {
-    bump(&VMAP_NEXT, len.next_multiple_of(PAGE_SIZE) + PAGE_SIZE, VMAP_BASE + VMAP_SIZE)
+    bump(
+        &VMAP_NEXT,
+        len.next_multiple_of(PAGE_SIZE) + PAGE_SIZE,
+        VMAP_BASE + VMAP_SIZE,
+    )
 }
 
 fn bump(cursor: &AtomicU64, len: u64, limit: u64) -> Result<u64, VmError> {
     cursor
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| c.checked_add(len).filter(|&e| e <= limit))
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+            c.checked_add(len).filter(|&e| e <= limit)
+        })
         .map_err(|_| VmError::OutOfVirtualSpace)
 }
 
@@ -190,12 +200,16 @@ pub fn alloc_stack(size: u64) -> Result<KernelStack, VmError> {
     let size = size.next_multiple_of(PAGE_SIZE);
     let base = bump(&STACKS_NEXT, size + PAGE_SIZE, STACKS_BASE + STACKS_SIZE)?;
     let bottom = base + PAGE_SIZE;
-    let phys = frames::alloc_contiguous_zeroed(size / PAGE_SIZE, PAGE_SIZE).ok_or(VmError::OutOfMemory)?;
+    let phys =
+        frames::alloc_contiguous_zeroed(size / PAGE_SIZE, PAGE_SIZE).ok_or(VmError::OutOfMemory)?;
     if let Err(e) = map_phys(bottom, phys, size, Flags::RW) {
         let _ = frames::free(phys, size / PAGE_SIZE);
         return Err(e);
     }
-    Ok(KernelStack { bottom, top: bottom + size })
+    Ok(KernelStack {
+        bottom,
+        top: bottom + size,
+    })
 }
 
 /// Unmaps a stack and frees its frames.

@@ -71,7 +71,10 @@ pub struct MsgBuf {
 
 impl MsgBuf {
     pub const fn new() -> Self {
-        Self { buf: [0; PANIC_MSG_LEN], len: 0 }
+        Self {
+            buf: [0; PANIC_MSG_LEN],
+            len: 0,
+        }
     }
     pub fn clear(&mut self) {
         self.len = 0;
@@ -98,7 +101,8 @@ impl core::fmt::Write for MsgBuf {
 struct TrapStack([u8; TRAP_STACK_SIZE]);
 
 static HARTS: [HartLocal; MAX_HARTS] = [const { HartLocal::new() }; MAX_HARTS];
-static mut TRAP_STACKS: [TrapStack; MAX_HARTS] = [const { TrapStack([0; TRAP_STACK_SIZE]) }; MAX_HARTS];
+static mut TRAP_STACKS: [TrapStack; MAX_HARTS] =
+    [const { TrapStack([0; TRAP_STACK_SIZE]) }; MAX_HARTS];
 
 /// Sets up this hart's per-hart data and trap handling. Called first thing on
 /// every hart; `hart_id` must be below `MAX_HARTS` and unique.

@@ -77,7 +77,9 @@ pub fn uptime_ns() -> u64 {
 
 /// Ticks taken by `hart`.
 pub fn ticks(hart: usize) -> u64 {
-    percpu::of(hart).map(|h| h.ticks.load(Ordering::Relaxed)).unwrap_or(0)
+    percpu::of(hart)
+        .map(|h| h.ticks.load(Ordering::Relaxed))
+        .unwrap_or(0)
 }
 
 /// Busy-waits for `ns` nanoseconds.

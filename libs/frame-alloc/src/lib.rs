@@ -33,7 +33,10 @@ impl core::fmt::Display for Error {
         match *self {
             Self::Misaligned(a) => write!(f, "{a:#x} is not frame-aligned"),
             Self::OutOfRange { addr, frames } => {
-                write!(f, "{frames} frames at {addr:#x} lie outside the managed memory")
+                write!(
+                    f,
+                    "{frames} frames at {addr:#x} lie outside the managed memory"
+                )
             }
             Self::DoubleFree(a) => write!(f, "frame {a:#x} is already free"),
             Self::BadRequest => write!(f, "zero frames or a non-power-of-two alignment"),
@@ -68,16 +71,28 @@ impl<'a> FrameAllocator<'a> {
         if !base.is_multiple_of(FRAME_SIZE) {
             return Err(Error::Misaligned(base));
         }
-        if base.checked_add(frames.saturating_mul(FRAME_SIZE)).is_none() {
+        if base
+            .checked_add(frames.saturating_mul(FRAME_SIZE))
+            .is_none()
+        {
             return Err(Error::OutOfRange { addr: base, frames });
         }
         let needed = words_for(frames);
         if storage.len() < needed {
-            return Err(Error::StorageTooSmall { needed_words: needed });
+            return Err(Error::StorageTooSmall {
+                needed_words: needed,
+            });
         }
         let bits = &mut storage[..needed];
         bits.fill(u64::MAX);
-        Ok(Self { base, frames, bits, free: 0, managed: 0, hint: 0 })
+        Ok(Self {
+            base,
+            frames,
+            bits,
+            free: 0,
+            managed: 0,
+            hint: 0,
+        })
     }
 
     /// Lowest managed address.
@@ -160,20 +175,31 @@ impl<'a> FrameAllocator<'a> {
             return Ok(None);
         }
         let align = align.max(FRAME_SIZE);
-        // First index at or after 0 whose address is aligned.
-        let mut i = (self.base.next_multiple_of(align) - self.base) / FRAME_SIZE;
-        let step = align / FRAME_SIZE;
-        while i + count <= self.frames {
+        // Candidates are absolute addresses aligned to `align`.
+        let Some(mut addr) = self.base.checked_next_multiple_of(align) else {
+            return Ok(None);
+        };
+        while let Some(end) = count
+            .checked_mul(FRAME_SIZE)
+            .and_then(|len| addr.checked_add(len))
+        {
+            if end > self.end() {
+                break;
+            }
+            let i = self.index(addr);
             match (i..i + count).find(|&j| self.is_set(j)) {
                 None => {
                     for j in i..i + count {
                         self.set(j);
                     }
                     self.free -= count;
-                    return Ok(Some(self.addr(i)));
+                    return Ok(Some(addr));
                 }
                 // Skip past the used frame, staying aligned.
-                Some(used) => i = (used + 1).next_multiple_of(step),
+                Some(used) => match self.addr(used + 1).checked_next_multiple_of(align) {
+                    Some(next) => addr = next,
+                    None => break,
+                },
             }
         }
         Ok(None)
@@ -190,7 +216,10 @@ impl<'a> FrameAllocator<'a> {
                 .and_then(|len| addr.checked_add(len))
                 .is_some_and(|end| end <= self.end());
         if !in_range {
-            return Err(Error::OutOfRange { addr, frames: count });
+            return Err(Error::OutOfRange {
+                addr,
+                frames: count,
+            });
         }
         let first = self.index(addr);
         if let Some(j) = (first..first + count).find(|&j| !self.is_set(j)) {
@@ -260,7 +289,7 @@ mod tests {
         a.add_free(BASE + 50 * FRAME_SIZE, BASE + 150 * FRAME_SIZE);
         let mut got = std::collections::BTreeSet::new();
         while let Some(f) = a.alloc() {
-            assert!(f >= BASE + 50 * FRAME_SIZE && f < BASE + 150 * FRAME_SIZE);
+            assert!((BASE + 50 * FRAME_SIZE..BASE + 150 * FRAME_SIZE).contains(&f));
             assert_eq!(f % FRAME_SIZE, 0);
             assert!(got.insert(f), "{f:#x} handed out twice");
         }
@@ -280,8 +309,14 @@ mod tests {
         assert!(a.is_free(f));
         assert_eq!(a.free(f, 1), Err(Error::DoubleFree(f)));
         assert_eq!(a.free(f + 1, 1), Err(Error::Misaligned(f + 1)));
-        assert!(matches!(a.free(BASE + 64 * FRAME_SIZE, 1), Err(Error::OutOfRange { .. })));
-        assert!(matches!(a.free(BASE - FRAME_SIZE, 1), Err(Error::OutOfRange { .. })));
+        assert!(matches!(
+            a.free(BASE + 64 * FRAME_SIZE, 1),
+            Err(Error::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            a.free(BASE - FRAME_SIZE, 1),
+            Err(Error::OutOfRange { .. })
+        ));
         assert_eq!(a.free_frames(), 64);
     }
 
@@ -310,13 +345,36 @@ mod tests {
             assert!(!a.is_free(run + i * FRAME_SIZE));
         }
         // 3 frames fit the first island.
-        assert_eq!(a.alloc_contiguous(3, FRAME_SIZE).unwrap(), Some(BASE + FRAME_SIZE));
+        assert_eq!(
+            a.alloc_contiguous(3, FRAME_SIZE).unwrap(),
+            Some(BASE + FRAME_SIZE)
+        );
         // No 30-frame run is left.
         assert_eq!(a.alloc_contiguous(30, FRAME_SIZE).unwrap(), None);
         assert_eq!(a.alloc_contiguous(0, FRAME_SIZE), Err(Error::BadRequest));
-        assert_eq!(a.alloc_contiguous(1, 3 * FRAME_SIZE), Err(Error::BadRequest));
+        assert_eq!(
+            a.alloc_contiguous(1, 3 * FRAME_SIZE),
+            Err(Error::BadRequest)
+        );
         a.free(run, 8).unwrap();
         assert_eq!(a.free_frames(), 40);
+    }
+
+    #[test]
+    fn contiguous_alignment_is_absolute_even_with_unaligned_base() {
+        let base = BASE + 3 * FRAME_SIZE;
+        let mut s = vec![0; words_for(256)];
+        let mut a = FrameAllocator::new(base, 256, &mut s).unwrap();
+        a.add_free(base, base + 256 * FRAME_SIZE);
+        let align = 16 * FRAME_SIZE;
+        let first = a.alloc_contiguous(4, align).unwrap().unwrap();
+        assert_eq!(first % align, 0);
+        // A used frame inside the next aligned window forces a skip.
+        let second = a.alloc_contiguous(20, align).unwrap().unwrap();
+        assert_eq!(second % align, 0);
+        assert!(second >= first + 4 * FRAME_SIZE);
+        // Nothing aligned fits past the end.
+        assert_eq!(a.alloc_contiguous(250, align).unwrap(), None);
     }
 
     #[test]
@@ -326,7 +384,10 @@ mod tests {
             FrameAllocator::new(BASE, 65, &mut small).unwrap_err(),
             Error::StorageTooSmall { needed_words: 2 }
         );
-        assert_eq!(FrameAllocator::new(BASE + 1, 1, &mut small).unwrap_err(), Error::Misaligned(BASE + 1));
+        assert_eq!(
+            FrameAllocator::new(BASE + 1, 1, &mut small).unwrap_err(),
+            Error::Misaligned(BASE + 1)
+        );
     }
 
     #[test]

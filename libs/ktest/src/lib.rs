@@ -94,7 +94,10 @@ pub struct Report {
 
 impl Report {
     pub const fn new() -> Self {
-        Self { passed: 0, failed: 0 }
+        Self {
+            passed: 0,
+            failed: 0,
+        }
     }
 
     /// Writes `test <name> ... ` before the test runs, so a hang shows which test.
@@ -169,7 +172,10 @@ mod tests {
         r.start(&mut out, "b").unwrap();
         r.finish(&mut out, Outcome::Failed("boom\nat x")).unwrap();
         r.summary(&mut out).unwrap();
-        assert_eq!(out, "test a ... ok\ntest b ... FAILED: boom | at x\n1 passed, 1 failed\n");
+        assert_eq!(
+            out,
+            "test a ... ok\ntest b ... FAILED: boom | at x\n1 passed, 1 failed\n"
+        );
         assert!(!r.all_passed());
         assert_eq!(parse_summary(out.lines().last().unwrap()), Some((1, 1)));
     }
@@ -185,7 +191,16 @@ mod tests {
 
     #[test]
     fn tests_between_counts_entries() {
-        let arr = [Test { name: "x", func: sample }, Test { name: "y", func: sample }];
+        let arr = [
+            Test {
+                name: "x",
+                func: sample,
+            },
+            Test {
+                name: "y",
+                func: sample,
+            },
+        ];
         let range = arr.as_ptr_range();
         // SAFETY: `range` delimits `arr`.
         let tests = unsafe { tests_between(range.start, range.end) };

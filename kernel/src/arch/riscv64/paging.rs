@@ -1,6 +1,6 @@
 //! The kernel's page table in the paging mode the loader chose.
 
-use page_table::{Flags, MapError, Mapping, PageSize, PageTable, Offset, Sv39, Sv48};
+use page_table::{Flags, MapError, Mapping, Offset, PageSize, PageTable, Sv39, Sv48};
 
 /// The root table the kernel runs on, in Sv39 or Sv48.
 pub enum KernelTable {
@@ -23,12 +23,20 @@ impl KernelTable {
     /// # Safety
     /// `root` must be the live root table, all of physical memory must be
     /// mapped at `phys_offset`, and the caller serializes all use.
-    pub unsafe fn from_boot(mode: boot_info::PagingMode, root: u64, phys_offset: u64) -> Option<Self> {
+    pub unsafe fn from_boot(
+        mode: boot_info::PagingMode,
+        root: u64,
+        phys_offset: u64,
+    ) -> Option<Self> {
         // SAFETY: forwarded from the caller.
         unsafe {
             match mode {
-                boot_info::PagingMode::Sv39 => Some(Self::Sv39(PageTable::from_root(root, Offset(phys_offset)))),
-                boot_info::PagingMode::Sv48 => Some(Self::Sv48(PageTable::from_root(root, Offset(phys_offset)))),
+                boot_info::PagingMode::Sv39 => {
+                    Some(Self::Sv39(PageTable::from_root(root, Offset(phys_offset))))
+                }
+                boot_info::PagingMode::Sv48 => {
+                    Some(Self::Sv48(PageTable::from_root(root, Offset(phys_offset))))
+                }
                 _ => None,
             }
         }
@@ -45,7 +53,12 @@ impl KernelTable {
         each!(self, pt => pt.map(virt, phys, len, flags | Flags::GLOBAL, PageSize::Size4K, alloc))
     }
 
-    pub fn unmap_range(&mut self, virt: u64, len: u64, f: impl FnMut(Mapping)) -> Result<(), MapError> {
+    pub fn unmap_range(
+        &mut self,
+        virt: u64,
+        len: u64,
+        f: impl FnMut(Mapping),
+    ) -> Result<(), MapError> {
         each!(self, pt => pt.unmap_range(virt, len, f))
     }
 

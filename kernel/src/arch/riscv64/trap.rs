@@ -49,8 +49,9 @@ impl TrapFrame {
     /// Prints the registers, ABI names first.
     pub fn dump(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
         const NAMES: [&str; 32] = [
-            "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
-            "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+            "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3",
+            "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
+            "t3", "t4", "t5", "t6",
         ];
         for (i, (name, value)) in NAMES.iter().zip(&self.regs).enumerate().skip(1) {
             write!(out, "  {name:>4}={value:016x}")?;
@@ -333,7 +334,11 @@ pub(super) fn trap_entry_addr() -> usize {
 /// # Safety
 /// `regs` must stay valid until this returns, and may be resumed only while
 /// this call is still on the stack.
-pub unsafe fn recovery_call(regs: *mut SavedRegs, f: extern "C" fn(*mut u8), data: *mut u8) -> bool {
+pub unsafe fn recovery_call(
+    regs: *mut SavedRegs,
+    f: extern "C" fn(*mut u8),
+    data: *mut u8,
+) -> bool {
     // SAFETY: the assembly follows the C ABI; see the caller's contract.
     unsafe { atoll_recovery_call(regs, f, data) != 0 }
 }
