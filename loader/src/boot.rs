@@ -337,4 +337,230 @@ mod tests {
         assert!(seen.len() > 150, "slides repeat too often: {}", seen.len());
         assert!(choose_slide(&mut rng, 0, KERNEL_WINDOW_SIZE + 1, false).is_err());
     }
+
+    use boot_info::MemoryRegion;
+
+    /// Fake RAM at a fixed low address, so "physical" addresses are real pointers.
+    const RAM: u64 = 0x2000_0000;
+    const RAM_SIZE: u64 = 48 << 20;
+
+    fn fake_ram() -> &'static mut [u8] {
+        // SAFETY: a fresh private mapping at an address nothing else uses in
+        // this test process (MAP_FIXED_NOREPLACE fails rather than clobber).
+        unsafe {
+            let p = libc::mmap(
+                RAM as *mut _,
+                RAM_SIZE as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            );
+            assert_eq!(p as u64, RAM, "could not map the fake RAM");
+            core::slice::from_raw_parts_mut(p.cast(), RAM_SIZE as usize)
+        }
+    }
+
+    /// A minimal riscv64 PIE: one RX segment of 0x1800 bytes at 0, entry 0x40.
+    fn tiny_kernel() -> Vec<u8> {
+        let mut f = vec![0u8; 0x1000 + 0x1800];
+        f[..8].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+        f[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+        f[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+        f[20..24].copy_from_slice(&1u32.to_le_bytes());
+        f[24..32].copy_from_slice(&0x40u64.to_le_bytes());
+        f[32..40].copy_from_slice(&64u64.to_le_bytes());
+        f[52..54].copy_from_slice(&64u16.to_le_bytes());
+        f[54..56].copy_from_slice(&56u16.to_le_bytes());
+        f[56..58].copy_from_slice(&1u16.to_le_bytes());
+        let ph = 64;
+        f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes());
+        f[ph + 4..ph + 8].copy_from_slice(&5u32.to_le_bytes()); // R+X
+        f[ph + 8..ph + 16].copy_from_slice(&0x1000u64.to_le_bytes());
+        f[ph + 32..ph + 40].copy_from_slice(&0x1800u64.to_le_bytes());
+        f[ph + 40..ph + 48].copy_from_slice(&0x1800u64.to_le_bytes());
+        for (i, b) in f[0x1000..].iter_mut().enumerate() {
+            *b = (i % 251) as u8;
+        }
+        f
+    }
+
+    fn check_prepare(ram: &mut [u8], paging: PagingMode) {
+        ram.fill(0x5a);
+        let kernel = tiny_kernel();
+        // Loader image at RAM+1 MiB, the kernel ELF page-aligned inside it.
+        let loader = Range::new(RAM + (1 << 20), RAM + (1 << 20) + 0x10_000);
+        let elf_at = (loader.start + 0x4000 - RAM) as usize;
+        ram[elf_at..elf_at + kernel.len()].copy_from_slice(&kernel);
+        let fdt_at = (2 << 20) as usize;
+        for (i, b) in ram[fdt_at..fdt_at + 0x1800].iter_mut().enumerate() {
+            *b = (i % 7 + 1) as u8;
+        }
+        // SAFETY: all inside the fake RAM mapping, which lives for the test.
+        let (kernel_elf, fdt) = unsafe {
+            (
+                core::slice::from_raw_parts((RAM as usize + elf_at) as *const u8, kernel.len()),
+                core::slice::from_raw_parts((RAM as usize + fdt_at) as *const u8, 0x1800),
+            )
+        };
+        let mut platform = Platform::default();
+        platform.ram.push(Range::new(RAM, RAM + RAM_SIZE)).unwrap();
+        platform
+            .reserved
+            .push(Range::new(RAM, RAM + 0x6_0000))
+            .unwrap();
+        platform.harts = 0b1011;
+        platform.timer_hz = 10_000_000;
+        platform.cmdline = "log=debug nokaslr";
+        platform.rng_seed = Some(&fdt[0x100..0x120]);
+        platform.initrd = Some(Range::new(RAM + (3 << 20) + 0x10, RAM + (3 << 20) + 5000));
+        platform.fdt = Some(fdt);
+        let h = prepare(BootInput {
+            platform,
+            boot_hart: 1,
+            harts: 0b1011,
+            boot_ticks: 1234,
+            entropy: Mixer::new(3),
+            loader_image: loader,
+            kernel_elf,
+            machine: Machine::Riscv64,
+            paging,
+        })
+        .unwrap();
+
+        // SAFETY: `prepare` wrote a BootInfo there, inside the fake RAM.
+        let bi = unsafe { &*(h.boot_info_phys as *const BootInfo) };
+        bi.validate().unwrap();
+        assert_eq!(h.boot_info_virt, PHYS_MAP_BASE + h.boot_info_phys);
+        assert_eq!(
+            (bi.kernel.slide, h.slide),
+            (KERNEL_WINDOW_BASE, KERNEL_WINDOW_BASE),
+            "nokaslr"
+        );
+        assert_eq!(h.entry, KERNEL_WINDOW_BASE + 0x40);
+        assert_eq!((bi.boot_hart, bi.hart_mask, bi.paging), (1, 0b1011, paging));
+        assert_eq!(
+            (bi.boot_ticks, bi.timer_hz, bi.cmdline()),
+            (1234, 10_000_000, "log=debug nokaslr")
+        );
+        assert_eq!(
+            bi.kernel.elf,
+            PhysRange {
+                start: RAM + elf_at as u64,
+                len: kernel.len() as u64
+            }
+        );
+        assert_eq!(
+            (bi.kernel.virt_base, bi.kernel.size),
+            (KERNEL_WINDOW_BASE, 0x2000)
+        );
+        assert_eq!(
+            bi.initrd,
+            PhysRange {
+                start: RAM + (3 << 20) + 0x10,
+                len: 5000 - 0x10
+            }
+        );
+        assert_ne!(bi.rng_seed, [0; 32]);
+
+        // The kernel image and the FDT copy (minus the seed) are in place.
+        let kphys = (bi.kernel.phys_base - RAM) as usize;
+        assert_eq!(&ram[kphys..kphys + 0x1800], &kernel[0x1000..]);
+        assert!(ram[kphys + 0x1800..kphys + 0x2000].iter().all(|&b| b == 0));
+        let fcopy = (bi.fdt.start - RAM) as usize;
+        assert_eq!(bi.fdt.len, 0x1800);
+        assert!(
+            ram[fcopy + 0x100..fcopy + 0x120].iter().all(|&b| b == 0),
+            "seed scrubbed"
+        );
+        assert_eq!(&ram[fcopy..fcopy + 0x100], &ram[fdt_at..fdt_at + 0x100]);
+
+        // The memory map: sorted, disjoint, exactly the RAM, every owner named.
+        let regions = bi.memory_regions();
+        assert_eq!(regions.first().unwrap().start, RAM);
+        assert_eq!(regions.last().unwrap().end(), RAM + RAM_SIZE);
+        for w in regions.windows(2) {
+            assert_eq!(w[0].end(), w[1].start, "{w:x?}");
+            assert_ne!(w[0].kind, w[1].kind, "unmerged neighbours {w:x?}");
+        }
+        let kind_at = |addr: u64| {
+            regions
+                .iter()
+                .find(|r: &&MemoryRegion| r.start <= addr && addr < r.end())
+                .map(|r| r.kind)
+        };
+        assert_eq!(kind_at(RAM), Some(MemoryKind::Reserved));
+        assert_eq!(kind_at(loader.start), Some(MemoryKind::Loader));
+        assert_eq!(kind_at(RAM + elf_at as u64), Some(MemoryKind::KernelElf));
+        assert_eq!(kind_at(bi.kernel.phys_base), Some(MemoryKind::Kernel));
+        assert_eq!(kind_at(bi.fdt.start), Some(MemoryKind::Fdt));
+        assert_eq!(kind_at(h.boot_info_phys), Some(MemoryKind::BootInfo));
+        assert_eq!(kind_at(bi.page_table_root), Some(MemoryKind::PageTables));
+        assert_eq!(kind_at(bi.initrd.start), Some(MemoryKind::Initrd));
+        assert_eq!(
+            kind_at(RAM + fdt_at as u64),
+            Some(MemoryKind::Usable),
+            "the original FDT was copied"
+        );
+        let stacks: u64 = regions
+            .iter()
+            .filter(|r| r.kind == MemoryKind::Stacks)
+            .map(|r| r.len)
+            .sum();
+        assert_eq!(stacks, 3 * STACK_SIZE);
+
+        // The address space.
+        let check = |pt: &dyn Fn(u64) -> Option<(u64, Flags)>| {
+            let (p, f) = pt(PHYS_MAP_BASE + RAM + 0x1234).unwrap();
+            assert_eq!(p, RAM + 0x1234);
+            assert!(f.contains(Flags::RW | Flags::GLOBAL) && !f.contains(Flags::EXEC));
+            assert_eq!(
+                pt(PHYS_MAP_BASE + 0x1000_0000).unwrap().0,
+                0x1000_0000,
+                "MMIO below RAM is mapped"
+            );
+            assert!(pt(PHYS_MAP_BASE + RAM + RAM_SIZE).is_none());
+            let (p, f) = pt(h.entry).unwrap();
+            assert_eq!(p, bi.kernel.phys_base + 0x40);
+            assert!(f.contains(Flags::RX) && !f.contains(Flags::WRITE));
+            assert!(pt(h.virt_base + 0x2000).is_none());
+            for hart in [0, 1, 3] {
+                let top = bi.hart_stack_top[hart];
+                assert!(pt(top - 8).unwrap().1.contains(Flags::RW));
+                assert!(pt(top - STACK_SIZE).is_some());
+                assert!(
+                    pt(top - STACK_SIZE - 8).is_none(),
+                    "guard page below hart {hart}'s stack"
+                );
+                assert!(pt(top).is_none() || hart == 0, "next hart's guard");
+            }
+            assert_eq!(bi.hart_stack_top[2], 0);
+            assert_eq!(bi.hart_stack_size, STACK_SIZE);
+            assert_eq!(
+                pt(loader.start + 0x10).unwrap().0,
+                loader.start + 0x10,
+                "loader identity-mapped"
+            );
+        };
+        let root = bi.page_table_root;
+        match paging {
+            PagingMode::Sv39 => check(&|v| {
+                // SAFETY: the tables `prepare` built, in the fake RAM.
+                let pt = unsafe { PageTable::<Sv39, Identity>::from_root(root, Identity) };
+                pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags))
+            }),
+            _ => check(&|v| {
+                // SAFETY: the tables `prepare` built, in the fake RAM.
+                let pt = unsafe { PageTable::<Sv48, Identity>::from_root(root, Identity) };
+                pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags))
+            }),
+        }
+    }
+
+    #[test]
+    fn prepare_loads_maps_and_describes_everything() {
+        let ram = fake_ram();
+        check_prepare(ram, PagingMode::Sv39);
+        check_prepare(ram, PagingMode::Sv48);
+    }
 }

@@ -113,3 +113,38 @@ pub fn parse(blob: &[u8]) -> Result<Platform<'_>, LoaderError> {
     }
     Ok(p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dumped by `qemu-system-riscv64 -machine virt,dumpdtb=... -smp 4 -m 512M
+    /// -append "log=debug nokaslr" -initrd <5000 bytes>`.
+    static QEMU_VIRT: &[u8] = include_bytes!("../testdata/qemu-virt-smp4.dtb");
+
+    #[test]
+    fn reads_qemu_virt() {
+        // SAFETY: the blob is longer than 8 bytes.
+        let size = unsafe { blob_size(QEMU_VIRT.as_ptr()) };
+        assert_eq!(size, Some(QEMU_VIRT.len()));
+        let p = parse(QEMU_VIRT).unwrap();
+        assert_eq!(p.ram.as_slice(), [Range::new(0x8000_0000, 0xa000_0000)]);
+        assert_eq!(p.harts, 0b1111);
+        assert_eq!(p.timer_hz, 10_000_000);
+        assert_eq!(p.cmdline, "log=debug nokaslr");
+        let initrd = p.initrd.unwrap();
+        assert_eq!(initrd.len(), 5000);
+        assert!(initrd.start >= 0x8000_0000 && initrd.end <= 0xa000_0000);
+        assert!(p.rng_seed.is_some_and(|s| s.len() >= 32));
+        assert_eq!(p.fdt.map(|b| b.len()), Some(QEMU_VIRT.len()));
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        let junk = [0u8; 64];
+        // SAFETY: 64 readable bytes.
+        assert_eq!(unsafe { blob_size(junk.as_ptr()) }, None);
+        assert!(parse(&junk).is_err());
+        assert!(parse(&QEMU_VIRT[..40]).is_err());
+    }
+}

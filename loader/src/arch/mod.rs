@@ -7,6 +7,7 @@ pub use riscv64::console_write;
 
 /// Host builds (unit tests) print to stdout.
 #[cfg(any(test, not(target_arch = "riscv64")))]
+#[allow(dead_code)]
 pub fn console_write(s: &str) {
     #[cfg(test)]
     std::print!("{s}");
