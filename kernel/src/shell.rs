@@ -75,6 +75,9 @@ fn execute(line: &str) {
                 "  log [level]    show or set the log level (off error warn info debug trace)"
             );
             println!("  echo <text>    print text (checks that long input arrives whole)");
+            println!(
+                "  crash <how>    test the fault reporter: panic, fault, overflow (stops the machine)"
+            );
             println!("  shutdown       power off");
         }
         "mem" => {
@@ -125,6 +128,17 @@ fn execute(line: &str) {
             println!("{rest}");
             println!("({} bytes)", rest.len());
         }
+        "crash" => match words.next() {
+            Some("panic") => panic!("crash requested from the shell"),
+            Some("fault") => {
+                // SAFETY: deliberately reads an unmapped lower-half address to
+                // exercise the fault reporter, which stops the machine.
+                let v = unsafe { core::ptr::read_volatile(0x10 as *const u64) };
+                println!("read {v:#x} from an unmapped address?");
+            }
+            Some("overflow") => println!("{}", recurse(0)),
+            _ => println!("usage: crash panic|fault|overflow"),
+        },
         "shutdown" => {
             println!("shutting down");
             crate::shutdown(true);
@@ -137,4 +151,11 @@ fn execute(line: &str) {
             }
         }
     }
+}
+
+/// Recurses until the stack overflows into its guard page.
+#[allow(unconditional_recursion)] // The point: it never returns.
+fn recurse(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 64]);
+    recurse(depth + 1) + frame[7]
 }
