@@ -14,6 +14,9 @@ unsafe extern "C" {
     static __ktest_end: u8;
 }
 
+/// A test still running after this long fails as timed out.
+const TEST_TIMEOUT_NS: u64 = 20_000_000_000;
+
 pub fn run_all() -> ! {
     // SAFETY: the linker script delimits the `.ktest` section with these
     // symbols, and it holds only `Test`s placed by `ktest::ktest!`.
@@ -28,7 +31,7 @@ pub fn run_all() -> ! {
     for test in tests {
         // The line is written whole after the test, so log output from the
         // test cannot split it.
-        let result = recover::catch(test.func);
+        let result = recover::catch_with_timeout(TEST_TIMEOUT_NS, test.func);
         let mut reason = alloc::string::String::new();
         let outcome = match result {
             Ok(()) => Outcome::Ok,

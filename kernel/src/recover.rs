@@ -26,6 +26,8 @@ pub enum Fault {
     },
     /// A panic; its message is in [`last_panic_message`].
     Panic,
+    /// The deadline of [`catch_with_deadline`] passed (seen at a timer tick).
+    Timeout,
 }
 
 impl Fault {
@@ -51,6 +53,7 @@ impl fmt::Display for Fault {
                 )
             }
             Self::Panic => write!(f, "panicked: {}", last_panic_message()),
+            Self::Timeout => write!(f, "timed out"),
         }
     }
 }
@@ -65,10 +68,22 @@ pub struct RecoveryCtx {
     /// Trap nesting depth of the code that called `catch`: a fault in an
     /// interrupt handler must not resume a context of the code it interrupted.
     depth: usize,
+    /// `timer::now_ns()` after which a timer tick aborts the code (0: never).
+    deadline_ns: u64,
 }
 
 /// Runs `f`, turning a fault or panic in it into `Err`.
 pub fn catch<F: FnOnce() -> R, R>(f: F) -> Result<R, Fault> {
+    catch_with_deadline(0, f)
+}
+
+/// Like [`catch`], and a timer tick after `timeout_ns` aborts `f` with
+/// [`Fault::Timeout`] (if `f` runs with interrupts enabled).
+pub fn catch_with_timeout<F: FnOnce() -> R, R>(timeout_ns: u64, f: F) -> Result<R, Fault> {
+    catch_with_deadline(crate::sched::timer::now_ns().saturating_add(timeout_ns), f)
+}
+
+fn catch_with_deadline<F: FnOnce() -> R, R>(deadline_ns: u64, f: F) -> Result<R, Fault> {
     struct Call<F, R> {
         f: Option<F>,
         result: Option<R>,
@@ -91,6 +106,7 @@ pub fn catch<F: FnOnce() -> R, R>(f: F) -> Result<R, Fault> {
         fault: None,
         prev: local.recovery.get(),
         depth: local.trap_depth.load(Ordering::Relaxed),
+        deadline_ns,
     };
     local.recovery.set(&mut ctx);
     // SAFETY: `ctx` outlives the call and is popped on both paths below; on a
@@ -126,6 +142,21 @@ pub fn take_active(fault: Fault, depth: usize) -> Option<*mut SavedRegs> {
         local.recovery.set((*ctx).prev);
         (*ctx).fault = Some(fault);
         Some(&raw mut (*ctx).regs)
+    }
+}
+
+/// At a timer tick that interrupted code at trap depth `depth`: if that
+/// code's innermost context has passed its deadline, pops it (as
+/// [`take_active`] does) and returns the registers to resume.
+pub fn take_expired(depth: usize, now_ns: u64) -> Option<*mut SavedRegs> {
+    let ctx = percpu::current().recovery.get();
+    // SAFETY: a non-null context is live (its `catch` is on this hart's stack).
+    let expired =
+        !ctx.is_null() && unsafe { (*ctx).deadline_ns != 0 && now_ns >= (*ctx).deadline_ns };
+    if expired {
+        take_active(Fault::Timeout, depth)
+    } else {
+        None
     }
 }
 

@@ -12,7 +12,12 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
     let local = percpu::current();
     let depth = local.trap_depth.fetch_add(1, Ordering::Relaxed);
     match Cause::of(frame.scause) {
-        Cause::TimerInterrupt => crate::sched::timer::on_timer_interrupt(),
+        Cause::TimerInterrupt => {
+            crate::sched::timer::on_timer_interrupt();
+            if let Some(regs) = recover::take_expired(depth, crate::sched::timer::now_ns()) {
+                redirect_to_recovery(frame, regs);
+            }
+        }
         Cause::SoftwareInterrupt => crate::sched::smp::on_ipi(),
         Cause::ExternalInterrupt => crate::platform::on_external_interrupt(),
         Cause::OtherInterrupt(code) => {
