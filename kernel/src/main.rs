@@ -207,7 +207,8 @@ fn banner(bi: &BootInfo) {
     );
     let _ = writeln!(
         out,
-        "harts: {} online of mask {:#x}, boot hart {}",
+        "harts: {} entered, {} online of mask {:#x}, boot hart {}",
+        HARTS_ENTERED.load(Ordering::Relaxed),
         percpu::online_mask().count_ones(),
         bi.hart_mask,
         bi.boot_hart
