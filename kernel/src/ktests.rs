@@ -314,3 +314,35 @@ ktest! {
         assert_eq!(recover::catch_with_timeout(1_000_000_000, || 7), Ok(7));
     }
 }
+
+static CLOBBERS: AtomicU64 = AtomicU64::new(0);
+
+fn clobber_ext_state() {
+    crate::arch::ext_state_test::clobber(crate::arch::has_vector());
+    CLOBBERS.fetch_add(1, Ordering::Relaxed);
+}
+
+ktest! {
+    fn fp_and_vector_state_survive_interrupts() {
+        use crate::arch::ext_state_test::{fill_and_spin, vlenb};
+        let me = percpu::current().id();
+        let vlenb = vlenb();
+        let mut vbuf = alloc::vec![0u8; 32 * vlenb];
+        CLOBBERS.store(0, Ordering::Relaxed);
+        let t0 = timer::ticks(me);
+        // The hook overwrites FP and vector registers on every tick: only
+        // the trap path's save/restore keeps the spinning code's values.
+        timer::set_tick_hook(clobber_ext_state);
+        let deadline = crate::arch::read_time() + timer::timer_hz() / 20;
+        let bad = fill_and_spin(deadline, (vlenb > 0).then_some(&mut vbuf[..]));
+        timer::clear_tick_hook();
+        let ticks = timer::ticks(me) - t0;
+        assert!(ticks >= 3, "only {ticks} ticks while spinning");
+        assert!(CLOBBERS.load(Ordering::Relaxed) >= 3, "the clobbering hook did not run");
+        assert_eq!(bad, 0, "FP registers or fcsr/vl/vtype changed across interrupts");
+        for (i, reg) in vbuf.chunks(vlenb.max(1)).enumerate() {
+            assert!(reg.iter().all(|&b| b as usize == i + 1), "v{i} changed across interrupts: {reg:?}");
+        }
+        assert!(crate::arch::has_vector(), "the test machine has V (configs/*.toml)");
+    }
+}

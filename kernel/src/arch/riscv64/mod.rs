@@ -2,6 +2,8 @@
 //!
 //! Everything here answers "how" for the shared kernel code above it.
 
+#[cfg(feature = "ktest")]
+pub mod ext_state_test;
 pub mod paging;
 pub mod plic;
 pub mod trap;
@@ -25,7 +27,9 @@ _start:
 );
 
 const SSTATUS_SIE: usize = 1 << 1;
-const SSTATUS_FS_INITIAL: usize = 1 << 13;
+const SSTATUS_FS_INITIAL: usize = 1 << trap::SSTATUS_FS_SHIFT;
+const SSTATUS_VS_MASK: usize = 3 << trap::SSTATUS_VS_SHIFT;
+const SSTATUS_VS_INITIAL: usize = 1 << trap::SSTATUS_VS_SHIFT;
 const SIE_SSIE: usize = 1 << 1;
 const SIE_STIE: usize = 1 << 5;
 const SIE_SEIE: usize = 1 << 9;
@@ -37,16 +41,30 @@ const SIE_SEIE: usize = 1 << 9;
 /// `local` must point to this hart's per-hart data, which must start with the
 /// hart id and the trap stack top (see `trap.rs`), and live forever.
 pub unsafe fn init_hart(local: *const u8, trap_stack_top: usize) {
-    // SAFETY: sets tp, sscratch and stvec as the trap entry expects; FS is
-    // enabled so that code using the FP registers does not trap (the kernel
-    // itself does not use them; see `TrapFrame` for the FP/vector design).
+    let status: usize;
+    // SAFETY: sets tp, sscratch and stvec as the trap entry expects. FS and
+    // VS are enabled so that FP and vector code (Rust, Wasm JIT code) runs;
+    // the trap entry preserves both (see `trap`). VS is WARL: it stays 0 on
+    // harts without V, which is how V is detected.
     unsafe {
         asm!("mv tp, {0}", in(reg) local);
         asm!("csrw sscratch, {0}", in(reg) trap_stack_top);
         asm!("csrw stvec, {0}", in(reg) trap::trap_entry_addr());
-        asm!("csrs sstatus, {0}", in(reg) SSTATUS_FS_INITIAL);
+        asm!("csrs sstatus, {0}", in(reg) SSTATUS_FS_INITIAL | SSTATUS_VS_INITIAL);
         asm!("csrs sie, {0}", in(reg) SIE_SSIE | SIE_STIE);
+        asm!("csrr {0}, sstatus", out(reg) status);
     }
+    // Any hart without V makes the whole machine "no V" (Wasm code may run anywhere).
+    if status & SSTATUS_VS_MASK == 0 {
+        NO_VECTOR_HART.store(true, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+static NO_VECTOR_HART: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether every hart that entered has the vector extension enabled.
+pub fn has_vector() -> bool {
+    !NO_VECTOR_HART.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// This hart's per-hart data pointer (as given to [`init_hart`]).

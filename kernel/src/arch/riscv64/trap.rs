@@ -9,17 +9,27 @@
 //!
 //! # State saved
 //! [`TrapFrame`] holds all 31 integer registers plus `sstatus`, `sepc`,
-//! `scause` and `stval`. FP and vector registers are not saved: kernel code
-//! (and the handler) never uses them. Code that does (Wasm JIT code, later
-//! threads) is run with its extended state owned by its thread: on a context
-//! switch the scheduler saves f0-f31/fcsr and v0-v31/vtype/vl/vstart/vcsr
-//! only when `sstatus.FS`/`VS` (kept in the frame) say Dirty, then marks them
-//! Clean. Interrupt handlers leave FS/VS untouched, so no save is needed here.
+//! `scause` and `stval`. Below it, the entry saves the extended state of the
+//! interrupted code when that code has written it since it was last saved
+//! (`sstatus.FS`/`VS` Dirty): f0-f31 and fcsr, then v0-v31 with vstart, vtype,
+//! vl and vcsr. Kernel Rust code (lp64d), the handler and Wasm JIT code may
+//! all use FP registers, and JIT SIMD code uses the vector registers, so an
+//! interrupt must never change them. After saving, the live FS/VS become
+//! Clean: a nested trap saves again only if the handler wrote them. Exit
+//! restores what entry saved, then `sstatus` (with FS/VS Dirty again).
 
 use core::arch::global_asm;
 
 /// Size of [`TrapFrame`] in bytes; a multiple of 16 for the ABI.
 const FRAME_SIZE: usize = 288;
+/// Bytes of the FP save area: f0-f31, fcsr, padding to 16.
+const FP_AREA: usize = 272;
+/// Bytes before the vector registers in the vector save area: vstart,
+/// vtype, vl, vcsr, the area's total size, padding to 16.
+const V_HEADER: usize = 48;
+/// `sstatus` fields.
+pub const SSTATUS_FS_SHIFT: usize = 13;
+pub const SSTATUS_VS_SHIFT: usize = 9;
 
 /// Registers of the interrupted context.
 #[repr(C)]
@@ -130,6 +140,9 @@ pub fn is_page_fault(code: usize) -> bool {
 global_asm!(
     r#"
     .section .text
+    .option push
+    // Module-level assembly does not inherit the target's FP features.
+    .option arch, +d
     .balign 4
     .globl atoll_trap_entry
 atoll_trap_entry:
@@ -184,18 +197,171 @@ atoll_trap_entry:
     sd t0, 34*8(sp)
     csrr t0, stval
     sd t0, 35*8(sp)
+    // s1 keeps the frame across the handler call (saved above, callee-saved).
+    mv s1, sp
 
-    mv a0, sp
+    // FP state, if the interrupted code dirtied it.
+    ld t0, 32*8(s1)
+    srli t1, t0, {fs_shift}
+    andi t1, t1, 3
+    li t2, 3
+    bne t1, t2, 4f
+    addi sp, sp, -{fp_area}
+    fsd f0, 0*8(sp)
+    fsd f1, 1*8(sp)
+    fsd f2, 2*8(sp)
+    fsd f3, 3*8(sp)
+    fsd f4, 4*8(sp)
+    fsd f5, 5*8(sp)
+    fsd f6, 6*8(sp)
+    fsd f7, 7*8(sp)
+    fsd f8, 8*8(sp)
+    fsd f9, 9*8(sp)
+    fsd f10, 10*8(sp)
+    fsd f11, 11*8(sp)
+    fsd f12, 12*8(sp)
+    fsd f13, 13*8(sp)
+    fsd f14, 14*8(sp)
+    fsd f15, 15*8(sp)
+    fsd f16, 16*8(sp)
+    fsd f17, 17*8(sp)
+    fsd f18, 18*8(sp)
+    fsd f19, 19*8(sp)
+    fsd f20, 20*8(sp)
+    fsd f21, 21*8(sp)
+    fsd f22, 22*8(sp)
+    fsd f23, 23*8(sp)
+    fsd f24, 24*8(sp)
+    fsd f25, 25*8(sp)
+    fsd f26, 26*8(sp)
+    fsd f27, 27*8(sp)
+    fsd f28, 28*8(sp)
+    fsd f29, 29*8(sp)
+    fsd f30, 30*8(sp)
+    fsd f31, 31*8(sp)
+    frcsr t1
+    sd t1, 32*8(sp)
+    // Dirty -> Clean.
+    li t1, 1 << {fs_shift}
+    csrc sstatus, t1
+4:
+    // Vector state, likewise (VS is never Dirty on harts without V).
+    srli t1, t0, {vs_shift}
+    andi t1, t1, 3
+    li t2, 3
+    bne t1, t2, 5f
+    .option push
+    .option arch, +v
+    csrr t1, vlenb
+    slli t1, t1, 5
+    addi t1, t1, {v_header}
+    sub sp, sp, t1
+    sd t1, 32(sp)
+    csrr t2, vstart
+    sd t2, 0(sp)
+    csrr t2, vtype
+    sd t2, 8(sp)
+    csrr t2, vl
+    sd t2, 16(sp)
+    csrr t2, vcsr
+    sd t2, 24(sp)
+    // Whole-register stores ignore vtype/vl but start at vstart.
+    csrw vstart, zero
+    csrr t1, vlenb
+    slli t1, t1, 3
+    addi t2, sp, {v_header}
+    vs8r.v v0, (t2)
+    add t2, t2, t1
+    vs8r.v v8, (t2)
+    add t2, t2, t1
+    vs8r.v v16, (t2)
+    add t2, t2, t1
+    vs8r.v v24, (t2)
+    .option pop
+    li t1, 1 << {vs_shift}
+    csrc sstatus, t1
+5:
+    mv a0, s1
     // A frame record pointing into the interrupted code lets backtraces
     // continue through the trap.
     addi sp, sp, -16
-    ld t0, 33*8+16(sp)
+    ld t0, 33*8(s1)
     sd t0, 8(sp)
     sd s0, 0(sp)
     addi s0, sp, 16
     call {handler}
     addi sp, sp, 16
 
+    // Restore in reverse: vector area (lowest), then FP, then the frame.
+    ld t0, 32*8(s1)
+    srli t1, t0, {vs_shift}
+    andi t1, t1, 3
+    li t2, 3
+    bne t1, t2, 6f
+    .option push
+    .option arch, +v
+    csrr t1, vlenb
+    slli t1, t1, 3
+    addi t2, sp, {v_header}
+    vl8re8.v v0, (t2)
+    add t2, t2, t1
+    vl8re8.v v8, (t2)
+    add t2, t2, t1
+    vl8re8.v v16, (t2)
+    add t2, t2, t1
+    vl8re8.v v24, (t2)
+    ld t1, 16(sp)
+    ld t2, 8(sp)
+    vsetvl zero, t1, t2
+    ld t1, 24(sp)
+    csrw vcsr, t1
+    ld t1, 0(sp)
+    csrw vstart, t1
+    ld t1, 32(sp)
+    add sp, sp, t1
+    .option pop
+6:
+    srli t1, t0, {fs_shift}
+    andi t1, t1, 3
+    li t2, 3
+    bne t1, t2, 7f
+    ld t1, 32*8(sp)
+    fscsr t1
+    fld f0, 0*8(sp)
+    fld f1, 1*8(sp)
+    fld f2, 2*8(sp)
+    fld f3, 3*8(sp)
+    fld f4, 4*8(sp)
+    fld f5, 5*8(sp)
+    fld f6, 6*8(sp)
+    fld f7, 7*8(sp)
+    fld f8, 8*8(sp)
+    fld f9, 9*8(sp)
+    fld f10, 10*8(sp)
+    fld f11, 11*8(sp)
+    fld f12, 12*8(sp)
+    fld f13, 13*8(sp)
+    fld f14, 14*8(sp)
+    fld f15, 15*8(sp)
+    fld f16, 16*8(sp)
+    fld f17, 17*8(sp)
+    fld f18, 18*8(sp)
+    fld f19, 19*8(sp)
+    fld f20, 20*8(sp)
+    fld f21, 21*8(sp)
+    fld f22, 22*8(sp)
+    fld f23, 23*8(sp)
+    fld f24, 24*8(sp)
+    fld f25, 25*8(sp)
+    fld f26, 26*8(sp)
+    fld f27, 27*8(sp)
+    fld f28, 28*8(sp)
+    fld f29, 29*8(sp)
+    fld f30, 30*8(sp)
+    fld f31, 31*8(sp)
+    addi sp, sp, {fp_area}
+7:
+    // sp is back at the frame.
     ld t0, 32*8(sp)
     csrw sstatus, t0
     ld t0, 33*8(sp)
@@ -238,8 +404,13 @@ atoll_trap_entry:
     ld x31, 31*8(sp)
     ld sp, 2*8(sp)
     sret
+    .option pop
 "#,
     frame = const FRAME_SIZE,
+    fp_area = const FP_AREA,
+    v_header = const V_HEADER,
+    fs_shift = const SSTATUS_FS_SHIFT,
+    vs_shift = const SSTATUS_VS_SHIFT,
     handler = sym crate::trap::handle_trap,
 );
 
@@ -252,6 +423,8 @@ atoll_trap_entry:
 global_asm!(
     r#"
     .section .text
+    .option push
+    .option arch, +d
     .globl atoll_recovery_call
 atoll_recovery_call:
     sd ra, 0(a0)
@@ -268,6 +441,18 @@ atoll_recovery_call:
     sd s9, 88(a0)
     sd s10, 96(a0)
     sd s11, 104(a0)
+    fsd fs0, 112(a0)
+    fsd fs1, 120(a0)
+    fsd fs2, 128(a0)
+    fsd fs3, 136(a0)
+    fsd fs4, 144(a0)
+    fsd fs5, 152(a0)
+    fsd fs6, 160(a0)
+    fsd fs7, 168(a0)
+    fsd fs8, 176(a0)
+    fsd fs9, 184(a0)
+    fsd fs10, 192(a0)
+    fsd fs11, 200(a0)
     mv s1, a0
     mv a0, a2
     jalr a1
@@ -303,20 +488,36 @@ atoll_recovery_landing:
     ld s9, 88(a0)
     ld s10, 96(a0)
     ld s11, 104(a0)
+    fld fs0, 112(a0)
+    fld fs1, 120(a0)
+    fld fs2, 128(a0)
+    fld fs3, 136(a0)
+    fld fs4, 144(a0)
+    fld fs5, 152(a0)
+    fld fs6, 160(a0)
+    fld fs7, 168(a0)
+    fld fs8, 176(a0)
+    fld fs9, 184(a0)
+    fld fs10, 192(a0)
+    fld fs11, 200(a0)
     li a0, 1
     ret
+    .option pop
 "#
 );
 
-/// The registers a recovery point restores; the first 112 bytes of a
-/// recovery context (see `crate::recover::RecoveryCtx`).
+/// The registers a recovery point restores (the callee-saved ones of the
+/// lp64d ABI); the start of a recovery context (see `crate::recover::RecoveryCtx`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SavedRegs {
     pub ra: usize,
     pub sp: usize,
     pub s: [usize; 12],
+    pub fs: [u64; 12],
 }
+
+const _: () = assert!(core::mem::size_of::<SavedRegs>() == 208);
 
 unsafe extern "C" {
     fn atoll_trap_entry();
