@@ -14,6 +14,7 @@ extern crate alloc;
 mod arch;
 mod backtrace;
 mod console;
+mod initrd;
 #[cfg(feature = "ktest")]
 mod ktest_runner;
 #[cfg(feature = "ktest")]
@@ -156,6 +157,12 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
             "lower-half mappings removed, {} of loader memory reclaimed",
             Size(reclaimed * mem::PAGE_SIZE)
         );
+    }
+
+    match initrd::init() {
+        Ok(Some(n)) => info!("initrd: {n} entries"),
+        Ok(None) => debug!("no initrd"),
+        Err(e) => warn!("initrd ignored: {e}"),
     }
 
     banner(bi);

@@ -75,10 +75,28 @@ fn execute(line: &str) {
                 "  log [level]    show or set the log level (off error warn info debug trace)"
             );
             println!("  echo <text>    print text (checks that long input arrives whole)");
+            println!("  ls             list the initrd");
             println!(
                 "  crash <how>    test the fault reporter: panic, fault, overflow (stops the machine)"
             );
             println!("  shutdown       power off");
+        }
+        "ls" => {
+            let mut n = 0;
+            for e in crate::initrd::entries() {
+                let kind = if e.is_dir() {
+                    "d"
+                } else if e.is_symlink() {
+                    "l"
+                } else {
+                    "-"
+                };
+                println!("{kind} {:>8} {}", e.data.len(), e.path());
+                n += 1;
+            }
+            if n == 0 {
+                println!("(no initrd)");
+            }
         }
         "mem" => {
             let (free, used, managed) = crate::mem::frames::stats();
