@@ -175,7 +175,8 @@ pub mod rights {
         | PATH_UNLINK_FILE;
 
     /// Rights of the standard streams.
-    pub const TTY: u64 = FD_READ | FD_WRITE | FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE;
+    pub const TTY: u64 =
+        FD_READ | FD_WRITE | FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE;
 }
 
 /// Sizes and field offsets of the records the host writes or reads.

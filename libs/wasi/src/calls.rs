@@ -10,8 +10,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::abi::{
-    clockid, eventrwflags, eventtype, fdflags, filetype, fstflags, layout, lookupflags, oflags,
-    preopentype, rights, subclockflags, whence, ADVICE_MAX,
+    ADVICE_MAX, clockid, eventrwflags, eventtype, fdflags, filetype, fstflags, layout, lookupflags,
+    oflags, preopentype, rights, subclockflags, whence,
 };
 use crate::ctx::{Fd, FdKind, WasiCtx};
 use crate::errno::Errno;
@@ -201,7 +201,14 @@ impl Resolved {
         let n = self.stack.len();
         match self.name.as_str() {
             "." => Ok((parent, if n >= 2 { self.stack[n - 2] } else { parent })),
-            ".." if n >= 2 => Ok((self.stack[n - 2], if n >= 3 { self.stack[n - 3] } else { self.stack[n - 2] })),
+            ".." if n >= 2 => Ok((
+                self.stack[n - 2],
+                if n >= 3 {
+                    self.stack[n - 3]
+                } else {
+                    self.stack[n - 2]
+                },
+            )),
             ".." => Err(Errno::Notcapable),
             name => {
                 let ino = self.fs.lookup(parent, name)?;
@@ -228,10 +235,22 @@ fn write_filestat(mem: &mut GuestMemory<'_>, out: u32, dev: u64, st: &Stat) -> R
         FileKind::File => filetype::REGULAR_FILE,
         FileKind::Directory => filetype::DIRECTORY,
     };
-    write_filestat_raw(mem, out, [dev, st.ino], ft, [st.nlink, st.size, st.mtime, st.mtime, st.mtime])
+    write_filestat_raw(
+        mem,
+        out,
+        [dev, st.ino],
+        ft,
+        [st.nlink, st.size, st.mtime, st.mtime, st.mtime],
+    )
 }
 
-fn write_filestat_raw(mem: &mut GuestMemory<'_>, out: u32, head: [u64; 2], ft: u8, tail: [u64; 5]) -> Result<(), Errno> {
+fn write_filestat_raw(
+    mem: &mut GuestMemory<'_>,
+    out: u32,
+    head: [u64; 2],
+    ft: u8,
+    tail: [u64; 5],
+) -> Result<(), Errno> {
     let mut rec = [0u8; layout::FILESTAT_SIZE as usize];
     rec[0..8].copy_from_slice(&head[0].to_le_bytes());
     rec[8..16].copy_from_slice(&head[1].to_le_bytes());
@@ -255,6 +274,8 @@ fn check_fstflags(flags: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+// The parameter lists are the preview 1 ABI's.
+#[allow(clippy::too_many_arguments)]
 impl WasiCtx {
     // ---- arguments and environment ----------------------------------------------------
 
@@ -314,7 +335,13 @@ impl WasiCtx {
         Ok(mem.write_u64(out, res.max(1))?)
     }
 
-    fn clock_time_get(&mut self, mem: &mut GuestMemory<'_>, id: u32, _precision: u64, out: u32) -> R {
+    fn clock_time_get(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        id: u32,
+        _precision: u64,
+        out: u32,
+    ) -> R {
         let now = match id {
             clockid::REALTIME => self.clock.realtime_now(),
             clockid::MONOTONIC => self.clock.monotonic_now(),
@@ -386,9 +413,20 @@ impl WasiCtx {
         self.sync(fd, rights::FD_SYNC)
     }
 
-    fn fd_advise(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, offset: u64, len: u64, advice: u32) -> R {
+    fn fd_advise(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        offset: u64,
+        len: u64,
+        advice: u32,
+    ) -> R {
         let f = self.fd(fd)?;
-        if advice > ADVICE_MAX || offset.checked_add(len).is_none_or(|end| end > i64::MAX as u64) {
+        if advice > ADVICE_MAX
+            || offset
+                .checked_add(len)
+                .is_none_or(|end| end > i64::MAX as u64)
+        {
             return Err(Errno::Inval.into());
         }
         match f.kind {
@@ -441,7 +479,13 @@ impl WasiCtx {
         Ok(())
     }
 
-    fn fd_fdstat_set_rights(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, base: u64, inheriting: u64) -> R {
+    fn fd_fdstat_set_rights(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        base: u64,
+        inheriting: u64,
+    ) -> R {
         let f = self.fd_mut(fd)?;
         if base & !f.base != 0 || inheriting & !f.inheriting != 0 {
             return Err(Errno::Notcapable.into());
@@ -459,7 +503,13 @@ impl WasiCtx {
                 let st = fs.stat(*ino)?;
                 Ok(write_filestat(mem, out, fs.dev(), &st)?)
             }
-            _ => Ok(write_filestat_raw(mem, out, [0, 0], filetype::CHARACTER_DEVICE, [1, 0, 0, 0, 0])?),
+            _ => Ok(write_filestat_raw(
+                mem,
+                out,
+                [0, 0],
+                filetype::CHARACTER_DEVICE,
+                [1, 0, 0, 0, 0],
+            )?),
         }
     }
 
@@ -475,7 +525,14 @@ impl WasiCtx {
         }
     }
 
-    fn fd_filestat_set_times(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, _atim: u64, _mtim: u64, flags: u32) -> R {
+    fn fd_filestat_set_times(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        _atim: u64,
+        _mtim: u64,
+        flags: u32,
+    ) -> R {
         self.fd(fd)?;
         check_fstflags(flags)?;
         // The file system trait keeps no settable timestamps.
@@ -483,7 +540,11 @@ impl WasiCtx {
     }
 
     fn fd_prestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> R {
-        let FdKind::Dir { preopen: Some(name), .. } = &self.fd(fd)?.kind else {
+        let FdKind::Dir {
+            preopen: Some(name),
+            ..
+        } = &self.fd(fd)?.kind
+        else {
             return Err(Errno::Badf.into());
         };
         let mut rec = [0u8; layout::PRESTAT_SIZE as usize];
@@ -492,8 +553,18 @@ impl WasiCtx {
         Ok(mem.write_bytes(out, &rec)?)
     }
 
-    fn fd_prestat_dir_name(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> R {
-        let FdKind::Dir { preopen: Some(name), .. } = &self.fd(fd)?.kind else {
+    fn fd_prestat_dir_name(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        path: u32,
+        path_len: u32,
+    ) -> R {
+        let FdKind::Dir {
+            preopen: Some(name),
+            ..
+        } = &self.fd(fd)?.kind
+        else {
             return Err(Errno::Badf.into());
         };
         mem.check(path, path_len)?;
@@ -503,11 +574,22 @@ impl WasiCtx {
         Ok(mem.write_bytes(path, name.as_bytes())?)
     }
 
-    fn fd_seek(&mut self, mem: &mut GuestMemory<'_>, fd: u32, offset: u64, whence: u32, newoffset: u32) -> R {
+    fn fd_seek(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        offset: u64,
+        whence: u32,
+        newoffset: u32,
+    ) -> R {
         mem.check(newoffset, 8)?;
         let offset = offset as i64;
         let f = self.fd_mut(fd)?;
-        let needed = if offset == 0 && whence == whence::CUR { rights::FD_TELL } else { rights::FD_SEEK };
+        let needed = if offset == 0 && whence == whence::CUR {
+            rights::FD_TELL
+        } else {
+            rights::FD_SEEK
+        };
         let (base, fs, ino, pos) = match &mut f.kind {
             FdKind::File { fs, ino, pos } => (f.base, fs, *ino, pos),
             FdKind::Dir { .. } => return Err(Errno::Isdir.into()),
@@ -522,7 +604,10 @@ impl WasiCtx {
             whence::END => fs.stat(ino)?.size,
             _ => return Err(Errno::Inval.into()),
         };
-        let new = i64::try_from(from).ok().and_then(|f| f.checked_add(offset)).ok_or(Errno::Inval)?;
+        let new = i64::try_from(from)
+            .ok()
+            .and_then(|f| f.checked_add(offset))
+            .ok_or(Errno::Inval)?;
         let new = u64::try_from(new).map_err(|_| Errno::Inval)?;
         *pos = new;
         Ok(mem.write_u64(newoffset, new)?)
@@ -541,7 +626,13 @@ impl WasiCtx {
     }
 
     /// Reads into the iovecs from a file at `at`; returns the bytes read.
-    fn file_read(fs: &dyn FileSystem, ino: Ino, mut at: u64, mem: &mut GuestMemory<'_>, iovs: &[(u32, u32)]) -> Result<usize, Errno> {
+    fn file_read(
+        fs: &dyn FileSystem,
+        ino: Ino,
+        mut at: u64,
+        mem: &mut GuestMemory<'_>,
+        iovs: &[(u32, u32)],
+    ) -> Result<usize, Errno> {
         let mut total = 0;
         for &(buf, len) in iovs {
             let dst = mem.slice_mut(buf, len)?;
@@ -556,7 +647,13 @@ impl WasiCtx {
     }
 
     /// Writes the iovecs to a file at `at`; returns the bytes written.
-    fn file_write(fs: &dyn FileSystem, ino: Ino, mut at: u64, mem: &GuestMemory<'_>, iovs: &[(u32, u32)]) -> Result<usize, Errno> {
+    fn file_write(
+        fs: &dyn FileSystem,
+        ino: Ino,
+        mut at: u64,
+        mem: &GuestMemory<'_>,
+        iovs: &[(u32, u32)],
+    ) -> Result<usize, Errno> {
         let mut total = 0;
         for &(buf, len) in iovs {
             let n = fs.write(ino, at, mem.slice(buf, len)?)?;
@@ -569,7 +666,14 @@ impl WasiCtx {
         Ok(total)
     }
 
-    fn fd_read(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, iovs_len: u32, nread: u32) -> R {
+    fn fd_read(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        nread: u32,
+    ) -> R {
         let iov = mem.iovecs(iovs, iovs_len)?;
         mem.check(nread, 4)?;
         let f = self.fd_mut(fd)?;
@@ -579,12 +683,20 @@ impl WasiCtx {
         let nonblock = f.flags & fdflags::NONBLOCK != 0;
         let n = match &mut f.kind {
             FdKind::Stdin => {
-                let want: usize = iov.iter().map(|&(_, l)| l as usize).sum::<usize>().min(CONSOLE_READ_MAX);
+                let want: usize = iov
+                    .iter()
+                    .map(|&(_, l)| l as usize)
+                    .sum::<usize>()
+                    .min(CONSOLE_READ_MAX);
                 if nonblock && !self.console.stdin_ready() {
                     return Err(Errno::Again.into());
                 }
                 let mut tmp = vec![0u8; want];
-                let n = if want == 0 { 0 } else { self.console.read(&mut tmp)?.min(want) };
+                let n = if want == 0 {
+                    0
+                } else {
+                    self.console.read(&mut tmp)?.min(want)
+                };
                 let mut done = 0;
                 for &(buf, len) in &iov {
                     let take = (len as usize).min(n - done);
@@ -604,7 +716,15 @@ impl WasiCtx {
         Ok(mem.write_u32(nread, n as u32)?)
     }
 
-    fn fd_pread(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, iovs_len: u32, offset: u64, nread: u32) -> R {
+    fn fd_pread(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        offset: u64,
+        nread: u32,
+    ) -> R {
         let iov = mem.iovecs(iovs, iovs_len)?;
         mem.check(nread, 4)?;
         let f = self.fd(fd)?;
@@ -623,7 +743,14 @@ impl WasiCtx {
         Ok(mem.write_u32(nread, n as u32)?)
     }
 
-    fn fd_write(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, iovs_len: u32, nwritten: u32) -> R {
+    fn fd_write(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        nwritten: u32,
+    ) -> R {
         let iov = mem.iovecs(iovs, iovs_len)?;
         mem.check(nwritten, 4)?;
         let f = self.fd_mut(fd)?;
@@ -633,7 +760,11 @@ impl WasiCtx {
         let append = f.flags & fdflags::APPEND != 0;
         let n = match &mut f.kind {
             FdKind::Stdout | FdKind::Stderr => {
-                let stream = if matches!(f.kind, FdKind::Stdout) { OutputStream::Stdout } else { OutputStream::Stderr };
+                let stream = if matches!(f.kind, FdKind::Stdout) {
+                    OutputStream::Stdout
+                } else {
+                    OutputStream::Stderr
+                };
                 let mut total = 0;
                 for &(buf, len) in &iov {
                     let n = self.console.write(stream, mem.slice(buf, len)?)?;
@@ -658,7 +789,15 @@ impl WasiCtx {
         Ok(mem.write_u32(nwritten, n as u32)?)
     }
 
-    fn fd_pwrite(&mut self, mem: &mut GuestMemory<'_>, fd: u32, iovs: u32, iovs_len: u32, offset: u64, nwritten: u32) -> R {
+    fn fd_pwrite(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        iovs: u32,
+        iovs_len: u32,
+        offset: u64,
+        nwritten: u32,
+    ) -> R {
         let iov = mem.iovecs(iovs, iovs_len)?;
         mem.check(nwritten, 4)?;
         let f = self.fd(fd)?;
@@ -677,11 +816,22 @@ impl WasiCtx {
         Ok(mem.write_u32(nwritten, n as u32)?)
     }
 
-    fn fd_readdir(&mut self, mem: &mut GuestMemory<'_>, fd: u32, buf: u32, buf_len: u32, cookie: u64, bufused: u32) -> R {
+    fn fd_readdir(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        buf: u32,
+        buf_len: u32,
+        cookie: u64,
+        bufused: u32,
+    ) -> R {
         mem.check(buf, buf_len)?;
         mem.check(bufused, 4)?;
         let f = self.fd(fd)?;
-        let FdKind::Dir { fs, ino, parent, .. } = &f.kind else {
+        let FdKind::Dir {
+            fs, ino, parent, ..
+        } = &f.kind
+        else {
             return Err(Errno::Notdir.into());
         };
         f.need(rights::FD_READDIR)?;
@@ -720,7 +870,14 @@ impl WasiCtx {
 
     /// Resolves `path` relative to directory fd `fd`, up to its last component, after
     /// checking that the fd holds `needed`. Paths may not leave the fd's directory.
-    fn resolve(&self, mem: &GuestMemory<'_>, fd: u32, path: u32, path_len: u32, needed: u64) -> Result<Resolved, Errno> {
+    fn resolve(
+        &self,
+        mem: &GuestMemory<'_>,
+        fd: u32,
+        path: u32,
+        path_len: u32,
+        needed: u64,
+    ) -> Result<Resolved, Errno> {
         let f = self.fd(fd)?;
         let FdKind::Dir { fs, ino, .. } = &f.kind else {
             return Err(Errno::Notdir);
@@ -763,17 +920,36 @@ impl WasiCtx {
                 }
             }
         }
-        Ok(Resolved { fs: fs.clone(), stack, name: String::from(*last), dir_only })
+        Ok(Resolved {
+            fs: fs.clone(),
+            stack,
+            name: String::from(*last),
+            dir_only,
+        })
     }
 
-    fn path_create_directory(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> R {
+    fn path_create_directory(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        path: u32,
+        path_len: u32,
+    ) -> R {
         let r = self.resolve(mem, fd, path, path_len, rights::PATH_CREATE_DIRECTORY)?;
         let name = r.plain_name().map_err(|_| Errno::Exist)?;
         r.fs.create_dir(r.parent(), name)?;
         Ok(())
     }
 
-    fn path_filestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, flags: u32, path: u32, path_len: u32, out: u32) -> R {
+    fn path_filestat_get(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: u32,
+        out: u32,
+    ) -> R {
         mem.check(out, layout::FILESTAT_SIZE)?;
         if flags & !lookupflags::SYMLINK_FOLLOW != 0 {
             return Err(Errno::Inval.into());
@@ -784,7 +960,17 @@ impl WasiCtx {
         Ok(write_filestat(mem, out, r.fs.dev(), &st)?)
     }
 
-    fn path_filestat_set_times(&mut self, mem: &mut GuestMemory<'_>, fd: u32, _flags: u32, path: u32, path_len: u32, _atim: u64, _mtim: u64, fst: u32) -> R {
+    fn path_filestat_set_times(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        _flags: u32,
+        path: u32,
+        path_len: u32,
+        _atim: u64,
+        _mtim: u64,
+        fst: u32,
+    ) -> R {
         check_fstflags(fst)?;
         let r = self.resolve(mem, fd, path, path_len, rights::PATH_FILESTAT_SET_TIMES)?;
         r.target()?;
@@ -792,21 +978,49 @@ impl WasiCtx {
         Err(Errno::Nosys.into())
     }
 
-    fn path_link(&mut self, mem: &mut GuestMemory<'_>, old_fd: u32, _old_flags: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32) -> R {
-        self.resolve(mem, old_fd, old_path, old_len, rights::PATH_LINK_SOURCE)?.target()?;
+    fn path_link(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        old_fd: u32,
+        _old_flags: u32,
+        old_path: u32,
+        old_len: u32,
+        new_fd: u32,
+        new_path: u32,
+        new_len: u32,
+    ) -> R {
+        self.resolve(mem, old_fd, old_path, old_len, rights::PATH_LINK_SOURCE)?
+            .target()?;
         self.resolve(mem, new_fd, new_path, new_len, rights::PATH_LINK_TARGET)?;
         // The file system trait is a tree: no hard links.
         Err(Errno::Nosys.into())
     }
 
-    fn path_symlink(&mut self, mem: &mut GuestMemory<'_>, old_path: u32, old_len: u32, fd: u32, new_path: u32, new_len: u32) -> R {
+    fn path_symlink(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        old_path: u32,
+        old_len: u32,
+        fd: u32,
+        new_path: u32,
+        new_len: u32,
+    ) -> R {
         mem.str(old_path, old_len)?;
         self.resolve(mem, fd, new_path, new_len, rights::PATH_SYMLINK)?;
         // The file system trait has no symbolic links.
         Err(Errno::Nosys.into())
     }
 
-    fn path_readlink(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32, buf: u32, buf_len: u32, bufused: u32) -> R {
+    fn path_readlink(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        path: u32,
+        path_len: u32,
+        buf: u32,
+        buf_len: u32,
+        bufused: u32,
+    ) -> R {
         mem.check(buf, buf_len)?;
         mem.check(bufused, 4)?;
         let r = self.resolve(mem, fd, path, path_len, rights::PATH_READLINK)?;
@@ -815,7 +1029,6 @@ impl WasiCtx {
         Err(Errno::Inval.into())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn path_open(
         &mut self,
         mem: &mut GuestMemory<'_>,
@@ -832,7 +1045,10 @@ impl WasiCtx {
         mem.check(out, 4)?;
         let oflags = u16::try_from(oflags).map_err(|_| Errno::Inval)?;
         let fdflags = u16::try_from(fdflags).map_err(|_| Errno::Inval)?;
-        if oflags & !oflags::ALL != 0 || fdflags & !fdflags::ALL != 0 || dirflags & !lookupflags::SYMLINK_FOLLOW != 0 {
+        if oflags & !oflags::ALL != 0
+            || fdflags & !fdflags::ALL != 0
+            || dirflags & !lookupflags::SYMLINK_FOLLOW != 0
+        {
             return Err(Errno::Inval.into());
         }
         let mut needed = rights::PATH_OPEN;
@@ -877,23 +1093,51 @@ impl WasiCtx {
         }
         // Rights the guest asked for, cut down to what the directory may hand out and what
         // makes sense for the object; asking for more is allowed (wasi-libc and Rust's std do).
-        let mask = if read_only { !rights::MUTATING } else { rights::ALL };
-        let kind_rights = if is_dir { rights::DIRECTORY } else { rights::FILE };
+        let mask = if read_only {
+            !rights::MUTATING
+        } else {
+            rights::ALL
+        };
+        let kind_rights = if is_dir {
+            rights::DIRECTORY
+        } else {
+            rights::FILE
+        };
         let new_base = base & dir_fd.inheriting & kind_rights & mask;
         let new_inheriting = inheriting & dir_fd.inheriting & mask;
         if oflags & oflags::TRUNC != 0 {
             r.fs.set_len(ino, 0)?;
         }
         let kind = if is_dir {
-            FdKind::Dir { fs: r.fs.clone(), ino, parent, preopen: None }
+            FdKind::Dir {
+                fs: r.fs.clone(),
+                ino,
+                parent,
+                preopen: None,
+            }
         } else {
-            FdKind::File { fs: r.fs.clone(), ino, pos: 0 }
+            FdKind::File {
+                fs: r.fs.clone(),
+                ino,
+                pos: 0,
+            }
         };
-        let newfd = self.alloc_fd(Fd { kind, base: new_base, inheriting: new_inheriting, flags: fdflags })?;
+        let newfd = self.alloc_fd(Fd {
+            kind,
+            base: new_base,
+            inheriting: new_inheriting,
+            flags: fdflags,
+        })?;
         Ok(mem.write_u32(out, newfd)?)
     }
 
-    fn path_remove_directory(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> R {
+    fn path_remove_directory(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        path: u32,
+        path_len: u32,
+    ) -> R {
         let r = self.resolve(mem, fd, path, path_len, rights::PATH_REMOVE_DIRECTORY)?;
         let name = r.plain_name()?;
         if r.fs.is_read_only() {
@@ -902,13 +1146,24 @@ impl WasiCtx {
         Ok(r.fs.remove_dir(r.parent(), name)?)
     }
 
-    fn path_unlink_file(&mut self, mem: &mut GuestMemory<'_>, fd: u32, path: u32, path_len: u32) -> R {
+    fn path_unlink_file(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        path: u32,
+        path_len: u32,
+    ) -> R {
         let r = self.resolve(mem, fd, path, path_len, rights::PATH_UNLINK_FILE)?;
         let name = r.plain_name().map_err(|_| Errno::Isdir)?;
         if r.dir_only {
             // `unlink("file/")`: a directory is asked for.
             let (ino, _) = r.target()?;
-            return Err(if r.fs.stat(ino)?.kind == FileKind::Directory { Errno::Isdir } else { Errno::Notdir }.into());
+            return Err(if r.fs.stat(ino)?.kind == FileKind::Directory {
+                Errno::Isdir
+            } else {
+                Errno::Notdir
+            }
+            .into());
         }
         if r.fs.is_read_only() {
             return Err(Errno::Rofs.into());
@@ -916,7 +1171,16 @@ impl WasiCtx {
         Ok(r.fs.unlink(r.parent(), name)?)
     }
 
-    fn path_rename(&mut self, mem: &mut GuestMemory<'_>, fd: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32, new_len: u32) -> R {
+    fn path_rename(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        old_path: u32,
+        old_len: u32,
+        new_fd: u32,
+        new_path: u32,
+        new_len: u32,
+    ) -> R {
         let from = self.resolve(mem, fd, old_path, old_len, rights::PATH_RENAME_SOURCE)?;
         let to = self.resolve(mem, new_fd, new_path, new_len, rights::PATH_RENAME_TARGET)?;
         if !Arc::ptr_eq(&from.fs, &to.fs) {
@@ -926,16 +1190,27 @@ impl WasiCtx {
         if from.fs.is_read_only() {
             return Err(Errno::Rofs.into());
         }
-        Ok(from.fs.rename(from.parent(), from_name, to.parent(), to_name)?)
+        Ok(from
+            .fs
+            .rename(from.parent(), from_name, to.parent(), to_name)?)
     }
 
     // ---- poll ------------------------------------------------------------------------
 
-    fn poll_oneoff(&mut self, mem: &mut GuestMemory<'_>, subs: u32, events: u32, nsubs: u32, nevents: u32) -> R {
+    fn poll_oneoff(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        subs: u32,
+        events: u32,
+        nsubs: u32,
+        nevents: u32,
+    ) -> R {
         if nsubs == 0 {
             return Err(Errno::Inval.into());
         }
-        let in_bytes = nsubs.checked_mul(layout::SUBSCRIPTION_SIZE).ok_or(Errno::Fault)?;
+        let in_bytes = nsubs
+            .checked_mul(layout::SUBSCRIPTION_SIZE)
+            .ok_or(Errno::Fault)?;
         let out_bytes = nsubs.checked_mul(layout::EVENT_SIZE).ok_or(Errno::Fault)?;
         mem.check(subs, in_bytes)?;
         mem.check(events, out_bytes)?;
@@ -965,10 +1240,12 @@ impl WasiCtx {
                     let abs = flags & subclockflags::ABSTIME != 0;
                     match id {
                         clockid::MONOTONIC if abs => Sub::Clock(timeout),
-                        clockid::REALTIME if abs => {
-                            Sub::Clock(now.saturating_add(timeout.saturating_sub(self.clock.realtime_now())))
+                        clockid::REALTIME if abs => Sub::Clock(
+                            now.saturating_add(timeout.saturating_sub(self.clock.realtime_now())),
+                        ),
+                        clockid::MONOTONIC | clockid::REALTIME => {
+                            Sub::Clock(now.saturating_add(timeout))
                         }
-                        clockid::MONOTONIC | clockid::REALTIME => Sub::Clock(now.saturating_add(timeout)),
                         _ => Sub::Error(Errno::Inval),
                     }
                 }
@@ -977,7 +1254,10 @@ impl WasiCtx {
                     let read = tag == eventtype::FD_READ;
                     match self.fd(fd) {
                         Err(e) => Sub::Error(e),
-                        Ok(f) if f.base & rights::POLL_FD_READWRITE == 0 && !matches!(f.kind, FdKind::File { .. }) => {
+                        Ok(f)
+                            if f.base & rights::POLL_FD_READWRITE == 0
+                                && !matches!(f.kind, FdKind::File { .. }) =>
+                        {
                             Sub::Error(Errno::Notcapable)
                         }
                         Ok(f) => match (&f.kind, read) {
@@ -1000,10 +1280,14 @@ impl WasiCtx {
 
         loop {
             let now = self.clock.monotonic_now();
-            let stdin_ready = list.iter().any(|(_, _, s)| matches!(s, Sub::Stdin)) && self.console.stdin_ready();
+            let stdin_ready =
+                list.iter().any(|(_, _, s)| matches!(s, Sub::Stdin)) && self.console.stdin_ready();
             let mut n: u32 = 0;
             // Clock events only count when nothing else is ready, as with Linux poll/timeouts.
-            let io_ready = stdin_ready || list.iter().any(|(_, _, s)| matches!(s, Sub::Ready(..) | Sub::Error(_)));
+            let io_ready = stdin_ready
+                || list
+                    .iter()
+                    .any(|(_, _, s)| matches!(s, Sub::Ready(..) | Sub::Error(_)));
             for (userdata, tag, sub) in &list {
                 let (error, nbytes, flags) = match sub {
                     Sub::Error(e) => (*e, 0, 0),
@@ -1018,7 +1302,8 @@ impl WasiCtx {
                 rec[8..10].copy_from_slice(&error.raw().to_le_bytes());
                 rec[10] = *tag;
                 rec[16..24].copy_from_slice(&nbytes.to_le_bytes());
-                rec[24..26].copy_from_slice(&(flags & eventrwflags::FD_READWRITE_HANGUP).to_le_bytes());
+                rec[24..26]
+                    .copy_from_slice(&(flags & eventrwflags::FD_READWRITE_HANGUP).to_le_bytes());
                 mem.write_bytes(at, &rec)?;
                 n += 1;
             }
@@ -1027,7 +1312,13 @@ impl WasiCtx {
             }
             let deadline = list
                 .iter()
-                .filter_map(|(_, _, s)| if let Sub::Clock(d) = s { Some(*d) } else { None })
+                .filter_map(|(_, _, s)| {
+                    if let Sub::Clock(d) = s {
+                        Some(*d)
+                    } else {
+                        None
+                    }
+                })
                 .min()
                 .unwrap_or(u64::MAX);
             let wake_on_stdin = list.iter().any(|(_, _, s)| matches!(s, Sub::Stdin));
@@ -1047,14 +1338,31 @@ impl WasiCtx {
         self.not_a_socket(fd)
     }
 
-    fn sock_recv(&mut self, mem: &mut GuestMemory<'_>, fd: u32, ri_data: u32, ri_len: u32, _ri_flags: u32, ro_len: u32, ro_flags: u32) -> R {
+    fn sock_recv(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        ri_data: u32,
+        ri_len: u32,
+        _ri_flags: u32,
+        ro_len: u32,
+        ro_flags: u32,
+    ) -> R {
         mem.iovecs(ri_data, ri_len)?;
         mem.check(ro_len, 4)?;
         mem.check(ro_flags, 2)?;
         self.not_a_socket(fd)
     }
 
-    fn sock_send(&mut self, mem: &mut GuestMemory<'_>, fd: u32, si_data: u32, si_len: u32, _si_flags: u32, so_len: u32) -> R {
+    fn sock_send(
+        &mut self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        si_data: u32,
+        si_len: u32,
+        _si_flags: u32,
+        so_len: u32,
+    ) -> R {
         mem.iovecs(si_data, si_len)?;
         mem.check(so_len, 4)?;
         self.not_a_socket(fd)

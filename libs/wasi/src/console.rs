@@ -16,7 +16,11 @@ pub struct MemConsole {
 
 impl MemConsole {
     pub fn new(stdin: &[u8]) -> Self {
-        MemConsole { stdin: stdin.iter().copied().collect(), stdout: Vec::new(), stderr: Vec::new() }
+        MemConsole {
+            stdin: stdin.iter().copied().collect(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
     }
 }
 

@@ -51,7 +51,11 @@ impl Fd {
 
     /// `Ok` if this fd holds every right in `needed`.
     pub fn need(&self, needed: u64) -> Result<(), Errno> {
-        if self.base & needed == needed { Ok(()) } else { Err(Errno::Notcapable) }
+        if self.base & needed == needed {
+            Ok(())
+        } else {
+            Err(Errno::Notcapable)
+        }
     }
 }
 
@@ -81,7 +85,12 @@ impl WasiCtx {
         sched: Box<dyn Scheduler>,
     ) -> WasiCtxBuilder {
         let tty = |kind, drop: u64| {
-            Some(Fd { kind, base: rights::TTY & !drop, inheriting: 0, flags: 0 })
+            Some(Fd {
+                kind,
+                base: rights::TTY & !drop,
+                inheriting: 0,
+                flags: 0,
+            })
         };
         let fds = alloc::vec![
             tty(FdKind::Stdin, rights::FD_WRITE),
@@ -113,11 +122,17 @@ impl WasiCtx {
     }
 
     pub(crate) fn fd(&self, fd: u32) -> Result<&Fd, Errno> {
-        self.fds.get(fd as usize).and_then(Option::as_ref).ok_or(Errno::Badf)
+        self.fds
+            .get(fd as usize)
+            .and_then(Option::as_ref)
+            .ok_or(Errno::Badf)
     }
 
     pub(crate) fn fd_mut(&mut self, fd: u32) -> Result<&mut Fd, Errno> {
-        self.fds.get_mut(fd as usize).and_then(Option::as_mut).ok_or(Errno::Badf)
+        self.fds
+            .get_mut(fd as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Errno::Badf)
     }
 
     /// Puts `fd` in the lowest free slot.
@@ -162,10 +177,19 @@ impl WasiCtxBuilder {
     /// Preopens the root of `fs` as directory `guest_path` (e.g. `/` or `/tmp`); the first
     /// preopen is fd 3, the next fd 4, and so on. A read-only tree never grants mutating rights.
     pub fn preopen_dir(mut self, fs: Arc<dyn FileSystem>, guest_path: &str) -> Self {
-        let mask = if fs.is_read_only() { !rights::MUTATING } else { rights::ALL };
+        let mask = if fs.is_read_only() {
+            !rights::MUTATING
+        } else {
+            rights::ALL
+        };
         let ino = fs.root();
         let fd = Fd {
-            kind: FdKind::Dir { fs, ino, parent: ino, preopen: Some(String::from(guest_path)) },
+            kind: FdKind::Dir {
+                fs,
+                ino,
+                parent: ino,
+                preopen: Some(String::from(guest_path)),
+            },
             base: rights::DIRECTORY & mask,
             inheriting: (rights::DIRECTORY | rights::FILE) & mask,
             flags: 0,

@@ -71,5 +71,11 @@ pub trait FileSystem: Send + Sync {
     /// Removes the empty directory `name` from `dir`; [`Errno::Notdir`] for a file.
     fn remove_dir(&self, dir: Ino, name: &str) -> Result<(), Errno>;
     /// Moves `from_dir/from_name` to `to_dir/to_name`, replacing a file there.
-    fn rename(&self, from_dir: Ino, from_name: &str, to_dir: Ino, to_name: &str) -> Result<(), Errno>;
+    fn rename(
+        &self,
+        from_dir: Ino,
+        from_name: &str,
+        to_dir: Ino,
+        to_name: &str,
+    ) -> Result<(), Errno>;
 }

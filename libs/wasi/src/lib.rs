@@ -31,14 +31,14 @@ pub mod memfs;
 #[cfg(test)]
 mod tests;
 
-pub use calls::{dispatch, Function, ParamType};
+pub use calls::{Function, ParamType, dispatch};
 pub use console::MemConsole;
-pub use ctx::{WasiCtx, WasiCtxBuilder, MAX_FDS};
+pub use ctx::{MAX_FDS, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
 pub use fs::{DirEntry, FileKind, FileSystem, Ino, Stat};
 pub use host::{Clock, Console, OutputStream, Random, Scheduler};
 #[cfg(feature = "engine")]
-pub use linker::{add_to_linker, exit_status, PROC_EXIT_PREFIX};
+pub use linker::{PROC_EXIT_PREFIX, add_to_linker, exit_status};
 pub use mem::GuestMemory;
 pub use memfs::{FileData, MemFs};
 

@@ -5,10 +5,10 @@ use alloc::sync::Arc;
 
 use wasm_engine::{Caller, Error, Extern, FuncType, Linker, Val, ValType};
 
-use crate::calls::{dispatch, Function, ParamType};
+use crate::MODULE;
+use crate::calls::{Function, ParamType, dispatch};
 use crate::ctx::WasiCtx;
 use crate::mem::GuestMemory;
-use crate::MODULE;
 
 /// `proc_exit(code)` ends the call with `Error::Host` whose message is this prefix and the
 /// code. [`WasiCtx::exit_code`] holds the same code; [`exit_status`] parses the error.
@@ -35,7 +35,11 @@ pub fn add_to_linker<T: 'static>(
             ParamType::I32 => ValType::I32,
             ParamType::I64 => ValType::I64,
         });
-        let results: &[ValType] = if func.returns_errno() { &[ValType::I32] } else { &[] };
+        let results: &[ValType] = if func.returns_errno() {
+            &[ValType::I32]
+        } else {
+            &[]
+        };
         let ty = FuncType::new(params, results.iter().copied());
         let get = get.clone();
         linker.func_new(MODULE, func.name(), ty, move |caller, params, results| {
@@ -60,7 +64,12 @@ fn call<T>(
         *slot = match *v {
             Val::I32(x) => u64::from(x as u32),
             Val::I64(x) => x as u64,
-            _ => return Err(Error::Host(format!("{}: argument of the wrong type", func.name()))),
+            _ => {
+                return Err(Error::Host(format!(
+                    "{}: argument of the wrong type",
+                    func.name()
+                )));
+            }
         };
     }
     let (base, len) = match caller.get_export("memory") {

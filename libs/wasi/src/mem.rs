@@ -105,7 +105,9 @@ impl<'a> GuestMemory<'a> {
     /// Reads an `$iovec` array and checks every buffer it names.
     /// Returns `(buf, buf_len)` pairs.
     pub fn iovecs(&self, iovs: u32, count: u32) -> Result<alloc::vec::Vec<(u32, u32)>, Errno> {
-        let bytes = count.checked_mul(crate::abi::layout::IOVEC_SIZE).ok_or(Errno::Fault)?;
+        let bytes = count
+            .checked_mul(crate::abi::layout::IOVEC_SIZE)
+            .ok_or(Errno::Fault)?;
         self.check(iovs, bytes)?;
         let mut out = alloc::vec::Vec::with_capacity(count as usize);
         for i in 0..count {
@@ -134,7 +136,10 @@ mod tests {
         assert_eq!(m.read_u32(u32::MAX), Err(Errno::Fault));
         assert_eq!(m.slice(16, 0).map(|s| s.len()), Ok(0));
         assert_eq!(m.slice(17, 0).map(|s| s.len()), Err(Errno::Fault));
-        assert_eq!(m.slice(u32::MAX, u32::MAX).map(|s| s.len()), Err(Errno::Fault));
+        assert_eq!(
+            m.slice(u32::MAX, u32::MAX).map(|s| s.len()),
+            Err(Errno::Fault)
+        );
     }
 
     #[test]

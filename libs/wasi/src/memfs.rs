@@ -95,7 +95,11 @@ impl Inner {
     }
 
     fn writable(&self) -> Result<(), Errno> {
-        if self.read_only { Err(Errno::Rofs) } else { Ok(()) }
+        if self.read_only {
+            Err(Errno::Rofs)
+        } else {
+            Ok(())
+        }
     }
 
     fn insert(&mut self, dir: Ino, name: &str, node: Node) -> Result<Ino, Errno> {
@@ -143,7 +147,8 @@ impl Inner {
             return Err(Errno::Nospc);
         }
         if len > now_owned {
-            data.try_reserve((len - now_owned) as usize).map_err(|_| Errno::Nospc)?;
+            data.try_reserve((len - now_owned) as usize)
+                .map_err(|_| Errno::Nospc)?;
         }
         data.resize(len as usize, 0);
         self.used = base - now_owned + len;
@@ -198,7 +203,9 @@ impl MemFs {
     }
 
     fn split(path: &str) -> Vec<&str> {
-        path.split('/').filter(|c| !c.is_empty() && *c != ".").collect()
+        path.split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect()
     }
 
     /// Adds (or replaces) the file at `path`, creating parent directories. For the embedder.
@@ -262,7 +269,12 @@ impl FileSystem for MemFs {
     }
 
     fn lookup(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
-        self.inner.lock().dir(dir)?.get(name).copied().ok_or(Errno::Noent)
+        self.inner
+            .lock()
+            .dir(dir)?
+            .get(name)
+            .copied()
+            .ok_or(Errno::Noent)
     }
 
     fn stat(&self, ino: Ino) -> Result<Stat, Errno> {
@@ -271,7 +283,13 @@ impl FileSystem for MemFs {
             Node::File(d) => (FileKind::File, d.bytes().len() as u64, 1),
             Node::Dir(d) => (FileKind::Directory, d.len() as u64, 2),
         };
-        Ok(Stat { ino, kind, size, nlink, mtime: 0 })
+        Ok(Stat {
+            ino,
+            kind,
+            size,
+            nlink,
+            mtime: 0,
+        })
     }
 
     fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -280,8 +298,12 @@ impl FileSystem for MemFs {
             Node::File(d) => d.bytes(),
             Node::Dir(_) => return Err(Errno::Isdir),
         };
-        let Ok(start) = usize::try_from(offset) else { return Ok(0) };
-        let Some(avail) = bytes.get(start..) else { return Ok(0) };
+        let Ok(start) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        let Some(avail) = bytes.get(start..) else {
+            return Ok(0);
+        };
         let n = avail.len().min(buf.len());
         buf[..n].copy_from_slice(&avail[..n]);
         Ok(n)
@@ -290,13 +312,21 @@ impl FileSystem for MemFs {
     fn read_dir(&self, dir: Ino, index: u64) -> Result<Option<DirEntry>, Errno> {
         let inner = self.inner.lock();
         let d = inner.dir(dir)?;
-        let Ok(index) = usize::try_from(index) else { return Ok(None) };
-        let Some((name, &ino)) = d.iter().nth(index) else { return Ok(None) };
+        let Ok(index) = usize::try_from(index) else {
+            return Ok(None);
+        };
+        let Some((name, &ino)) = d.iter().nth(index) else {
+            return Ok(None);
+        };
         let kind = match inner.node(ino)? {
             Node::File(_) => FileKind::File,
             Node::Dir(_) => FileKind::Directory,
         };
-        Ok(Some(DirEntry { name: name.clone(), ino, kind }))
+        Ok(Some(DirEntry {
+            name: name.clone(),
+            ino,
+            kind,
+        }))
     }
 
     fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno> {
@@ -358,7 +388,13 @@ impl FileSystem for MemFs {
         Ok(())
     }
 
-    fn rename(&self, from_dir: Ino, from_name: &str, to_dir: Ino, to_name: &str) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        from_dir: Ino,
+        from_name: &str,
+        to_dir: Ino,
+        to_name: &str,
+    ) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
         inner.writable()?;
         valid_name(to_name)?;
@@ -407,7 +443,9 @@ mod tests {
     fn tree_and_io() {
         static HELLO: &[u8] = b"hello";
         let fs = MemFs::new(7);
-        let f = fs.insert_file("/etc/motd", FileData::Static(HELLO)).unwrap();
+        let f = fs
+            .insert_file("/etc/motd", FileData::Static(HELLO))
+            .unwrap();
         let etc = fs.lookup(fs.root(), "etc").unwrap();
         assert_eq!(fs.lookup(etc, "motd"), Ok(f));
         let mut buf = [0u8; 8];

@@ -78,7 +78,8 @@ impl T {
         let console = Arc::new(Mutex::new(MemConsole::new(stdin)));
         let clock = FakeClock::default();
         let root = Arc::new(MemFs::new(1));
-        root.insert_file("etc/motd", FileData::Static(MOTD)).unwrap();
+        root.insert_file("etc/motd", FileData::Static(MOTD))
+            .unwrap();
         root.insert_dir("bin").unwrap();
         root.set_read_only(true);
         let tmp = Arc::new(MemFs::new(2));
@@ -93,7 +94,14 @@ impl T {
         .preopen_dir(root.clone(), "/")
         .preopen_dir(tmp.clone(), "/tmp")
         .build();
-        T { ctx, mem: vec![0; MEM], console, clock, root, tmp }
+        T {
+            ctx,
+            mem: vec![0; MEM],
+            console,
+            clock,
+            root,
+            tmp,
+        }
     }
 
     fn call(&mut self, name: &str, args: &[u64]) -> Errno {
@@ -120,13 +128,34 @@ impl T {
     }
 
     /// path_open relative to `dir`; returns the new fd or the errno.
-    fn open(&mut self, dir: u32, path: &str, oflags: u16, base: u64, fdflags: u16) -> Result<u32, Errno> {
+    fn open(
+        &mut self,
+        dir: u32,
+        path: &str,
+        oflags: u16,
+        base: u64,
+        fdflags: u16,
+    ) -> Result<u32, Errno> {
         let len = self.put(PATH, path.as_bytes());
         let e = self.call(
             "path_open",
-            &[dir.into(), 0, PATH.into(), len, oflags.into(), base, rights::ALL, fdflags.into(), OUT.into()],
+            &[
+                dir.into(),
+                0,
+                PATH.into(),
+                len,
+                oflags.into(),
+                base,
+                rights::ALL,
+                fdflags.into(),
+                OUT.into(),
+            ],
         );
-        if e == Errno::Success { Ok(self.u32(OUT)) } else { Err(e) }
+        if e == Errno::Success {
+            Ok(self.u32(OUT))
+        } else {
+            Err(e)
+        }
     }
 
     fn path_call(&mut self, name: &str, dir: u32, path: &str) -> Errno {
@@ -137,15 +166,26 @@ impl T {
     /// fd_write of one buffer; returns bytes written or the errno.
     fn write(&mut self, fd: u32, data: &[u8]) -> Result<u32, Errno> {
         let len = self.put(BUF, data);
-        self.put(IOV, &[BUF.to_le_bytes(), (len as u32).to_le_bytes()].concat());
+        self.put(
+            IOV,
+            &[BUF.to_le_bytes(), (len as u32).to_le_bytes()].concat(),
+        );
         let e = self.call("fd_write", &[fd.into(), IOV.into(), 1, OUT.into()]);
-        if e == Errno::Success { Ok(self.u32(OUT)) } else { Err(e) }
+        if e == Errno::Success {
+            Ok(self.u32(OUT))
+        } else {
+            Err(e)
+        }
     }
 
     fn read(&mut self, fd: u32, len: u32) -> Result<Vec<u8>, Errno> {
         self.put(IOV, &[BUF.to_le_bytes(), len.to_le_bytes()].concat());
         let e = self.call("fd_read", &[fd.into(), IOV.into(), 1, OUT.into()]);
-        if e == Errno::Success { Ok(self.bytes(BUF, self.u32(OUT) as usize).to_vec()) } else { Err(e) }
+        if e == Errno::Success {
+            Ok(self.bytes(BUF, self.u32(OUT) as usize).to_vec())
+        } else {
+            Err(e)
+        }
     }
 }
 
@@ -168,7 +208,10 @@ fn args_and_environ() {
     assert_eq!(t.call("args_sizes_get", &[0, BAD]), Errno::Fault);
     assert_eq!(t.call("args_get", &[BAD, 0x40]), Errno::Fault);
     assert_eq!(t.call("args_get", &[0x10, BAD]), Errno::Fault);
-    assert_eq!(t.call("environ_get", &[0x10, u32::MAX.into()]), Errno::Fault);
+    assert_eq!(
+        t.call("environ_get", &[0x10, u32::MAX.into()]),
+        Errno::Fault
+    );
     assert_eq!(t.call("environ_sizes_get", &[BAD, 0]), Errno::Fault);
 }
 
@@ -179,8 +222,20 @@ fn console_streams() {
     assert_eq!(t.write(2, b"err"), Ok(3));
     // Two iovecs in one call.
     t.put(BUF, b"abcdef");
-    t.put(IOV, &[BUF.to_le_bytes(), 2u32.to_le_bytes(), (BUF + 4).to_le_bytes(), 2u32.to_le_bytes()].concat());
-    assert_eq!(t.call("fd_write", &[1, IOV.into(), 2, OUT.into()]), Errno::Success);
+    t.put(
+        IOV,
+        &[
+            BUF.to_le_bytes(),
+            2u32.to_le_bytes(),
+            (BUF + 4).to_le_bytes(),
+            2u32.to_le_bytes(),
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        t.call("fd_write", &[1, IOV.into(), 2, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.u32(OUT), 4);
     assert_eq!(t.console.lock().stdout, b"outabef");
     assert_eq!(t.console.lock().stderr, b"err");
@@ -192,11 +247,20 @@ fn console_streams() {
     assert_eq!(t.read(1, 1), Err(Errno::Badf));
     assert_eq!(t.write(99, b"x"), Err(Errno::Badf));
     assert_eq!(t.read(u32::MAX, 1), Err(Errno::Badf));
-    t.put(IOV, &[(MEM as u32 - 1).to_le_bytes(), 2u32.to_le_bytes()].concat());
-    assert_eq!(t.call("fd_write", &[1, IOV.into(), 1, OUT.into()]), Errno::Fault);
+    t.put(
+        IOV,
+        &[(MEM as u32 - 1).to_le_bytes(), 2u32.to_le_bytes()].concat(),
+    );
+    assert_eq!(
+        t.call("fd_write", &[1, IOV.into(), 1, OUT.into()]),
+        Errno::Fault
+    );
     assert_eq!(t.call("fd_write", &[1, BAD, 1, OUT.into()]), Errno::Fault);
     assert_eq!(t.call("fd_write", &[1, IOV.into(), 0, BAD]), Errno::Fault);
-    assert_eq!(t.call("fd_read", &[0, IOV.into(), 1, OUT.into()]), Errno::Fault);
+    assert_eq!(
+        t.call("fd_read", &[0, IOV.into(), 1, OUT.into()]),
+        Errno::Fault
+    );
     // Nothing partial was written by the failed calls.
     assert_eq!(t.console.lock().stdout, b"outabef");
     // fdstat of the streams.
@@ -205,7 +269,10 @@ fn console_streams() {
     assert_eq!(t.u64(OUT + 8) & rights::FD_WRITE, rights::FD_WRITE);
     assert_eq!(t.call("fd_fdstat_get", &[1, BAD]), Errno::Fault);
     assert_eq!(t.call("fd_fdstat_get", &[7, OUT.into()]), Errno::Badf);
-    assert_eq!(t.call("fd_seek", &[1, 0, whence::CUR.into(), OUT.into()]), Errno::Spipe);
+    assert_eq!(
+        t.call("fd_seek", &[1, 0, whence::CUR.into(), OUT.into()]),
+        Errno::Spipe
+    );
     assert_eq!(t.call("fd_tell", &[1, OUT.into()]), Errno::Spipe);
     assert_eq!(t.call("fd_filestat_get", &[1, OUT.into()]), Errno::Success);
     assert_eq!(t.mem[OUT as usize + 16], filetype::CHARACTER_DEVICE);
@@ -216,13 +283,22 @@ fn preopens() {
     let mut t = T::new();
     assert_eq!(t.call("fd_prestat_get", &[3, OUT.into()]), Errno::Success);
     assert_eq!((t.mem[OUT as usize], t.u32(OUT + 4)), (0, 1));
-    assert_eq!(t.call("fd_prestat_dir_name", &[3, BUF.into(), 1]), Errno::Success);
+    assert_eq!(
+        t.call("fd_prestat_dir_name", &[3, BUF.into(), 1]),
+        Errno::Success
+    );
     assert_eq!(t.bytes(BUF, 1), b"/");
     assert_eq!(t.call("fd_prestat_get", &[4, OUT.into()]), Errno::Success);
     assert_eq!(t.u32(OUT + 4), 4);
-    assert_eq!(t.call("fd_prestat_dir_name", &[4, BUF.into(), 4]), Errno::Success);
+    assert_eq!(
+        t.call("fd_prestat_dir_name", &[4, BUF.into(), 4]),
+        Errno::Success
+    );
     assert_eq!(t.bytes(BUF, 4), b"/tmp");
-    assert_eq!(t.call("fd_prestat_dir_name", &[4, BUF.into(), 3]), Errno::Nametoolong);
+    assert_eq!(
+        t.call("fd_prestat_dir_name", &[4, BUF.into(), 3]),
+        Errno::Nametoolong
+    );
     assert_eq!(t.call("fd_prestat_dir_name", &[4, BAD, 4]), Errno::Fault);
     assert_eq!(t.call("fd_prestat_get", &[3, BAD]), Errno::Fault);
     // The end of the preopen list, and non-preopened fds.
@@ -240,25 +316,51 @@ fn preopens() {
 #[test]
 fn read_only_tree() {
     let mut t = T::new();
-    let fd = t.open(3, "etc/motd", 0, rights::ALL & !rights::FD_WRITE, 0).unwrap();
+    let fd = t
+        .open(3, "etc/motd", 0, rights::ALL & !rights::FD_WRITE, 0)
+        .unwrap();
     assert_eq!(fd, 5);
     assert_eq!(t.read(fd, 7), Ok(b"welcome".to_vec()));
     assert_eq!(t.call("fd_tell", &[fd.into(), OUT.into()]), Errno::Success);
     assert_eq!(t.u64(OUT), 7);
-    assert_eq!(t.call("fd_seek", &[fd.into(), (-3i64) as u64, whence::END.into(), OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call(
+            "fd_seek",
+            &[fd.into(), (-3i64) as u64, whence::END.into(), OUT.into()]
+        ),
+        Errno::Success
+    );
     assert_eq!(t.u64(OUT), MOTD.len() as u64 - 3);
     assert_eq!(t.read(fd, 100), Ok(b"ll\n".to_vec()));
-    assert_eq!(t.call("fd_seek", &[fd.into(), (-1i64) as u64, whence::SET.into(), OUT.into()]), Errno::Inval);
-    assert_eq!(t.call("fd_seek", &[fd.into(), 0, 3, OUT.into()]), Errno::Inval);
-    assert_eq!(t.call("fd_seek", &[fd.into(), 0, whence::SET.into(), BAD]), Errno::Fault);
+    assert_eq!(
+        t.call(
+            "fd_seek",
+            &[fd.into(), (-1i64) as u64, whence::SET.into(), OUT.into()]
+        ),
+        Errno::Inval
+    );
+    assert_eq!(
+        t.call("fd_seek", &[fd.into(), 0, 3, OUT.into()]),
+        Errno::Inval
+    );
+    assert_eq!(
+        t.call("fd_seek", &[fd.into(), 0, whence::SET.into(), BAD]),
+        Errno::Fault
+    );
     // pread does not move the position.
     t.put(IOV, &[BUF.to_le_bytes(), 4u32.to_le_bytes()].concat());
-    assert_eq!(t.call("fd_pread", &[fd.into(), IOV.into(), 1, 11, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("fd_pread", &[fd.into(), IOV.into(), 1, 11, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.bytes(BUF, t.u32(OUT) as usize), b"atol");
     assert_eq!(t.read(fd, 100), Ok(Vec::new()));
     // No write rights were handed out.
     assert_eq!(t.write(fd, b"x"), Err(Errno::Badf));
-    assert_eq!(t.call("fd_filestat_get", &[fd.into(), OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("fd_filestat_get", &[fd.into(), OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.mem[OUT as usize + 16], filetype::REGULAR_FILE);
     assert_eq!(t.u64(OUT + 32), MOTD.len() as u64);
     assert_eq!(t.u64(OUT), 1);
@@ -266,13 +368,25 @@ fn read_only_tree() {
     assert_eq!(t.call("fd_close", &[fd.into()]), Errno::Badf);
     // Writing, creating, truncating and removing fail with EROFS.
     assert_eq!(t.open(3, "etc/motd", 0, rights::ALL, 0), Err(Errno::Rofs));
-    assert_eq!(t.open(3, "etc/new", oflags::CREAT, 0, 0), Err(Errno::Notcapable));
-    assert_eq!(t.path_call("path_create_directory", 3, "d"), Errno::Notcapable);
-    assert_eq!(t.path_call("path_unlink_file", 3, "etc/motd"), Errno::Notcapable);
+    assert_eq!(
+        t.open(3, "etc/new", oflags::CREAT, 0, 0),
+        Err(Errno::Notcapable)
+    );
+    assert_eq!(
+        t.path_call("path_create_directory", 3, "d"),
+        Errno::Notcapable
+    );
+    assert_eq!(
+        t.path_call("path_unlink_file", 3, "etc/motd"),
+        Errno::Notcapable
+    );
     // Lookups.
     assert_eq!(t.open(3, "etc/nope", 0, 0, 0), Err(Errno::Noent));
     assert_eq!(t.open(3, "etc/motd/x", 0, 0, 0), Err(Errno::Notdir));
-    assert_eq!(t.open(3, "etc/motd", oflags::DIRECTORY, 0, 0), Err(Errno::Notdir));
+    assert_eq!(
+        t.open(3, "etc/motd", oflags::DIRECTORY, 0, 0),
+        Err(Errno::Notdir)
+    );
     assert_eq!(t.open(3, "etc/motd/", 0, 0, 0), Err(Errno::Notdir));
     assert_eq!(t.open(3, "", 0, 0, 0), Err(Errno::Noent));
     assert_eq!(t.open(3, "../etc", 0, 0, 0), Err(Errno::Notcapable));
@@ -280,22 +394,52 @@ fn read_only_tree() {
     assert_eq!(t.open(3, "/etc/motd", 0, 0, 0), Err(Errno::Notcapable));
     assert_eq!(t.open(1, "etc/motd", 0, 0, 0), Err(Errno::Notdir));
     assert_eq!(t.open(9, "etc/motd", 0, 0, 0), Err(Errno::Badf));
-    assert!(t.open(3, "bin/../etc/./motd", 0, rights::FD_READ, 0).is_ok());
+    assert!(
+        t.open(3, "bin/../etc/./motd", 0, rights::FD_READ, 0)
+            .is_ok()
+    );
     let len = t.put(PATH, b"etc/motd");
     let open = |path: u64, len: u64, out: u64| [3, 0, path, len, 0, rights::FD_READ, 0, 0, out];
-    assert_eq!(t.call("path_open", &open(PATH.into(), len, BAD)), Errno::Fault);
-    assert_eq!(t.call("path_open", &open(BAD, len, OUT.into())), Errno::Fault);
-    assert_eq!(t.call("path_open", &open(PATH.into(), u32::MAX.into(), OUT.into())), Errno::Fault);
+    assert_eq!(
+        t.call("path_open", &open(PATH.into(), len, BAD)),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call("path_open", &open(BAD, len, OUT.into())),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call("path_open", &open(PATH.into(), u32::MAX.into(), OUT.into())),
+        Errno::Fault
+    );
     t.put(PATH, &[0xff, 0xfe]);
-    assert_eq!(t.call("path_open", &open(PATH.into(), 2, OUT.into())), Errno::Ilseq);
+    assert_eq!(
+        t.call("path_open", &open(PATH.into(), 2, OUT.into())),
+        Errno::Ilseq
+    );
     // path_filestat_get.
     let len = t.put(PATH, b"etc");
-    assert_eq!(t.call("path_filestat_get", &[3, 0, PATH.into(), len, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("path_filestat_get", &[3, 0, PATH.into(), len, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.mem[OUT as usize + 16], filetype::DIRECTORY);
     assert_eq!(t.u64(OUT), 1);
-    assert_eq!(t.call("path_filestat_get", &[3, 0, PATH.into(), len, BAD]), Errno::Fault);
-    assert_eq!(t.call("path_filestat_get", &[3, 0, BAD, len, OUT.into()]), Errno::Fault);
-    assert_eq!(t.call("path_readlink", &[3, PATH.into(), len, BUF.into(), 16, OUT.into()]), Errno::Inval);
+    assert_eq!(
+        t.call("path_filestat_get", &[3, 0, PATH.into(), len, BAD]),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call("path_filestat_get", &[3, 0, BAD, len, OUT.into()]),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call(
+            "path_readlink",
+            &[3, PATH.into(), len, BUF.into(), 16, OUT.into()]
+        ),
+        Errno::Inval
+    );
 }
 
 /// Parses an `fd_readdir` buffer into (next cookie, name, type).
@@ -306,7 +450,9 @@ fn dirents(buf: &[u8]) -> Vec<(u64, String, u8)> {
         let next = u64::from_le_bytes(buf[at..at + 8].try_into().unwrap());
         let len = u32::from_le_bytes(buf[at + 16..at + 20].try_into().unwrap()) as usize;
         let ty = buf[at + 20];
-        let name = buf.get(at + 24..at + 24 + len).map(|n| String::from_utf8(n.to_vec()).unwrap());
+        let name = buf
+            .get(at + 24..at + 24 + len)
+            .map(|n| String::from_utf8(n.to_vec()).unwrap());
         out.push((next, name.unwrap_or_default(), ty));
         at += 24 + len;
     }
@@ -318,34 +464,77 @@ fn tmp_fs() {
     let mut t = T::new();
     assert_eq!(t.path_call("path_create_directory", 4, "d"), Errno::Success);
     assert_eq!(t.path_call("path_create_directory", 4, "d"), Errno::Exist);
-    assert_eq!(t.path_call("path_create_directory", 4, "nope/d"), Errno::Noent);
-    let fd = t.open(4, "d/f.txt", oflags::CREAT | oflags::EXCL, rights::ALL, 0).unwrap();
-    assert_eq!(t.open(4, "d/f.txt", oflags::CREAT | oflags::EXCL, rights::ALL, 0), Err(Errno::Exist));
+    assert_eq!(
+        t.path_call("path_create_directory", 4, "nope/d"),
+        Errno::Noent
+    );
+    let fd = t
+        .open(4, "d/f.txt", oflags::CREAT | oflags::EXCL, rights::ALL, 0)
+        .unwrap();
+    assert_eq!(
+        t.open(4, "d/f.txt", oflags::CREAT | oflags::EXCL, rights::ALL, 0),
+        Err(Errno::Exist)
+    );
     assert_eq!(t.write(fd, b"hello world"), Ok(11));
     assert_eq!(t.tmp.file_contents("d/f.txt").unwrap(), b"hello world");
-    assert_eq!(t.call("fd_seek", &[fd.into(), 6, whence::SET.into(), OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("fd_seek", &[fd.into(), 6, whence::SET.into(), OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.write(fd, b"atoll"), Ok(5));
-    assert_eq!(t.call("fd_seek", &[fd.into(), 0, whence::SET.into(), OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("fd_seek", &[fd.into(), 0, whence::SET.into(), OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.read(fd, 64), Ok(b"hello atoll".to_vec()));
-    assert_eq!(t.call("fd_filestat_set_size", &[fd.into(), 5]), Errno::Success);
+    assert_eq!(
+        t.call("fd_filestat_set_size", &[fd.into(), 5]),
+        Errno::Success
+    );
     assert_eq!(t.tmp.file_contents("d/f.txt").unwrap(), b"hello");
     t.put(IOV, &[BUF.to_le_bytes(), 2u32.to_le_bytes()].concat());
     t.put(BUF, b"!!");
-    assert_eq!(t.call("fd_pwrite", &[fd.into(), IOV.into(), 1, 7, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("fd_pwrite", &[fd.into(), IOV.into(), 1, 7, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.tmp.file_contents("d/f.txt").unwrap(), b"hello\0\0!!");
     t.call("fd_close", &[fd.into()]);
 
     // Append mode, then truncation.
-    let fd = t.open(4, "d/f.txt", 0, rights::ALL, fdflags::APPEND).unwrap();
+    let fd = t
+        .open(4, "d/f.txt", 0, rights::ALL, fdflags::APPEND)
+        .unwrap();
     assert_eq!(t.write(fd, b"+"), Ok(1));
     assert_eq!(t.tmp.file_contents("d/f.txt").unwrap(), b"hello\0\0!!+");
-    assert_eq!(t.call("fd_fdstat_get", &[fd.into(), OUT.into()]), Errno::Success);
-    assert_eq!(u16::from_le_bytes([t.mem[OUT as usize + 2], t.mem[OUT as usize + 3]]), fdflags::APPEND);
-    assert_eq!(t.call("fd_fdstat_set_flags", &[fd.into(), 0]), Errno::Success);
-    assert_eq!(t.call("fd_fdstat_set_flags", &[fd.into(), 0x100]), Errno::Inval);
-    assert_eq!(t.call("fd_fdstat_set_rights", &[fd.into(), rights::FD_READ, 0]), Errno::Success);
+    assert_eq!(
+        t.call("fd_fdstat_get", &[fd.into(), OUT.into()]),
+        Errno::Success
+    );
+    assert_eq!(
+        u16::from_le_bytes([t.mem[OUT as usize + 2], t.mem[OUT as usize + 3]]),
+        fdflags::APPEND
+    );
+    assert_eq!(
+        t.call("fd_fdstat_set_flags", &[fd.into(), 0]),
+        Errno::Success
+    );
+    assert_eq!(
+        t.call("fd_fdstat_set_flags", &[fd.into(), 0x100]),
+        Errno::Inval
+    );
+    assert_eq!(
+        t.call("fd_fdstat_set_rights", &[fd.into(), rights::FD_READ, 0]),
+        Errno::Success
+    );
     assert_eq!(t.write(fd, b"x"), Err(Errno::Badf));
-    assert_eq!(t.call("fd_fdstat_set_rights", &[fd.into(), rights::FD_READ | rights::FD_WRITE, 0]), Errno::Notcapable);
+    assert_eq!(
+        t.call(
+            "fd_fdstat_set_rights",
+            &[fd.into(), rights::FD_READ | rights::FD_WRITE, 0]
+        ),
+        Errno::Notcapable
+    );
     t.call("fd_close", &[fd.into()]);
     let fd = t.open(4, "d/f.txt", oflags::TRUNC, rights::ALL, 0).unwrap();
     assert_eq!(t.tmp.file_contents("d/f.txt").unwrap(), b"");
@@ -354,34 +543,81 @@ fn tmp_fs() {
 
     // Directory listing, including a buffer too small for everything.
     t.open(4, "d/g", oflags::CREAT, 0, 0).unwrap();
-    let dir = t.open(4, "d", oflags::DIRECTORY, rights::DIRECTORY, 0).unwrap();
-    assert_eq!(t.call("fd_readdir", &[dir.into(), BUF.into(), 256, 0, OUT.into()]), Errno::Success);
+    let dir = t
+        .open(4, "d", oflags::DIRECTORY, rights::DIRECTORY, 0)
+        .unwrap();
+    assert_eq!(
+        t.call("fd_readdir", &[dir.into(), BUF.into(), 256, 0, OUT.into()]),
+        Errno::Success
+    );
     let used = t.u32(OUT) as usize;
-    let names: Vec<_> = dirents(t.bytes(BUF, used)).into_iter().map(|(_, n, _)| n).collect();
+    let names: Vec<_> = dirents(t.bytes(BUF, used))
+        .into_iter()
+        .map(|(_, n, _)| n)
+        .collect();
     assert_eq!(names, [".", "..", "f.txt", "g"]);
-    assert_eq!(t.call("fd_readdir", &[dir.into(), BUF.into(), 30, 2, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("fd_readdir", &[dir.into(), BUF.into(), 30, 2, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.u32(OUT), 30);
     let e = dirents(t.bytes(BUF, 30));
-    assert_eq!((e[0].0, e[0].1.as_str(), e[0].2), (3, "f.txt", filetype::REGULAR_FILE));
-    assert_eq!(t.call("fd_readdir", &[dir.into(), BUF.into(), 256, 4, OUT.into()]), Errno::Success);
+    assert_eq!(
+        (e[0].0, e[0].1.as_str(), e[0].2),
+        (3, "f.txt", filetype::REGULAR_FILE)
+    );
+    assert_eq!(
+        t.call("fd_readdir", &[dir.into(), BUF.into(), 256, 4, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.u32(OUT), 0);
-    assert_eq!(t.call("fd_readdir", &[dir.into(), BAD, 256, 0, OUT.into()]), Errno::Fault);
-    assert_eq!(t.call("fd_readdir", &[1, BUF.into(), 256, 0, OUT.into()]), Errno::Notdir);
+    assert_eq!(
+        t.call("fd_readdir", &[dir.into(), BAD, 256, 0, OUT.into()]),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call("fd_readdir", &[1, BUF.into(), 256, 0, OUT.into()]),
+        Errno::Notdir
+    );
     // Paths are relative to an opened subdirectory and may not leave it (as in wasmtime).
     assert!(t.open(dir, "./g", 0, rights::FD_READ, 0).is_ok());
-    assert_eq!(t.open(dir, "../d/g", 0, rights::FD_READ, 0), Err(Errno::Notcapable));
+    assert_eq!(
+        t.open(dir, "../d/g", 0, rights::FD_READ, 0),
+        Err(Errno::Notcapable)
+    );
 
     // Rename, unlink, rmdir.
     let (old, new) = (b"d/g", b"h");
     t.put(PATH, old);
     t.put(PATH + 0x80, new);
-    assert_eq!(t.call("path_rename", &[4, PATH.into(), 3, 4, (PATH + 0x80).into(), 1]), Errno::Success);
+    assert_eq!(
+        t.call(
+            "path_rename",
+            &[4, PATH.into(), 3, 4, (PATH + 0x80).into(), 1]
+        ),
+        Errno::Success
+    );
     assert!(t.tmp.file_contents("h").is_some());
-    assert_eq!(t.call("path_rename", &[4, PATH.into(), 3, 3, (PATH + 0x80).into(), 1]), Errno::Notcapable);
-    assert_eq!(t.path_call("path_remove_directory", 4, "d"), Errno::Notempty);
+    assert_eq!(
+        t.call(
+            "path_rename",
+            &[4, PATH.into(), 3, 3, (PATH + 0x80).into(), 1]
+        ),
+        Errno::Notcapable
+    );
+    assert_eq!(
+        t.path_call("path_remove_directory", 4, "d"),
+        Errno::Notempty
+    );
     assert_eq!(t.path_call("path_unlink_file", 4, "d"), Errno::Isdir);
-    assert_eq!(t.path_call("path_unlink_file", 4, "d/f.txt/"), Errno::Notdir);
-    assert_eq!(t.path_call("path_unlink_file", 4, "d/f.txt"), Errno::Success);
+    assert_eq!(
+        t.path_call("path_unlink_file", 4, "d/f.txt/"),
+        Errno::Notdir
+    );
+    assert_eq!(
+        t.path_call("path_unlink_file", 4, "d/f.txt"),
+        Errno::Success
+    );
     assert_eq!(t.path_call("path_unlink_file", 4, "d/f.txt"), Errno::Noent);
     assert_eq!(t.path_call("path_remove_directory", 4, "h"), Errno::Notdir);
     assert_eq!(t.path_call("path_remove_directory", 4, "d"), Errno::Success);
@@ -397,7 +633,9 @@ fn tmp_fs() {
 fn fd_table() {
     let mut t = T::new();
     let a = t.open(3, "etc/motd", 0, rights::FD_READ, 0).unwrap();
-    let b = t.open(3, "etc/motd", 0, rights::FD_READ | rights::FD_SEEK, 0).unwrap();
+    let b = t
+        .open(3, "etc/motd", 0, rights::FD_READ | rights::FD_SEEK, 0)
+        .unwrap();
     assert_eq!((a, b), (5, 6));
     t.read(a, 3).unwrap();
     assert_eq!(t.call("fd_renumber", &[a.into(), b.into()]), Errno::Success);
@@ -405,8 +643,14 @@ fn fd_table() {
     assert_eq!(t.read(b, 4), Ok(b"come".to_vec()));
     assert_eq!(t.call("fd_renumber", &[b.into(), 77]), Errno::Badf);
     // Missing rights: fd_tell without FD_TELL.
-    assert_eq!(t.call("fd_tell", &[b.into(), OUT.into()]), Errno::Notcapable);
-    assert_eq!(t.call("fd_seek", &[b.into(), 0, 0, OUT.into()]), Errno::Notcapable);
+    assert_eq!(
+        t.call("fd_tell", &[b.into(), OUT.into()]),
+        Errno::Notcapable
+    );
+    assert_eq!(
+        t.call("fd_seek", &[b.into(), 0, 0, OUT.into()]),
+        Errno::Notcapable
+    );
     // The lowest free fd is reused.
     assert_eq!(t.call("fd_close", &[b.into()]), Errno::Success);
     assert_eq!(t.open(3, "etc/motd", 0, rights::FD_READ, 0), Ok(5));
@@ -425,18 +669,45 @@ fn fd_table() {
 fn clocks_random_sched() {
     let mut t = T::new();
     t.clock.0.store(5_000, Ordering::SeqCst);
-    assert_eq!(t.call("clock_time_get", &[clockid::MONOTONIC.into(), 0, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call(
+            "clock_time_get",
+            &[clockid::MONOTONIC.into(), 0, OUT.into()]
+        ),
+        Errno::Success
+    );
     assert_eq!(t.u64(OUT), 5_000);
-    assert_eq!(t.call("clock_time_get", &[clockid::REALTIME.into(), 0, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("clock_time_get", &[clockid::REALTIME.into(), 0, OUT.into()]),
+        Errno::Success
+    );
     assert!(t.u64(OUT) > 1_700_000_000_000_000_000);
-    assert_eq!(t.call("clock_res_get", &[clockid::MONOTONIC.into(), OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("clock_res_get", &[clockid::MONOTONIC.into(), OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.u64(OUT), 1000);
-    assert_eq!(t.call("clock_res_get", &[clockid::REALTIME.into(), OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("clock_res_get", &[clockid::REALTIME.into(), OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.u64(OUT), 1_000_000);
     assert_eq!(t.call("clock_time_get", &[9, 0, OUT.into()]), Errno::Inval);
-    assert_eq!(t.call("clock_time_get", &[clockid::PROCESS_CPUTIME_ID.into(), 0, OUT.into()]), Errno::Notsup);
-    assert_eq!(t.call("clock_time_get", &[clockid::MONOTONIC.into(), 0, BAD]), Errno::Fault);
-    assert_eq!(t.call("clock_res_get", &[clockid::MONOTONIC.into(), BAD]), Errno::Fault);
+    assert_eq!(
+        t.call(
+            "clock_time_get",
+            &[clockid::PROCESS_CPUTIME_ID.into(), 0, OUT.into()]
+        ),
+        Errno::Notsup
+    );
+    assert_eq!(
+        t.call("clock_time_get", &[clockid::MONOTONIC.into(), 0, BAD]),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call("clock_res_get", &[clockid::MONOTONIC.into(), BAD]),
+        Errno::Fault
+    );
     assert_eq!(t.call("random_get", &[BUF.into(), 4]), Errno::Success);
     assert_eq!(t.bytes(BUF, 4), [1, 2, 3, 4]);
     assert_eq!(t.call("random_get", &[BAD, 4]), Errno::Fault);
@@ -463,50 +734,119 @@ fn poll() {
     let ev = 0x2000u32;
     // A relative clock sleeps until the deadline.
     t.clock.0.store(1_000, Ordering::SeqCst);
-    sub(&mut t, 0, 42, eventtype::CLOCK, clockid::MONOTONIC, 5_000, 0);
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, OUT.into()]), Errno::Success);
+    sub(
+        &mut t,
+        0,
+        42,
+        eventtype::CLOCK,
+        clockid::MONOTONIC,
+        5_000,
+        0,
+    );
+    assert_eq!(
+        t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.u32(OUT), 1);
     assert_eq!((t.u64(ev), t.mem[ev as usize + 10]), (42, eventtype::CLOCK));
     assert_eq!(t.clock.0.load(Ordering::SeqCst), 6_000);
     // An absolute deadline in the past fires at once.
     sub(&mut t, 0, 1, eventtype::CLOCK, clockid::MONOTONIC, 10, 1);
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.clock.0.load(Ordering::SeqCst), 6_000);
     // A readable stdin (end of input) and a writable stdout win over a long timeout.
-    sub(&mut t, 0, 7, eventtype::CLOCK, clockid::MONOTONIC, 1 << 40, 0);
+    sub(
+        &mut t,
+        0,
+        7,
+        eventtype::CLOCK,
+        clockid::MONOTONIC,
+        1 << 40,
+        0,
+    );
     sub(&mut t, 1, 8, eventtype::FD_READ, 0, 0, 0);
     sub(&mut t, 2, 9, eventtype::FD_WRITE, 1, 0, 0);
     sub(&mut t, 3, 10, eventtype::FD_READ, 99, 0, 0);
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), ev.into(), 4, OUT.into()]), Errno::Success);
+    assert_eq!(
+        t.call("poll_oneoff", &[BUF.into(), ev.into(), 4, OUT.into()]),
+        Errno::Success
+    );
     assert_eq!(t.u32(OUT), 3);
     assert_eq!([t.u64(ev), t.u64(ev + 32), t.u64(ev + 64)], [8, 9, 10]);
-    let errno = |t: &T, i: u32| u16::from_le_bytes([t.mem[(ev + 32 * i + 8) as usize], t.mem[(ev + 32 * i + 9) as usize]]);
-    assert_eq!([errno(&t, 0), errno(&t, 1), errno(&t, 2)], [0, 0, Errno::Badf.raw()]);
+    let errno = |t: &T, i: u32| {
+        u16::from_le_bytes([
+            t.mem[(ev + 32 * i + 8) as usize],
+            t.mem[(ev + 32 * i + 9) as usize],
+        ])
+    };
+    assert_eq!(
+        [errno(&t, 0), errno(&t, 1), errno(&t, 2)],
+        [0, 0, Errno::Badf.raw()]
+    );
     assert_eq!(t.clock.0.load(Ordering::SeqCst), 6_000);
     // Errors of the call itself.
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), ev.into(), 0, OUT.into()]), Errno::Inval);
-    assert_eq!(t.call("poll_oneoff", &[BAD, ev.into(), 1, OUT.into()]), Errno::Fault);
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), BAD, 1, OUT.into()]), Errno::Fault);
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, BAD]), Errno::Fault);
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), ev.into(), u32::MAX.into(), OUT.into()]), Errno::Fault);
+    assert_eq!(
+        t.call("poll_oneoff", &[BUF.into(), ev.into(), 0, OUT.into()]),
+        Errno::Inval
+    );
+    assert_eq!(
+        t.call("poll_oneoff", &[BAD, ev.into(), 1, OUT.into()]),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call("poll_oneoff", &[BUF.into(), BAD, 1, OUT.into()]),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, BAD]),
+        Errno::Fault
+    );
+    assert_eq!(
+        t.call(
+            "poll_oneoff",
+            &[BUF.into(), ev.into(), u32::MAX.into(), OUT.into()]
+        ),
+        Errno::Fault
+    );
     sub(&mut t, 0, 1, 9, 0, 0, 0);
-    assert_eq!(t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, OUT.into()]), Errno::Inval);
+    assert_eq!(
+        t.call("poll_oneoff", &[BUF.into(), ev.into(), 1, OUT.into()]),
+        Errno::Inval
+    );
 }
 
 #[test]
 fn exit_and_unsupported() {
     let mut t = T::new();
     let mut mem = GuestMemory::new(&mut t.mem);
-    assert_eq!(dispatch(&mut t.ctx, &mut mem, Function::proc_exit, &[3]), Err(3));
+    assert_eq!(
+        dispatch(&mut t.ctx, &mut mem, Function::proc_exit, &[3]),
+        Err(3)
+    );
     assert_eq!(t.ctx.exit_code(), Some(3));
     assert_eq!(t.call("proc_raise", &[9]), Errno::Nosys);
     assert_eq!(t.call("sock_shutdown", &[1, 0]), Errno::Notsock);
     assert_eq!(t.call("sock_shutdown", &[50, 0]), Errno::Badf);
     assert_eq!(t.call("sock_accept", &[3, 0, BAD]), Errno::Fault);
-    assert_eq!(t.call("sock_send", &[1, IOV.into(), 0, 0, OUT.into()]), Errno::Notsock);
-    assert_eq!(t.call("sock_recv", &[1, IOV.into(), 0, 0, OUT.into(), u64::from(OUT) + 4]), Errno::Notsock);
+    assert_eq!(
+        t.call("sock_send", &[1, IOV.into(), 0, 0, OUT.into()]),
+        Errno::Notsock
+    );
+    assert_eq!(
+        t.call(
+            "sock_recv",
+            &[1, IOV.into(), 0, 0, OUT.into(), u64::from(OUT) + 4]
+        ),
+        Errno::Notsock
+    );
     let len = t.put(PATH, b"etc");
-    assert_eq!(t.call("path_symlink", &[PATH.into(), len, 4, PATH.into(), len]), Errno::Nosys);
+    assert_eq!(
+        t.call("path_symlink", &[PATH.into(), len, 4, PATH.into(), len]),
+        Errno::Nosys
+    );
     assert_eq!(t.call("fd_filestat_set_times", &[4, 0, 0, 0]), Errno::Nosys);
     assert_eq!(t.call("fd_filestat_set_times", &[4, 0, 0, 3]), Errno::Inval);
     assert_eq!(t.call("fd_sync", &[4]), Errno::Success);
@@ -522,7 +862,10 @@ fn signatures_match_preview1() {
     let f = Function::from_name("path_open").unwrap();
     use crate::ParamType::{I32, I64};
     assert_eq!(f.params(), [I32, I32, I32, I32, I32, I64, I64, I32, I32]);
-    assert_eq!(Function::from_name("fd_seek").unwrap().params(), [I32, I64, I32, I32]);
+    assert_eq!(
+        Function::from_name("fd_seek").unwrap().params(),
+        [I32, I64, I32, I32]
+    );
     assert!(!Function::proc_exit.returns_errno());
     assert!(Function::from_name("fd_write").unwrap().returns_errno());
 }
@@ -557,7 +900,10 @@ fn random_arguments_never_panic() {
             }
             let mut mem = GuestMemory::new(&mut t.mem);
             let r = dispatch(&mut t.ctx, &mut mem, f, &args);
-            assert!(r.is_ok() || f == Function::proc_exit, "{f:?} {args:?} -> {r:?}");
+            assert!(
+                r.is_ok() || f == Function::proc_exit,
+                "{f:?} {args:?} -> {r:?}"
+            );
         }
     }
 }

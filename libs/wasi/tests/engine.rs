@@ -1,0 +1,471 @@
+//! WASI through the real engine (Linux backend): WAT modules that call every function, and
+//! the programs under `user/` (built by `user/build.sh`).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex, OnceLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use spin::Mutex;
+use wasi_p1::{
+    Clock, Errno, FileData, Function, MemConsole, MemFs, ParamType, Random, Scheduler, WasiCtx,
+    exit_status,
+};
+use wasm_engine::{Engine, Error, Linker, Module, Store, TrapCode, Val};
+
+struct HostClock(Instant);
+
+impl Clock for HostClock {
+    fn monotonic_now(&self) -> u64 {
+        self.0.elapsed().as_nanos() as u64
+    }
+    fn realtime_now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    }
+    fn monotonic_resolution(&self) -> u64 {
+        1
+    }
+    fn realtime_resolution(&self) -> u64 {
+        1000
+    }
+}
+
+struct HostSched(Instant);
+
+impl Scheduler for HostSched {
+    fn yield_now(&mut self) {
+        std::thread::yield_now();
+    }
+    fn sleep_until(&mut self, deadline_ns: u64, _wake_on_stdin: bool) {
+        let now = self.0.elapsed().as_nanos() as u64;
+        // Tests never wait long; cap a sleep so a bug cannot hang the suite.
+        let ns = deadline_ns.saturating_sub(now).min(1_000_000_000);
+        std::thread::sleep(std::time::Duration::from_nanos(ns));
+    }
+}
+
+/// Not secure: fine for tests.
+struct TestRandom(u64);
+
+impl Random for TestRandom {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        for b in buf {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *b = (self.0 >> 56) as u8;
+        }
+        Ok(())
+    }
+}
+
+struct Proc {
+    wasi: WasiCtx,
+}
+
+struct Run {
+    result: Result<(), Error>,
+    exit: Option<u32>,
+    stdout: String,
+    stderr: String,
+    tmp: Arc<MemFs>,
+}
+
+impl Run {
+    /// The process's exit status as an embedder computes it: 0 on return from `_start`.
+    fn status(&self) -> Option<u32> {
+        match &self.result {
+            Ok(()) => Some(0),
+            Err(e) => exit_status(e),
+        }
+    }
+}
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::default)
+}
+
+fn new_store(args: &[&str], stdin: &[u8]) -> (Store<Proc>, Arc<Mutex<MemConsole>>, Arc<MemFs>) {
+    let console = Arc::new(Mutex::new(MemConsole::new(stdin)));
+    let root = Arc::new(MemFs::new(1));
+    root.insert_file("etc/motd", FileData::Static(b"welcome to atoll\n"))
+        .unwrap();
+    root.set_read_only(true);
+    let tmp = Arc::new(MemFs::new(2));
+    let start = Instant::now();
+    let wasi = WasiCtx::builder(
+        Box::new(console.clone()),
+        Box::new(HostClock(start)),
+        Box::new(TestRandom(1)),
+        Box::new(HostSched(start)),
+    )
+    .args(args.iter().copied())
+    .env("HOME", "/tmp")
+    .env("LANG", "C")
+    .preopen_dir(root, "/")
+    .preopen_dir(tmp.clone(), "/tmp")
+    .build();
+    (Store::new(engine(), Proc { wasi }), console, tmp)
+}
+
+fn linker() -> Linker<Proc> {
+    let mut linker = Linker::new(engine());
+    wasi_p1::add_to_linker(&mut linker, |p: &mut Proc| &mut p.wasi).unwrap();
+    linker
+}
+
+/// Instantiates `wasm` and runs its `_start`.
+fn run(wasm: &[u8], args: &[&str], stdin: &[u8]) -> Run {
+    let module = Module::new(engine(), wasm).unwrap();
+    let (mut store, console, tmp) = new_store(args, stdin);
+    let instance = linker().instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    let result = start.call(&mut store, ());
+    let c = console.lock();
+    Run {
+        result,
+        exit: store.data().wasi.exit_code(),
+        stdout: String::from_utf8_lossy(&c.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&c.stderr).into_owned(),
+        tmp,
+    }
+}
+
+// ---- every function through the engine ---------------------------------------------------
+
+/// A module that imports every preview 1 function and exports a same-typed wrapper
+/// `call_<name>` for each, so the host calls them with the Wasm instance as caller.
+fn all_functions_wat(with_memory: bool) -> String {
+    let mut imports = String::new();
+    let mut wrappers = String::new();
+    for f in Function::ALL {
+        let params: Vec<&str> = f
+            .params()
+            .iter()
+            .map(|p| if *p == ParamType::I32 { "i32" } else { "i64" })
+            .collect();
+        let sig = format!(
+            "(param {}) {}",
+            params.join(" "),
+            if f.returns_errno() {
+                "(result i32)"
+            } else {
+                ""
+            }
+        );
+        let name = f.name();
+        imports.push_str(&format!(
+            "(import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} {sig}))\n"
+        ));
+        let gets: String = (0..params.len())
+            .map(|i| format!("local.get {i} "))
+            .collect();
+        wrappers.push_str(&format!(
+            "(func (export \"call_{name}\") {sig} {gets} call ${name})\n"
+        ));
+    }
+    let memory = if with_memory {
+        "(memory (export \"memory\") 1)"
+    } else {
+        ""
+    };
+    format!("(module\n{imports}{memory}\n{wrappers})")
+}
+
+struct Harness {
+    store: Store<Proc>,
+    instance: wasm_engine::Instance,
+    console: Arc<Mutex<MemConsole>>,
+}
+
+impl Harness {
+    fn new(with_memory: bool) -> Harness {
+        let wasm = wat::parse_str(all_functions_wat(with_memory)).unwrap();
+        let module = Module::new(engine(), &wasm).unwrap();
+        let (mut store, console, _) = new_store(&["harness"], b"typed input");
+        let instance = linker().instantiate(&mut store, &module).unwrap();
+        Harness {
+            store,
+            instance,
+            console,
+        }
+    }
+
+    fn call(&mut self, name: &str, args: &[Val]) -> Result<Option<i32>, Error> {
+        let f = self
+            .instance
+            .get_func(&mut self.store, &format!("call_{name}"))
+            .unwrap();
+        let mut results =
+            vec![Val::I32(-1); usize::from(Function::from_name(name).unwrap().returns_errno())];
+        f.call(&mut self.store, args, &mut results)?;
+        Ok(results.first().map(|v| match v {
+            Val::I32(x) => *x,
+            other => panic!("{name} returned {other:?}"),
+        }))
+    }
+
+    fn errno(&mut self, name: &str, args: &[Val]) -> i32 {
+        self.call(name, args).unwrap().unwrap()
+    }
+
+    fn mem(&mut self) -> &mut [u8] {
+        let m = self.instance.get_memory(&mut self.store, "memory").unwrap();
+        m.data_mut(&mut self.store)
+    }
+}
+
+fn i32v(x: u32) -> Val {
+    Val::I32(x as i32)
+}
+
+const FAULT: i32 = Errno::Fault as i32;
+const BADF: i32 = Errno::Badf as i32;
+
+#[test]
+fn every_function_is_linked_and_returns_an_errno() {
+    let mut h = Harness::new(true);
+    for f in Function::ALL {
+        if *f == Function::proc_exit {
+            continue;
+        }
+        // Out-of-bounds pointers for every i32 argument, huge values for every i64.
+        let args: Vec<Val> = f
+            .params()
+            .iter()
+            .map(|p| {
+                if *p == ParamType::I32 {
+                    i32v(0xffff_fff0)
+                } else {
+                    Val::I64(-1)
+                }
+            })
+            .collect();
+        let r = h
+            .call(f.name(), &args)
+            .unwrap_or_else(|e| panic!("{} trapped: {e}", f.name()));
+        let errno = r.unwrap();
+        assert!(
+            errno > 0 && Errno::from_raw(errno as u16).is_some(),
+            "{} -> {errno}",
+            f.name()
+        );
+    }
+    assert_eq!(h.errno("sched_yield", &[]), 0);
+}
+
+#[test]
+fn pointers_are_bounds_checked() {
+    let mut h = Harness::new(true);
+    let end = 0x1_0000u32;
+    // Out-param straddling the end of memory.
+    assert_eq!(h.errno("args_sizes_get", &[i32v(end - 2), i32v(0)]), FAULT);
+    assert_eq!(
+        h.errno("clock_time_get", &[i32v(1), Val::I64(0), i32v(end - 4)]),
+        FAULT
+    );
+    assert_eq!(
+        h.errno("clock_time_get", &[i32v(1), Val::I64(0), i32v(end - 8)]),
+        0
+    );
+    assert_eq!(h.errno("random_get", &[i32v(end - 4), i32v(5)]), FAULT);
+    assert_eq!(h.errno("random_get", &[i32v(end - 4), i32v(4)]), 0);
+    // An iovec whose buffer leaves memory.
+    h.mem()[0..8].copy_from_slice(&[(end - 1).to_le_bytes(), 2u32.to_le_bytes()].concat());
+    assert_eq!(
+        h.errno("fd_write", &[i32v(1), i32v(0), i32v(1), i32v(16)]),
+        FAULT
+    );
+    assert!(h.console.lock().stdout.is_empty());
+    // Bad fds.
+    assert_eq!(h.errno("fd_close", &[i32v(1234)]), BADF);
+    assert_eq!(
+        h.errno("fd_write", &[i32v(u32::MAX), i32v(0), i32v(0), i32v(16)]),
+        BADF
+    );
+}
+
+#[test]
+fn console_args_and_i64_arguments() {
+    let mut h = Harness::new(true);
+    // fd_write("hi\n") on stdout.
+    let mem = h.mem();
+    mem[0x100..0x103].copy_from_slice(b"hi\n");
+    mem[0..8].copy_from_slice(&[0x100u32.to_le_bytes(), 3u32.to_le_bytes()].concat());
+    assert_eq!(
+        h.errno("fd_write", &[i32v(1), i32v(0), i32v(1), i32v(16)]),
+        0
+    );
+    assert_eq!(h.mem()[16..20], 3u32.to_le_bytes());
+    assert_eq!(h.console.lock().stdout, b"hi\n");
+    // fd_read from stdin.
+    h.mem()[0..8].copy_from_slice(&[0x200u32.to_le_bytes(), 5u32.to_le_bytes()].concat());
+    assert_eq!(
+        h.errno("fd_read", &[i32v(0), i32v(0), i32v(1), i32v(16)]),
+        0
+    );
+    assert_eq!(&h.mem()[0x200..0x205], b"typed");
+    // argv[0] is the program name.
+    assert_eq!(h.errno("args_get", &[i32v(0x300), i32v(0x400)]), 0);
+    assert_eq!(&h.mem()[0x400..0x408], b"harness\0");
+    // Open /etc/motd (fd 3 is "/") and seek with a negative i64 offset from the end.
+    h.mem()[0x500..0x508].copy_from_slice(b"etc/motd");
+    let rights = Val::I64((wasi_p1::abi::rights::FD_READ | wasi_p1::abi::rights::FD_SEEK) as i64);
+    let open = [
+        i32v(3),
+        i32v(0),
+        i32v(0x500),
+        i32v(8),
+        i32v(0),
+        rights,
+        Val::I64(0),
+        i32v(0),
+        i32v(0x600),
+    ];
+    assert_eq!(h.errno("path_open", &open), 0);
+    let fd = u32::from_le_bytes(h.mem()[0x600..0x604].try_into().unwrap());
+    assert_eq!(fd, 5);
+    assert_eq!(
+        h.errno("fd_seek", &[i32v(fd), Val::I64(-6), i32v(2), i32v(0x608)]),
+        0
+    );
+    assert_eq!(
+        u64::from_le_bytes(h.mem()[0x608..0x610].try_into().unwrap()),
+        11
+    );
+    h.mem()[0..8].copy_from_slice(&[0x700u32.to_le_bytes(), 64u32.to_le_bytes()].concat());
+    assert_eq!(
+        h.errno("fd_read", &[i32v(fd), i32v(0), i32v(1), i32v(16)]),
+        0
+    );
+    assert_eq!(&h.mem()[0x700..0x706], b"atoll\n");
+}
+
+#[test]
+fn proc_exit_ends_the_call_with_its_code() {
+    let mut h = Harness::new(true);
+    let err = h.call("proc_exit", &[i32v(3)]).unwrap_err();
+    assert_eq!(exit_status(&err), Some(3), "{err}");
+    assert_eq!(h.store.data().wasi.exit_code(), Some(3));
+}
+
+#[test]
+fn module_without_memory_gets_efault() {
+    let mut h = Harness::new(false);
+    assert_eq!(
+        h.errno("fd_write", &[i32v(1), i32v(0), i32v(1), i32v(16)]),
+        FAULT
+    );
+    assert_eq!(h.errno("fd_close", &[i32v(99)]), BADF);
+    assert_eq!(h.errno("fd_close", &[i32v(2)]), 0);
+}
+
+#[test]
+fn proc_exit_from_a_start_function() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (memory (export "memory") 1)
+            (func (export "_start") (call $exit (i32.const 3)) unreachable))"#,
+    )
+    .unwrap();
+    let r = run(&wasm, &["exit3"], b"");
+    assert_eq!(r.status(), Some(3));
+    assert_eq!(r.exit, Some(3));
+}
+
+// ---- the user programs ---------------------------------------------------------------------
+
+fn user_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../user")
+}
+
+/// Builds `user/` once per test run (`user/build.sh`) and returns a program's bytes.
+fn user_program(name: &str) -> Vec<u8> {
+    static BUILT: StdMutex<Option<Result<(), String>>> = StdMutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let result = built.get_or_insert_with(|| {
+        let out = std::process::Command::new("sh")
+            .arg(user_dir().join("build.sh"))
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .map_err(|e| format!("cannot run user/build.sh: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "user/build.sh failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let path = user_dir().join("target/wasm").join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn rust_hello() {
+    let r = run(&user_program("hello"), &["hello", "one", "two words"], b"");
+    assert!(r.result.is_ok(), "{:?}", r.result);
+    assert_eq!(r.status(), Some(0));
+    assert_eq!(
+        r.stdout,
+        "Hello from atoll! I am hello.\narg[1] = one\narg[2] = two words\nenv HOME=/tmp\nenv LANG=C\n"
+    );
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn rust_hello_exit_status() {
+    let r = run(&user_program("hello"), &["hello", "--exit", "3"], b"");
+    assert_eq!(r.status(), Some(3), "{:?}", r.result);
+    assert_eq!(r.exit, Some(3));
+    assert_eq!(r.stderr, "exiting with status 3\n");
+}
+
+#[test]
+fn c_hello() {
+    let r = run(&user_program("hello-c"), &["hello-c", "x"], b"");
+    assert_eq!(r.status(), Some(0), "{:?} stderr: {}", r.result, r.stderr);
+    assert_eq!(
+        r.stdout,
+        "Hello from C on atoll! I am hello-c, argc=2.\narg[1] = x\nHOME=/tmp\n\
+         read back from /tmp: written by hello-c\nmonotonic clock ok\n"
+    );
+    assert_eq!(
+        r.tmp.file_contents("hello-c.txt").unwrap(),
+        b"written by hello-c\n"
+    );
+}
+
+#[test]
+fn trap_program_traps() {
+    let r = run(&user_program("trap"), &["trap"], b"");
+    assert_eq!(r.stdout, "about to execute `unreachable`\n");
+    match &r.result {
+        Err(Error::Trap(t)) => assert_eq!(t.code, TrapCode::Unreachable),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    assert_eq!(r.status(), None);
+}
+
+#[test]
+fn cpu_burn_prints_progress() {
+    let r = run(&user_program("cpu-burn"), &["cpu-burn", "3", "1000"], b"");
+    assert_eq!(r.status(), Some(0), "{:?}", r.result);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[2].starts_with("cpu-burn: round 3/3 checksum "),
+        "{}",
+        lines[2]
+    );
+}
