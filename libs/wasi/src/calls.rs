@@ -882,7 +882,12 @@ impl WasiCtx {
         let FdKind::Dir { fs, ino, .. } = &f.kind else {
             return Err(Errno::Notdir);
         };
-        f.need(needed)?;
+        if f.base & needed != needed {
+            // Only mutating rights are missing on a read-only tree: say so, as Linux would.
+            let missing = needed & !f.base;
+            let rofs = fs.is_read_only() && missing & !rights::MUTATING == 0;
+            return Err(if rofs { Errno::Rofs } else { Errno::Notcapable });
+        }
         if path_len > PATH_MAX {
             mem.check(path, path_len)?;
             return Err(Errno::Nametoolong);

@@ -370,15 +370,15 @@ fn read_only_tree() {
     assert_eq!(t.open(3, "etc/motd", 0, rights::ALL, 0), Err(Errno::Rofs));
     assert_eq!(
         t.open(3, "etc/new", oflags::CREAT, 0, 0),
-        Err(Errno::Notcapable)
+        Err(Errno::Rofs)
     );
     assert_eq!(
         t.path_call("path_create_directory", 3, "d"),
-        Errno::Notcapable
+        Errno::Rofs
     );
     assert_eq!(
         t.path_call("path_unlink_file", 3, "etc/motd"),
-        Errno::Notcapable
+        Errno::Rofs
     );
     // Lookups.
     assert_eq!(t.open(3, "etc/nope", 0, 0, 0), Err(Errno::Noent));
@@ -603,7 +603,7 @@ fn tmp_fs() {
             "path_rename",
             &[4, PATH.into(), 3, 3, (PATH + 0x80).into(), 1]
         ),
-        Errno::Notcapable
+        Errno::Rofs
     );
     assert_eq!(
         t.path_call("path_remove_directory", 4, "d"),
