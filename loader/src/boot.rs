@@ -3,7 +3,7 @@
 //! performs the returned [`Handoff`].
 
 use crate::LoaderError;
-use crate::frames::{Frames, TableFrames};
+use crate::frames::{Allocation, Frames, MAX_ALLOCATIONS, TableFrames};
 use crate::memory_map::MemoryMap;
 use crate::platform::{Platform, Range};
 use crate::rng::Mixer;
@@ -52,6 +52,19 @@ pub struct Handoff {
     pub boot_info_virt: u64,
     pub hart_mask: u64,
     pub stack_top: [u64; MAX_HARTS],
+    // Only loaders whose firmware map changes after `prepare` (UEFI) read these.
+    #[cfg_attr(not(any(test, target_os = "uefi")), allow(dead_code))]
+    allocations: [Allocation; MAX_ALLOCATIONS],
+    #[cfg_attr(not(any(test, target_os = "uefi")), allow(dead_code))]
+    allocation_count: usize,
+}
+
+impl Handoff {
+    /// What the loader allocated for the kernel (page tables, stacks, ...).
+    #[cfg_attr(not(any(test, target_os = "uefi")), allow(dead_code))]
+    pub fn allocations(&self) -> &[Allocation] {
+        &self.allocations[..self.allocation_count]
+    }
 }
 
 fn stack_bottom(hart: usize) -> u64 {
@@ -175,7 +188,7 @@ pub fn prepare(input: BootInput<'_>) -> Result<Handoff, LoaderError> {
 
     // The kernel image, relocated for its slide.
     let elf = KernelElf::parse(input.kernel_elf, input.machine)?;
-    if !elf.entry().is_multiple_of(4) {
+    if input.machine == Machine::Riscv64 && !elf.entry().is_multiple_of(4) {
         return Err(LoaderError::Unsupported(
             "kernel entry is not 4-byte aligned",
         ));
@@ -227,15 +240,16 @@ pub fn prepare(input: BootInput<'_>) -> Result<Handoff, LoaderError> {
         .max()
         .unwrap_or(0)
         .next_multiple_of(PAGE_SIZE);
-    if ram_end > PHYS_MAP_SIZE {
-        return Err(LoaderError::RamTooLarge(ram_end));
+    let phys_end = ram_end.max(p.phys_map_end.next_multiple_of(PAGE_SIZE));
+    if phys_end > PHYS_MAP_SIZE {
+        return Err(LoaderError::RamTooLarge(phys_end));
     }
     let layout = Layout {
         elf: &elf,
         kernel_phys,
         lo,
         slide,
-        phys_end: ram_end,
+        phys_end,
         stacks: &stacks,
         harts: input.harts,
         loader_image: input.loader_image,
@@ -290,15 +304,15 @@ pub fn prepare(input: BootInput<'_>) -> Result<Handoff, LoaderError> {
         map.add(r.pages_around(), MemoryKind::Reserved)?;
     }
     map.add(input.loader_image, MemoryKind::Loader)?;
-    let elf_range = Range::new(elf_start, elf_start + input.kernel_elf.len() as u64).pages_around();
-    map.add(elf_range, MemoryKind::KernelElf)?;
-    if let Some(r) = p.initrd {
-        map.add(r.pages_around(), MemoryKind::Initrd)?;
-    }
-    for a in frames.allocations() {
-        map.add(a.range, a.kind)?;
-    }
+    add_handovers(&mut map, bi, frames.allocations())?;
     map.write_to(bi)?;
+
+    let mut allocations = [Allocation {
+        range: Range::new(0, 0),
+        kind: MemoryKind::Reserved,
+    }; MAX_ALLOCATIONS];
+    let allocation_count = frames.allocations().len();
+    allocations[..allocation_count].copy_from_slice(frames.allocations());
 
     Ok(Handoff {
         page_table_root: root,
@@ -310,7 +324,47 @@ pub fn prepare(input: BootInput<'_>) -> Result<Handoff, LoaderError> {
         boot_info_virt: PHYS_MAP_BASE + bi_phys,
         hart_mask: input.harts,
         stack_top,
+        allocations,
+        allocation_count,
     })
+}
+
+/// Adds what the loader hands over to the kernel (the kernel ELF, the
+/// initrd, every allocation) to `map`.
+fn add_handovers(
+    map: &mut MemoryMap,
+    bi: &BootInfo,
+    allocations: &[Allocation],
+) -> Result<(), LoaderError> {
+    let elf = bi.kernel.elf;
+    map.add(
+        Range::new(elf.start, elf.end()).pages_around(),
+        MemoryKind::KernelElf,
+    )?;
+    if !bi.initrd.is_empty() {
+        let r = bi.initrd;
+        map.add(
+            Range::new(r.start, r.end()).pages_around(),
+            MemoryKind::Initrd,
+        )?;
+    }
+    for a in allocations {
+        map.add(a.range, a.kind)?;
+    }
+    Ok(())
+}
+
+/// Replaces the BootInfo memory map of `h` with `firmware` (the machine's
+/// memory as the firmware finally described it, e.g. after UEFI's
+/// ExitBootServices) plus the loader's hand-overs.
+#[cfg_attr(not(any(test, target_os = "uefi")), allow(dead_code))]
+pub fn rewrite_memory_map(h: &Handoff, mut firmware: MemoryMap) -> Result<(), LoaderError> {
+    let bi_ptr = h.boot_info_phys as *mut BootInfo;
+    // SAFETY: `prepare` wrote a BootInfo there, in loader-owned identity-mapped
+    // memory, and nothing else references it until the kernel runs.
+    let bi = unsafe { &mut *bi_ptr };
+    add_handovers(&mut firmware, bi, h.allocations())?;
+    firmware.write_to(bi)
 }
 
 #[cfg(test)]
@@ -361,12 +415,16 @@ mod tests {
         }
     }
 
-    /// A minimal riscv64 PIE: one RX segment of 0x1800 bytes at 0, entry 0x40.
-    fn tiny_kernel() -> Vec<u8> {
+    /// A minimal PIE for `machine`: one RX segment of 0x1800 bytes at 0, entry 0x40.
+    fn tiny_kernel(machine: Machine) -> Vec<u8> {
         let mut f = vec![0u8; 0x1000 + 0x1800];
         f[..8].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
         f[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
-        f[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+        let em: u16 = match machine {
+            Machine::Riscv64 => 243,
+            Machine::X86_64 => 62,
+        };
+        f[18..20].copy_from_slice(&em.to_le_bytes());
         f[20..24].copy_from_slice(&1u32.to_le_bytes());
         f[24..32].copy_from_slice(&0x40u64.to_le_bytes());
         f[32..40].copy_from_slice(&64u64.to_le_bytes());
@@ -385,9 +443,13 @@ mod tests {
         f
     }
 
-    fn check_prepare(ram: &mut [u8], paging: PagingMode) {
+    fn check_prepare(ram: &mut [u8], paging: PagingMode) -> Handoff {
         ram.fill(0x5a);
-        let kernel = tiny_kernel();
+        let machine = match paging {
+            PagingMode::X86Level4 => Machine::X86_64,
+            _ => Machine::Riscv64,
+        };
+        let kernel = tiny_kernel(machine);
         // Loader image at RAM+1 MiB, the kernel ELF page-aligned inside it.
         let loader = Range::new(RAM + (1 << 20), RAM + (1 << 20) + 0x10_000);
         let elf_at = (loader.start + 0x4000 - RAM) as usize;
@@ -423,7 +485,7 @@ mod tests {
             entropy: Mixer::new(3),
             loader_image: loader,
             kernel_elf,
-            machine: Machine::Riscv64,
+            machine,
             paging,
         })
         .unwrap();
@@ -549,12 +611,18 @@ mod tests {
                 let pt = unsafe { PageTable::<Sv39, Identity>::from_root(root, Identity) };
                 pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags))
             }),
+            PagingMode::X86Level4 => check(&|v| {
+                // SAFETY: the tables `prepare` built, in the fake RAM.
+                let pt = unsafe { PageTable::<X86Level4, Identity>::from_root(root, Identity) };
+                pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags))
+            }),
             _ => check(&|v| {
                 // SAFETY: the tables `prepare` built, in the fake RAM.
                 let pt = unsafe { PageTable::<Sv48, Identity>::from_root(root, Identity) };
                 pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags))
             }),
         }
+        h
     }
 
     #[test]
@@ -562,5 +630,61 @@ mod tests {
         let ram = fake_ram();
         check_prepare(ram, PagingMode::Sv39);
         check_prepare(ram, PagingMode::Sv48);
+        let h = check_prepare(ram, PagingMode::X86Level4);
+
+        // A firmware map that changed after `prepare` (UEFI's final map):
+        // the loader's hand-overs stay named on top of it.
+        let mut firmware = MemoryMap::new();
+        firmware
+            .add(Range::new(RAM, RAM + RAM_SIZE), MemoryKind::Usable)
+            .unwrap();
+        firmware
+            .add(Range::new(RAM, RAM + 0x1000), MemoryKind::AcpiReclaimable)
+            .unwrap();
+        firmware
+            .add(
+                Range::new(RAM + RAM_SIZE - 0x2000, RAM + RAM_SIZE),
+                MemoryKind::Reserved,
+            )
+            .unwrap();
+        rewrite_memory_map(&h, firmware).unwrap();
+        // SAFETY: `prepare` wrote a BootInfo there, inside the fake RAM.
+        let bi = unsafe { &*(h.boot_info_phys as *const BootInfo) };
+        let kind_at = |addr: u64| {
+            bi.memory_regions()
+                .iter()
+                .find(|r| r.start <= addr && addr < r.end())
+                .map(|r| r.kind)
+        };
+        assert_eq!(kind_at(RAM), Some(MemoryKind::AcpiReclaimable));
+        assert_eq!(
+            kind_at(RAM + 0x1000),
+            Some(MemoryKind::Usable),
+            "the old reservation is gone"
+        );
+        assert_eq!(kind_at(RAM + RAM_SIZE - 1), Some(MemoryKind::Reserved));
+        assert_eq!(kind_at(bi.kernel.phys_base), Some(MemoryKind::Kernel));
+        assert_eq!(kind_at(bi.kernel.elf.start), Some(MemoryKind::KernelElf));
+        assert_eq!(kind_at(bi.initrd.start), Some(MemoryKind::Initrd));
+        assert_eq!(kind_at(bi.page_table_root), Some(MemoryKind::PageTables));
+        assert_eq!(kind_at(h.boot_info_phys), Some(MemoryKind::BootInfo));
+        assert_eq!(kind_at(bi.fdt.start), Some(MemoryKind::Fdt));
+        let allocated: u64 = h.allocations().iter().map(|a| a.range.len()).sum();
+        let typed: u64 = bi
+            .memory_regions()
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.kind,
+                    MemoryKind::Kernel
+                        | MemoryKind::PageTables
+                        | MemoryKind::Stacks
+                        | MemoryKind::BootInfo
+                        | MemoryKind::Fdt
+                )
+            })
+            .map(|r| r.len)
+            .sum();
+        assert_eq!(allocated, typed);
     }
 }

@@ -1,6 +1,7 @@
-//! atoll's boot loader. The riscv64 build is an S-mode OpenSBI payload
-//! (`arch/riscv64`); the kernel loading, page-table building and BootInfo
-//! filling in the other modules are shared with future loaders.
+//! atoll's boot loaders. The riscv64 build is an S-mode OpenSBI payload
+//! (`arch/riscv64`), the x86_64 build a UEFI application (`arch/x86_64`);
+//! the kernel loading, page-table building and BootInfo filling in the other
+//! modules are shared.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(not(test), no_main)]
 // Host unit tests build without the arch code that drives the shared modules.
@@ -9,6 +10,7 @@
 mod arch;
 mod boot;
 mod console;
+#[cfg(any(test, target_arch = "riscv64"))]
 mod devicetree;
 mod frames;
 mod memory_map;
@@ -24,13 +26,20 @@ pub enum LoaderError {
     NoFdt,
     Fdt(&'static str),
     TooManyRanges,
-    OutOfMemory { size: u64 },
+    OutOfMemory {
+        size: u64,
+    },
     Elf(ElfError),
     Map(MapError),
     KernelTooLarge(u64),
     WritableExec(u64),
     RamTooLarge(u64),
     Unsupported(&'static str),
+    /// A UEFI call failed with this status.
+    Firmware {
+        what: &'static str,
+        status: usize,
+    },
 }
 
 impl From<ElfError> for LoaderError {
@@ -63,6 +72,9 @@ impl core::fmt::Display for LoaderError {
             }
             Self::RamTooLarge(e) => write!(f, "RAM ends at {e:#x}, beyond the phys map"),
             Self::Unsupported(what) => write!(f, "unsupported: {what}"),
+            Self::Firmware { what, status } => {
+                write!(f, "{what}: UEFI status {status:#x}")
+            }
         }
     }
 }

@@ -100,4 +100,7 @@ pub struct Platform<'a> {
     pub initrd: Option<Range>,
     /// The original device tree blob, copied into kernel-owned frames.
     pub fdt: Option<&'a [u8]>,
+    /// The phys map covers at least `0..phys_map_end` besides RAM (x86 MMIO
+    /// such as the local APIC, I/O APIC and HPET sits above RAM).
+    pub phys_map_end: u64,
 }
