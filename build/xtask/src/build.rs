@@ -19,7 +19,12 @@ pub struct Artifacts {
     pub loader: PathBuf,
 }
 
-pub fn build(root: &Path, config: &Config, flavor: Flavor, release: bool) -> Result<Artifacts, String> {
+pub fn build(
+    root: &Path,
+    config: &Config,
+    flavor: Flavor,
+    release: bool,
+) -> Result<Artifacts, String> {
     let profile_dir = if release { "release" } else { "debug" };
     let target = config.arch.kernel_target();
 
@@ -29,15 +34,26 @@ pub fn build(root: &Path, config: &Config, flavor: Flavor, release: bool) -> Res
         kernel.args(["--features", "ktest"]);
     }
     run(&mut kernel)?;
-    let kernel_elf = target_dir(root).join(target).join(profile_dir).join("kernel");
+    let kernel_elf = target_dir(root)
+        .join(target)
+        .join(profile_dir)
+        .join("kernel");
 
     let loader_target = config.arch.loader_target();
     let mut loader = cargo(root, "build", release);
-    loader.args(["-p", "loader", "--target", loader_target]).env("ATOLL_KERNEL_ELF", &kernel_elf);
+    loader
+        .args(["-p", "loader", "--target", loader_target])
+        .env("ATOLL_KERNEL_ELF", &kernel_elf);
     run(&mut loader)?;
-    let loader = target_dir(root).join(loader_target).join(profile_dir).join("loader");
+    let loader = target_dir(root)
+        .join(loader_target)
+        .join(profile_dir)
+        .join("loader");
 
-    Ok(Artifacts { kernel: kernel_elf, loader })
+    Ok(Artifacts {
+        kernel: kernel_elf,
+        loader,
+    })
 }
 
 /// `cargo <verb>` in the workspace root.

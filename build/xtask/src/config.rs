@@ -83,7 +83,10 @@ pub struct Test {
 
 impl Default for Test {
     fn default() -> Self {
-        Self { args: String::new(), timeout_secs: default_timeout() }
+        Self {
+            args: String::new(),
+            timeout_secs: default_timeout(),
+        }
     }
 }
 
@@ -100,10 +103,18 @@ impl Config {
             root.join("configs").join(format!("{name}.toml"))
         };
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!("cannot read config {}: {e} (see `ls configs/` for the choices)", path.display())
+            format!(
+                "cannot read config {}: {e} (see `ls configs/` for the choices)",
+                path.display()
+            )
         })?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        config.name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         Ok(config)
     }
 }

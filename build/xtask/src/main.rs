@@ -50,11 +50,21 @@ struct Args {
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let mut out =
-        Args { configs: Vec::new(), stages: Vec::new(), test: false, release: false, breakpoint: None, rest: Vec::new() };
+    let mut out = Args {
+        configs: Vec::new(),
+        stages: Vec::new(),
+        test: false,
+        release: false,
+        breakpoint: None,
+        rest: Vec::new(),
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"));
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"))
+        };
         match arg.as_str() {
             "--config" => out.configs.push(value("--config")?),
             "--stage" => out.stages.push(value("--stage")?),
@@ -82,17 +92,34 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
     match command.as_str() {
         "build" => {
             let config = Config::load(&root, config_name)?;
-            let flavor = if args.test { Flavor::Test } else { Flavor::Normal };
+            let flavor = if args.test {
+                Flavor::Test
+            } else {
+                Flavor::Normal
+            };
             let a = build::build(&root, &config, flavor, args.release)?;
-            println!("kernel: {}\nloader: {}", a.kernel.display(), a.loader.display());
+            println!(
+                "kernel: {}\nloader: {}",
+                a.kernel.display(),
+                a.loader.display()
+            );
             Ok(true)
         }
         "run" => {
             let config = Config::load(&root, config_name)?;
             let a = build::build(&root, &config, Flavor::Normal, args.release)?;
             let boot_args = join_args(&config.boot.args, &args.rest);
-            eprintln!("atoll: {} ({}); Ctrl-A X quits QEMU", config.name, config.description);
-            let launch = Launch { config: &config, artifacts: &a, boot_args, gdb: false, serial_file: None };
+            eprintln!(
+                "atoll: {} ({}); Ctrl-A X quits QEMU",
+                config.name, config.description
+            );
+            let launch = Launch {
+                config: &config,
+                artifacts: &a,
+                boot_args,
+                gdb: false,
+                serial_file: None,
+            };
             Ok(qemu::run_interactive(&launch)?.success())
         }
         "debug" => debug(&root, config_name, &args),
@@ -102,9 +129,18 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
             } else {
                 args.stages.clone()
             };
-            let kernel_configs =
-                if args.configs.is_empty() { vec!["qemu-riscv64".to_string()] } else { args.configs.clone() };
-            test::run(&root, &test::Options { stages, kernel_configs })
+            let kernel_configs = if args.configs.is_empty() {
+                vec!["qemu-riscv64".to_string()]
+            } else {
+                args.configs.clone()
+            };
+            test::run(
+                &root,
+                &test::Options {
+                    stages,
+                    kernel_configs,
+                },
+            )
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -152,14 +188,30 @@ fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     std::fs::write(&script, gdb).map_err(|e| format!("writing {}: {e}", script.display()))?;
 
     let boot_args = join_args(&config.boot.args, &args.rest);
-    let launch =
-        Launch { config: &config, artifacts: &a, boot_args, gdb: true, serial_file: Some(serial.clone()) };
+    let launch = Launch {
+        config: &config,
+        artifacts: &a,
+        boot_args,
+        gdb: true,
+        serial_file: Some(serial.clone()),
+    };
     let mut qemu = launch.command()?;
     eprintln!("+ {}", util::describe(&qemu));
-    eprintln!("atoll: the console goes to {} (`tail -f` it in another terminal)", serial.display());
-    let mut child = qemu.spawn().map_err(|e| format!("cannot start QEMU: {e} (run `just setup`)"))?;
-    let status = std::process::Command::new("gdb-multiarch").arg("-q").arg("-x").arg(&script).status();
+    eprintln!(
+        "atoll: the console goes to {} (`tail -f` it in another terminal)",
+        serial.display()
+    );
+    let mut child = qemu
+        .spawn()
+        .map_err(|e| format!("cannot start QEMU: {e} (run `just setup`)"))?;
+    let status = std::process::Command::new("gdb-multiarch")
+        .arg("-q")
+        .arg("-x")
+        .arg(&script)
+        .status();
     let _ = child.kill();
     let _ = child.wait();
-    Ok(status.map_err(|e| format!("cannot start gdb-multiarch: {e} (run `just setup`)"))?.success())
+    Ok(status
+        .map_err(|e| format!("cannot start gdb-multiarch: {e} (run `just setup`)"))?
+        .success())
 }

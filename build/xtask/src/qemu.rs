@@ -63,7 +63,12 @@ impl Launch<'_> {
 pub fn run_interactive(launch: &Launch<'_>) -> Result<ExitStatus, String> {
     let mut cmd = launch.command()?;
     eprintln!("+ {}", describe(&cmd));
-    cmd.status().map_err(|e| format!("cannot start {}: {e} (run `just setup`)", launch.config.qemu.binary))
+    cmd.status().map_err(|e| {
+        format!(
+            "cannot start {}: {e} (run `just setup`)",
+            launch.config.qemu.binary
+        )
+    })
 }
 
 pub struct Captured {
@@ -77,14 +82,21 @@ pub fn run_captured(launch: &Launch<'_>, timeout: Duration) -> Result<Captured, 
     let mut cmd = launch.command()?;
     eprintln!("+ {}", describe(&cmd));
     cmd.stdin(Stdio::null()).stdout(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e} (run `just setup`)", launch.config.qemu.binary))?;
+    let mut child = cmd.spawn().map_err(|e| {
+        format!(
+            "cannot start {}: {e} (run `just setup`)",
+            launch.config.qemu.binary
+        )
+    })?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut out = std::io::stdout();
         for line in BufReader::new(stdout).split(b'\n') {
             let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
             let _ = writeln!(out, "{text}");
             if tx.send(text).is_err() {
                 break;
@@ -106,5 +118,8 @@ pub fn run_captured(launch: &Launch<'_>, timeout: Duration) -> Result<Captured, 
         }
     };
     let _ = reader.join();
-    Ok(Captured { lines: rx.try_iter().collect(), status })
+    Ok(Captured {
+        lines: rx.try_iter().collect(),
+        status,
+    })
 }

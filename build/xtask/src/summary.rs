@@ -20,7 +20,9 @@ pub fn parse_libtest_result(line: &str) -> Option<(u64, u64, u64)> {
     let mut ignored = 0;
     for part in counts.split("; ") {
         let mut it = part.split_whitespace();
-        let (Some(n), Some(what)) = (it.next(), it.next()) else { continue };
+        let (Some(n), Some(what)) = (it.next(), it.next()) else {
+            continue;
+        };
         let Ok(n) = n.parse::<u64>() else { continue };
         match what {
             "passed" => passed = Some(n),
@@ -39,7 +41,10 @@ mod tests {
     #[test]
     fn plain_summary() {
         assert_eq!(parse_plain_summary("12 passed, 0 failed"), Some((12, 0)));
-        assert_eq!(parse_plain_summary("ktest: 3 passed, 2 failed, 1 skipped"), Some((3, 2)));
+        assert_eq!(
+            parse_plain_summary("ktest: 3 passed, 2 failed, 1 skipped"),
+            Some((3, 2))
+        );
         assert_eq!(parse_plain_summary("passed, failed"), None);
         assert_eq!(parse_plain_summary("test foo ... ok"), None);
     }

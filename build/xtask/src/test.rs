@@ -60,9 +60,19 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
                 }
                 (total, all_ok)
             }
-            other => return Err(format!("unknown test stage `{other}` (stages: {})", ALL_STAGES.join(", "))),
+            other => {
+                return Err(format!(
+                    "unknown test stage `{other}` (stages: {})",
+                    ALL_STAGES.join(", ")
+                ));
+            }
         };
-        results.push(StageResult { name: stage.clone(), tally, ok, secs: start.elapsed().as_secs_f64() });
+        results.push(StageResult {
+            name: stage.clone(),
+            tally,
+            ok,
+            secs: start.elapsed().as_secs_f64(),
+        });
     }
 
     banner("summary");
@@ -83,9 +93,16 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
     }
     let ok = results.iter().all(|r| r.ok);
     // A stage that failed without a counted test (a build error) still counts once.
-    let failed = total.failed + results.iter().filter(|r| !r.ok && r.tally.failed == 0).count() as u64;
+    let failed = total.failed
+        + results
+            .iter()
+            .filter(|r| !r.ok && r.tally.failed == 0)
+            .count() as u64;
     if total.skipped > 0 {
-        println!("{} passed, {} failed, {} skipped", total.passed, failed, total.skipped);
+        println!(
+            "{} passed, {} failed, {} skipped",
+            total.passed, failed, total.skipped
+        );
     } else {
         println!("{} passed, {} failed", total.passed, failed);
     }
@@ -100,7 +117,9 @@ fn banner(title: &str) {
 fn run_streaming(cmd: &mut Command) -> Result<(Vec<String>, bool), String> {
     eprintln!("+ {}", describe(cmd));
     cmd.stdout(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = Vec::new();
     let mut out = std::io::stdout();
@@ -133,7 +152,14 @@ fn lint(root: &Path, opts: &Options) -> Result<(Tally, bool), String> {
     ok &= check(&mut fmt, &mut tally)?;
 
     let mut host = cargo(root, "clippy", false);
-    host.args(["--workspace", "--exclude", "kernel", "--exclude", "loader", "--all-targets"]);
+    host.args([
+        "--workspace",
+        "--exclude",
+        "kernel",
+        "--exclude",
+        "loader",
+        "--all-targets",
+    ]);
     host.args(["--features", HOST_FEATURES, "--", "-D", "warnings"]);
     ok &= check(&mut host, &mut tally)?;
 
@@ -163,7 +189,15 @@ fn lint(root: &Path, opts: &Options) -> Result<(Tally, bool), String> {
         // The loader embeds a kernel, so one must exist first.
         let artifacts = build::build(root, &config, Flavor::Normal, false);
         let mut loader = cargo(root, "clippy", false);
-        loader.args(["-p", "loader", "--target", config.arch.loader_target(), "--", "-D", "warnings"]);
+        loader.args([
+            "-p",
+            "loader",
+            "--target",
+            config.arch.loader_target(),
+            "--",
+            "-D",
+            "warnings",
+        ]);
         match artifacts {
             Ok(a) => {
                 loader.env("ATOLL_KERNEL_ELF", &a.kernel);
@@ -183,7 +217,13 @@ fn host_tests(root: &Path) -> Result<(Tally, bool), String> {
     // Everything but the kernel runs its unit tests on the host; the loader
     // builds there in test mode only.
     let mut cmd = cargo(root, "test", false);
-    cmd.args(["--workspace", "--exclude", "kernel", "--features", HOST_FEATURES]);
+    cmd.args([
+        "--workspace",
+        "--exclude",
+        "kernel",
+        "--features",
+        HOST_FEATURES,
+    ]);
     let (lines, ok) = run_streaming(&mut cmd)?;
     let mut tally = Tally::default();
     for line in &lines {
@@ -230,13 +270,26 @@ fn kernel_tests(root: &Path, config: &Config) -> Result<(Tally, bool), String> {
             return Ok((tally, false));
         }
     };
-    let launch = Launch { config, artifacts: &artifacts, boot_args: config.test.args.clone(), gdb: false, serial_file: None };
+    let launch = Launch {
+        config,
+        artifacts: &artifacts,
+        boot_args: config.test.args.clone(),
+        gdb: false,
+        serial_file: None,
+    };
     let captured = qemu::run_captured(&launch, Duration::from_secs(config.test.timeout_secs))?;
-    let summary = captured.lines.iter().rev().find_map(|l| parse_plain_summary(l));
+    let summary = captured
+        .lines
+        .iter()
+        .rev()
+        .find_map(|l| parse_plain_summary(l));
     let mut ok = true;
     match captured.status {
         None => {
-            println!("kernel tests on {}: timed out after {} s", config.name, config.test.timeout_secs);
+            println!(
+                "kernel tests on {}: timed out after {} s",
+                config.name, config.test.timeout_secs
+            );
             ok = false;
         }
         Some(status) if !status.success() => {

@@ -3,8 +3,14 @@ use std::process::Command;
 
 /// Runs a command to completion with inherited stdio; an error names it.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
-    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", describe(cmd))) }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
 }
 
 pub fn describe(cmd: &Command) -> String {
@@ -17,11 +23,17 @@ pub fn describe(cmd: &Command) -> String {
 }
 
 pub fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// The workspace root: the parent of `build/xtask`.
 pub fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.ancestors().nth(2).expect("build/xtask sits two levels below the root").to_path_buf()
+    manifest
+        .ancestors()
+        .nth(2)
+        .expect("build/xtask sits two levels below the root")
+        .to_path_buf()
 }

@@ -48,7 +48,12 @@ mod tests {
             (KERNEL_WINDOW_BASE, KERNEL_WINDOW_SIZE),
         ];
         for w in regions.windows(2) {
-            assert!(w[0].0 + w[0].1 <= w[1].0, "{:#x} overlaps {:#x}", w[0].0, w[1].0);
+            assert!(
+                w[0].0 + w[0].1 <= w[1].0,
+                "{:#x} overlaps {:#x}",
+                w[0].0,
+                w[1].0
+            );
         }
         let (last, size) = regions[regions.len() - 1];
         assert!(last.checked_add(size).is_some());
@@ -57,7 +62,13 @@ mod tests {
     #[test]
     fn kernel_half_is_canonical_in_sv39() {
         // Sv39 canonical upper half: bits 63..=38 all ones.
-        for addr in [PHYS_MAP_BASE, HEAP_BASE, VMAP_BASE, STACKS_BASE, KERNEL_WINDOW_BASE] {
+        for addr in [
+            PHYS_MAP_BASE,
+            HEAP_BASE,
+            VMAP_BASE,
+            STACKS_BASE,
+            KERNEL_WINDOW_BASE,
+        ] {
             assert_eq!(addr >> 38, (1 << 26) - 1, "{addr:#x}");
         }
     }

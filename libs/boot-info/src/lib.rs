@@ -112,10 +112,16 @@ impl BootInfo {
             return Err(BootInfoError::BadMagic(self.magic));
         }
         if self.version != VERSION {
-            return Err(BootInfoError::VersionMismatch { loader: self.version, kernel: VERSION });
+            return Err(BootInfoError::VersionMismatch {
+                loader: self.version,
+                kernel: VERSION,
+            });
         }
         if self.size as usize != core::mem::size_of::<Self>() {
-            return Err(BootInfoError::SizeMismatch { loader: self.size, kernel: core::mem::size_of::<Self>() as u32 });
+            return Err(BootInfoError::SizeMismatch {
+                loader: self.size,
+                kernel: core::mem::size_of::<Self>() as u32,
+            });
         }
         if self.memory_region_count as usize > MAX_MEMORY_REGIONS {
             return Err(BootInfoError::TooManyRegions(self.memory_region_count));
@@ -141,7 +147,11 @@ impl BootInfo {
 
     /// The command line up to its first NUL; empty if it is not valid UTF-8.
     pub fn cmdline(&self) -> &str {
-        let end = self.cmdline.iter().position(|&b| b == 0).unwrap_or(CMDLINE_LEN);
+        let end = self
+            .cmdline
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(CMDLINE_LEN);
         core::str::from_utf8(&self.cmdline[..end]).unwrap_or("")
     }
 
@@ -183,7 +193,10 @@ impl core::fmt::Display for BootInfoError {
                 write!(f, "loader speaks boot-info v{loader}, kernel v{kernel}")
             }
             Self::SizeMismatch { loader, kernel } => {
-                write!(f, "boot info is {loader} bytes for the loader, {kernel} for the kernel")
+                write!(
+                    f,
+                    "boot info is {loader} bytes for the loader, {kernel} for the kernel"
+                )
             }
             Self::TooManyRegions(n) => write!(f, "{n} memory regions exceed {MAX_MEMORY_REGIONS}"),
         }
@@ -219,7 +232,11 @@ pub struct MemoryRegion {
 }
 
 impl MemoryRegion {
-    pub const EMPTY: Self = Self { start: 0, len: 0, kind: MemoryKind::Reserved };
+    pub const EMPTY: Self = Self {
+        start: 0,
+        len: 0,
+        kind: MemoryKind::Reserved,
+    };
 
     pub const fn end(&self) -> u64 {
         self.start + self.len
@@ -293,7 +310,13 @@ pub struct Framebuffer {
 }
 
 impl Framebuffer {
-    pub const NONE: Self = Self { base: 0, width: 0, height: 0, stride: 0, format: PixelFormat::Rgb };
+    pub const NONE: Self = Self {
+        base: 0,
+        width: 0,
+        height: 0,
+        stride: 0,
+        format: PixelFormat::Rgb,
+    };
 }
 
 #[repr(u32)]
@@ -316,7 +339,10 @@ mod tests {
     fn rejects_other_versions_and_magic() {
         let mut bi = BootInfo::new();
         bi.version = VERSION + 1;
-        assert!(matches!(bi.validate(), Err(BootInfoError::VersionMismatch { .. })));
+        assert!(matches!(
+            bi.validate(),
+            Err(BootInfoError::VersionMismatch { .. })
+        ));
         let mut bi = BootInfo::new();
         bi.magic = 0;
         assert_eq!(bi.validate(), Err(BootInfoError::BadMagic(0)));
@@ -337,7 +363,12 @@ mod tests {
     fn region_map_is_bounded() {
         let mut bi = BootInfo::new();
         for i in 0..MAX_MEMORY_REGIONS as u64 {
-            bi.push_region(MemoryRegion { start: i * 4096, len: 4096, kind: MemoryKind::Usable }).unwrap();
+            bi.push_region(MemoryRegion {
+                start: i * 4096,
+                len: 4096,
+                kind: MemoryKind::Usable,
+            })
+            .unwrap();
         }
         assert!(bi.push_region(MemoryRegion::EMPTY).is_err());
         assert_eq!(bi.memory_regions().len(), MAX_MEMORY_REGIONS);
