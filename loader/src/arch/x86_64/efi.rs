@@ -521,6 +521,10 @@ fn run(boot_ticks: u64) -> Result<core::convert::Infallible, LoaderError> {
         );
     }
     println!(
+        "loader: image at {:#x}, atoll_loader_kernel_mapped at {:#x}",
+        loader_image.start, atoll_loader_kernel_mapped as *const () as u64
+    );
+    println!(
         "loader: kernel at {:#x} slide {:#x}",
         handoff.virt_base, handoff.slide
     );
