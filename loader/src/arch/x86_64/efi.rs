@@ -29,7 +29,7 @@ use crate::boot::{self, BootInput, Handoff, STACK_SIZE};
 use crate::platform::{Platform, Range};
 use crate::rng::Mixer;
 use crate::{LoaderError, atoll_loader_kernel_mapped, println};
-use boot_info::layout::PAGE_SIZE;
+use boot_info::layout::{PAGE_SIZE, PHYS_MAP_SIZE};
 use boot_info::{BootInfo, CMDLINE_LEN, Framebuffer, MAX_HARTS, PagingMode, PixelFormat};
 use core::arch::asm;
 use core::arch::x86_64::{__cpuid, _rdtsc};
@@ -46,6 +46,9 @@ use uefi::proto::rng::Rng;
 use uefi::runtime::ResetType;
 use uefi::table::cfg::ConfigTableEntry;
 use uefi::{CStr16, Status, cstr16};
+
+/// Everything the kernel keeps must be reachable through its phys map.
+const KEEP_BELOW: AllocateType = AllocateType::MaxAddress(PHYS_MAP_SIZE - 1);
 
 /// Cleared once boot services are gone: the console moves to COM1.
 static BOOT_SERVICES: AtomicBool = AtomicBool::new(true);
@@ -326,14 +329,10 @@ fn file_size(f: &mut RegularFile) -> Result<u64, LoaderError> {
 fn read_to_pages(f: &mut RegularFile, ty: u32) -> Result<&'static [u8], LoaderError> {
     let size = file_size(f)?;
     let pages = size.div_ceil(PAGE_SIZE).max(1);
-    let mem = uefi_boot::allocate_pages(
-        AllocateType::AnyPages,
-        MemoryType::custom(ty),
-        pages as usize,
-    )
-    .map_err(|_| LoaderError::OutOfMemory {
-        size: pages * PAGE_SIZE,
-    })?;
+    let mem = uefi_boot::allocate_pages(KEEP_BELOW, MemoryType::custom(ty), pages as usize)
+        .map_err(|_| LoaderError::OutOfMemory {
+            size: pages * PAGE_SIZE,
+        })?;
     // SAFETY: freshly allocated pages, identity-mapped, owned by the loader
     // (and then the kernel) for the rest of the boot.
     let buf = unsafe { core::slice::from_raw_parts_mut(mem.as_ptr(), size as usize) };
@@ -472,7 +471,7 @@ fn run(boot_ticks: u64) -> Result<core::convert::Infallible, LoaderError> {
         + u64::from(harts.count_ones()) * STACK_SIZE
         + (4 << 20);
     let pool = uefi_boot::allocate_pages(
-        AllocateType::AnyPages,
+        KEEP_BELOW,
         MemoryType::custom(ATOLL_FRAMES),
         (pool_size / PAGE_SIZE) as usize,
     )
