@@ -28,6 +28,9 @@ const FAT32_MIN: u64 = 48 * MIB;
 pub const DEFAULT_SIZE: u64 = 64 * MIB;
 /// Free space left on the ESP beyond the files (FAT overhead and slack).
 const SLACK: u64 = 8 * MIB;
+/// Fixed GUIDs, so the same files always give the same bytes.
+const DISK_GUID: uuid::Uuid = uuid::uuid!("a7011a7e-0000-4000-8000-000000000001");
+const ESP_GUID: uuid::Uuid = uuid::uuid!("a7011a7e-0000-4000-8000-000000000002");
 
 #[derive(Debug)]
 pub enum Error {
@@ -149,7 +152,7 @@ impl EspImage {
         let mut gpt = gpt::GptConfig::new()
             .writable(true)
             .logical_block_size(gpt::disk::LogicalBlockSize::Lb512)
-            .create_from_device(disk, None)?;
+            .create_from_device(disk, Some(DISK_GUID))?;
         gpt.add_partition_at(
             "EFI system partition",
             1,
@@ -158,6 +161,11 @@ impl EspImage {
             gpt::partition_types::EFI,
             0,
         )?;
+        let mut parts = gpt.take_partitions();
+        for p in parts.values_mut() {
+            p.part_guid = ESP_GUID;
+        }
+        gpt.update_partitions(parts)?;
         let mut disk = gpt.write()?;
         disk.seek(SeekFrom::Start(PARTITION_START))?;
         disk.write_all(&fat)?;
@@ -297,7 +305,17 @@ mod tests {
         assert_eq!(&bytes[510..512], &[0x55, 0xaa]);
         assert_eq!(bytes[446 + 4], 0xee, "protective MBR partition type");
         assert_eq!(&bytes[512..520], b"EFI PART");
+
+        // Reproducible: the same files give the same image.
+        let again = temp_image("round-trip-again");
+        EspImage::new(loader, kernel)
+            .initrd(initrd)
+            .cmdline("log=debug nokaslr")
+            .write_to(&again)
+            .unwrap();
+        assert!(std::fs::read(&again).unwrap() == bytes, "images differ");
         std::fs::remove_file(&out).unwrap();
+        std::fs::remove_file(&again).unwrap();
     }
 
     #[test]

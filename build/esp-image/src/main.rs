@@ -73,3 +73,32 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> impl Iterator<Item = String> {
+        s.split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn parses_flags_and_rejects_bad_ones() {
+        let a = parse(args("--loader l.efi --kernel k --size-mib 80 -o d.img")).unwrap();
+        assert_eq!(
+            (a.loader, a.kernel, a.out),
+            ("l.efi".into(), "k".into(), "d.img".into())
+        );
+        assert_eq!((a.size_mib, a.initrd, a.cmdline), (Some(80), None, None));
+        assert!(
+            parse(args("--loader l.efi --out d.img")).is_err(),
+            "no kernel"
+        );
+        assert!(parse(args("--loader l --kernel k --out d --size-mib x")).is_err());
+        assert!(parse(args("--loader l --kernel k --out d --bogus")).is_err());
+        assert!(parse(args("--loader l --kernel k --out")).is_err());
+    }
+}

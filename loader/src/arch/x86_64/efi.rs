@@ -407,9 +407,10 @@ fn run(boot_ticks: u64) -> Result<core::convert::Infallible, LoaderError> {
     let mut sfs = uefi_boot::get_image_file_system(uefi_boot::image_handle())
         .map_err(fw("the loader's file system"))?;
     let mut root = sfs.open_volume().map_err(fw("opening the ESP"))?;
-    let mut kernel_file = open_file(&mut root, cstr16!("\\atoll\\kernel"))?
-        .ok_or(LoaderError::Unsupported("no \\atoll\\kernel on the ESP"))?;
-    let kernel_elf = read_to_pages(&mut kernel_file, ATOLL_KERNEL_ELF)?;
+    let kernel_elf = match open_file(&mut root, cstr16!("\\atoll\\kernel"))? {
+        Some(mut f) => read_to_pages(&mut f, ATOLL_KERNEL_ELF)?,
+        None => return Err(LoaderError::Unsupported("no \\atoll\\kernel on the ESP")),
+    };
     let initrd = match open_file(&mut root, cstr16!("\\atoll\\initrd"))? {
         Some(mut f) => {
             let data = read_to_pages(&mut f, ATOLL_INITRD)?;
