@@ -549,6 +549,14 @@ fn run(boot_ticks: u64) -> Result<core::convert::Infallible, LoaderError> {
         bi.memory_region_count,
         usable >> 20
     );
+    for r in bi.memory_regions() {
+        println!(
+            "loader:   {:#012x}..{:#012x} {:?}",
+            r.start,
+            r.end(),
+            r.kind
+        );
+    }
     // SAFETY: `handoff` describes tables that map the kernel, its stacks, the
     // BootInfo and this loader's image; boot services are gone.
     unsafe { enter(&handoff, bsp) }
