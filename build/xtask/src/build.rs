@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::config::Config;
+use crate::config::{Arch, Config};
 use crate::util::{run, target_dir};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,13 +17,18 @@ pub enum Flavor {
 pub struct Artifacts {
     pub kernel: PathBuf,
     pub loader: PathBuf,
+    /// The bootable disk (x86_64: GPT with an EFI system partition).
+    pub disk: Option<PathBuf>,
 }
 
+/// Builds kernel and loader; `cmdline` goes where the loader reads it from
+/// a disk (riscv64 gets it from QEMU's `-append` instead).
 pub fn build(
     root: &Path,
     config: &Config,
     flavor: Flavor,
     release: bool,
+    cmdline: &str,
 ) -> Result<Artifacts, String> {
     let profile_dir = if release { "release" } else { "debug" };
     let target = config.arch.kernel_target();
@@ -45,15 +50,43 @@ pub fn build(
         .args(["-p", "loader", "--target", loader_target])
         .env("ATOLL_KERNEL_ELF", &kernel_elf);
     run(&mut loader)?;
+    let loader_name = match config.arch {
+        Arch::Riscv64 => "loader",
+        Arch::X86_64 => "loader.efi",
+    };
     let loader = target_dir(root)
         .join(loader_target)
         .join(profile_dir)
-        .join("loader");
+        .join(loader_name);
 
+    let disk = match config.arch {
+        Arch::Riscv64 => None,
+        Arch::X86_64 => Some(esp_disk(root, config, &loader, &kernel_elf, cmdline)?),
+    };
     Ok(Artifacts {
         kernel: kernel_elf,
         loader,
+        disk,
     })
+}
+
+/// The UEFI loader reads the kernel and its command line from the ESP.
+fn esp_disk(
+    root: &Path,
+    config: &Config,
+    loader: &Path,
+    kernel: &Path,
+    cmdline: &str,
+) -> Result<PathBuf, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let dir = target_dir(root).join("images").join(&config.name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let disk = dir.join("disk.img");
+    esp_image::EspImage::new(read(loader)?, read(kernel)?)
+        .cmdline(cmdline)
+        .write_to(&disk)
+        .map_err(|e| format!("building {}: {e}", disk.display()))?;
+    Ok(disk)
 }
 
 /// `cargo <verb>` in the workspace root.

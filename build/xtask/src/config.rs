@@ -61,6 +61,12 @@ pub struct Qemu {
     pub memory: String,
     /// `-bios` argument (`default` = QEMU's bundled OpenSBI on riscv64).
     pub bios: Option<String>,
+    /// UEFI firmware code (read-only pflash), for x86_64.
+    pub firmware_code: Option<String>,
+    /// UEFI variable store template; each run gets a fresh writable copy.
+    pub firmware_vars: Option<String>,
+    /// `-accel` argument, e.g. `tcg` or `kvm`.
+    pub accel: Option<String>,
     #[serde(default)]
     pub extra: Vec<String>,
 }
@@ -79,6 +85,10 @@ pub struct Test {
     pub args: String,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// QEMU's exit status when every test passed (x86_64's isa-debug-exit
+    /// cannot exit with 0).
+    #[serde(default)]
+    pub success_status: i32,
 }
 
 impl Default for Test {
@@ -86,6 +96,7 @@ impl Default for Test {
         Self {
             args: String::new(),
             timeout_secs: default_timeout(),
+            success_status: 0,
         }
     }
 }

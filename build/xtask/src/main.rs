@@ -97,7 +97,12 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
             } else {
                 Flavor::Normal
             };
-            let a = build::build(&root, &config, flavor, args.release)?;
+            let args_for = if args.test {
+                &config.test.args
+            } else {
+                &config.boot.args
+            };
+            let a = build::build(&root, &config, flavor, args.release, args_for)?;
             println!(
                 "kernel: {}\nloader: {}",
                 a.kernel.display(),
@@ -107,8 +112,8 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         }
         "run" => {
             let config = Config::load(&root, config_name)?;
-            let a = build::build(&root, &config, Flavor::Normal, args.release)?;
             let boot_args = join_args(&config.boot.args, &args.rest);
+            let a = build::build(&root, &config, Flavor::Normal, args.release, &boot_args)?;
             eprintln!(
                 "atoll: {} ({}); Ctrl-A X quits QEMU",
                 config.name, config.description
@@ -167,7 +172,8 @@ fn join_args(base: &str, extra: &[String]) -> String {
 /// address and then breaks on the requested kernel symbol.
 fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     let config = Config::load(root, config_name)?;
-    let a = build::build(root, &config, Flavor::Normal, args.release)?;
+    let boot_args = join_args(&config.boot.args, &args.rest);
+    let a = build::build(root, &config, Flavor::Normal, args.release, &boot_args)?;
     let dir = util::target_dir(root);
     let serial = dir.join("atoll-console.log");
     let script = dir.join("atoll-debug.gdb");
@@ -187,7 +193,6 @@ fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     }
     std::fs::write(&script, gdb).map_err(|e| format!("writing {}: {e}", script.display()))?;
 
-    let boot_args = join_args(&config.boot.args, &args.rest);
     let launch = Launch {
         config: &config,
         artifacts: &a,

@@ -24,6 +24,9 @@ impl Launch<'_> {
         let q = &self.config.qemu;
         let mut cmd = Command::new(&q.binary);
         cmd.args(["-machine", &q.machine]);
+        if let Some(accel) = &q.accel {
+            cmd.args(["-accel", accel]);
+        }
         if let Some(cpu) = &q.cpu {
             cmd.args(["-cpu", cpu]);
         }
@@ -48,7 +51,30 @@ impl Launch<'_> {
                 }
             }
             Arch::X86_64 => {
-                return Err("x86_64 boots through UEFI, which atoll does not support yet".into());
+                // UEFI firmware reads the loader, kernel and command line from the ESP.
+                let disk = self
+                    .artifacts
+                    .disk
+                    .as_ref()
+                    .ok_or("x86_64 needs a disk image")?;
+                let code = q
+                    .firmware_code
+                    .as_deref()
+                    .ok_or("x86_64 configs need qemu.firmware_code")?;
+                let vars = q
+                    .firmware_vars
+                    .as_deref()
+                    .ok_or("x86_64 configs need qemu.firmware_vars")?;
+                let vars_copy = disk.with_file_name("vars.fd");
+                std::fs::copy(vars, &vars_copy)
+                    .map_err(|e| format!("copying {vars}: {e} (run `just setup`)"))?;
+                cmd.arg("-drive")
+                    .arg(format!("if=pflash,format=raw,readonly=on,file={code}"));
+                cmd.arg("-drive")
+                    .arg(format!("if=pflash,format=raw,file={}", vars_copy.display()));
+                cmd.arg("-drive")
+                    .arg(format!("if=none,id=esp,format=raw,file={}", disk.display()));
+                cmd.args(["-device", "virtio-blk-pci,drive=esp,bootindex=0"]);
             }
         }
         cmd.args(&q.extra);

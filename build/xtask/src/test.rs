@@ -187,7 +187,7 @@ fn lint(root: &Path, opts: &Options) -> Result<(Tally, bool), String> {
             ok &= check(&mut kernel, &mut tally)?;
         }
         // The loader embeds a kernel, so one must exist first.
-        let artifacts = build::build(root, &config, Flavor::Normal, false);
+        let artifacts = build::build(root, &config, Flavor::Normal, false, &config.boot.args);
         let mut loader = cargo(root, "clippy", false);
         loader.args([
             "-p",
@@ -262,7 +262,7 @@ fn spec(root: &Path) -> Result<(Tally, bool), String> {
 
 fn kernel_tests(root: &Path, config: &Config) -> Result<(Tally, bool), String> {
     let mut tally = Tally::default();
-    let artifacts = match build::build(root, config, Flavor::Test, false) {
+    let artifacts = match build::build(root, config, Flavor::Test, false, &config.test.args) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("kernel test build for {} failed: {e}", config.name);
@@ -292,7 +292,7 @@ fn kernel_tests(root: &Path, config: &Config) -> Result<(Tally, bool), String> {
             );
             ok = false;
         }
-        Some(status) if !status.success() => {
+        Some(status) if status.code() != Some(config.test.success_status) => {
             println!("kernel tests on {}: QEMU exited with {status}", config.name);
             ok = false;
         }
