@@ -2,8 +2,15 @@
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let target = std::env::var("TARGET").unwrap_or_default();
-    if target.starts_with("riscv64") {
-        let script = format!("{dir}/src/arch/riscv64/kernel.ld");
+    let arch = if target.starts_with("riscv64") {
+        Some("riscv64")
+    } else if target.starts_with("x86_64") {
+        Some("x86_64")
+    } else {
+        None
+    };
+    if let Some(arch) = arch {
+        let script = format!("{dir}/src/arch/{arch}/kernel.ld");
         println!("cargo:rerun-if-changed={script}");
         println!("cargo:rustc-link-arg-bins=-T{script}");
         println!("cargo:rustc-link-arg-bins=--pie");

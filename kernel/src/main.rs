@@ -14,6 +14,8 @@ extern crate alloc;
 mod arch;
 mod backtrace;
 mod console;
+// `lookup` serves the kernel tests now and the Wasm loader later.
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod initrd;
 #[cfg(feature = "ktest")]
 mod ktest_runner;
@@ -37,6 +39,9 @@ mod sched;
 mod shell;
 mod sync;
 mod trap;
+// Parts of the API serve the kernel tests (and later Wasm programs).
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
+mod wasm;
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -123,6 +128,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     }
     log::init();
     info!("logging at level {}", log::level_name());
+    wasm::init();
     percpu::current().online.store(true, Ordering::Release);
     timer::start_this_hart();
     if let Err(e) = platform::init_interrupts(bi.phys_offset) {

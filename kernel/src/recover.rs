@@ -70,6 +70,9 @@ pub struct RecoveryCtx {
     depth: usize,
     /// `timer::now_ns()` after which a timer tick aborts the code (0: never).
     deadline_ns: u64,
+    /// The Wasm activation when `catch` was entered: resuming here abandons
+    /// any Wasm calls made since, so the activation chain is cut back to it.
+    wasm_activation: *mut u8,
 }
 
 /// Runs `f`, turning a fault or panic in it into `Err`.
@@ -107,6 +110,7 @@ fn catch_with_deadline<F: FnOnce() -> R, R>(deadline_ns: u64, f: F) -> Result<R,
         prev: local.recovery.get(),
         depth: local.trap_depth.load(Ordering::Relaxed),
         deadline_ns,
+        wasm_activation: local.wasm_activation.get(),
     };
     local.recovery.set(&mut ctx);
     // SAFETY: `ctx` outlives the call and is popped on both paths below; on a
@@ -140,6 +144,7 @@ pub fn take_active(fault: Fault, depth: usize) -> Option<*mut SavedRegs> {
     // SAFETY: as above.
     unsafe {
         local.recovery.set((*ctx).prev);
+        local.wasm_activation.set((*ctx).wasm_activation);
         (*ctx).fault = Some(fault);
         Some(&raw mut (*ctx).regs)
     }

@@ -23,6 +23,10 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
         Cause::OtherInterrupt(code) => {
             crate::warn!("spurious interrupt {code} on hart {}", local.id());
         }
+        // Wasm JIT code runs only outside trap handlers (depth 0): a fault
+        // there at a trap site is a Wasm trap, resumed in the engine.
+        #[cfg(feature = "wasm")]
+        Cause::Exception(_) if depth == 0 && crate::wasm::engine::resume_wasm_trap(frame) => {}
         Cause::Exception(code) => {
             let fault = Fault::Trap {
                 cause: code,

@@ -30,6 +30,10 @@ pub struct HartLocal {
     pub panicking: AtomicBool,
     /// Message of the last caught panic (only this hart touches it).
     pub panic_msg: UnsafeCell<MsgBuf>,
+    /// The innermost Wasm activation of the code running on this hart (the
+    /// engine's per-thread pointer: kernel code never migrates between harts
+    /// while in Wasm). Only this hart touches it.
+    pub wasm_activation: Cell<*mut u8>,
 }
 
 // SAFETY: the `Cell`/`UnsafeCell` fields are only touched by the owning hart
@@ -49,6 +53,7 @@ impl HartLocal {
             trap_depth: AtomicUsize::new(0),
             panicking: AtomicBool::new(false),
             panic_msg: UnsafeCell::new(MsgBuf::new()),
+            wasm_activation: Cell::new(core::ptr::null_mut()),
         }
     }
 

@@ -179,6 +179,53 @@ pub fn flush_tlb_harts(mask: u64, virt: u64, len: u64) {
     }
 }
 
+/// The current stack pointer.
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads sp.
+    unsafe { asm!("mv {0}, sp", out(reg) sp, options(nomem, nostack)) };
+    sp
+}
+
+// `atoll_call_on_stack(top, f, data)` calls `f(data)` with `sp = top`. Its
+// frame record (ra, caller's fp) sits at the new stack's top, so frame
+// pointer walks continue into the caller's stack.
+global_asm!(
+    r#"
+    .section .text
+    .globl atoll_call_on_stack
+atoll_call_on_stack:
+    addi a0, a0, -32
+    sd ra, 24(a0)
+    sd s0, 16(a0)
+    sd sp, 8(a0)
+    addi s0, a0, 32
+    mv sp, a0
+    mv a0, a2
+    jalr a1
+    ld ra, 24(sp)
+    ld s0, 16(sp)
+    ld t0, 8(sp)
+    mv sp, t0
+    ret
+"#
+);
+
+unsafe extern "C" {
+    fn atoll_call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8);
+}
+
+/// Calls `f(data)` on the stack whose top is `top`.
+///
+/// # Safety
+/// `top` must be the 16-byte aligned top of a mapped stack that nothing
+/// else uses, big enough for `f`.
+pub unsafe fn call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8) {
+    // SAFETY: see the caller's contract; the assembly follows the C ABI.
+    unsafe { atoll_call_on_stack(top, f, data) }
+}
+
 /// Frame pointer of the caller's frame.
 #[inline(always)]
 pub fn frame_pointer() -> usize {

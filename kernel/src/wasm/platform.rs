@@ -1,0 +1,302 @@
+//! The machine side of the engine's platform (see `engine.rs` for the
+//! trait impl): Wasm virtual space in the lower half, committing zeroed
+//! pages, and W^X code publishing with icache and TLB maintenance on every
+//! hart.
+//!
+//! Lower-half layout (from `LOWER_HALF_BASE`): first [`CODE_REGION_SIZE`]
+//! for small reservations (compiled code, trampolines, explicitly checked
+//! memories), each followed by an unmapped guard page; then the rest for
+//! big ones (4 GiB + guard per linear memory in guard mode). Reserved but
+//! uncommitted pages are never mapped: nothing is demand-paged, so any
+//! access to them faults and becomes a Wasm trap.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::fmt;
+
+use boot_info::PagingMode;
+use boot_info::layout::LOWER_HALF_BASE;
+
+use super::space::RangeAllocator;
+use crate::mem::PAGE_SIZE;
+use crate::mem::vm::{self, Flags};
+use crate::sched::percpu;
+
+/// Bytes of the lower half set aside for small reservations (code).
+pub const CODE_REGION_SIZE: u64 = 16 << 30;
+/// Reservations at least this big go to the memory region.
+const BIG_RESERVATION: u64 = 1 << 30;
+/// Alignment of big reservations (a 2 MiB boundary keeps page tables tidy).
+const BIG_ALIGN: u64 = 2 << 20;
+
+/// One reservation: its size (without the trailing guard page of small
+/// ones) and the committed extents `(start, len)`, sorted and disjoint.
+struct Reservation {
+    len: u64,
+    committed: Vec<(u64, u64)>,
+    code: bool,
+}
+
+struct Space {
+    small: RangeAllocator,
+    big: RangeAllocator,
+    reservations: BTreeMap<u64, Reservation>,
+    ready: bool,
+}
+
+static SPACE: spin::Mutex<Space> = spin::Mutex::new(Space {
+    small: RangeAllocator::empty(),
+    big: RangeAllocator::empty(),
+    reservations: BTreeMap::new(),
+    ready: false,
+});
+
+/// Usage of the Wasm virtual space, for leak checks and the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpaceStats {
+    pub reservations: usize,
+    pub reserved_bytes: u64,
+    pub committed_bytes: u64,
+    pub code_bytes: u64,
+    pub free_bytes: u64,
+    pub fragments: usize,
+}
+
+/// The end of the lower half in the paging mode the loader chose.
+fn lower_half_end(mode: PagingMode) -> u64 {
+    match mode {
+        PagingMode::Sv48 => 1 << 47,
+        _ => 1 << 38,
+    }
+}
+
+/// Sets up the regions (once, at boot).
+pub fn init() {
+    let mut s = SPACE.lock();
+    if s.ready {
+        return;
+    }
+    let end = lower_half_end(crate::boot_info().paging);
+    let code_end = LOWER_HALF_BASE + CODE_REGION_SIZE;
+    s.small.reset(LOWER_HALF_BASE, code_end);
+    s.big.reset(code_end, end);
+    s.ready = true;
+}
+
+pub fn stats() -> SpaceStats {
+    let s = SPACE.lock();
+    let mut st = SpaceStats {
+        reservations: s.reservations.len(),
+        reserved_bytes: 0,
+        committed_bytes: 0,
+        code_bytes: 0,
+        free_bytes: s.small.free_bytes() + s.big.free_bytes(),
+        fragments: s.small.fragments() + s.big.fragments(),
+    };
+    for r in s.reservations.values() {
+        st.reserved_bytes += r.len;
+        let c: u64 = r.committed.iter().map(|e| e.1).sum();
+        st.committed_bytes += c;
+        if r.code {
+            st.code_bytes += c;
+        }
+    }
+    st
+}
+
+/// Whether `addr` lies in the Wasm part of the address space.
+pub fn is_wasm_addr(addr: u64) -> bool {
+    let s = SPACE.lock();
+    s.small.contains(addr) || s.big.contains(addr)
+}
+
+/// Why a platform operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceError {
+    NotInitialized,
+    /// No free range of this many bytes.
+    OutOfVirtualSpace(u64),
+    OutOfMemory,
+    /// The range is not inside one reservation.
+    NotReserved(u64, u64),
+    /// Code to publish is not page-aligned or not committed.
+    BadCode(u64),
+    Map(vm::VmError),
+}
+
+impl fmt::Display for SpaceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::NotInitialized => write!(f, "Wasm address space not initialized"),
+            Self::OutOfVirtualSpace(n) => {
+                write!(f, "out of Wasm address space reserving {n:#x} bytes")
+            }
+            Self::OutOfMemory => write!(f, "out of memory committing Wasm pages"),
+            Self::NotReserved(a, l) => write!(f, "{a:#x}+{l:#x} is not inside a Wasm reservation"),
+            Self::BadCode(a) => write!(f, "code at {a:#x} is not page-aligned and committed"),
+            Self::Map(e) => write!(f, "mapping Wasm pages: {e}"),
+        }
+    }
+}
+
+/// Finds the reservation holding `[addr, addr + len)`.
+fn find(s: &mut Space, addr: u64, len: u64) -> Result<(u64, &mut Reservation), SpaceError> {
+    let (&start, r) = s
+        .reservations
+        .range_mut(..=addr)
+        .next_back()
+        .ok_or(SpaceError::NotReserved(addr, len))?;
+    let end = addr.saturating_add(len);
+    if end > start + r.len {
+        return Err(SpaceError::NotReserved(addr, len));
+    }
+    Ok((start, r))
+}
+
+/// The parts of `[addr, addr + len)` not yet in `committed`.
+fn gaps(committed: &[(u64, u64)], addr: u64, len: u64) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut cur = addr;
+    let end = addr + len;
+    for &(s, l) in committed {
+        if s + l <= cur {
+            continue;
+        }
+        if s >= end {
+            break;
+        }
+        if s > cur {
+            out.push((cur, s - cur));
+        }
+        cur = cur.max(s + l);
+    }
+    if cur < end {
+        out.push((cur, end - cur));
+    }
+    out
+}
+
+/// Adds `(addr, len)` to a sorted extent list, merging neighbours.
+fn insert_extent(list: &mut Vec<(u64, u64)>, addr: u64, len: u64) {
+    let i = list.partition_point(|&(s, _)| s < addr);
+    list.insert(i, (addr, len));
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(list.len());
+    for &(s, l) in list.iter() {
+        match merged.last_mut() {
+            Some((ms, ml)) if *ms + *ml >= s => *ml = (*ml).max(s + l - *ms),
+            _ => merged.push((s, l)),
+        }
+    }
+    *list = merged;
+}
+
+/// Makes the instruction stream see new code on every online hart.
+fn sync_icache_all_harts() {
+    // SAFETY: fence.i only orders this hart's instruction fetches.
+    unsafe { core::arch::asm!("fence.i") };
+    let others = percpu::online_mask() & !(1 << percpu::current().id());
+    if others != 0 {
+        let mask = sbi_rt::HartMask::from_mask_base(others as usize, 0);
+        if sbi_rt::remote_fence_i(mask).is_err() {
+            // Without the RFENCE extension, an IPI that runs fence.i does the same.
+            let _ = crate::sched::smp::run_on_all(|| {
+                // SAFETY: as above.
+                unsafe { core::arch::asm!("fence.i") };
+            });
+        }
+    }
+}
+
+/// Reserves `size` bytes of Wasm address space; nothing is mapped.
+pub fn reserve(size: usize) -> Result<u64, SpaceError> {
+    let len = (size as u64).max(1).next_multiple_of(PAGE_SIZE);
+    let mut s = SPACE.lock();
+    if !s.ready {
+        return Err(SpaceError::NotInitialized);
+    }
+    let base = if len >= BIG_RESERVATION {
+        s.big.alloc(len, BIG_ALIGN)
+    } else {
+        // One unmapped guard page after each small reservation.
+        s.small.alloc(len + PAGE_SIZE, PAGE_SIZE)
+    }
+    .ok_or(SpaceError::OutOfVirtualSpace(len))?;
+    s.reservations.insert(
+        base,
+        Reservation {
+            len,
+            committed: Vec::new(),
+            code: false,
+        },
+    );
+    Ok(base)
+}
+
+/// Maps zeroed RW frames at the pages of `[addr, addr + len)` not mapped
+/// yet (all or nothing); the range must lie in one reservation.
+pub fn commit(addr: u64, len: u64) -> Result<(), SpaceError> {
+    let start = addr & !(PAGE_SIZE - 1);
+    let len = (addr + len).next_multiple_of(PAGE_SIZE) - start;
+    if len == 0 {
+        return Ok(());
+    }
+    let mut s = SPACE.lock();
+    let (_, r) = find(&mut s, start, len)?;
+    let todo = gaps(&r.committed, start, len);
+    for (i, &(a, l)) in todo.iter().enumerate() {
+        if let Err(e) = vm::map_fresh(a, l, Flags::RW) {
+            for &(a, l) in &todo[..i] {
+                let _ = vm::unmap(a, l, true);
+            }
+            return Err(match e {
+                vm::VmError::OutOfMemory => SpaceError::OutOfMemory,
+                e => SpaceError::Map(e),
+            });
+        }
+    }
+    for (a, l) in todo {
+        insert_extent(&mut r.committed, a, l);
+    }
+    Ok(())
+}
+
+/// Makes committed `[addr, addr + len)` read+execute (never writable and
+/// executable at once) and visible to instruction fetch on every hart.
+pub fn publish_code(addr: u64, len: u64) -> Result<(), SpaceError> {
+    if !addr.is_multiple_of(PAGE_SIZE) {
+        return Err(SpaceError::BadCode(addr));
+    }
+    let len = len.max(1).next_multiple_of(PAGE_SIZE);
+    let mut s = SPACE.lock();
+    let (_, r) = find(&mut s, addr, len)?;
+    if !gaps(&r.committed, addr, len).is_empty() {
+        return Err(SpaceError::BadCode(addr));
+    }
+    // `protect` shoots the old (writable) translations down on every hart.
+    vm::protect(addr, len, Flags::RX).map_err(SpaceError::Map)?;
+    r.code = true;
+    drop(s);
+    sync_icache_all_harts();
+    Ok(())
+}
+
+/// Unmaps a reservation's committed pages, frees their frames and returns
+/// its address range for reuse.
+pub fn release(addr: u64) -> Result<(), SpaceError> {
+    let mut s = SPACE.lock();
+    let r = s
+        .reservations
+        .remove(&addr)
+        .ok_or(SpaceError::NotReserved(addr, 0))?;
+    // Only committed extents are mapped: the cost is proportional to what
+    // was used, not to the (huge) reservation.
+    for &(a, l) in &r.committed {
+        vm::unmap(a, l, true).map_err(SpaceError::Map)?;
+    }
+    if s.big.contains(addr) {
+        s.big.free(addr, r.len);
+    } else {
+        s.small.free(addr, r.len + PAGE_SIZE);
+    }
+    Ok(())
+}
