@@ -128,7 +128,7 @@ impl Error {
 
 impl From<wasmparser::BinaryReaderError> for Error {
     fn from(e: wasmparser::BinaryReaderError) -> Error {
-        Error::Compile { offset: Some(e.offset()), message: String::from(e.message()) }
+        Error::Compile { offset: Some(e.offset() as usize), message: String::from(e.message()) }
     }
 }
 

@@ -30,7 +30,7 @@ unsafe extern "C" {
 
 /// Address of the landing pad.
 pub fn landing_pad() -> usize {
-    atoll_wasm_landing as usize
+    atoll_wasm_landing as *const () as usize
 }
 
 /// Frame layout used by Cranelift with frame pointers on both supported ISAs:

@@ -1,0 +1,230 @@
+//! Cranelift: ISA construction from a target triple, compiling translated functions and
+//! the per-signature trampolines, and collecting relocations, trap tables and source
+//! locations.
+
+use alloc::format;
+use alloc::vec::Vec;
+use core::str::FromStr;
+
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{
+    self, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    TrapCode, UserFuncName, types,
+};
+use cranelift_codegen::isa::{self, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use crate::error::TrapCode as WasmTrap;
+use crate::module::{FunctionBody, ModuleInfo};
+use crate::runtime::config::Config;
+use crate::runtime::engine::Engine;
+use crate::translate::{self, TranslateOptions, clif_type, codes, wasm_signature};
+use crate::trap::TrapKind;
+use crate::types::FuncType;
+use crate::Error;
+
+/// The default target: the machine we are built for.
+pub fn host_triple() -> &'static str {
+    if cfg!(target_arch = "riscv64") { "riscv64gc-unknown-none-elf" } else { "x86_64-unknown-none" }
+}
+
+/// Builds the Cranelift ISA for `triple` (e.g. `x86_64-unknown-linux-gnu`,
+/// `riscv64gc-unknown-none-elf`).
+pub fn build_isa(triple: &str) -> Result<OwnedTargetIsa, Error> {
+    let triple = target_lexicon::Triple::from_str(triple)
+        .map_err(|e| Error::compile(None, format!("bad target triple {triple}: {e}")))?;
+    let arch = triple.architecture;
+    let mut b = isa::lookup(triple).map_err(|e| Error::compile(None, format!("ISA lookup: {e}")))?;
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, k: &str, v: &str| {
+        flags.set(k, v).map_err(|e| Error::compile(None, format!("setting {k}: {e}")))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    set(&mut flags, "enable_probestack", "false")?;
+    set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    if matches!(arch, target_lexicon::Architecture::X86_64) {
+        // Round/floor/ceil inline instead of libcalls.
+        for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
+            b.enable(f).map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
+        }
+    }
+    b.finish(settings::Flags::new(flags))
+        .map_err(|e| Error::compile(None, format!("ISA: {e}")))
+}
+
+/// A relocation to another function of the same module.
+pub(crate) struct FuncReloc {
+    pub offset: u32,
+    pub kind: Reloc,
+    pub func: u32,
+    pub addend: i64,
+}
+
+/// Machine code of one function before linking.
+pub(crate) struct CompiledFunction {
+    pub code: Vec<u8>,
+    pub relocs: Vec<FuncReloc>,
+    pub traps: Vec<(u32, TrapKind)>,
+    pub srclocs: Vec<(u32, u32, u32)>,
+}
+
+pub(crate) fn trap_kind(code: TrapCode) -> Option<TrapKind> {
+    Some(match code {
+        TrapCode::STACK_OVERFLOW => TrapKind::Wasm(WasmTrap::StackOverflow),
+        TrapCode::INTEGER_OVERFLOW => TrapKind::Wasm(WasmTrap::IntegerOverflow),
+        TrapCode::HEAP_OUT_OF_BOUNDS => TrapKind::Wasm(WasmTrap::MemoryOutOfBounds),
+        TrapCode::INTEGER_DIVISION_BY_ZERO => TrapKind::Wasm(WasmTrap::IntegerDivisionByZero),
+        TrapCode::BAD_CONVERSION_TO_INTEGER => TrapKind::Wasm(WasmTrap::BadConversionToInteger),
+        codes::UNREACHABLE => TrapKind::Wasm(WasmTrap::Unreachable),
+        codes::TABLE_OUT_OF_BOUNDS => TrapKind::Wasm(WasmTrap::TableOutOfBounds),
+        codes::INDIRECT_CALL_TO_NULL => TrapKind::Wasm(WasmTrap::IndirectCallToNull),
+        codes::BAD_SIGNATURE => TrapKind::Wasm(WasmTrap::BadSignature),
+        codes::NULL_REFERENCE => TrapKind::Wasm(WasmTrap::NullReference),
+        codes::UNDEFINED_ELEMENT => TrapKind::Wasm(WasmTrap::UndefinedElement),
+        codes::OUT_OF_FUEL => TrapKind::OutOfFuel,
+        codes::INTERRUPTED => TrapKind::Interrupted,
+        codes::HOST_ERROR => TrapKind::HostError,
+        _ => return None,
+    })
+}
+
+pub(crate) fn translate_options(config: &Config, isa: &dyn isa::TargetIsa) -> TranslateOptions {
+    TranslateOptions {
+        guard_size: config.guard_size,
+        explicit_bounds: config.bounds_checks == crate::BoundsChecks::Explicit,
+        fuel: config.fuel,
+        epoch: config.epoch_interruption,
+        libcall_conv: isa.default_call_conv(),
+        frontend: isa.frontend_config(),
+    }
+}
+
+fn finish(
+    isa: &dyn isa::TargetIsa,
+    func: Function,
+    offset: Option<usize>,
+) -> Result<CompiledFunction, Error> {
+    let names = func.params.user_named_funcs().clone();
+    let mut ctx = Context::for_function(func);
+    let code = ctx
+        .compile(isa, &mut ControlPlane::default())
+        .map_err(|e| Error::compile(offset, format!("code generation failed: {:?}", e.inner)))?;
+    let mut relocs = Vec::new();
+    for r in code.buffer.relocs() {
+        match &r.target {
+            FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => {
+                let name = &names[*name];
+                relocs.push(FuncReloc { offset: r.offset, kind: r.kind, func: name.index, addend: r.addend });
+            }
+            other => {
+                return Err(Error::compile(offset, format!("unsupported relocation to {other:?}")));
+            }
+        }
+    }
+    let mut traps = Vec::new();
+    for t in code.buffer.traps() {
+        if let Some(kind) = trap_kind(t.code) {
+            traps.push((t.offset, kind));
+        }
+    }
+    let srclocs = code
+        .buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start, s.end, s.loc.bits()))
+        .collect();
+    Ok(CompiledFunction { code: code.code_buffer().to_vec(), relocs, traps, srclocs })
+}
+
+/// Translates and compiles one function body. Independent of every other function, so
+/// bodies can be compiled in any order or in parallel.
+pub(crate) fn compile_function(
+    engine: &Engine,
+    info: &ModuleInfo,
+    body: &FunctionBody<'_>,
+) -> Result<CompiledFunction, Error> {
+    let isa = engine.isa();
+    let opts = translate_options(engine.config(), isa);
+    let mut fctx = FunctionBuilderContext::new();
+    let func = translate::translate_function(info, opts, body, &mut fctx)?;
+    finish(isa, func, Some(body.body.range().start as usize))
+}
+
+/// Array → Wasm trampoline for `ty`, with the platform C ABI:
+/// `(callee_code, callee_vmctx, caller_vmctx, values: *mut u128)`. Arguments are read from
+/// `values` and results written back to it.
+pub(crate) fn entry_trampoline(isa: &dyn isa::TargetIsa, ty: &FuncType) -> Result<CompiledFunction, Error> {
+    let mut sig = Signature::new(isa.default_call_conv());
+    for _ in 0..4 {
+        sig.params.push(AbiParam::new(types::I64));
+    }
+    let mut func = Function::with_name_signature(UserFuncName::user(1, 0), sig);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let p = b.block_params(block).to_vec();
+    let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
+    let mut args = alloc::vec![callee_vmctx, caller_vmctx];
+    let flags = MemFlagsData::trusted();
+    for (i, t) in ty.params().iter().enumerate() {
+        args.push(b.ins().load(clif_type(*t), flags, values, (i * 16) as i32));
+    }
+    let wsig = b.import_signature(wasm_signature(ty));
+    let call = b.ins().call_indirect(wsig, code, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.iter().enumerate() {
+        b.ins().store(flags, *r, values, (i * 16) as i32);
+    }
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    finish(isa, func, None)
+}
+
+/// Wasm → array trampoline for host functions of type `ty`. Its callee vmctx is a host
+/// function context whose first word is the shim
+/// `extern "C" fn(ctx, caller_vmctx, values: *mut u128, len) -> u32` (non-zero = error).
+pub(crate) fn host_trampoline(isa: &dyn isa::TargetIsa, ty: &FuncType) -> Result<CompiledFunction, Error> {
+    let mut func = Function::with_name_signature(UserFuncName::user(2, 0), wasm_signature(ty));
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let p = b.block_params(block).to_vec();
+    let len = ty.params().len().max(ty.results().len()).max(1);
+    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (len * 16) as u32, 4));
+    let values = b.ins().stack_addr(types::I64, slot, 0);
+    let flags = MemFlagsData::trusted();
+    for (i, v) in p[2..].iter().enumerate() {
+        b.ins().store(flags, *v, values, (i * 16) as i32);
+    }
+    let mut hsig = Signature::new(isa.default_call_conv());
+    for _ in 0..4 {
+        hsig.params.push(AbiParam::new(types::I64));
+    }
+    hsig.returns.push(AbiParam::new(types::I32));
+    let hsig = b.import_signature(hsig);
+    let shim = b.ins().load(types::I64, flags, p[0], 0);
+    let n = b.ins().iconst(types::I64, len as i64);
+    let call = b.ins().call_indirect(hsig, shim, &[p[0], p[1], values, n]);
+    let failed = b.inst_results(call)[0];
+    b.ins().trapnz(failed, codes::HOST_ERROR);
+    let mut results = Vec::new();
+    for (i, t) in ty.results().iter().enumerate() {
+        results.push(b.ins().load(clif_type(*t), flags, values, (i * 16) as i32));
+    }
+    b.ins().return_(&results);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    finish(isa, func, None)
+}
+

@@ -1,0 +1,410 @@
+//! Module: parse the sections we need into [`ModuleInfo`], compile every function body,
+//! link and publish the code.
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use wasmparser::{
+    ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, Name, Operator, Parser, Payload,
+    TableInit, TypeRef,
+};
+
+use crate::runtime::engine::Engine;
+use crate::runtime::vmcontext::VMOffsets;
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::{Error, compile, link, validate};
+
+/// A constant expression (Wasm 2.0 allows exactly one instruction).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+}
+
+impl ConstOp {
+    fn parse(expr: &ConstExpr<'_>) -> Result<ConstOp, Error> {
+        let mut reader = expr.get_operators_reader();
+        let offset = reader.original_position() as usize;
+        let op = match reader.read()? {
+            Operator::I32Const { value } => ConstOp::I32(value),
+            Operator::I64Const { value } => ConstOp::I64(value),
+            Operator::F32Const { value } => ConstOp::F32(value.bits()),
+            Operator::F64Const { value } => ConstOp::F64(value.bits()),
+            Operator::V128Const { value } => ConstOp::V128(u128::from_le_bytes(*value.bytes())),
+            Operator::RefNull { .. } => ConstOp::RefNull,
+            Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            _ => return Err(Error::compile(Some(offset), "unsupported constant expression")),
+        };
+        match reader.read()? {
+            Operator::End => Ok(op),
+            _ => Err(Error::compile(Some(offset), "unsupported constant expression")),
+        }
+    }
+}
+
+pub(crate) enum SegmentMode {
+    Passive,
+    Active { index: u32, offset: ConstOp },
+    Declared,
+}
+
+pub(crate) struct ElemSegment {
+    pub mode: SegmentMode,
+    pub items: Vec<ConstOp>,
+}
+
+pub(crate) struct DataSegment {
+    pub mode: SegmentMode,
+    pub bytes: Vec<u8>,
+}
+
+pub(crate) struct ImportInfo {
+    pub module: String,
+    pub name: String,
+    pub ty: ExternType,
+}
+
+/// Everything about a module except its code.
+#[derive(Default)]
+pub(crate) struct ModuleInfo {
+    pub types: Vec<FuncType>,
+    /// Engine-wide signature id for each type index.
+    pub sig_ids: Vec<u32>,
+    /// Type index of every function (imports first).
+    pub funcs: Vec<u32>,
+    pub tables: Vec<(TableType, Option<ConstOp>)>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<(GlobalType, Option<ConstOp>)>,
+    pub imported_funcs: u32,
+    pub imported_tables: u32,
+    pub imported_memories: u32,
+    pub imported_globals: u32,
+    pub imports: Vec<ImportInfo>,
+    pub exports: Vec<(String, ExternalKind, u32)>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub data: Vec<DataSegment>,
+    pub names: Arc<BTreeMap<u32, String>>,
+    pub offsets: Option<VMOffsets>,
+}
+
+impl ModuleInfo {
+    pub fn offsets(&self) -> &VMOffsets {
+        self.offsets.as_ref().expect("offsets are computed before translation")
+    }
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.funcs[func as usize] as usize]
+    }
+    pub fn func_sig_id(&self, func: u32) -> u32 {
+        self.sig_ids[self.funcs[func as usize] as usize]
+    }
+    pub fn is_imported_func(&self, func: u32) -> bool {
+        func < self.imported_funcs
+    }
+}
+
+fn unsupported(offset: usize, what: &str) -> Error {
+    Error::compile(Some(offset), alloc::format!("unsupported: {what}"))
+}
+
+fn val_type(ty: wasmparser::ValType, offset: usize) -> Result<ValType, Error> {
+    ValType::from_wasm(ty).ok_or_else(|| unsupported(offset, "reference type"))
+}
+
+fn table_type(t: &wasmparser::TableType, offset: usize) -> Result<TableType, Error> {
+    if t.table64 || t.shared {
+        return Err(unsupported(offset, "table64/shared tables"));
+    }
+    let elem = ValType::from_ref(t.element_type).ok_or_else(|| unsupported(offset, "ref type"))?;
+    Ok(TableType::new(elem, t.initial, t.maximum))
+}
+
+fn memory_type(m: &wasmparser::MemoryType, offset: usize) -> Result<MemoryType, Error> {
+    if m.memory64 || m.shared || m.page_size_log2.is_some() {
+        return Err(unsupported(offset, "memory64/shared/custom-page memories"));
+    }
+    Ok(MemoryType::new(m.initial, m.maximum))
+}
+
+fn global_type(g: &wasmparser::GlobalType, offset: usize) -> Result<GlobalType, Error> {
+    Ok(GlobalType::new(val_type(g.content_type, offset)?, g.mutable))
+}
+
+pub(crate) struct FunctionBody<'a> {
+    pub index: u32,
+    pub body: wasmparser::FunctionBody<'a>,
+}
+
+/// Parses a validated module.
+pub(crate) fn parse<'a>(
+    engine: &Engine,
+    bytes: &'a [u8],
+) -> Result<(ModuleInfo, Vec<FunctionBody<'a>>), Error> {
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+    let mut names = BTreeMap::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::TypeSection(reader) => {
+                for rec in reader {
+                    let rec = rec?;
+                    for sub in rec.into_types() {
+                        let f = match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f,
+                            _ => return Err(unsupported(0, "non-function types")),
+                        };
+                        let params =
+                            f.params().iter().map(|t| val_type(*t, 0)).collect::<Result<Vec<_>, _>>()?;
+                        let results = f
+                            .results()
+                            .iter()
+                            .map(|t| val_type(*t, 0))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let ty = FuncType::new(params, results);
+                        info.sig_ids.push(engine.intern(&ty));
+                        info.types.push(ty);
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports_with_offsets() {
+                    let (offset, import) = import?;
+                    let offset = offset as usize;
+                    let ty = match import.ty {
+                        TypeRef::Func(t) | TypeRef::FuncExact(t) => {
+                            info.funcs.push(t);
+                            info.imported_funcs += 1;
+                            ExternType::Func(info.types[t as usize].clone())
+                        }
+                        TypeRef::Table(t) => {
+                            let t = table_type(&t, offset)?;
+                            info.tables.push((t, None));
+                            info.imported_tables += 1;
+                            ExternType::Table(t)
+                        }
+                        TypeRef::Memory(m) => {
+                            let m = memory_type(&m, offset)?;
+                            info.memories.push(m);
+                            info.imported_memories += 1;
+                            ExternType::Memory(m)
+                        }
+                        TypeRef::Global(g) => {
+                            let g = global_type(&g, offset)?;
+                            info.globals.push((g, None));
+                            info.imported_globals += 1;
+                            ExternType::Global(g)
+                        }
+                        TypeRef::Tag(_) => return Err(unsupported(offset, "exception tags")),
+                    };
+                    info.imports.push(ImportInfo {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        ty,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for t in reader {
+                    info.funcs.push(t?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    let ty = table_type(&table.ty, 0)?;
+                    let init = match &table.init {
+                        TableInit::RefNull => None,
+                        TableInit::Expr(e) => Some(ConstOp::parse(e)?),
+                    };
+                    info.tables.push((ty, init));
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for m in reader {
+                    info.memories.push(memory_type(&m?, 0)?);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for g in reader {
+                    let g = g?;
+                    info.globals.push((global_type(&g.ty, 0)?, Some(ConstOp::parse(&g.init_expr)?)));
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for e in reader {
+                    let e = e?;
+                    info.exports.push((e.name.to_string(), e.kind, e.index));
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    let elem = elem?;
+                    let mode = match elem.kind {
+                        ElementKind::Passive => SegmentMode::Passive,
+                        ElementKind::Declared => SegmentMode::Declared,
+                        ElementKind::Active { table_index, offset_expr } => SegmentMode::Active {
+                            index: table_index.unwrap_or(0),
+                            offset: ConstOp::parse(&offset_expr)?,
+                        },
+                    };
+                    let mut items = Vec::new();
+                    match elem.items {
+                        ElementItems::Functions(r) => {
+                            for f in r {
+                                items.push(ConstOp::RefFunc(f?));
+                            }
+                        }
+                        ElementItems::Expressions(_, r) => {
+                            for e in r {
+                                items.push(ConstOp::parse(&e?)?);
+                            }
+                        }
+                    }
+                    info.elems.push(ElemSegment { mode, items });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for d in reader {
+                    let d = d?;
+                    let mode = match d.kind {
+                        DataKind::Passive => SegmentMode::Passive,
+                        DataKind::Active { memory_index, offset_expr } => SegmentMode::Active {
+                            index: memory_index,
+                            offset: ConstOp::parse(&offset_expr)?,
+                        },
+                    };
+                    info.data.push(DataSegment { mode, bytes: d.data.to_vec() });
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let index = info.imported_funcs + bodies.len() as u32;
+                bodies.push(FunctionBody { index, body });
+            }
+            Payload::CustomSection(c) => {
+                if let wasmparser::KnownCustom::Name(reader) = c.as_known() {
+                    // The name section is advisory: ignore it if it is malformed.
+                    for name in reader.into_iter().flatten() {
+                        if let Name::Function(map) = name {
+                            for n in map.into_iter().flatten() {
+                                names.insert(n.index, n.name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    info.names = Arc::new(names);
+    info.offsets = Some(VMOffsets::new(
+        info.memories.len() as u32,
+        info.globals.len() as u32,
+        info.tables.len() as u32,
+        info.funcs.len() as u32,
+    ));
+    Ok((info, bodies))
+}
+
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    pub info: ModuleInfo,
+    pub code: link::LinkedCode,
+}
+
+/// A compiled module. Cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl Module {
+    /// Validates, translates, compiles, links and publishes `bytes`.
+    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        validate::validate(bytes)?;
+        let (info, bodies) = parse(engine, bytes)?;
+        let mut compiled = Vec::with_capacity(bodies.len());
+        for body in &bodies {
+            compiled.push(compile::compile_function(engine, &info, body)?);
+        }
+        let code = link::link(engine, &info, compiled)?;
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, code }) })
+    }
+
+    /// Validates `bytes` without compiling.
+    pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
+        validate::validate(bytes)
+    }
+
+    pub fn imports(&self) -> impl Iterator<Item = ImportType<'_>> {
+        self.inner.info.imports.iter().map(|i| ImportType { module: &i.module, name: &i.name, ty: &i.ty })
+    }
+
+    pub fn exports(&self) -> impl Iterator<Item = ExportType<'_>> {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |(name, kind, index)| ExportType {
+            name,
+            ty: info.extern_type(*kind, *index),
+        })
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+impl ModuleInfo {
+    pub(crate) fn extern_type(&self, kind: ExternalKind, index: u32) -> ExternType {
+        let i = index as usize;
+        match kind {
+            ExternalKind::Func | ExternalKind::FuncExact => ExternType::Func(self.func_type(index).clone()),
+            ExternalKind::Table => ExternType::Table(self.tables[i].0),
+            ExternalKind::Memory => ExternType::Memory(self.memories[i]),
+            ExternalKind::Global => ExternType::Global(self.globals[i].0),
+            ExternalKind::Tag => ExternType::Func(FuncType::new([], [])),
+        }
+    }
+}
+
+/// An import of a module.
+pub struct ImportType<'a> {
+    module: &'a str,
+    name: &'a str,
+    ty: &'a ExternType,
+}
+
+impl<'a> ImportType<'a> {
+    pub fn module(&self) -> &'a str {
+        self.module
+    }
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// An export of a module.
+pub struct ExportType<'a> {
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl<'a> ExportType<'a> {
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}

@@ -1,0 +1,147 @@
+//! The engine: configuration, ISA, platform, the engine-wide signature registry and the
+//! per-signature trampolines shared by all modules and stores.
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use hashbrown::HashMap;
+
+use crate::compile;
+use crate::link;
+use crate::platform::Platform;
+use crate::runtime::config::Config;
+use crate::trap;
+use crate::types::FuncType;
+use crate::Error;
+
+#[derive(Default)]
+struct Trampolines {
+    entry: BTreeMap<u32, usize>,
+    host: BTreeMap<u32, usize>,
+    regions: Vec<(usize, usize)>,
+}
+
+pub(crate) struct EngineInner {
+    config: Config,
+    platform: Arc<dyn Platform>,
+    isa: OwnedTargetIsa,
+    pub(crate) epoch: AtomicU64,
+    sigs: spin::Mutex<(HashMap<FuncType, u32>, Vec<FuncType>)>,
+    trampolines: spin::Mutex<Trampolines>,
+}
+
+impl Drop for EngineInner {
+    fn drop(&mut self) {
+        for (base, size) in self.trampolines.get_mut().regions.drain(..) {
+            trap::unregister(base);
+            // SAFETY: modules and stores hold an Engine clone, so nothing uses these
+            // trampolines any more.
+            unsafe { self.platform.release(base as *mut u8, size) };
+        }
+    }
+}
+
+/// Compilation and runtime settings shared by modules and stores. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+impl Engine {
+    pub fn new(config: &Config, platform: Arc<dyn Platform>) -> Result<Engine, Error> {
+        let triple = config.target.as_deref().unwrap_or(compile::host_triple());
+        let isa = compile::build_isa(triple)?;
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                platform,
+                isa,
+                epoch: AtomicU64::new(0),
+                sigs: spin::Mutex::new((HashMap::new(), Vec::new())),
+                trampolines: spin::Mutex::new(Trampolines::default()),
+            }),
+        })
+    }
+
+    /// Advances the epoch; Wasm running past its store's deadline is interrupted at the
+    /// next function entry or loop header. Callable from any thread.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn platform(&self) -> &Arc<dyn Platform> {
+        &self.inner.platform
+    }
+
+    pub(crate) fn isa(&self) -> &dyn TargetIsa {
+        &*self.inner.isa
+    }
+
+    pub(crate) fn same(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Engine-wide id of a signature (equal types get equal ids, across modules).
+    pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
+        let mut sigs = self.inner.sigs.lock();
+        if let Some(id) = sigs.0.get(ty) {
+            return *id;
+        }
+        let id = sigs.1.len() as u32;
+        sigs.1.push(ty.clone());
+        sigs.0.insert(ty.clone(), id);
+        id
+    }
+
+    pub(crate) fn sig_type(&self, id: u32) -> FuncType {
+        self.inner.sigs.lock().1[id as usize].clone()
+    }
+
+    fn trampoline(&self, sig: u32, host: bool) -> Result<usize, Error> {
+        {
+            let t = self.inner.trampolines.lock();
+            let map = if host { &t.host } else { &t.entry };
+            if let Some(addr) = map.get(&sig) {
+                return Ok(*addr);
+            }
+        }
+        let ty = self.sig_type(sig);
+        let f = if host {
+            compile::host_trampoline(self.isa(), &ty)?
+        } else {
+            compile::entry_trampoline(self.isa(), &ty)?
+        };
+        let (base, size) =
+            link::publish(self.platform(), &f.code, f.traps, Vec::new(), Arc::new(BTreeMap::new()))?;
+        let mut t = self.inner.trampolines.lock();
+        t.regions.push((base, size));
+        let map = if host { &mut t.host } else { &mut t.entry };
+        Ok(*map.entry(sig).or_insert(base))
+    }
+
+    /// Trampoline that calls a Wasm function of signature `sig` with an array of values.
+    pub(crate) fn entry_trampoline(&self, sig: u32) -> Result<usize, Error> {
+        self.trampoline(sig, false)
+    }
+
+    /// Trampoline that lets Wasm call a host function of signature `sig`.
+    pub(crate) fn host_trampoline(&self, sig: u32) -> Result<usize, Error> {
+        self.trampoline(sig, true)
+    }
+}
+
+#[cfg(feature = "linux")]
+impl Default for Engine {
+    /// The Linux platform with the default configuration.
+    fn default() -> Engine {
+        Engine::new(&Config::new(), Arc::new(crate::linux::LinuxPlatform::new()))
+            .expect("the host ISA is supported")
+    }
+}

@@ -1,0 +1,388 @@
+//! Instances: import checking, VMContext construction, segment initialization, start.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use wasmparser::ExternalKind;
+
+use crate::error::{Trap, TrapCode};
+use crate::module::{ConstOp, Module, SegmentMode};
+use crate::runtime::func::{Func, FuncData, FuncKind, WasmParams, WasmResults, TypedFunc};
+use crate::runtime::global::Global;
+use crate::runtime::memory::{Memory, MemoryData};
+use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut};
+use crate::runtime::table::{Table, TableData};
+use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMFuncRef};
+use crate::types::{ExternType, MemoryType, TableType};
+use crate::Error;
+
+/// Anything that can be imported or exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extern {
+    Func(Func),
+    Memory(Memory),
+    Table(Table),
+    Global(Global),
+}
+
+impl Extern {
+    pub fn into_func(self) -> Option<Func> {
+        if let Extern::Func(f) = self { Some(f) } else { None }
+    }
+    pub fn into_memory(self) -> Option<Memory> {
+        if let Extern::Memory(m) = self { Some(m) } else { None }
+    }
+    pub fn into_table(self) -> Option<Table> {
+        if let Extern::Table(t) = self { Some(t) } else { None }
+    }
+    pub fn into_global(self) -> Option<Global> {
+        if let Extern::Global(g) = self { Some(g) } else { None }
+    }
+    pub fn ty(&self, store: impl AsContext) -> ExternType {
+        match self {
+            Extern::Func(f) => ExternType::Func(f.ty(&store)),
+            Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+            Extern::Table(t) => ExternType::Table(t.ty(&store)),
+            Extern::Global(g) => ExternType::Global(g.ty(&store)),
+        }
+    }
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> ExternType {
+        match self {
+            Extern::Func(f) => ExternType::Func(f.data_of(s).ty.clone()),
+            Extern::Memory(m) => {
+                let d = m.data_of(s);
+                ExternType::Memory(MemoryType::new(d.pages(), d.ty.maximum()))
+            }
+            Extern::Table(t) => {
+                let d = t.data_of(s);
+                ExternType::Table(TableType::new(d.ty.element(), d.elements.len() as u64, d.ty.maximum()))
+            }
+            Extern::Global(g) => ExternType::Global(g.data_of(s).ty),
+        }
+    }
+    fn store_id(&self) -> u64 {
+        match self {
+            Extern::Func(f) => f.store,
+            Extern::Memory(m) => m.store,
+            Extern::Table(t) => t.store,
+            Extern::Global(g) => g.store,
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
+}
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
+}
+impl From<Global> for Extern {
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
+}
+
+pub(crate) struct InstanceData {
+    pub module: Module,
+    /// Owned here; compiled code and funcrefs point into it.
+    #[allow(dead_code)]
+    pub vmctx: Box<[u64]>,
+    pub funcs: Vec<Func>,
+    pub memories: Vec<Memory>,
+    pub tables: Vec<Table>,
+    pub globals: Vec<Global>,
+    pub exports: BTreeMap<String, Extern>,
+    /// Passive element segments as raw references (emptied by `elem.drop`).
+    pub elems: Vec<Vec<u64>>,
+    /// Whether each data segment was dropped.
+    pub data_dropped: Vec<bool>,
+}
+
+/// An instance in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub(crate) store: u64,
+    pub(crate) index: usize,
+}
+
+fn memory_matches(actual: MemoryType, want: MemoryType) -> bool {
+    actual.minimum() >= want.minimum()
+        && match want.maximum() {
+            None => true,
+            Some(wm) => actual.maximum().is_some_and(|am| am <= wm),
+        }
+}
+
+fn table_matches(actual: TableType, want: TableType) -> bool {
+    actual.element() == want.element()
+        && actual.minimum() >= want.minimum()
+        && match want.maximum() {
+            None => true,
+            Some(wm) => actual.maximum().is_some_and(|am| am <= wm),
+        }
+}
+
+fn trap(code: TrapCode) -> Error {
+    Error::Trap(Trap { code, backtrace: Vec::new() })
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` in module import order.
+    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        let s = opaque_mut(&mut store);
+        Instance::instantiate(s, module, imports)
+    }
+
+    pub(crate) fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        if !module.engine().same(&s.engine) {
+            return Err(Error::usage("module and store belong to different engines"));
+        }
+        let info = &module.inner.info;
+        if s.instances.len() >= s.store_limits.instances {
+            return Err(limit_error("too many instances"));
+        }
+        if imports.len() != info.imports.len() {
+            return Err(Error::Instantiation(format!(
+                "expected {} imports, got {}",
+                info.imports.len(),
+                imports.len()
+            )));
+        }
+        let mut funcs = Vec::new();
+        let mut memories = Vec::new();
+        let mut tables = Vec::new();
+        let mut globals = Vec::new();
+        for (imp, ext) in info.imports.iter().zip(imports) {
+            if ext.store_id() != s.id {
+                return Err(Error::usage("import belongs to another store"));
+            }
+            let unlinkable = |reason: &str| Error::Unlinkable {
+                module: imp.module.clone(),
+                name: imp.name.clone(),
+                reason: String::from(reason),
+            };
+            let actual = ext.ty_in(s);
+            let ok = match (&imp.ty, &actual) {
+                (ExternType::Func(w), ExternType::Func(a)) => w == a,
+                (ExternType::Memory(w), ExternType::Memory(a)) => memory_matches(*a, *w),
+                (ExternType::Table(w), ExternType::Table(a)) => table_matches(*a, *w),
+                (ExternType::Global(w), ExternType::Global(a)) => w == a,
+                _ => false,
+            };
+            if !ok {
+                return Err(unlinkable("incompatible import type"));
+            }
+            match *ext {
+                Extern::Func(f) => funcs.push(f),
+                Extern::Memory(m) => memories.push(m),
+                Extern::Table(t) => tables.push(t),
+                Extern::Global(g) => globals.push(g),
+            }
+        }
+
+        let index = s.instances.len();
+        let offsets = info.offsets().clone();
+        let mut vmctx = alloc::vec![0u64; offsets.size as usize / 8].into_boxed_slice();
+        let vmctx_addr = vmctx.as_mut_ptr() as usize;
+
+        for ty in &info.memories[info.imported_memories as usize..] {
+            let m = MemoryData::new(s, *ty)?;
+            s.memories.push(m);
+            memories.push(Memory { store: s.id, index: s.memories.len() - 1 });
+        }
+        for (ty, _) in &info.tables[info.imported_tables as usize..] {
+            let t = TableData::new(s, *ty, 0)?;
+            s.tables.push(t);
+            tables.push(Table { store: s.id, index: s.tables.len() - 1 });
+        }
+        for (i, _) in info.funcs.iter().enumerate().skip(info.imported_funcs as usize) {
+            let def = i - info.imported_funcs as usize;
+            let sig = info.func_sig_id(i as u32);
+            let id = s.funcs.len();
+            s.funcs.push(FuncData {
+                ty: info.func_type(i as u32).clone(),
+                sig,
+                funcref: Box::new(VMFuncRef {
+                    array_call: 0,
+                    wasm_call: module.inner.code.func_addr(def),
+                    type_id: u64::from(sig),
+                    vmctx: vmctx_addr,
+                    func_id: id as u64,
+                }),
+                kind: FuncKind::Wasm,
+            });
+            funcs.push(Func { store: s.id, index: id });
+        }
+        let funcref_raw = |s: &StoreOpaque, funcs: &[Func], i: u32| funcs[i as usize].funcref_addr(s) as u64;
+        let eval = |s: &StoreOpaque, globals: &[Global], funcs: &[Func], op: ConstOp| -> u128 {
+            match op {
+                ConstOp::I32(v) => u128::from(v as u32),
+                ConstOp::I64(v) => u128::from(v as u64),
+                ConstOp::F32(v) => u128::from(v),
+                ConstOp::F64(v) => u128::from(v),
+                ConstOp::V128(v) => v,
+                ConstOp::RefNull => 0,
+                ConstOp::RefFunc(i) => u128::from(funcref_raw(s, funcs, i)),
+                ConstOp::GlobalGet(g) => globals[g as usize].data_of(s).cell.bits,
+            }
+        };
+        for (ty, init) in &info.globals[info.imported_globals as usize..] {
+            let bits = init.map_or(0, |op| eval(s, &globals, &funcs, op));
+            globals.push(Global::from_raw(s, *ty, bits));
+        }
+        // Tables with an init expression.
+        for (i, (_, init)) in info.tables.iter().enumerate().skip(info.imported_tables as usize) {
+            if let Some(op) = init {
+                let raw = eval(s, &globals, &funcs, *op) as u64;
+                let t = &mut s.tables[tables[i].index];
+                t.elements.iter_mut().for_each(|e| *e = raw);
+            }
+        }
+
+        // Fill the VMContext.
+        let limits = &*s.limits as *const _ as u64;
+        let store_ptr = s as *mut StoreOpaque as u64;
+        vmctx[VMCTX_STORE as usize / 8] = store_ptr;
+        vmctx[VMCTX_LIMITS as usize / 8] = limits;
+        vmctx[VMCTX_INSTANCE as usize / 8] = index as u64;
+        for (i, m) in memories.iter().enumerate() {
+            vmctx[offsets.memory(i as u32) as usize / 8] = &*s.memories[m.index].def as *const _ as u64;
+        }
+        for (i, g) in globals.iter().enumerate() {
+            vmctx[offsets.global(i as u32) as usize / 8] = &*s.globals[g.index].cell as *const _ as u64;
+        }
+        for (i, t) in tables.iter().enumerate() {
+            vmctx[offsets.table(i as u32) as usize / 8] = &*s.tables[t.index].def as *const _ as u64;
+        }
+        for (i, f) in funcs.iter().enumerate() {
+            vmctx[offsets.funcref(i as u32) as usize / 8] = f.funcref_addr(s) as u64;
+        }
+
+        let mut exports = BTreeMap::new();
+        for (name, kind, idx) in &info.exports {
+            let i = *idx as usize;
+            let ext = match kind {
+                ExternalKind::Func | ExternalKind::FuncExact => Extern::Func(funcs[i]),
+                ExternalKind::Memory => Extern::Memory(memories[i]),
+                ExternalKind::Table => Extern::Table(tables[i]),
+                ExternalKind::Global => Extern::Global(globals[i]),
+                ExternalKind::Tag => continue,
+            };
+            exports.insert(name.clone(), ext);
+        }
+
+        // Element segments: resolve items now; passive ones are kept for table.init.
+        let mut elems = Vec::with_capacity(info.elems.len());
+        let mut pending_elems = Vec::new();
+        for (i, seg) in info.elems.iter().enumerate() {
+            let items: Vec<u64> = seg.items.iter().map(|op| eval(s, &globals, &funcs, *op) as u64).collect();
+            match &seg.mode {
+                SegmentMode::Passive => elems.push(items),
+                SegmentMode::Declared => elems.push(Vec::new()),
+                SegmentMode::Active { index, offset } => {
+                    let off = eval(s, &globals, &funcs, *offset) as u32;
+                    pending_elems.push((i, *index, off, items));
+                    elems.push(Vec::new());
+                }
+            }
+        }
+
+        s.instances.push(InstanceData {
+            module: module.clone(),
+            vmctx,
+            funcs,
+            memories,
+            tables,
+            globals,
+            exports,
+            elems,
+            data_dropped: alloc::vec![false; info.data.len()],
+        });
+
+        // Active segments, in order; a failure traps but earlier writes stay.
+        for (_, table, off, items) in pending_elems {
+            let t = s.instances[index].tables[table as usize];
+            let data = &mut s.tables[t.index];
+            let off = off as usize;
+            if off.checked_add(items.len()).is_none_or(|end| end > data.elements.len()) {
+                return Err(trap(TrapCode::TableOutOfBounds));
+            }
+            data.elements[off..off + items.len()].copy_from_slice(&items);
+        }
+        for (i, seg) in info.data.iter().enumerate() {
+            if let SegmentMode::Active { index: mem, offset } = &seg.mode {
+                let globals = &s.instances[index].globals;
+                let funcs = &s.instances[index].funcs;
+                let off = eval(s, globals, funcs, *offset) as u32 as usize;
+                let m = s.instances[index].memories[*mem as usize];
+                let bytes = s.memories[m.index].bytes_mut();
+                if off.checked_add(seg.bytes.len()).is_none_or(|end| end > bytes.len()) {
+                    return Err(trap(TrapCode::MemoryOutOfBounds));
+                }
+                bytes[off..off + seg.bytes.len()].copy_from_slice(&seg.bytes);
+                s.instances[index].data_dropped[i] = true;
+            }
+        }
+
+        if let Some(start) = info.start {
+            let f = s.instances[index].funcs[start as usize];
+            let mut vals = [0u128; 1];
+            // SAFETY: the start function has type [] -> [].
+            unsafe { crate::runtime::func::call_raw(s, f.index, &mut vals)? };
+        }
+        Ok(Instance { store: s.id, index })
+    }
+
+    fn data<'a>(&self, s: &'a StoreOpaque) -> &'a InstanceData {
+        assert_eq!(s.id, self.store, "instance used with a foreign store");
+        &s.instances[self.index]
+    }
+
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        self.data(opaque(&store)).exports.get(name).copied()
+    }
+
+    /// All exports, in name order.
+    pub fn exports(&self, store: impl AsContext) -> impl Iterator<Item = (String, Extern)> {
+        let list: Vec<(String, Extern)> =
+            self.data(opaque(&store)).exports.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        list.into_iter()
+    }
+
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    pub fn get_typed_func<P: WasmParams, R: WasmResults>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>, Error> {
+        let f = self
+            .get_func(&store, name)
+            .ok_or_else(|| Error::usage(format!("no exported function named `{name}`")))?;
+        f.typed(&store)
+    }
+}
+

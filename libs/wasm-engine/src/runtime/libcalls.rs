@@ -1,0 +1,184 @@
+//! Runtime functions called from compiled code (by absolute address, C ABI, all
+//! arguments as 64-bit integers). Trapping ones return non-zero to make the caller trap.
+
+use crate::runtime::store::StoreOpaque;
+use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_STORE};
+
+/// The store and instance index behind a VMContext.
+///
+/// # Safety
+/// `vmctx` must be the VMContext of a live instance.
+unsafe fn context<'a>(vmctx: *const u64) -> (&'a mut StoreOpaque, usize) {
+    // SAFETY: slot 0 is the store pointer, slot 2 the instance index (see vmcontext).
+    unsafe {
+        let store = *vmctx.add(VMCTX_STORE as usize / 8) as *mut StoreOpaque;
+        let instance = *vmctx.add(VMCTX_INSTANCE as usize / 8) as usize;
+        (&mut *store, instance)
+    }
+}
+
+fn range(start: u64, len: u64, size: usize) -> Option<core::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
+    if end > size as u64 { None } else { Some(start as usize..end as usize) }
+}
+
+pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const u64, mem: u64, delta: u64) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let m = s.instances[i].memories[mem as usize];
+    let limit_ok = s.memories[m.index].pages().saturating_add(delta) <= s.store_limits.memory_pages;
+    match s.memories[m.index].grow(if limit_ok { delta } else { u64::MAX }) {
+        Some(old) => old,
+        None => u64::from(u32::MAX),
+    }
+}
+
+pub(crate) unsafe extern "C" fn memory_fill(vmctx: *const u64, mem: u64, dst: u64, val: u64, len: u64) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let m = s.instances[i].memories[mem as usize];
+    let bytes = s.memories[m.index].bytes_mut();
+    match range(dst, len, bytes.len()) {
+        Some(r) => {
+            bytes[r].fill(val as u8);
+            0
+        }
+        None => 1,
+    }
+}
+
+pub(crate) unsafe extern "C" fn memory_copy(
+    vmctx: *const u64,
+    dst_mem: u64,
+    src_mem: u64,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let dm = s.instances[i].memories[dst_mem as usize].index;
+    let sm = s.instances[i].memories[src_mem as usize].index;
+    let (Some(dr), Some(sr)) = (
+        range(dst, len, s.memories[dm].bytes().len()),
+        range(src, len, s.memories[sm].bytes().len()),
+    ) else {
+        return 1;
+    };
+    if dm == sm {
+        s.memories[dm].bytes_mut().copy_within(sr, dr.start);
+    } else {
+        let (d, sref) = (s.memories[dm].def.base, s.memories[sm].def.base);
+        // SAFETY: both ranges were checked against their memories; distinct memories
+        // never overlap.
+        unsafe { core::ptr::copy_nonoverlapping(sref.add(sr.start), d.add(dr.start), dr.len()) };
+    }
+    0
+}
+
+pub(crate) unsafe extern "C" fn memory_init(
+    vmctx: *const u64,
+    mem: u64,
+    seg: u64,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let inst = &s.instances[i];
+    let data: &[u8] = if inst.data_dropped[seg as usize] {
+        &[]
+    } else {
+        &inst.module.inner.info.data[seg as usize].bytes
+    };
+    let m = inst.memories[mem as usize].index;
+    let Some(sr) = range(src, len, data.len()) else { return 1 };
+    let bytes = s.memories[m].bytes_mut();
+    let Some(dr) = range(dst, len, bytes.len()) else { return 1 };
+    bytes[dr].copy_from_slice(&data[sr]);
+    0
+}
+
+pub(crate) unsafe extern "C" fn data_drop(vmctx: *const u64, seg: u64) {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    s.instances[i].data_dropped[seg as usize] = true;
+}
+
+pub(crate) unsafe extern "C" fn table_grow(vmctx: *const u64, table: u64, init: u64, delta: u64) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let t = s.instances[i].tables[table as usize].index;
+    match s.tables[t].grow(delta, init) {
+        Some(old) => old,
+        None => u64::from(u32::MAX),
+    }
+}
+
+pub(crate) unsafe extern "C" fn table_fill(vmctx: *const u64, table: u64, dst: u64, val: u64, len: u64) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let t = s.instances[i].tables[table as usize].index;
+    let elems = &mut s.tables[t].elements;
+    match range(dst, len, elems.len()) {
+        Some(r) => {
+            elems[r].fill(val);
+            0
+        }
+        None => 1,
+    }
+}
+
+pub(crate) unsafe extern "C" fn table_copy(
+    vmctx: *const u64,
+    dst_table: u64,
+    src_table: u64,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let dt = s.instances[i].tables[dst_table as usize].index;
+    let st = s.instances[i].tables[src_table as usize].index;
+    let (Some(dr), Some(sr)) = (
+        range(dst, len, s.tables[dt].elements.len()),
+        range(src, len, s.tables[st].elements.len()),
+    ) else {
+        return 1;
+    };
+    if dt == st {
+        s.tables[dt].elements.copy_within(sr, dr.start);
+    } else {
+        let tmp: alloc::vec::Vec<u64> = s.tables[st].elements[sr].to_vec();
+        s.tables[dt].elements[dr].copy_from_slice(&tmp);
+    }
+    0
+}
+
+pub(crate) unsafe extern "C" fn table_init(
+    vmctx: *const u64,
+    table: u64,
+    seg: u64,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    let inst = &s.instances[i];
+    let items = &inst.elems[seg as usize];
+    let t = inst.tables[table as usize].index;
+    let Some(sr) = range(src, len, items.len()) else { return 1 };
+    let Some(dr) = range(dst, len, s.tables[t].elements.len()) else { return 1 };
+    let items: alloc::vec::Vec<u64> = s.instances[i].elems[seg as usize][sr].to_vec();
+    s.tables[t].elements[dr].copy_from_slice(&items);
+    0
+}
+
+pub(crate) unsafe extern "C" fn elem_drop(vmctx: *const u64, seg: u64) {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (s, i) = unsafe { context(vmctx) };
+    s.instances[i].elems[seg as usize] = alloc::vec::Vec::new();
+}

@@ -1,0 +1,126 @@
+//! Linker: resolves a module's imports by (module, name), including host functions that
+//! are defined once and instantiated in each store that uses them.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+
+use crate::module::Module;
+use crate::runtime::engine::Engine;
+use crate::runtime::func::{Caller, Func, HostFn, IntoFunc};
+use crate::runtime::instance::{Extern, Instance};
+use crate::runtime::store::{AsContextMut, StoreInner, opaque_mut};
+use crate::types::{FuncType, Val};
+use crate::Error;
+
+enum Definition {
+    Extern(Extern),
+    Host(FuncType, HostFn),
+}
+
+/// Named definitions used to instantiate modules.
+pub struct Linker<T> {
+    engine: Engine,
+    defs: BTreeMap<(String, String), Definition>,
+    _marker: core::marker::PhantomData<fn(T)>,
+}
+
+impl<T: 'static> Linker<T> {
+    pub fn new(engine: &Engine) -> Linker<T> {
+        Linker { engine: engine.clone(), defs: BTreeMap::new(), _marker: core::marker::PhantomData }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn insert(&mut self, module: &str, name: &str, def: Definition) -> Result<&mut Self, Error> {
+        self.defs.insert((String::from(module), String::from(name)), def);
+        Ok(self)
+    }
+
+    pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> Result<&mut Self, Error> {
+        self.insert(module, name, Definition::Extern(item.into()))
+    }
+
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        module: &str,
+        name: &str,
+        f: impl IntoFunc<T, Params, Results>,
+    ) -> Result<&mut Self, Error> {
+        let (ty, host) = f.into_host_fn();
+        self.insert(module, name, Definition::Host(ty, host))
+    }
+
+    pub fn func_new(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Result<&mut Self, Error> {
+        let ty2 = ty.clone();
+        let host: HostFn = alloc::sync::Arc::new(move |store, instance, vals: &mut [u128]| {
+            // SAFETY: the host shim passes the `StoreOpaque` of a live `Store<T>`;
+            // linker functions only ever run in stores of their `T`.
+            let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
+            let params: alloc::vec::Vec<Val> = ty2
+                .params()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| crate::runtime::func::val_from_raw(&inner.opaque, *t, vals[i]))
+                .collect();
+            let mut results: alloc::vec::Vec<Val> = ty2.results().iter().map(|t| Val::default_for(*t)).collect();
+            f(Caller { store: inner, instance }, &params, &mut results)?;
+            // SAFETY: as above; the caller's borrow has ended.
+            let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
+            for (i, (r, t)) in results.iter().zip(ty2.results()).enumerate() {
+                if r.ty() != *t {
+                    return Err(Error::Host(format!("host function returned {} for a {t} result", r.ty())));
+                }
+                vals[i] = crate::runtime::func::val_to_raw(&inner.opaque, r)?;
+            }
+            Ok(())
+        });
+        self.insert(module, name, Definition::Host(ty, host))
+    }
+
+    /// Defines every export of `instance` under `module_name`.
+    pub fn instance(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module_name: &str,
+        instance: Instance,
+    ) -> Result<&mut Self, Error> {
+        let exports: alloc::vec::Vec<_> = instance.exports(&mut store).collect();
+        for (name, ext) in exports {
+            self.define(module_name, &name, ext)?;
+        }
+        Ok(self)
+    }
+
+    /// Looks up one definition, instantiating host functions in `store`.
+    pub fn get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Extern> {
+        match self.defs.get(&(String::from(module), String::from(name)))? {
+            Definition::Extern(e) => Some(*e),
+            Definition::Host(ty, host) => {
+                let s = opaque_mut(&mut store);
+                Func::register_host(s, ty.clone(), host.clone()).ok().map(Extern::Func)
+            }
+        }
+    }
+
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance, Error> {
+        let mut imports = alloc::vec::Vec::new();
+        for imp in module.imports() {
+            let ext = self.get(&mut store, imp.module(), imp.name()).ok_or_else(|| Error::Unlinkable {
+                module: String::from(imp.module()),
+                name: String::from(imp.name()),
+                reason: String::from("unknown import"),
+            })?;
+            imports.push(ext);
+        }
+        Instance::new(store, module, &imports)
+    }
+}

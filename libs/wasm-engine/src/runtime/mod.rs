@@ -1,0 +1,13 @@
+//! The runtime: engine, store, instances and the objects they own.
+
+pub mod config;
+pub mod engine;
+pub mod func;
+pub mod global;
+pub mod instance;
+pub(crate) mod libcalls;
+pub mod linker;
+pub mod memory;
+pub mod store;
+pub mod table;
+pub mod vmcontext;
