@@ -307,7 +307,9 @@ impl Translator<'_, '_> {
             return;
         }
         let ptr = self.b.ins().load(types::I64, vmflags(), self.limits, LIMITS_EPOCH_PTR);
-        let now = self.b.ins().load(types::I64, MemFlagsData::new().with_notrap(), ptr, 0);
+        // Atomic, so that the load is never merged with an earlier one (the epoch
+        // changes under our feet, from another thread).
+        let now = self.b.ins().atomic_load(types::I64, MemFlagsData::trusted(), ptr);
         let deadline = self.b.ins().load(types::I64, vmflags(), self.limits, LIMITS_EPOCH_DEADLINE);
         let past = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
         self.b.ins().trapnz(past, codes::INTERRUPTED);
@@ -543,7 +545,7 @@ impl Translator<'_, '_> {
                 let delta = self.pop();
                 let m = self.b.ins().iconst(types::I64, i64::from(mem));
                 let delta = self.b.ins().uextend(types::I64, delta);
-                let r = self.libcall(libcalls::memory_grow as *const () as usize, &[m, delta], true);
+                let r = self.libcall(libcalls::memory_grow as *const () as usize, &[self.vmctx, m, delta], true);
                 let v = self.b.ins().ireduce(types::I32, r.expect("returns"));
                 self.push(v);
             }
@@ -589,7 +591,7 @@ impl Translator<'_, '_> {
                 let (init, delta) = self.pop2();
                 let t = self.b.ins().iconst(types::I64, i64::from(table));
                 let delta = self.b.ins().uextend(types::I64, delta);
-                let r = self.libcall(libcalls::table_grow as *const () as usize, &[t, init, delta], true);
+                let r = self.libcall(libcalls::table_grow as *const () as usize, &[self.vmctx, t, init, delta], true);
                 let v = self.b.ins().ireduce(types::I32, r.expect("returns"));
                 self.push(v);
             }
