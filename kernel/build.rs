@@ -1,4 +1,6 @@
-//! Links the kernel as a static PIE at 0 with its own script (see kernel.ld).
+//! Links the kernel as a static PIE at 0 with its own script (see kernel.ld),
+//! and for kernel test builds with Wasm compiles the test modules
+//! (`tests-wasm/*.wat`) to binaries in `OUT_DIR`.
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let target = std::env::var("TARGET").unwrap_or_default();
@@ -21,5 +23,31 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-znotext");
         println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
         println!("cargo:rustc-link-arg-bins=--hash-style=gnu");
+    }
+    if std::env::var_os("CARGO_FEATURE_KTEST").is_some()
+        && std::env::var_os("CARGO_FEATURE_WASM").is_some()
+    {
+        compile_wat(&dir);
+    }
+}
+
+/// `tests-wasm/<name>.wat` becomes `$OUT_DIR/<name>.wasm` (the kernel has
+/// no WAT parser; its tests `include_bytes!` the binaries).
+fn compile_wat(dir: &str) {
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let src = format!("{dir}/tests-wasm");
+    println!("cargo:rerun-if-changed={src}");
+    let mut paths: Vec<_> = std::fs::read_dir(&src)
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wat"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let wasm = wat::parse_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let name = path.file_stem().expect("a .wat file has a stem");
+        let dest = std::path::Path::new(&out).join(name).with_extension("wasm");
+        std::fs::write(&dest, wasm).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
     }
 }

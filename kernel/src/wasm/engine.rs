@@ -74,6 +74,13 @@ pub fn new_engine(config: &Config) -> Result<Engine, Error> {
 /// Engines whose epoch the timer advances, with their registration ids.
 static EPOCH_ENGINES: IrqMutex<Vec<(u64, Engine)>> = IrqMutex::new(Vec::new());
 static NEXT_EPOCH_ID: AtomicU64 = AtomicU64::new(1);
+/// Epoch increments made so far (all engines), for tests and diagnostics.
+static EPOCH_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times a tick has advanced a registered engine's epoch.
+pub fn epoch_ticks() -> u64 {
+    EPOCH_TICKS.load(Ordering::Relaxed)
+}
 
 /// While alive, timer ticks advance the engine's epoch (100 per second).
 pub struct EpochRegistration {
@@ -111,6 +118,7 @@ pub(crate) fn on_tick() {
     if let Some(list) = EPOCH_ENGINES.try_lock() {
         for (_, engine) in list.iter() {
             engine.increment_epoch();
+            EPOCH_TICKS.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

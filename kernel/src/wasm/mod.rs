@@ -9,6 +9,8 @@
 
 #[cfg(feature = "wasm")]
 pub mod engine;
+#[cfg(all(feature = "wasm", feature = "ktest"))]
+mod engine_tests;
 pub mod isa;
 pub mod platform;
 pub mod space;
@@ -23,7 +25,7 @@ use crate::mem::vm;
 use crate::sched::percpu;
 
 #[cfg(feature = "wasm")]
-pub use engine::{EpochRegistration, KernelPlatform, new_engine, register_epoch};
+pub use engine::{new_engine, register_epoch};
 
 /// Bytes of each hart's Wasm stack: room for the engine's default 512 KiB
 /// limit plus 1 MiB for the host code around and below it.
