@@ -56,8 +56,7 @@ static mut CPUS: [Cpu; MAX_HARTS] = [const {
     }
 }; MAX_HARTS];
 static mut DF_STACKS: [IstStack; MAX_HARTS] = [const { IstStack([0; IST_STACK_SIZE]) }; MAX_HARTS];
-static mut NMI_STACKS: [IstStack; MAX_HARTS] =
-    [const { IstStack([0; IST_STACK_SIZE]) }; MAX_HARTS];
+static mut NMI_STACKS: [IstStack; MAX_HARTS] = [const { IstStack([0; IST_STACK_SIZE]) }; MAX_HARTS];
 
 #[repr(C, packed)]
 struct Pointer {

@@ -103,14 +103,22 @@ fn enable_simd() -> bool {
             options(nostack),
         );
     }
-    if !xsave {
+    // QEMU's TCG hangs on setting CR4.OSXSAVE for CPUs with XSAVE but
+    // without XSAVEOPT (e.g. `-cpu qemu64,+xsave`); every real CPU with
+    // AVX has XSAVEOPT. Such CPUs stay on FXSAVE, without AVX.
+    let xsaveopt = cpuid(0).0 >= 0xd && cpuid_count(0xd, 1).0 & 1 != 0;
+    if !xsave || !xsaveopt {
         return false;
     }
     // SAFETY: CPUID says XSAVE exists; OSXSAVE allows XSETBV and XSAVE.
-    unsafe { asm!("mov {t}, cr4", "or {t}, 1 << 18", "mov cr4, {t}", t = out(reg) _, options(nostack)) };
+    unsafe {
+        asm!("mov {t}, cr4", "or {t}, 1 << 18", "mov cr4, {t}", t = out(reg) _, options(nostack))
+    };
     let xcr0: u64 = if avx { 0b111 } else { 0b11 };
     // SAFETY: XCR0 bits for x87, SSE (and AVX when present), all supported.
-    unsafe { asm!("xsetbv", in("ecx") 0, in("eax") xcr0 as u32, in("edx") (xcr0 >> 32) as u32, options(nomem, nostack)) };
+    unsafe {
+        asm!("xsetbv", in("ecx") 0, in("eax") xcr0 as u32, in("edx") (xcr0 >> 32) as u32, options(nomem, nostack))
+    };
     // The trap entry reserves `trap::XSAVE_AREA` bytes.
     let size = cpuid_count(0xd, 0).1 as usize;
     if size > trap::XSAVE_AREA {
@@ -167,7 +175,9 @@ pub unsafe fn rdmsr(msr: u32) -> u64 {
 pub unsafe fn inb(port: u16) -> u8 {
     let v: u8;
     // SAFETY: see the caller's contract.
-    unsafe { asm!("in al, dx", in("dx") port, out("al") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("in al, dx", in("dx") port, out("al") v, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 
@@ -175,14 +185,18 @@ pub unsafe fn inb(port: u16) -> u8 {
 /// Writing `v` to `port` must be harmless.
 pub unsafe fn outb(port: u16, v: u8) {
     // SAFETY: see the caller's contract.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// # Safety
 /// Writing `v` to `port` must be harmless.
 pub unsafe fn outw(port: u16, v: u16) {
     // SAFETY: see the caller's contract.
-    unsafe { asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("out dx, ax", in("dx") port, in("ax") v, options(nomem, nostack, preserves_flags))
+    };
 }
 
 pub mod interrupts {
@@ -286,7 +300,11 @@ pub fn flush_tlb_harts(mask: u64, virt: u64, len: u64) {
     smp::shootdown(mask, virt, len);
 }
 
+// `stack_pointer` and `call_on_stack` serve the Wasm stack switch
+// (`kernel/src/wasm`), which is not built on x86_64 yet.
+
 /// The current stack pointer.
+#[allow(dead_code)]
 #[inline(always)]
 pub fn stack_pointer() -> usize {
     let sp: usize;
@@ -319,6 +337,7 @@ atoll_call_on_stack:
 "#
 );
 
+#[allow(dead_code)]
 unsafe extern "C" {
     fn atoll_call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8);
 }
@@ -327,6 +346,7 @@ unsafe extern "C" {
 ///
 /// # Safety
 /// `top` must be the 16-byte aligned top of a mapped stack nobody else uses.
+#[allow(dead_code)]
 pub unsafe fn call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8) {
     // SAFETY: see the caller's contract; the assembly follows the SysV ABI.
     unsafe { atoll_call_on_stack(top, f, data) }
@@ -367,8 +387,11 @@ pub const DEBUG_EXIT_FAILURE: u8 = 0x11;
 /// Powers off: through QEMU's `isa-debug-exit` (status 33 on success, 35 on
 /// failure) when present, else ACPI S5. Returns if neither works.
 pub fn power_off(success: bool) {
-    let force_acpi = crate::boot_info_opt()
-        .is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=acpi"));
+    let force_acpi = crate::boot_info_opt().is_some_and(|bi| {
+        bi.cmdline()
+            .split_whitespace()
+            .any(|w| w == "shutdown=acpi")
+    });
     if !force_acpi {
         let code = if success {
             DEBUG_EXIT_SUCCESS

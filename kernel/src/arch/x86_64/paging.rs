@@ -33,8 +33,14 @@ impl KernelTable {
         flags: Flags,
         alloc: &mut impl page_table::FrameAllocator,
     ) -> Result<(), MapError> {
-        self.0
-            .map(virt, phys, len, flags | Flags::GLOBAL, PageSize::Size4K, alloc)
+        self.0.map(
+            virt,
+            phys,
+            len,
+            flags | Flags::GLOBAL,
+            PageSize::Size4K,
+            alloc,
+        )
     }
 
     pub fn unmap_range(

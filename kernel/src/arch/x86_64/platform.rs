@@ -14,13 +14,11 @@ use super::trap::{IRQ_BASE, IRQ_COUNT};
 /// Where the banner says the CPU count comes from.
 pub const CPU_SOURCE: &str = "MADT";
 
-/// The console UART: `phys` is its I/O port base.
+/// The console UART: `phys` is its I/O port base (its IRQ is in `uart_route`).
 #[derive(Debug, Clone, Copy)]
 pub struct UartInfo {
     pub phys: u64,
     pub reg_shift: u32,
-    /// Its ISA IRQ.
-    pub irq: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +134,7 @@ pub fn parse_madt(
             }
             MadtEntry::IoApic(io) if p.ioapic.is_none() => {
                 p.ioapic = Some(IoApicInfo {
-                    phys: u64::from({ io.io_apic_address }),
+                    phys: u64::from(io.io_apic_address),
                     gsi_base: { io.global_system_interrupt_base },
                 });
             }
@@ -148,7 +146,7 @@ pub fn parse_madt(
                     level: (flags >> 2) & 0b11 == 0b11,
                 };
             }
-            MadtEntry::LocalApicAddressOverride(o) => p.local_apic = { o.local_apic_address },
+            MadtEntry::LocalApicAddressOverride(o) => p.local_apic = o.local_apic_address,
             _ => {}
         }
     }
@@ -199,7 +197,6 @@ fn discover() -> Platform {
         uart: Some(UartInfo {
             phys: COM1,
             reg_shift: 0,
-            irq: Some(COM1_IRQ),
         }),
         cpus: 0,
         apic_ids: 0,
@@ -262,7 +259,10 @@ pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
     if vector >= u32::from(IRQ_BASE + IRQ_COUNT) {
         return Err("the UART's GSI has no vector");
     }
-    IOAPIC_BASE.store(crate::mem::phys_to_virt(io.phys) as usize, Ordering::Relaxed);
+    IOAPIC_BASE.store(
+        crate::mem::phys_to_virt(io.phys) as usize,
+        Ordering::Relaxed,
+    );
     UART_VECTOR.store(vector, Ordering::Relaxed);
     let apic_id = crate::sched::percpu::current().id() as u32;
     let low = vector | u32::from(route.active_low) << 13 | u32::from(route.level) << 15;

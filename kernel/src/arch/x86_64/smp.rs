@@ -137,13 +137,10 @@ fn try_start_aps(bi: &BootInfo, aps: u64) -> Result<(), &'static str> {
         let _ = frames::free(page, 1);
         return Err("no usable page below 1 MiB for the trampoline");
     }
-    // SAFETY: only the addresses of the trampoline's labels are taken.
-    let (start, end) = unsafe {
-        (
-            &raw const atoll_ap_trampoline,
-            &raw const atoll_ap_trampoline_end,
-        )
-    };
+    let (start, end) = (
+        &raw const atoll_ap_trampoline,
+        &raw const atoll_ap_trampoline_end,
+    );
     let len = end as usize - start as usize;
     if len > PAGE_SIZE as usize - 64 {
         return Err("trampoline larger than a page");
@@ -154,16 +151,13 @@ fn try_start_aps(bi: &BootInfo, aps: u64) -> Result<(), &'static str> {
     // SAFETY: the page is ours (just allocated) and mapped at `virt`; the
     // trampoline is `len` bytes of kernel text.
     unsafe { core::ptr::copy_nonoverlapping(start, virt as *mut u8, len) };
-    // SAFETY: only label addresses are taken.
-    let (gdt, gdtr, far, long, mailbox) = unsafe {
-        (
-            offset(&raw const atoll_ap_tr_gdt),
-            offset(&raw const atoll_ap_tr_gdtr),
-            offset(&raw const atoll_ap_tr_far),
-            offset(&raw const atoll_ap_tr_long),
-            offset(&raw const atoll_ap_tr_mailbox),
-        )
-    };
+    let (gdt, gdtr, far, long, mailbox) = (
+        offset(&raw const atoll_ap_tr_gdt),
+        offset(&raw const atoll_ap_tr_gdtr),
+        offset(&raw const atoll_ap_tr_far),
+        offset(&raw const atoll_ap_tr_long),
+        offset(&raw const atoll_ap_tr_mailbox),
+    );
     // SAFETY: patches inside the copied trampoline, at its labels (the GDT
     // base and the far pointer are linear addresses below 1 MiB).
     unsafe {
