@@ -32,8 +32,15 @@ pub fn host_triple() -> &'static str {
 }
 
 /// Builds the Cranelift ISA for `triple` (e.g. `x86_64-unknown-linux-gnu`,
-/// `riscv64gc-unknown-none-elf`).
+/// `riscv64gc-unknown-none-elf`), without riscv64 vectors or host-detected extensions.
 pub fn build_isa(triple: &str) -> Result<OwnedTargetIsa, Error> {
+    build_isa_with(triple, false, false)
+}
+
+/// [`build_isa`], plus: `vector` enables the riscv64 V extension (VLEN >= 128, needed
+/// for SIMD); `host` adds the running CPU's x86_64 extensions (AVX, ...) when the
+/// code will run on this very machine (Linux backend, no explicit target).
+pub fn build_isa_with(triple: &str, vector: bool, host: bool) -> Result<OwnedTargetIsa, Error> {
     let triple = target_lexicon::Triple::from_str(triple)
         .map_err(|e| Error::compile(None, format!("bad target triple {triple}: {e}")))?;
     let arch = triple.architecture;
@@ -52,7 +59,28 @@ pub fn build_isa(triple: &str) -> Result<OwnedTargetIsa, Error> {
         for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
             b.enable(f).map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
         }
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if host {
+            for (f, present) in [
+                ("has_avx", std::is_x86_feature_detected!("avx")),
+                ("has_avx2", std::is_x86_feature_detected!("avx2")),
+                ("has_fma", std::is_x86_feature_detected!("fma")),
+                ("has_bmi1", std::is_x86_feature_detected!("bmi1")),
+                ("has_bmi2", std::is_x86_feature_detected!("bmi2")),
+                ("has_lzcnt", std::is_x86_feature_detected!("lzcnt")),
+            ] {
+                if present {
+                    b.enable(f).map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
+                }
+            }
+        }
     }
+    if vector && matches!(arch, target_lexicon::Architecture::Riscv64(_)) {
+        for f in ["has_v", "has_zvl128b"] {
+            b.enable(f).map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
+        }
+    }
+    let _ = host;
     b.finish(settings::Flags::new(flags))
         .map_err(|e| Error::compile(None, format!("ISA: {e}")))
 }
@@ -100,7 +128,20 @@ pub(crate) fn translate_options(config: &Config, isa: &dyn isa::TargetIsa) -> Tr
         fuel: config.fuel,
         epoch: config.epoch_interruption,
         libcall_conv: isa.default_call_conv(),
+        simd: supports_simd(isa),
         frontend: isa.frontend_config(),
+    }
+}
+
+/// Whether `isa` can compile v128 code: x86_64 always (`build_isa` enables SSE4.1),
+/// riscv64 only with the V extension enabled.
+fn supports_simd(isa: &dyn isa::TargetIsa) -> bool {
+    match isa.triple().architecture {
+        target_lexicon::Architecture::X86_64 => true,
+        target_lexicon::Architecture::Riscv64(_) => {
+            isa.isa_flags().iter().any(|f| f.name == "has_v" && f.as_bool() == Some(true))
+        }
+        _ => false,
     }
 }
 

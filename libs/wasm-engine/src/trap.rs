@@ -186,7 +186,7 @@ pub unsafe fn handle_fault(
     act.pcs[0] = pc;
     let mut n = 1;
     let mut fp = fp;
-    while n < MAX_FRAMES && fp != 0 && fp % 8 == 0 {
+    while n < MAX_FRAMES && fp != 0 && fp.is_multiple_of(8) {
         // SAFETY: fp is a frame pointer of Wasm code (checked via the return address of
         // the previous frame being in the registry); Cranelift keeps [fp] and [fp + 8]
         // as saved fp and return address.

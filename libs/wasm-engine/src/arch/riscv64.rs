@@ -1,5 +1,10 @@
 //! riscv64 (LP64D) entry stub. Save area: sp, s0-s11, fs0-fs11.
+//! The FP saves need the D extension even when the Rust code around it is built without
+//! it; a kernel that runs Wasm must enable the FPU (sstatus.FS) anyway, because compiled
+//! Wasm uses FP registers.
 core::arch::global_asm!(
+    ".option push",
+    ".option arch, +d",
     ".text",
     ".globl atoll_wasm_enter",
     ".p2align 2",
@@ -76,4 +81,5 @@ core::arch::global_asm!(
     "addi sp, sp, 16",
     "li a0, 1",
     "ret",
+    ".option pop",
 );

@@ -73,7 +73,9 @@ impl Config {
         self.guard_size = bytes;
         self
     }
-    /// Accept SIMD (not implemented yet: SIMD modules fail to compile either way).
+    /// The target has vector hardware for SIMD: on riscv64 this enables the V extension
+    /// (VLEN >= 128) and without it SIMD modules fail to compile. x86_64 always has SIMD
+    /// (SSE4.1 is the baseline), whatever this says.
     pub fn simd(&mut self, enable: bool) -> &mut Self {
         self.simd = enable;
         self

@@ -56,12 +56,12 @@ impl MemoryData {
         } as usize;
         let base = platform.reserve(reserved)?;
         let len = (ty.minimum() * PAGE) as usize;
-        if len > 0 {
-            if let Err(e) = platform.commit(base, len) {
-                // SAFETY: just reserved, unused.
-                unsafe { platform.release(base, reserved) };
-                return Err(e);
-            }
+        if len > 0
+            && let Err(e) = platform.commit(base, len)
+        {
+            // SAFETY: just reserved, unused.
+            unsafe { platform.release(base, reserved) };
+            return Err(e);
         }
         Ok(MemoryData {
             ty,

@@ -53,6 +53,8 @@ pub(crate) struct TranslateOptions {
     pub epoch: bool,
     /// The platform C calling convention, for libcalls.
     pub libcall_conv: CallConv,
+    /// The target can run v128 code (x86_64 with SSE4.1, riscv64 with V).
+    pub simd: bool,
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
 }
 
@@ -167,7 +169,7 @@ pub(crate) fn translate_function(
 
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
-        if *p == ValType::V128 {
+        if *p == ValType::V128 && !opts.simd {
             return Err(simd::reject_v128(base));
         }
         let var = b.declare_var(clif_type(*p));
@@ -180,7 +182,7 @@ pub(crate) fn translate_function(
         let (count, ty) = reader.read()?;
         let ty = ValType::from_wasm(ty)
             .ok_or_else(|| Error::compile(Some(offset), "unsupported local type"))?;
-        if ty == ValType::V128 {
+        if ty == ValType::V128 && !opts.simd {
             return Err(simd::reject_v128(offset));
         }
         let cty = clif_type(ty);
@@ -189,6 +191,7 @@ pub(crate) fn translate_function(
             let zero = match ty {
                 ValType::F32 => b.ins().f32const(0.0),
                 ValType::F64 => b.ins().f64const(0.0),
+                ValType::V128 => simd::zero_v128(&mut b),
                 _ => b.ins().iconst(cty, 0),
             };
             b.def_var(var, zero);
@@ -198,7 +201,7 @@ pub(crate) fn translate_function(
 
     let exit = b.create_block();
     for r in ty.results() {
-        if *r == ValType::V128 {
+        if *r == ValType::V128 && !opts.simd {
             return Err(simd::reject_v128(base));
         }
         b.append_block_param(exit, clif_type(*r));
@@ -367,7 +370,7 @@ impl Translator<'_, '_> {
                 let height = self.stack.len() - params.len();
                 self.stack.truncate(height);
                 self.b.switch_to_block(header);
-                self.stack.extend_from_slice(&self.b.block_params(header).to_vec());
+                self.stack.extend_from_slice(self.b.block_params(header));
                 self.controls.push(Control {
                     kind: Kind::Loop,
                     dest,
@@ -771,7 +774,7 @@ impl Translator<'_, '_> {
             Operator::F64ReinterpretI64 => {
                 self.unop(|b, a| b.ins().bitcast(types::F64, MemFlagsData::new(), a))
             }
-            ref other => return simd::translate_operator(other, offset),
+            ref other => return self.simd_operator(other, offset),
         }
         Ok(())
     }
@@ -802,7 +805,7 @@ impl Translator<'_, '_> {
         self.controls[top].kind = Kind::If { else_block, else_seen: true };
         self.stack.truncate(height);
         self.b.switch_to_block(else_block);
-        self.stack.extend_from_slice(&self.b.block_params(else_block).to_vec());
+        self.stack.extend_from_slice(self.b.block_params(else_block));
         self.reachable = true;
     }
 
@@ -824,7 +827,7 @@ impl Translator<'_, '_> {
         self.reachable = c.dest_reachable;
         if c.dest_reachable {
             self.b.switch_to_block(c.dest);
-            self.stack.extend_from_slice(&self.b.block_params(c.dest).to_vec());
+            self.stack.extend_from_slice(self.b.block_params(c.dest));
         }
         if c.kind == Kind::Function && c.dest_reachable {
             let vals = self.stack.split_off(c.height);
