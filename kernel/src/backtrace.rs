@@ -60,9 +60,12 @@ fn plausible_fp(fp: usize) -> bool {
     if !fp.is_multiple_of(8) || fp < 16 {
         return false;
     }
-    let in_trap_stack = percpu::current().trap_stack().contains(&(fp - 16));
-    let in_stacks = crate::mem::vm::is_stack_addr((fp - 16) as u64)
-        && crate::mem::vm::is_mapped((fp - 16) as u64);
+    // The two-word frame record (its place relative to fp is the arch's).
+    let record = crate::arch::frame_record_addr(fp);
+    let in_trap_stack = percpu::current().trap_stack().contains(&record);
+    let in_stacks = crate::mem::vm::is_stack_addr(record as u64)
+        && crate::mem::vm::is_mapped(record as u64)
+        && crate::mem::vm::is_mapped(record as u64 + 8);
     in_trap_stack || in_stacks
 }
 

@@ -3,7 +3,6 @@
 //! not lost while the shell is busy.
 
 use core::fmt::{self, Write};
-use core::ptr::{read_volatile, write_volatile};
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use spin::Once;
@@ -25,16 +24,16 @@ struct Uart {
 }
 
 impl Uart {
-    fn reg(&self, r: usize) -> *mut u8 {
-        (self.base + (r << self.shift)) as *mut u8
+    fn reg(&self, r: usize) -> usize {
+        self.base + (r << self.shift)
     }
     fn read(&self, r: usize) -> u8 {
-        // SAFETY: a register of the mapped UART (see `init`).
-        unsafe { read_volatile(self.reg(r)) }
+        // SAFETY: a register of the UART (see `init`).
+        unsafe { crate::arch::uart_read(self.reg(r)) }
     }
     fn write(&self, r: usize, v: u8) {
-        // SAFETY: a register of the mapped UART (see `init`).
-        unsafe { write_volatile(self.reg(r), v) }
+        // SAFETY: a register of the UART (see `init`).
+        unsafe { crate::arch::uart_write(self.reg(r), v) }
     }
     fn putc(&self, b: u8) {
         while self.read(LSR) & LSR_THR_EMPTY == 0 {
@@ -51,10 +50,11 @@ static UART: Once<Uart> = Once::new();
 /// Serializes output so lines from different harts do not interleave.
 static OUT: IrqMutex<()> = IrqMutex::new(());
 
-/// Uses the 16550 at virtual address `base` (registers `1 << reg_shift` apart).
+/// Uses the 16550 at `base` (registers `1 << reg_shift` apart), a virtual
+/// address or an I/O port as the arch reaches UARTs (`arch::uart_base`).
 ///
 /// # Safety
-/// `base` must map the UART's registers for the rest of the kernel's life.
+/// `base` must reach the UART's registers for the rest of the kernel's life.
 pub unsafe fn init(base: usize, reg_shift: u32) {
     let uart = UART.call_once(|| Uart {
         base,

@@ -27,8 +27,11 @@ mod log;
 mod mem;
 mod panic;
 // Parts of the API serve later users (the Wasm engine) and the kernel tests.
+#[cfg(target_arch = "riscv64")]
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod platform;
+#[cfg(target_arch = "x86_64")]
+use arch::platform;
 // Parts of the API serve later users (the Wasm engine) and the kernel tests.
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod recover;
@@ -40,6 +43,8 @@ mod shell;
 mod sync;
 mod trap;
 // Parts of the API serve the kernel tests (and later Wasm programs).
+// riscv64 only for now: its platform code (icache sync, ISA) awaits an x86_64 port.
+#[cfg(target_arch = "riscv64")]
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod wasm;
 
@@ -70,12 +75,12 @@ pub fn boot_info() -> &'static BootInfo {
         .unwrap_or_else(|| early_fail("boot info requested before it was copied"))
 }
 
-/// Prints through SBI and stops: for failures before the console exists.
+/// Prints through the firmware's console and stops: for failures before the console exists.
 fn early_fail(msg: &str) -> ! {
     for b in "atoll: fatal: ".bytes().chain(msg.bytes()).chain(*b"\r\n") {
         arch::early_putc(b);
     }
-    arch::sbi_shutdown(false);
+    arch::power_off(false);
     arch::halt();
 }
 
@@ -109,15 +114,16 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     log::configure(bi.cmdline());
     let plat = platform::init(hart_id);
     if let Some(u) = plat.uart {
-        // SAFETY: the UART is MMIO inside the phys map, used only by `console`.
-        unsafe { console::init(mem::phys_to_virt(u.phys) as usize, u.reg_shift) };
+        // SAFETY: the UART (MMIO in the phys map, or I/O ports) is used only by `console`.
+        unsafe { console::init(arch::uart_base(u.phys), u.reg_shift) };
     }
     println!();
     println!(
-        "atoll kernel {} on {} ({} harts in the FDT)",
+        "atoll kernel {} on {} ({} harts in the {})",
         env!("CARGO_PKG_VERSION"),
         plat.model,
-        plat.cpus
+        plat.cpus,
+        platform::CPU_SOURCE
     );
 
     if let Err(e) = mem::frames::init(bi) {
@@ -128,6 +134,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     }
     log::init();
     info!("logging at level {}", log::level_name());
+    #[cfg(target_arch = "riscv64")]
     wasm::init();
     percpu::current().online.store(true, Ordering::Release);
     timer::start_this_hart();
@@ -137,6 +144,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
 
     // Let the other harts in and wait for them, then drop the loader's identity map.
     GLOBAL_INIT_DONE.store(true, Ordering::Release);
+    arch::start_secondary_harts(bi);
     let expected = bi.hart_mask.count_ones();
     let deadline = timer::now_ns() + 1_000_000_000;
     while percpu::online_mask().count_ones() < expected && timer::now_ns() < deadline {
@@ -235,24 +243,11 @@ fn banner(bi: &BootInfo) {
     let _ = writeln!(out, "boot time {boot_ms} ms");
 }
 
-/// Powers the machine off: through the QEMU test device when the FDT has one
-/// (exit status 0 on success, 1 on failure), else SBI system reset. Boot
-/// argument `shutdown=sbi` forces the SBI path.
+/// Powers the machine off (see `arch::power_off`: on QEMU the exit status
+/// tells success from failure); halts if that fails.
 pub fn shutdown(success: bool) -> ! {
     arch::interrupts::disable();
-    let force_sbi = boot_info_opt()
-        .is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
-    if let (Some(p), Some(bi), false) = (platform::get(), boot_info_opt(), force_sbi)
-        && let Some(dev) = p.test_device
-    {
-        {
-            let code: u32 = if success { 0x5555 } else { 0x3333 | (1 << 16) };
-            // SAFETY: the test device is MMIO inside the phys map; writing
-            // the finisher register ends the machine.
-            unsafe { core::ptr::write_volatile((bi.phys_offset + dev) as *mut u32, code) };
-        }
-    }
-    arch::sbi_shutdown(success);
+    arch::power_off(success);
     arch::halt();
 }
 

@@ -8,6 +8,9 @@ use spin::Once;
 
 use crate::arch::plic::Plic;
 
+/// Where the banner says the hart count comes from.
+pub const CPU_SOURCE: &str = "FDT";
+
 #[derive(Debug, Clone, Copy)]
 pub struct UartInfo {
     pub phys: u64,

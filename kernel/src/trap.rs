@@ -11,7 +11,7 @@ use crate::sched::percpu;
 pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
     let local = percpu::current();
     let depth = local.trap_depth.fetch_add(1, Ordering::Relaxed);
-    match Cause::of(frame.scause) {
+    match frame.cause() {
         Cause::TimerInterrupt => {
             crate::sched::timer::on_timer_interrupt();
             if let Some(regs) = recover::take_expired(depth, crate::sched::timer::now_ns()) {

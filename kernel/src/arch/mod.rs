@@ -3,4 +3,70 @@
 #[cfg(target_arch = "riscv64")]
 pub mod riscv64;
 #[cfg(target_arch = "riscv64")]
+pub use riscv_hooks::*;
+#[cfg(target_arch = "riscv64")]
 pub use riscv64::*;
+
+#[cfg(target_arch = "x86_64")]
+pub mod x86_64;
+#[cfg(target_arch = "x86_64")]
+pub use x86_64::*;
+
+/// The riscv64 side of the hooks the x86_64 port added to the shared code;
+/// each is a line or two over the riscv64 module.
+#[cfg(target_arch = "riscv64")]
+mod riscv_hooks {
+    use super::riscv64::trap::{Cause, TrapFrame};
+
+    impl TrapFrame {
+        pub fn cause(&self) -> Cause {
+            Cause::of(self.scause)
+        }
+    }
+
+    /// Where the frame record of the frame at `fp` starts (riscv: ra at
+    /// `fp - 8`, the caller's fp at `fp - 16`).
+    pub fn frame_record_addr(fp: usize) -> usize {
+        fp.wrapping_sub(16)
+    }
+
+    /// The console UART's registers: MMIO through the phys map.
+    pub fn uart_base(phys: u64) -> usize {
+        crate::mem::phys_to_virt(phys) as usize
+    }
+
+    /// # Safety
+    /// `addr` must be a mapped UART register.
+    pub unsafe fn uart_read(addr: usize) -> u8 {
+        // SAFETY: see the caller's contract.
+        unsafe { core::ptr::read_volatile(addr as *const u8) }
+    }
+
+    /// # Safety
+    /// `addr` must be a mapped UART register.
+    pub unsafe fn uart_write(addr: usize, v: u8) {
+        // SAFETY: see the caller's contract.
+        unsafe { core::ptr::write_volatile(addr as *mut u8, v) }
+    }
+
+    /// The loader started every hart already (SBI HSM).
+    pub fn start_secondary_harts(_bi: &boot_info::BootInfo) {}
+
+    /// Powers off through the QEMU test device when the FDT has one (exit
+    /// status 0 on success, 1 on failure), else SBI system reset. Boot
+    /// argument `shutdown=sbi` forces the SBI path. Returns if neither works.
+    pub fn power_off(success: bool) {
+        let bi = crate::boot_info_opt();
+        let force_sbi =
+            bi.is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
+        if let (Some(p), Some(bi), false) = (crate::platform::get(), bi, force_sbi)
+            && let Some(dev) = p.test_device
+        {
+            let code: u32 = if success { 0x5555 } else { 0x3333 | (1 << 16) };
+            // SAFETY: the test device is MMIO inside the phys map; writing
+            // the finisher register ends the machine.
+            unsafe { core::ptr::write_volatile((bi.phys_offset + dev) as *mut u32, code) };
+        }
+        super::riscv64::sbi_shutdown(success);
+    }
+}
