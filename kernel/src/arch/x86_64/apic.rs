@@ -93,7 +93,7 @@ fn calibrate() {
     COUNTS_PER_TSC.store(ratio.max(1), Ordering::Relaxed);
     crate::debug!(
         "local APIC timer: {} kHz (divided by 16)",
-        u128::from(ratio) * u128::from(tsc_hz) >> 32 >> 10
+        (u128::from(ratio) * u128::from(tsc_hz)) >> 42
     );
 }
 

@@ -71,8 +71,9 @@ struct Pointer {
 /// # Safety
 /// Called once per CPU, with interrupts off, `id` this CPU's unique id.
 pub unsafe fn init_this_cpu(id: usize, pf_stack_top: u64) -> *mut u64 {
+    let cpus = &raw mut CPUS;
     // SAFETY: only CPU `id` touches its entries, once, before loading them.
-    let cpu = unsafe { &mut *(&raw mut CPUS[id]) };
+    let cpu = unsafe { &mut (*cpus)[id] };
     // SAFETY: only the addresses of this CPU's own stacks are taken.
     let (df, nmi) = unsafe { (&raw mut DF_STACKS[id], &raw mut NMI_STACKS[id]) };
     cpu.tss.ist[usize::from(IST_DOUBLE_FAULT) - 1] = df as u64 + IST_STACK_SIZE as u64;
@@ -123,5 +124,5 @@ pub unsafe fn init_this_cpu(id: usize, pf_stack_top: u64) -> *mut u64 {
             t = out(reg) _,
         );
     }
-    &raw mut cpu.tss.ist[usize::from(IST_PAGE_FAULT) - 1] as *mut u64
+    &raw mut cpu.tss.ist[usize::from(IST_PAGE_FAULT) - 1]
 }

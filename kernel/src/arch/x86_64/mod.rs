@@ -65,8 +65,9 @@ static NO_AVX_CPU: AtomicBool = AtomicBool::new(false);
 /// once per CPU, first thing, with interrupts off.
 pub unsafe fn init_hart(local: *const u8, trap_stack_top: usize) {
     let id = cpuid(1).1 as usize >> 24;
+    let cpus = &raw mut ARCH_CPUS;
     // SAFETY: each CPU touches only its own slot, once, before anything reads it.
-    let cpu = unsafe { &mut *(&raw mut ARCH_CPUS[id]) };
+    let cpu = unsafe { &mut (*cpus)[id] };
     cpu.local = local;
     // SAFETY: called once per CPU with interrupts off (see the contract).
     cpu.pf_ist_slot = unsafe { gdt::init_this_cpu(id, trap_stack_top as u64) };

@@ -361,8 +361,9 @@ unsafe extern "C" {
 pub(super) fn load_idt() {
     let base = *IDT.call_once(|| {
         let stubs = atoll_idt_stubs as *const () as u64;
+        let table = &raw mut IDT_TABLE;
         // SAFETY: filled once, before any CPU loads it.
-        let table = unsafe { &mut *(&raw mut IDT_TABLE) };
+        let table = unsafe { &mut *table };
         for v in 0..256u64 {
             let handler = stubs + 16 * v;
             let ist = match v {
