@@ -276,6 +276,46 @@ ktest! {
     }
 }
 
+/// Recurses until the stack overflows (the condition only hides that from the lint).
+#[inline(never)]
+fn recurse_deep(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 64]);
+    if depth == u64::MAX {
+        return 0;
+    }
+    recurse_deep(depth + 1) + frame[3]
+}
+
+extern "C" fn overflow_this_stack(_: *mut u8) {
+    core::hint::black_box(recurse_deep(0));
+}
+
+ktest! {
+    fn stack_overflow_into_a_guard_page_is_caught() {
+        let stack = vm::alloc_stack(16 * 1024).unwrap();
+        // Twice: the trap path must survive the first overflow intact.
+        for _ in 0..2 {
+            let r = recover::catch(|| {
+                // SAFETY: `stack` is a fresh mapped stack that only this call uses.
+                unsafe {
+                    crate::arch::call_on_stack(stack.top as usize, overflow_this_stack, core::ptr::null_mut())
+                }
+            });
+            let addr = match r {
+                Err(f) => f.page_fault_addr().unwrap_or_else(|| panic!("expected a page fault, got: {f}")) as u64,
+                Ok(()) => panic!("the recursion returned"),
+            };
+            assert!(
+                (stack.guard_page()..stack.bottom).contains(&addr),
+                "fault at {addr:#x}, guard page at {:#x}",
+                stack.guard_page()
+            );
+            assert!(vm::is_guard_page(addr));
+        }
+        vm::free_stack(stack).unwrap();
+    }
+}
+
 ktest! {
     fn panics_are_caught_with_their_message() {
         let before = recover::nesting();
