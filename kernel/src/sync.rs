@@ -22,11 +22,17 @@ impl<T> IrqMutex<T> {
         }
     }
 
+    /// Waits with interrupts as they were (masked only while trying), so a
+    /// hart waiting here still answers IPIs: the holder may be waiting for
+    /// this hart, e.g. in an x86_64 TLB shootdown under the page-table lock.
     pub fn lock(&self) -> IrqGuard<'_, T> {
-        let were_enabled = interrupts::disable();
-        IrqGuard {
-            guard: ManuallyDrop::new(self.inner.lock()),
-            were_enabled,
+        loop {
+            if let Some(g) = self.try_lock() {
+                return g;
+            }
+            while self.inner.is_locked() {
+                crate::arch::relax();
+            }
         }
     }
 
