@@ -1,5 +1,6 @@
-//! The local APIC (xAPIC, through the phys map): the per-CPU timer, IPIs,
-//! INIT/SIPI and end-of-interrupt.
+//! The local APIC: the per-CPU timer, IPIs, INIT/SIPI and end-of-interrupt.
+//! x2APIC (MSRs) where the CPU has it, else xAPIC (MMIO through the phys
+//! map): firmware may hand over in x2APIC mode, which has no MMIO window.
 //!
 //! The timer runs in one-shot mode and is armed for TSC deadlines: the BSP
 //! measures the APIC timer against the TSC once, and every arming converts
@@ -13,6 +14,10 @@ use boot_info::MAX_HARTS;
 use super::trap::{SPURIOUS_VECTOR, TIMER_VECTOR};
 
 const IA32_APIC_BASE: u32 = 0x1b;
+const APIC_BASE_ENABLE: u64 = 1 << 11;
+const APIC_BASE_X2: u64 = 1 << 10;
+/// x2APIC register `r` (xAPIC offset) is MSR `X2_MSR_BASE + r / 16`.
+const X2_MSR_BASE: u32 = 0x800;
 
 const TPR: usize = 0x80;
 const EOI: usize = 0xb0;
@@ -32,8 +37,10 @@ const LVT_MASKED: u32 = 1 << 16;
 /// Divide the bus clock by 16.
 const DIVIDE_16: u32 = 0b0011;
 
-/// Virtual address of the local APIC registers (the same for every CPU).
+/// Virtual address of the xAPIC registers (the same for every CPU).
 static BASE: AtomicUsize = AtomicUsize::new(0);
+/// Every CPU runs its local APIC in x2APIC mode.
+static X2APIC: AtomicBool = AtomicBool::new(false);
 /// APIC timer counts per TSC tick, 32.32 fixed point.
 static COUNTS_PER_TSC: AtomicU64 = AtomicU64::new(0);
 static READY: [AtomicBool; MAX_HARTS] = [const { AtomicBool::new(false) }; MAX_HARTS];
@@ -50,14 +57,47 @@ fn base() -> usize {
     b
 }
 
+fn x2() -> bool {
+    X2APIC.load(Ordering::Relaxed)
+}
+
 fn read(reg: usize) -> u32 {
+    if x2() {
+        // SAFETY: the x2APIC MSR of a readable register (x2APIC mode is on).
+        return unsafe { super::rdmsr(X2_MSR_BASE + (reg >> 4) as u32) } as u32;
+    }
     // SAFETY: a register of the local APIC, mapped through the phys map.
     unsafe { read_volatile((base() + reg) as *const u32) }
 }
 
 fn write(reg: usize, v: u32) {
+    if x2() {
+        // SAFETY: the x2APIC MSR of a writable register (x2APIC mode is on).
+        unsafe { super::wrmsr(X2_MSR_BASE + (reg >> 4) as u32, u64::from(v)) };
+        return;
+    }
     // SAFETY: a register of the local APIC, mapped through the phys map.
     unsafe { write_volatile((base() + reg) as *mut u32, v) }
+}
+
+/// Picks the mode on the first CPU (x2APIC if the CPU has it) and puts
+/// this CPU's local APIC in it.
+fn enter_mode(first: bool) {
+    if first {
+        X2APIC.store(super::cpuid(1).2 & (1 << 21) != 0, Ordering::Relaxed);
+    }
+    // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU.
+    let msr = unsafe { super::rdmsr(IA32_APIC_BASE) };
+    let want = if x2() {
+        msr | APIC_BASE_ENABLE | APIC_BASE_X2
+    } else {
+        msr | APIC_BASE_ENABLE
+    };
+    if x2() || msr & APIC_BASE_X2 == 0 {
+        // SAFETY: enabling the APIC, or xAPIC -> x2APIC, are valid transitions
+        // (x2APIC -> xAPIC would not be; then the CPU stays in x2APIC).
+        unsafe { super::wrmsr(IA32_APIC_BASE, want) };
+    }
 }
 
 /// Enables this CPU's local APIC (first use on each CPU); the first CPU
@@ -67,6 +107,7 @@ fn ensure_ready() {
     if READY[id].load(Ordering::Relaxed) {
         return;
     }
+    enter_mode(COUNTS_PER_TSC.load(Ordering::Relaxed) == 0);
     write(TPR, 0);
     write(SVR, 0x100 | u32::from(SPURIOUS_VECTOR));
     write(TIMER_DIVIDE, DIVIDE_16);
@@ -92,7 +133,8 @@ fn calibrate() {
     let ratio = ((u128::from(counted) << 32) / u128::from(tsc.max(1))) as u64;
     COUNTS_PER_TSC.store(ratio.max(1), Ordering::Relaxed);
     crate::debug!(
-        "local APIC timer: {} kHz (divided by 16)",
+        "local APIC ({}) timer: {} kHz (divided by 16)",
+        if x2() { "x2APIC" } else { "xAPIC" },
         (u128::from(ratio) * u128::from(tsc_hz)) >> 42
     );
 }
@@ -113,6 +155,17 @@ pub fn eoi() {
 }
 
 fn send(apic_id: u32, low: u32) {
+    if x2() {
+        // One 64-bit ICR write, destination in the high half; no busy bit.
+        // SAFETY: writing the x2APIC ICR only sends the interrupt.
+        unsafe {
+            super::wrmsr(
+                X2_MSR_BASE + (ICR_LOW >> 4) as u32,
+                u64::from(apic_id) << 32 | u64::from(low),
+            )
+        };
+        return;
+    }
     let were = super::interrupts::disable();
     while read(ICR_LOW) & ICR_PENDING != 0 {
         super::relax();
