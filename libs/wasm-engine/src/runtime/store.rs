@@ -127,6 +127,12 @@ pub struct Store<T> {
     pub(crate) inner: Box<StoreInner<T>>,
 }
 
+// SAFETY: a store owns everything its raw pointers point to (memories, tables, VM
+// structures) except the engine's epoch counter, which is an atomic in an `Arc` the store
+// keeps alive. Nothing is tied to the creating thread: the activation chain lives on the
+// stack of whichever thread is calling into Wasm, and `&mut Store` is needed to call.
+unsafe impl<T: Send> Send for Store<T> {}
+
 impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Store<T> {
         let limits = Box::new(VMRuntimeLimits {
