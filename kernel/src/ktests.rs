@@ -204,6 +204,12 @@ ktest! {
         assert_eq!(platform::s5_sleep_type(&aml), Some(5));
         assert_eq!(platform::s5_sleep_type(&aml[..9]), None, "truncated AML");
         assert!(plat.s5.is_some(), "no S5 sleep type in the DSDT");
+        // COM1's input interrupt is routed, unmasked, to the boot CPU.
+        let (vector, entry) = platform::uart_interrupt().expect("the UART interrupt is not routed");
+        assert_eq!(vector, u32::from(crate::arch::trap::IRQ_BASE) + route.gsi);
+        assert_eq!(entry & 0xff, u64::from(vector), "IOAPIC vector");
+        assert_eq!(entry & (1 << 16), 0, "IOAPIC pin masked");
+        assert_eq!(entry >> 56, u64::from(bi.boot_hart), "IOAPIC destination");
     }
 }
 

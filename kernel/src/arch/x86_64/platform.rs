@@ -54,6 +54,7 @@ pub struct Platform {
 static PLATFORM: Once<Platform> = Once::new();
 static OEM_ID: Once<[u8; 6]> = Once::new();
 static UART_VECTOR: AtomicU32 = AtomicU32::new(0);
+static UART_PIN: AtomicU32 = AtomicU32::new(u32::MAX);
 static IOAPIC_BASE: AtomicUsize = AtomicUsize::new(0);
 
 const COM1: u64 = 0x3f8;
@@ -239,6 +240,32 @@ fn ioapic_write(reg: u32, value: u32) {
     }
 }
 
+fn ioapic_read(reg: u32) -> u32 {
+    let base = IOAPIC_BASE.load(Ordering::Relaxed);
+    // SAFETY: IOREGSEL and IOWIN of the IOAPIC, mapped through the phys map.
+    // Selecting and reading a register races only with another selection,
+    // and only `init_interrupts` (earlier, once) and the tests select.
+    unsafe {
+        core::ptr::write_volatile(base as *mut u32, reg);
+        core::ptr::read_volatile((base + 0x10) as *const u32)
+    }
+}
+
+/// The console UART's interrupt as programmed: (vector, its IOAPIC
+/// redirection entry), once `init_interrupts` has run.
+pub fn uart_interrupt() -> Option<(u32, u64)> {
+    let pin = UART_PIN.load(Ordering::Relaxed);
+    if pin == u32::MAX {
+        return None;
+    }
+    let low = ioapic_read(0x10 + 2 * pin);
+    let high = ioapic_read(0x10 + 2 * pin + 1);
+    Some((
+        UART_VECTOR.load(Ordering::Relaxed),
+        u64::from(high) << 32 | u64::from(low),
+    ))
+}
+
 /// Routes the console UART's IRQ through the IOAPIC to this CPU.
 pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
     let p = get().ok_or("platform not discovered")?;
@@ -268,6 +295,7 @@ pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
     let low = vector | u32::from(route.active_low) << 13 | u32::from(route.level) << 15;
     ioapic_write(0x10 + 2 * pin + 1, apic_id << 24);
     ioapic_write(0x10 + 2 * pin, low);
+    UART_PIN.store(pin, Ordering::Relaxed);
     crate::console::enable_rx_interrupt();
     Ok(())
 }
