@@ -1,13 +1,23 @@
 //! The periodic tick and the monotonic clock.
 //!
-//! Every hart arms its own timer (SBI `set_timer`) at [`TICK_HZ`]. The clock
-//! is the `time` counter scaled by the frequency the loader reported.
+//! Every hart arms its own timer (`arch::set_timer`) at [`TICK_HZ`], at a
+//! fixed rate: each deadline is the previous one plus the interval, so a
+//! late tick (a busy or descheduled hart) is made up by the next ones, up
+//! to [`MAX_CATCH_UP`] intervals. The clock is the `time` counter scaled by
+//! the frequency the loader reported.
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use boot_info::MAX_HARTS;
 
 use super::percpu;
 
 pub const TICK_HZ: u64 = 100;
+/// Missed ticks beyond this many intervals are dropped, not replayed.
+const MAX_CATCH_UP: u64 = 4;
+
+/// Each hart's next tick deadline (in `time` counter ticks).
+static NEXT_TICK: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(0) }; MAX_HARTS];
 
 static TIMER_HZ: AtomicU64 = AtomicU64::new(0);
 static BOOT_TICKS: AtomicU64 = AtomicU64::new(0);
@@ -31,7 +41,9 @@ fn interval() -> u64 {
 /// Arms this hart's periodic tick.
 pub fn start_this_hart() {
     if timer_hz() != 0 {
-        crate::arch::set_timer(crate::arch::read_time() + interval());
+        let next = crate::arch::read_time() + interval();
+        NEXT_TICK[percpu::current().id()].store(next, Ordering::Relaxed);
+        crate::arch::set_timer(next);
     }
 }
 
@@ -55,7 +67,14 @@ pub(crate) fn on_timer_interrupt() {
         let hook: fn() = unsafe { core::mem::transmute::<usize, fn()>(hook) };
         hook();
     }
-    crate::arch::set_timer(crate::arch::read_time() + interval());
+    let slot = &NEXT_TICK[percpu::current().id()];
+    let now = crate::arch::read_time();
+    let mut next = slot.load(Ordering::Relaxed) + interval();
+    if next.saturating_add(MAX_CATCH_UP * interval()) < now {
+        next = now + interval();
+    }
+    slot.store(next, Ordering::Relaxed);
+    crate::arch::set_timer(next);
 }
 
 /// Converts counter ticks to nanoseconds.
