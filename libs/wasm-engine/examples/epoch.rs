@@ -9,7 +9,8 @@ fn main() -> Result<(), Error> {
     let mut config = Config::new();
     config.epoch_interruption(true);
     let engine = Engine::new(&config, Arc::new(LinuxPlatform::new()))?;
-    let wasm = wat::parse_str(r#"(module (func (export "forever") (loop br 0)))"#).expect("valid wat");
+    let wasm =
+        wat::parse_str(r#"(module (func (export "forever") (loop br 0)))"#).expect("valid wat");
     let module = Module::new(&engine, &wasm)?;
     let mut store = Store::new(&engine, ());
     store.set_epoch_deadline(1);

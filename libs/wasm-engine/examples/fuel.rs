@@ -8,13 +8,18 @@ fn main() -> Result<(), Error> {
     let mut config = Config::new();
     config.consume_fuel(true);
     let engine = Engine::new(&config, Arc::new(LinuxPlatform::new()))?;
-    let wasm = wat::parse_str(r#"(module (func (export "forever") (loop br 0)))"#).expect("valid wat");
+    let wasm =
+        wat::parse_str(r#"(module (func (export "forever") (loop br 0)))"#).expect("valid wat");
     let module = Module::new(&engine, &wasm)?;
     let mut store = Store::new(&engine, ());
     store.set_fuel(1_000_000)?;
     let instance = Instance::new(&mut store, &module, &[])?;
     let forever = instance.get_typed_func::<(), ()>(&store, "forever")?;
     let result = forever.call(&mut store, ());
-    println!("result: {:?}, fuel left: {}", result.err().map(|e| e.to_string()), store.get_fuel()?);
+    println!(
+        "result: {:?}, fuel left: {}",
+        result.err().map(|e| e.to_string()),
+        store.get_fuel()?
+    );
     Ok(())
 }

@@ -17,6 +17,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
+use crate::Error;
 use crate::error::TrapCode as WasmTrap;
 use crate::module::{FunctionBody, ModuleInfo};
 use crate::runtime::config::Config;
@@ -24,11 +25,14 @@ use crate::runtime::engine::Engine;
 use crate::translate::{self, TranslateOptions, clif_type, codes, wasm_signature};
 use crate::trap::TrapKind;
 use crate::types::FuncType;
-use crate::Error;
 
 /// The default target: the machine we are built for.
 pub fn host_triple() -> &'static str {
-    if cfg!(target_arch = "riscv64") { "riscv64gc-unknown-none-elf" } else { "x86_64-unknown-none" }
+    if cfg!(target_arch = "riscv64") {
+        "riscv64gc-unknown-none-elf"
+    } else {
+        "x86_64-unknown-none"
+    }
 }
 
 /// Builds the Cranelift ISA for `triple` (e.g. `x86_64-unknown-linux-gnu`,
@@ -44,20 +48,38 @@ pub fn build_isa_with(triple: &str, vector: bool, host: bool) -> Result<OwnedTar
     let triple = target_lexicon::Triple::from_str(triple)
         .map_err(|e| Error::compile(None, format!("bad target triple {triple}: {e}")))?;
     let arch = triple.architecture;
-    let mut b = isa::lookup(triple).map_err(|e| Error::compile(None, format!("ISA lookup: {e}")))?;
+    let mut b =
+        isa::lookup(triple).map_err(|e| Error::compile(None, format!("ISA lookup: {e}")))?;
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, k: &str, v: &str| {
-        flags.set(k, v).map_err(|e| Error::compile(None, format!("setting {k}: {e}")))
+        flags
+            .set(k, v)
+            .map_err(|e| Error::compile(None, format!("setting {k}: {e}")))
     };
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "enable_probestack", "false")?;
     set(&mut flags, "unwind_info", "false")?;
-    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
     if matches!(arch, target_lexicon::Architecture::X86_64) {
         // Round/floor/ceil inline instead of libcalls.
-        for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
-            b.enable(f).map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
+        for f in [
+            "has_sse3",
+            "has_ssse3",
+            "has_sse41",
+            "has_sse42",
+            "has_popcnt",
+        ] {
+            b.enable(f)
+                .map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
         }
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if host {
@@ -70,14 +92,16 @@ pub fn build_isa_with(triple: &str, vector: bool, host: bool) -> Result<OwnedTar
                 ("has_lzcnt", std::is_x86_feature_detected!("lzcnt")),
             ] {
                 if present {
-                    b.enable(f).map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
+                    b.enable(f)
+                        .map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
                 }
             }
         }
     }
     if vector && matches!(arch, target_lexicon::Architecture::Riscv64(_)) {
         for f in ["has_v", "has_zvl128b"] {
-            b.enable(f).map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
+            b.enable(f)
+                .map_err(|e| Error::compile(None, format!("{f}: {e}")))?;
         }
     }
     let _ = host;
@@ -138,9 +162,10 @@ pub(crate) fn translate_options(config: &Config, isa: &dyn isa::TargetIsa) -> Tr
 fn supports_simd(isa: &dyn isa::TargetIsa) -> bool {
     match isa.triple().architecture {
         target_lexicon::Architecture::X86_64 => true,
-        target_lexicon::Architecture::Riscv64(_) => {
-            isa.isa_flags().iter().any(|f| f.name == "has_v" && f.as_bool() == Some(true))
-        }
+        target_lexicon::Architecture::Riscv64(_) => isa
+            .isa_flags()
+            .iter()
+            .any(|f| f.name == "has_v" && f.as_bool() == Some(true)),
         _ => false,
     }
 }
@@ -160,10 +185,18 @@ fn finish(
         match &r.target {
             FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => {
                 let name = &names[*name];
-                relocs.push(FuncReloc { offset: r.offset, kind: r.kind, func: name.index, addend: r.addend });
+                relocs.push(FuncReloc {
+                    offset: r.offset,
+                    kind: r.kind,
+                    func: name.index,
+                    addend: r.addend,
+                });
             }
             other => {
-                return Err(Error::compile(offset, format!("unsupported relocation to {other:?}")));
+                return Err(Error::compile(
+                    offset,
+                    format!("unsupported relocation to {other:?}"),
+                ));
             }
         }
     }
@@ -180,7 +213,12 @@ fn finish(
         .filter(|s| !s.loc.is_default())
         .map(|s| (s.start, s.end, s.loc.bits()))
         .collect();
-    Ok(CompiledFunction { code: code.code_buffer().to_vec(), relocs, traps, srclocs })
+    Ok(CompiledFunction {
+        code: code.code_buffer().to_vec(),
+        relocs,
+        traps,
+        srclocs,
+    })
 }
 
 /// Translates and compiles one function body. Independent of every other function, so
@@ -200,7 +238,10 @@ pub(crate) fn compile_function(
 /// Array → Wasm trampoline for `ty`, with the platform C ABI:
 /// `(callee_code, callee_vmctx, caller_vmctx, values: *mut u128)`. Arguments are read from
 /// `values` and results written back to it.
-pub(crate) fn entry_trampoline(isa: &dyn isa::TargetIsa, ty: &FuncType) -> Result<CompiledFunction, Error> {
+pub(crate) fn entry_trampoline(
+    isa: &dyn isa::TargetIsa,
+    ty: &FuncType,
+) -> Result<CompiledFunction, Error> {
     let mut sig = Signature::new(isa.default_call_conv());
     for _ in 0..4 {
         sig.params.push(AbiParam::new(types::I64));
@@ -233,7 +274,10 @@ pub(crate) fn entry_trampoline(isa: &dyn isa::TargetIsa, ty: &FuncType) -> Resul
 /// Wasm → array trampoline for host functions of type `ty`. Its callee vmctx is a host
 /// function context whose first word is the shim
 /// `extern "C" fn(ctx, caller_vmctx, values: *mut u128, len) -> u32` (non-zero = error).
-pub(crate) fn host_trampoline(isa: &dyn isa::TargetIsa, ty: &FuncType) -> Result<CompiledFunction, Error> {
+pub(crate) fn host_trampoline(
+    isa: &dyn isa::TargetIsa,
+    ty: &FuncType,
+) -> Result<CompiledFunction, Error> {
     let mut func = Function::with_name_signature(UserFuncName::user(2, 0), wasm_signature(ty));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
@@ -242,7 +286,11 @@ pub(crate) fn host_trampoline(isa: &dyn isa::TargetIsa, ty: &FuncType) -> Result
     b.switch_to_block(block);
     let p = b.block_params(block).to_vec();
     let len = ty.params().len().max(ty.results().len()).max(1);
-    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (len * 16) as u32, 4));
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        (len * 16) as u32,
+        4,
+    ));
     let values = b.ins().stack_addr(types::I64, slot, 0);
     let flags = MemFlagsData::trusted();
     for (i, v) in p[2..].iter().enumerate() {
@@ -268,4 +316,3 @@ pub(crate) fn host_trampoline(isa: &dyn isa::TargetIsa, ty: &FuncType) -> Result
     b.finalize(isa.frontend_config());
     finish(isa, func, None)
 }
-

@@ -87,9 +87,16 @@ impl fmt::Display for Trap {
 #[derive(Clone, Debug)]
 pub enum Error {
     /// Malformed or invalid module, or a code generation failure.
-    Compile { offset: Option<usize>, message: String },
+    Compile {
+        offset: Option<usize>,
+        message: String,
+    },
     /// An import could not be satisfied.
-    Unlinkable { module: String, name: String, reason: String },
+    Unlinkable {
+        module: String,
+        name: String,
+        reason: String,
+    },
     /// Instantiation failed for another reason (e.g. segment out of bounds).
     Instantiation(String),
     /// Wasm code trapped.
@@ -118,7 +125,10 @@ impl Error {
     }
 
     pub(crate) fn compile(offset: Option<usize>, message: impl Into<String>) -> Error {
-        Error::Compile { offset, message: message.into() }
+        Error::Compile {
+            offset,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn usage(message: impl Into<String>) -> Error {
@@ -128,19 +138,35 @@ impl Error {
 
 impl From<wasmparser::BinaryReaderError> for Error {
     fn from(e: wasmparser::BinaryReaderError) -> Error {
-        Error::Compile { offset: Some(e.offset() as usize), message: String::from(e.message()) }
+        Error::Compile {
+            offset: Some(e.offset() as usize),
+            message: String::from(e.message()),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Compile { offset: Some(o), message } => {
+            Error::Compile {
+                offset: Some(o),
+                message,
+            } => {
                 write!(f, "{message} (at offset 0x{o:x})")
             }
-            Error::Compile { offset: None, message } => write!(f, "{message}"),
-            Error::Unlinkable { module, name, reason } => {
-                write!(f, "unknown import or incompatible import type: {module}::{name}: {reason}")
+            Error::Compile {
+                offset: None,
+                message,
+            } => write!(f, "{message}"),
+            Error::Unlinkable {
+                module,
+                name,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "unknown import or incompatible import type: {module}::{name}: {reason}"
+                )
             }
             Error::Instantiation(m) => write!(f, "instantiation failed: {m}"),
             Error::Trap(t) => write!(f, "{t}"),

@@ -44,5 +44,5 @@ pub use runtime::store::{
 };
 pub use runtime::table::Table;
 pub use types::{
-    ExternRef, ExternType, FuncType, GlobalType, Mutability, MemoryType, TableType, Val, ValType,
+    ExternRef, ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, Val, ValType,
 };

@@ -7,12 +7,12 @@ use alloc::vec::Vec;
 
 use cranelift_codegen::binemit::Reloc;
 
+use crate::Error;
 use crate::compile::CompiledFunction;
 use crate::module::ModuleInfo;
 use crate::platform::Platform;
 use crate::runtime::engine::Engine;
 use crate::trap::{self, CodeRegion, FuncCode, TrapKind};
-use crate::Error;
 
 /// Published, registered machine code. Unregistered and released on drop.
 pub(crate) struct LinkedCode {
@@ -65,7 +65,12 @@ fn patch(code: &mut [u8], at: usize, kind: Reloc, pc: usize, target: usize) -> R
             code[at..at + 4].copy_from_slice(&auipc.to_le_bytes());
             code[at + 4..at + 8].copy_from_slice(&jalr.to_le_bytes());
         }
-        other => return Err(Error::compile(None, format!("unsupported relocation {other:?}"))),
+        other => {
+            return Err(Error::compile(
+                None,
+                format!("unsupported relocation {other:?}"),
+            ));
+        }
     }
     Ok(())
 }
@@ -88,7 +93,13 @@ pub(crate) fn publish(
     // SAFETY: `ptr` is a fresh RW mapping of `reserved >= image.len()` bytes.
     unsafe { core::ptr::copy_nonoverlapping(image.as_ptr(), ptr, image.len()) };
     platform.publish_code(ptr, reserved)?;
-    trap::register(Arc::new(CodeRegion { start: ptr as usize, len: image.len(), traps, funcs, names }));
+    trap::register(Arc::new(CodeRegion {
+        start: ptr as usize,
+        len: image.len(),
+        traps,
+        funcs,
+        names,
+    }));
     Ok((ptr as usize, reserved))
 }
 
@@ -107,7 +118,12 @@ pub(crate) fn link(
         size += f.code.len();
     }
     if compiled.is_empty() {
-        return Ok(LinkedCode { base: 0, reserved: 0, func_offsets: offsets, platform });
+        return Ok(LinkedCode {
+            base: 0,
+            reserved: 0,
+            func_offsets: offsets,
+            platform,
+        });
     }
     // Relocations are PC-relative, so they can be resolved against the final address
     // only after reserving; lay out in a buffer first, then patch with the real base.
@@ -128,7 +144,13 @@ pub(crate) fn link(
                     .ok_or_else(|| Error::compile(None, "relocation to an imported function"))?;
                 let target = base_addr + offsets[def as usize];
                 let at = off + r.offset as usize;
-                patch(&mut image, at, r.kind, base_addr + at, (target as i64 + r.addend) as usize)?;
+                patch(
+                    &mut image,
+                    at,
+                    r.kind,
+                    base_addr + at,
+                    (target as i64 + r.addend) as usize,
+                )?;
             }
             traps.extend(f.traps.iter().map(|(o, k)| (o + off as u32, *k)));
             funcs.push(FuncCode {
@@ -157,5 +179,10 @@ pub(crate) fn link(
         unsafe { platform.release(base, reserved) };
         return Err(e);
     }
-    Ok(LinkedCode { base: base_addr, reserved, func_offsets: offsets, platform })
+    Ok(LinkedCode {
+        base: base_addr,
+        reserved,
+        func_offsets: offsets,
+        platform,
+    })
 }

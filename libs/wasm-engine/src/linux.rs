@@ -5,9 +5,9 @@
 use core::cell::Cell;
 use std::sync::Once;
 
+use crate::Error;
 use crate::platform::Platform;
 use crate::trap;
-use crate::Error;
 
 /// The Linux implementation of [`Platform`].
 #[derive(Default)]
@@ -96,7 +96,10 @@ impl Platform for LinuxPlatform {
     }
 
     fn monotonic_nanos(&self) -> u64 {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: valid out pointer.
         unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
         ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -129,7 +132,11 @@ fn ensure_alt_stack() {
         if p == libc::MAP_FAILED {
             return;
         }
-        let st = libc::stack_t { ss_sp: p, ss_flags: 0, ss_size: ALT_STACK_SIZE };
+        let st = libc::stack_t {
+            ss_sp: p,
+            ss_flags: 0,
+            ss_size: ALT_STACK_SIZE,
+        };
         libc::sigaltstack(&st, core::ptr::null_mut());
     }
     ALT_STACK.with(|a| a.set(true));
@@ -174,7 +181,10 @@ unsafe extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: 
 mod regs {
     pub fn get(uc: &libc::ucontext_t) -> (usize, usize) {
         let g = &uc.uc_mcontext.gregs;
-        (g[libc::REG_RIP as usize] as usize, g[libc::REG_RBP as usize] as usize)
+        (
+            g[libc::REG_RIP as usize] as usize,
+            g[libc::REG_RBP as usize] as usize,
+        )
     }
     pub fn set(uc: &mut libc::ucontext_t, pc: usize, arg: usize) {
         let g = &mut uc.uc_mcontext.gregs;

@@ -42,11 +42,19 @@ impl ConstOp {
             Operator::RefNull { .. } => ConstOp::RefNull,
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
-            _ => return Err(Error::compile(Some(offset), "unsupported constant expression")),
+            _ => {
+                return Err(Error::compile(
+                    Some(offset),
+                    "unsupported constant expression",
+                ));
+            }
         };
         match reader.read()? {
             Operator::End => Ok(op),
-            _ => Err(Error::compile(Some(offset), "unsupported constant expression")),
+            _ => Err(Error::compile(
+                Some(offset),
+                "unsupported constant expression",
+            )),
         }
     }
 }
@@ -99,7 +107,9 @@ pub(crate) struct ModuleInfo {
 
 impl ModuleInfo {
     pub fn offsets(&self) -> &VMOffsets {
-        self.offsets.as_ref().expect("offsets are computed before translation")
+        self.offsets
+            .as_ref()
+            .expect("offsets are computed before translation")
     }
     pub fn func_type(&self, func: u32) -> &FuncType {
         &self.types[self.funcs[func as usize] as usize]
@@ -136,7 +146,10 @@ fn memory_type(m: &wasmparser::MemoryType, offset: usize) -> Result<MemoryType, 
 }
 
 fn global_type(g: &wasmparser::GlobalType, offset: usize) -> Result<GlobalType, Error> {
-    Ok(GlobalType::new(val_type(g.content_type, offset)?, g.mutable))
+    Ok(GlobalType::new(
+        val_type(g.content_type, offset)?,
+        g.mutable,
+    ))
 }
 
 pub(crate) struct FunctionBody<'a> {
@@ -162,8 +175,11 @@ pub(crate) fn parse<'a>(
                             wasmparser::CompositeInnerType::Func(f) => f,
                             _ => return Err(unsupported(0, "non-function types")),
                         };
-                        let params =
-                            f.params().iter().map(|t| val_type(*t, 0)).collect::<Result<Vec<_>, _>>()?;
+                        let params = f
+                            .params()
+                            .iter()
+                            .map(|t| val_type(*t, 0))
+                            .collect::<Result<Vec<_>, _>>()?;
                         let results = f
                             .results()
                             .iter()
@@ -236,7 +252,8 @@ pub(crate) fn parse<'a>(
             Payload::GlobalSection(reader) => {
                 for g in reader {
                     let g = g?;
-                    info.globals.push((global_type(&g.ty, 0)?, Some(ConstOp::parse(&g.init_expr)?)));
+                    info.globals
+                        .push((global_type(&g.ty, 0)?, Some(ConstOp::parse(&g.init_expr)?)));
                 }
             }
             Payload::ExportSection(reader) => {
@@ -252,7 +269,10 @@ pub(crate) fn parse<'a>(
                     let mode = match elem.kind {
                         ElementKind::Passive => SegmentMode::Passive,
                         ElementKind::Declared => SegmentMode::Declared,
-                        ElementKind::Active { table_index, offset_expr } => SegmentMode::Active {
+                        ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
                             index: table_index.unwrap_or(0),
                             offset: ConstOp::parse(&offset_expr)?,
                         },
@@ -278,12 +298,18 @@ pub(crate) fn parse<'a>(
                     let d = d?;
                     let mode = match d.kind {
                         DataKind::Passive => SegmentMode::Passive,
-                        DataKind::Active { memory_index, offset_expr } => SegmentMode::Active {
+                        DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
                             index: memory_index,
                             offset: ConstOp::parse(&offset_expr)?,
                         },
                     };
-                    info.data.push(DataSegment { mode, bytes: d.data.to_vec() });
+                    info.data.push(DataSegment {
+                        mode,
+                        bytes: d.data.to_vec(),
+                    });
                 }
             }
             Payload::CodeSectionEntry(body) => {
@@ -337,7 +363,13 @@ impl Module {
             compiled.push(compile::compile_function(engine, &info, body)?);
         }
         let code = link::link(engine, &info, compiled)?;
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, code }) })
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                code,
+            }),
+        })
     }
 
     /// Validates `bytes` without compiling.
@@ -346,15 +378,21 @@ impl Module {
     }
 
     pub fn imports(&self) -> impl Iterator<Item = ImportType<'_>> {
-        self.inner.info.imports.iter().map(|i| ImportType { module: &i.module, name: &i.name, ty: &i.ty })
+        self.inner.info.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: &i.ty,
+        })
     }
 
     pub fn exports(&self) -> impl Iterator<Item = ExportType<'_>> {
         let info = &self.inner.info;
-        info.exports.iter().map(move |(name, kind, index)| ExportType {
-            name,
-            ty: info.extern_type(*kind, *index),
-        })
+        info.exports
+            .iter()
+            .map(move |(name, kind, index)| ExportType {
+                name,
+                ty: info.extern_type(*kind, *index),
+            })
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -366,7 +404,9 @@ impl ModuleInfo {
     pub(crate) fn extern_type(&self, kind: ExternalKind, index: u32) -> ExternType {
         let i = index as usize;
         match kind {
-            ExternalKind::Func | ExternalKind::FuncExact => ExternType::Func(self.func_type(index).clone()),
+            ExternalKind::Func | ExternalKind::FuncExact => {
+                ExternType::Func(self.func_type(index).clone())
+            }
             ExternalKind::Table => ExternType::Table(self.tables[i].0),
             ExternalKind::Memory => ExternType::Memory(self.memories[i]),
             ExternalKind::Global => ExternType::Global(self.globals[i].0),

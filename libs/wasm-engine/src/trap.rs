@@ -7,9 +7,9 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use crate::Error;
 use crate::arch;
 use crate::error::{FrameInfo, Trap, TrapCode};
-use crate::Error;
 
 /// What a trapping instruction means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +89,11 @@ pub(crate) fn unregister(start: usize) {
 fn lookup(pc: usize) -> Option<Arc<CodeRegion>> {
     let reg = REGISTRY.read();
     let (_, r) = reg.range(..=pc).next_back()?;
-    if pc < r.start + r.len { Some(r.clone()) } else { None }
+    if pc < r.start + r.len {
+        Some(r.clone())
+    } else {
+        None
+    }
 }
 
 /// Is `pc` inside published Wasm or trampoline code?
@@ -191,7 +195,10 @@ pub unsafe fn handle_fault(
         // the previous frame being in the registry); Cranelift keeps [fp] and [fp + 8]
         // as saved fp and return address.
         let (next, ret) = unsafe {
-            (*(fp as *const usize), *((fp + arch::FP_TO_RETURN_ADDR) as *const usize))
+            (
+                *(fp as *const usize),
+                *((fp + arch::FP_TO_RETURN_ADDR) as *const usize),
+            )
         };
         if !is_wasm_pc(ret) {
             break;
@@ -204,5 +211,8 @@ pub unsafe fn handle_fault(
         fp = next;
     }
     act.npcs = n;
-    Some(ResumeContext { pc: arch::landing_pad(), arg: act.save.as_ptr() as usize })
+    Some(ResumeContext {
+        pc: arch::landing_pad(),
+        arg: act.save.as_ptr() as usize,
+    })
 }

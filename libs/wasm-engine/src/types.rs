@@ -107,7 +107,10 @@ pub struct MemoryType {
 
 impl MemoryType {
     pub fn new(minimum_pages: u64, maximum: Option<u64>) -> MemoryType {
-        MemoryType { minimum: minimum_pages, maximum }
+        MemoryType {
+            minimum: minimum_pages,
+            maximum,
+        }
     }
     pub fn minimum(&self) -> u64 {
         self.minimum
@@ -127,7 +130,11 @@ pub struct TableType {
 
 impl TableType {
     pub fn new(element: ValType, minimum: u64, maximum: Option<u64>) -> TableType {
-        TableType { element, minimum, maximum }
+        TableType {
+            element,
+            minimum,
+            maximum,
+        }
     }
     pub fn element(&self) -> ValType {
         self.element
@@ -162,7 +169,11 @@ impl GlobalType {
         self.content
     }
     pub fn mutability(&self) -> Mutability {
-        if self.mutable { Mutability::Var } else { Mutability::Const }
+        if self.mutable {
+            Mutability::Var
+        } else {
+            Mutability::Const
+        }
     }
     pub fn is_mutable(&self) -> bool {
         self.mutable
@@ -193,7 +204,11 @@ impl ExternRef {
         r.map_or(0, |r| u64::from(r.0) + 1)
     }
     pub(crate) fn from_raw(raw: u64) -> Option<ExternRef> {
-        if raw == 0 { None } else { Some(ExternRef((raw - 1) as u32)) }
+        if raw == 0 {
+            None
+        } else {
+            Some(ExternRef((raw - 1) as u32))
+        }
     }
 }
 
@@ -236,16 +251,32 @@ impl Val {
     }
 
     pub fn i32(&self) -> Option<i32> {
-        if let Val::I32(v) = self { Some(*v) } else { None }
+        if let Val::I32(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
     pub fn i64(&self) -> Option<i64> {
-        if let Val::I64(v) = self { Some(*v) } else { None }
+        if let Val::I64(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
     pub fn f32(&self) -> Option<f32> {
-        if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
+        if let Val::F32(v) = self {
+            Some(f32::from_bits(*v))
+        } else {
+            None
+        }
     }
     pub fn f64(&self) -> Option<f64> {
-        if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
+        if let Val::F64(v) = self {
+            Some(f64::from_bits(*v))
+        } else {
+            None
+        }
     }
 }
 

@@ -13,13 +13,25 @@ fn add_and_trap() {
             (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
             (func (export "unreachable") unreachable))"#,
     );
-    let add = inst.get_typed_func::<(i32, i32), i32>(&store, "add").unwrap();
+    let add = inst
+        .get_typed_func::<(i32, i32), i32>(&store, "add")
+        .unwrap();
     assert_eq!(add.call(&mut store, (2, 40)).unwrap(), 42);
-    let div = inst.get_typed_func::<(i32, i32), i32>(&store, "div").unwrap();
+    let div = inst
+        .get_typed_func::<(i32, i32), i32>(&store, "div")
+        .unwrap();
     assert_eq!(div.call(&mut store, (-7, 2)).unwrap(), -3);
-    assert_trap(div.call(&mut store, (1, 0)), TrapCode::IntegerDivisionByZero);
-    assert_trap(div.call(&mut store, (i32::MIN, -1)), TrapCode::IntegerOverflow);
-    let u = inst.get_typed_func::<(), ()>(&store, "unreachable").unwrap();
+    assert_trap(
+        div.call(&mut store, (1, 0)),
+        TrapCode::IntegerDivisionByZero,
+    );
+    assert_trap(
+        div.call(&mut store, (i32::MIN, -1)),
+        TrapCode::IntegerOverflow,
+    );
+    let u = inst
+        .get_typed_func::<(), ()>(&store, "unreachable")
+        .unwrap();
     assert_trap(u.call(&mut store, ()), TrapCode::Unreachable);
     // Still usable after traps.
     assert_eq!(add.call(&mut store, (1, 1)).unwrap(), 2);
@@ -35,11 +47,18 @@ fn untyped_call_checks_types() {
     );
     let f = inst.get_func(&store, "f").unwrap();
     let mut out = [Val::I32(0), Val::I32(0)];
-    f.call(&mut store, &[Val::I64(7), Val::from(1.5f64)], &mut out).unwrap();
+    f.call(&mut store, &[Val::I64(7), Val::from(1.5f64)], &mut out)
+        .unwrap();
     assert_eq!(out[0].f64(), Some(1.5));
     assert_eq!(out[1].i64(), Some(7));
-    assert!(matches!(f.call(&mut store, &[Val::I32(7), Val::from(1.5f64)], &mut out), Err(Error::Usage(_))));
-    assert!(matches!(f.call(&mut store, &[Val::I64(7)], &mut out), Err(Error::Usage(_))));
+    assert!(matches!(
+        f.call(&mut store, &[Val::I32(7), Val::from(1.5f64)], &mut out),
+        Err(Error::Usage(_))
+    ));
+    assert!(matches!(
+        f.call(&mut store, &[Val::I64(7)], &mut out),
+        Err(Error::Usage(_))
+    ));
 }
 
 #[test]
@@ -84,9 +103,13 @@ fn control_flow() {
     assert_eq!(t.call(&mut store, 1).unwrap(), 20);
     assert_eq!(t.call(&mut store, 2).unwrap(), 30);
     assert_eq!(t.call(&mut store, 99).unwrap(), 30);
-    let m = inst.get_typed_func::<(i32, i32), (i32, i32)>(&store, "multi").unwrap();
+    let m = inst
+        .get_typed_func::<(i32, i32), (i32, i32)>(&store, "multi")
+        .unwrap();
     assert_eq!(m.call(&mut store, (3, 4)).unwrap(), (7, 5));
-    let s = inst.get_typed_func::<(i32, i32), (i32, i32)>(&store, "swap").unwrap();
+    let s = inst
+        .get_typed_func::<(i32, i32), (i32, i32)>(&store, "swap")
+        .unwrap();
     assert_eq!(s.call(&mut store, (3, 4)).unwrap(), (4, 3));
     let sel = inst.get_typed_func::<i32, i32>(&store, "select").unwrap();
     assert_eq!(sel.call(&mut store, 1).unwrap(), 1);
@@ -106,16 +129,24 @@ fn floats_and_conversions() {
           (func (export "sat") (param f64) (result i32) local.get 0 i32.trunc_sat_f64_s)
           (func (export "ext") (param i32) (result i64) local.get 0 i32.extend8_s i64.extend_i32_s))"#,
     );
-    let min = inst.get_typed_func::<(f32, f32), f32>(&store, "min").unwrap();
+    let min = inst
+        .get_typed_func::<(f32, f32), f32>(&store, "min")
+        .unwrap();
     assert_eq!(min.call(&mut store, (1.0, -0.5)).unwrap(), -0.5);
     assert!(min.call(&mut store, (f32::NAN, 1.0)).unwrap().is_nan());
-    assert_eq!(min.call(&mut store, (0.0, -0.0)).unwrap().to_bits(), (-0.0f32).to_bits());
+    assert_eq!(
+        min.call(&mut store, (0.0, -0.0)).unwrap().to_bits(),
+        (-0.0f32).to_bits()
+    );
     let n = inst.get_typed_func::<f64, f64>(&store, "nearest").unwrap();
     assert_eq!(n.call(&mut store, 2.5).unwrap(), 2.0);
     assert_eq!(n.call(&mut store, 3.5).unwrap(), 4.0);
     let t = inst.get_typed_func::<f64, i32>(&store, "trunc").unwrap();
     assert_eq!(t.call(&mut store, -3.9).unwrap(), -3);
-    assert_trap(t.call(&mut store, f64::NAN), TrapCode::BadConversionToInteger);
+    assert_trap(
+        t.call(&mut store, f64::NAN),
+        TrapCode::BadConversionToInteger,
+    );
     assert_trap(t.call(&mut store, 3e9), TrapCode::IntegerOverflow);
     let tu = inst.get_typed_func::<f32, i32>(&store, "trunc_u").unwrap();
     assert_trap(tu.call(&mut store, -1.0), TrapCode::IntegerOverflow);
@@ -153,7 +184,12 @@ fn globals_shared_between_instances() {
     assert_eq!(get.call(&mut store, ()).unwrap(), 100);
     assert_eq!(g.get(&store).i32(), Some(100));
     // Type mismatch on import.
-    let imm = wasm_engine::Global::new(&mut store, wasm_engine::GlobalType::new(ValType::I32, false), Val::I32(1)).unwrap();
+    let imm = wasm_engine::Global::new(
+        &mut store,
+        wasm_engine::GlobalType::new(ValType::I32, false),
+        Val::I32(1),
+    )
+    .unwrap();
     assert!(matches!(
         wasm_engine::Instance::new(&mut store, &m2, &[imm.into()]),
         Err(Error::Unlinkable { .. })
@@ -163,17 +199,28 @@ fn globals_shared_between_instances() {
 #[test]
 fn invalid_modules_are_errors() {
     let e = engine();
-    assert!(matches!(Module::new(&e, b"\0asm\x01\0\0\0\x01"), Err(Error::Compile { .. })));
-    assert!(matches!(Module::new(&e, b"not wasm"), Err(Error::Compile { .. })));
+    assert!(matches!(
+        Module::new(&e, b"\0asm\x01\0\0\0\x01"),
+        Err(Error::Compile { .. })
+    ));
+    assert!(matches!(
+        Module::new(&e, b"not wasm"),
+        Err(Error::Compile { .. })
+    ));
     let bad = wat::parse_str(r#"(module (func (result i32) i64.const 0))"#).unwrap();
     match Module::new(&e, &bad) {
-        Err(Error::Compile { offset: Some(_), .. }) => {}
+        Err(Error::Compile {
+            offset: Some(_), ..
+        }) => {}
         other => panic!("{:?}", other.err()),
     }
     // Features beyond Wasm 2.0 (here: tail calls) are rejected cleanly.
     let tail = wat::parse_str(r#"(module (func $f return_call $f))"#).unwrap();
     match Module::new(&e, &tail) {
-        Err(Error::Compile { offset: Some(_), message }) => assert!(message.contains("tail"), "{message}"),
+        Err(Error::Compile {
+            offset: Some(_),
+            message,
+        }) => assert!(message.contains("tail"), "{message}"),
         other => panic!("{:?}", other.err()),
     }
 }
@@ -200,6 +247,7 @@ fn dynamic_host_func() {
     assert_eq!(*store.data(), 1);
     // Calling the host function from the host directly.
     let mut out = [Val::I32(0)];
-    f.call(&mut store, &[Val::I32(3), Val::I32(5)], &mut out).unwrap();
+    f.call(&mut store, &[Val::I32(3), Val::I32(5)], &mut out)
+        .unwrap();
     assert_eq!(out[0].i32(), Some(15));
 }

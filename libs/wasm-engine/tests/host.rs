@@ -20,31 +20,48 @@ const GUEST: &str = r#"(module
 fn linker(e: &wasm_engine::Engine) -> Linker<Vec<String>> {
     let mut linker = Linker::<Vec<String>>::new(e);
     linker
-        .func_wrap("env", "log", |mut caller: Caller<'_, Vec<String>>, ptr: i32, len: i32| {
-            let mem = caller.get_export("memory").and_then(Extern::into_memory).unwrap();
-            let mut buf = vec![0u8; len as usize];
-            mem.read(&caller, ptr as usize, &mut buf).unwrap();
-            caller.data_mut().push(String::from_utf8(buf).unwrap());
-        })
+        .func_wrap(
+            "env",
+            "log",
+            |mut caller: Caller<'_, Vec<String>>, ptr: i32, len: i32| {
+                let mem = caller
+                    .get_export("memory")
+                    .and_then(Extern::into_memory)
+                    .unwrap();
+                let mut buf = vec![0u8; len as usize];
+                mem.read(&caller, ptr as usize, &mut buf).unwrap();
+                caller.data_mut().push(String::from_utf8(buf).unwrap());
+            },
+        )
         .unwrap();
     linker
         .func_wrap("env", "fail", |x: i32| -> Result<i32, Error> {
-            if x < 0 { Err(Error::Host(format!("negative: {x}"))) } else { Ok(x * 10) }
+            if x < 0 {
+                Err(Error::Host(format!("negative: {x}")))
+            } else {
+                Ok(x * 10)
+            }
         })
         .unwrap();
-    linker.func_wrap("env", "add", |a: i64, b: i64| a.wrapping_add(b)).unwrap();
     linker
-        .func_wrap("env", "reenter", |mut caller: Caller<'_, Vec<String>>, x: i32| -> Result<i32, Error> {
-            let f = if x >= 0 { "double" } else { "boom" };
-            let f = caller.get_export(f).and_then(Extern::into_func).unwrap();
-            let f = f.typed::<i32, i32>(&caller)?;
-            let r = f.call(&mut caller, x);
-            if x == -2 {
-                // Swallow the nested trap and keep going.
-                return Ok(r.map_or(-100, |v| v));
-            }
-            r
-        })
+        .func_wrap("env", "add", |a: i64, b: i64| a.wrapping_add(b))
+        .unwrap();
+    linker
+        .func_wrap(
+            "env",
+            "reenter",
+            |mut caller: Caller<'_, Vec<String>>, x: i32| -> Result<i32, Error> {
+                let f = if x >= 0 { "double" } else { "boom" };
+                let f = caller.get_export(f).and_then(Extern::into_func).unwrap();
+                let f = f.typed::<i32, i32>(&caller)?;
+                let r = f.call(&mut caller, x);
+                if x == -2 {
+                    // Swallow the nested trap and keep going.
+                    return Ok(r.map_or(-100, |v| v));
+                }
+                r
+            },
+        )
         .unwrap();
     linker
 }
@@ -57,7 +74,10 @@ fn host_functions() {
     let mut store = Store::new(&e, Vec::new());
     let inst = linker.instantiate(&mut store, &module).unwrap();
 
-    inst.get_typed_func::<(), ()>(&store, "say").unwrap().call(&mut store, ()).unwrap();
+    inst.get_typed_func::<(), ()>(&store, "say")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
     assert_eq!(store.data(), &vec!["hi there".to_string()]);
 
     let try_ = inst.get_typed_func::<i32, i32>(&store, "try").unwrap();
@@ -68,7 +88,9 @@ fn host_functions() {
     }
     assert_eq!(try_.call(&mut store, 5).unwrap(), 51);
 
-    let add = inst.get_typed_func::<(i64, i64), i64>(&store, "add").unwrap();
+    let add = inst
+        .get_typed_func::<(i64, i64), i64>(&store, "add")
+        .unwrap();
     assert_eq!(add.call(&mut store, (1 << 40, 5)).unwrap(), (1 << 40) + 5);
 
     // Wasm -> host -> Wasm, and a trap in the inner Wasm resumes at the inner entry.
@@ -86,7 +108,9 @@ fn unknown_import_is_unlinkable() {
     let module = Module::new(&e, &wat::parse_str(GUEST).unwrap()).unwrap();
     let mut store = Store::new(&e, Vec::new());
     match linker.instantiate(&mut store, &module) {
-        Err(Error::Unlinkable { module, name, .. }) => assert_eq!((module.as_str(), name.as_str()), ("env", "log")),
+        Err(Error::Unlinkable { module, name, .. }) => {
+            assert_eq!((module.as_str(), name.as_str()), ("env", "log"))
+        }
         other => panic!("{:?}", other.err()),
     }
 }
@@ -98,8 +122,10 @@ fn linker_instance_and_start() {
     let mut store = Store::new(&e, ());
     let a = Module::new(
         &e,
-        &wat::parse_str(r#"(module (global (export "g") (mut i32) (i32.const 0))
-            (func (export "bump") global.get 0 i32.const 1 i32.add global.set 0))"#)
+        &wat::parse_str(
+            r#"(module (global (export "g") (mut i32) (i32.const 0))
+            (func (export "bump") global.get 0 i32.const 1 i32.add global.set 0))"#,
+        )
         .unwrap(),
     )
     .unwrap();
@@ -112,5 +138,8 @@ fn linker_instance_and_start() {
     .unwrap();
     linker.instantiate(&mut store, &b).unwrap();
     linker.instantiate(&mut store, &b).unwrap();
-    assert_eq!(ia.get_global(&store, "g").unwrap().get(&store).i32(), Some(2));
+    assert_eq!(
+        ia.get_global(&store, "g").unwrap().get(&store).i32(),
+        Some(2)
+    );
 }

@@ -22,11 +22,17 @@ fn check(e: &Engine) {
     let load8 = inst.get_typed_func::<i32, i32>(&store, "load8").unwrap();
     let load_hi = inst.get_typed_func::<i32, i32>(&store, "load_hi").unwrap();
     let load64 = inst.get_typed_func::<i32, i64>(&store, "load64").unwrap();
-    let st = inst.get_typed_func::<(i32, i32), ()>(&store, "store").unwrap();
+    let st = inst
+        .get_typed_func::<(i32, i32), ()>(&store, "store")
+        .unwrap();
     let grow = inst.get_typed_func::<i32, i32>(&store, "grow").unwrap();
     let size = inst.get_typed_func::<(), i32>(&store, "size").unwrap();
-    let fill = inst.get_typed_func::<(i32, i32, i32), ()>(&store, "fill").unwrap();
-    let copy = inst.get_typed_func::<(i32, i32, i32), ()>(&store, "copy").unwrap();
+    let fill = inst
+        .get_typed_func::<(i32, i32, i32), ()>(&store, "fill")
+        .unwrap();
+    let copy = inst
+        .get_typed_func::<(i32, i32, i32), ()>(&store, "copy")
+        .unwrap();
 
     assert_eq!(load8.call(&mut store, 16).unwrap(), b'h' as i32);
     st.call(&mut store, (100, 0x12345678)).unwrap();
@@ -37,7 +43,10 @@ fn check(e: &Engine) {
     assert_trap(load.call(&mut store, 65536), TrapCode::MemoryOutOfBounds);
     // Far beyond: into the guard region / beyond 4 GiB with the offset.
     assert_trap(load.call(&mut store, -1), TrapCode::MemoryOutOfBounds);
-    assert_trap(load.call(&mut store, 0x7fff_ffff), TrapCode::MemoryOutOfBounds);
+    assert_trap(
+        load.call(&mut store, 0x7fff_ffff),
+        TrapCode::MemoryOutOfBounds,
+    );
     assert_trap(load_hi.call(&mut store, 0x100), TrapCode::MemoryOutOfBounds);
     assert_trap(load64.call(&mut store, 65530), TrapCode::MemoryOutOfBounds);
     assert_trap(st.call(&mut store, (65536, 1)), TrapCode::MemoryOutOfBounds);
@@ -56,10 +65,16 @@ fn check(e: &Engine) {
 
     fill.call(&mut store, (1000, 0xab, 8)).unwrap();
     assert_eq!(load.call(&mut store, 1000).unwrap() as u32, 0xabababab);
-    assert_trap(fill.call(&mut store, (262140, 0, 5)), TrapCode::MemoryOutOfBounds);
+    assert_trap(
+        fill.call(&mut store, (262140, 0, 5)),
+        TrapCode::MemoryOutOfBounds,
+    );
     copy.call(&mut store, (2000, 1000, 8)).unwrap();
     assert_eq!(load.call(&mut store, 2004).unwrap() as u32, 0xabababab);
-    assert_trap(copy.call(&mut store, (0, 262140, 5)), TrapCode::MemoryOutOfBounds);
+    assert_trap(
+        copy.call(&mut store, (0, 262140, 5)),
+        TrapCode::MemoryOutOfBounds,
+    );
 
     let mem = inst.get_memory(&store, "mem").unwrap();
     assert_eq!(mem.size(&store), 4);
@@ -96,7 +111,10 @@ fn store_limit_and_host_memory() {
     let mut store = Store::new(&e, ());
     let m = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
     assert_eq!(m.grow(&mut store, 4095).unwrap(), 1);
-    assert!(m.grow(&mut store, 1).is_err(), "default store limit is 4096 pages");
+    assert!(
+        m.grow(&mut store, 1).is_err(),
+        "default store limit is 4096 pages"
+    );
     assert!(Memory::new(&mut store, MemoryType::new(5000, None)).is_err());
     let bytes = wat::parse_str(
         r#"(module (import "env" "m" (memory 1))
@@ -109,7 +127,10 @@ fn store_limit_and_host_memory() {
     let peek = inst.get_typed_func::<i32, i32>(&store, "peek").unwrap();
     assert_eq!(peek.call(&mut store, 12345).unwrap(), 99);
     assert_eq!(peek.call(&mut store, 4096 * 65536 - 1).unwrap(), 0);
-    assert_trap(peek.call(&mut store, 4096 * 65536), TrapCode::MemoryOutOfBounds);
+    assert_trap(
+        peek.call(&mut store, 4096 * 65536),
+        TrapCode::MemoryOutOfBounds,
+    );
 }
 
 #[test]
@@ -118,5 +139,8 @@ fn data_segment_out_of_bounds_traps_at_instantiation() {
     let bytes = wat::parse_str(r#"(module (memory 1) (data (i32.const 65535) "ab"))"#).unwrap();
     let module = wasm_engine::Module::new(&e, &bytes).unwrap();
     let mut store = Store::new(&e, ());
-    assert_trap(wasm_engine::Instance::new(&mut store, &module, &[]), TrapCode::MemoryOutOfBounds);
+    assert_trap(
+        wasm_engine::Instance::new(&mut store, &module, &[]),
+        TrapCode::MemoryOutOfBounds,
+    );
 }

@@ -11,7 +11,9 @@ fn v(bytes: [u8; 16]) -> u128 {
 }
 
 fn i32x4(l: [i32; 4]) -> u128 {
-    l.iter().rev().fold(0u128, |acc, x| (acc << 32) | u128::from(*x as u32))
+    l.iter()
+        .rev()
+        .fold(0u128, |acc, x| (acc << 32) | u128::from(*x as u32))
 }
 
 fn f32x4(l: [f32; 4]) -> u128 {
@@ -46,8 +48,24 @@ fn v128_params_locals_results_and_select() {
     let b = i32x4([10, 20, -30, 1]);
     let r = call_v(&mut store, &inst, "add", &[Val::V128(a), Val::V128(b)]);
     assert_eq!(r, i32x4([11, 18, -27, i32::MIN]));
-    assert_eq!(call_v(&mut store, &inst, "pick", &[Val::V128(a), Val::V128(b), Val::I32(1)]), a);
-    assert_eq!(call_v(&mut store, &inst, "pick", &[Val::V128(a), Val::V128(b), Val::I32(0)]), b);
+    assert_eq!(
+        call_v(
+            &mut store,
+            &inst,
+            "pick",
+            &[Val::V128(a), Val::V128(b), Val::I32(1)]
+        ),
+        a
+    );
+    assert_eq!(
+        call_v(
+            &mut store,
+            &inst,
+            "pick",
+            &[Val::V128(a), Val::V128(b), Val::I32(0)]
+        ),
+        b
+    );
     assert_eq!(call_v(&mut store, &inst, "zero", &[]), 0);
 }
 
@@ -67,7 +85,12 @@ fn v128_globals_and_constants() {
     .unwrap();
     let module = wasm_engine::Module::new(&e, &bytes).expect("compile");
     let mut store = Store::new(&e, ());
-    let imp = Global::new(&mut store, GlobalType::new(ValType::V128, true), Val::V128(7)).unwrap();
+    let imp = Global::new(
+        &mut store,
+        GlobalType::new(ValType::V128, true),
+        Val::V128(7),
+    )
+    .unwrap();
     let inst = wasm_engine::Instance::new(&mut store, &module, &[imp.into()]).expect("instantiate");
     let init = (u128::MAX << 64) | 0x0102030405060708;
     assert_eq!(call_v(&mut store, &inst, "get", &[]), init);
@@ -106,19 +129,39 @@ fn memory_lanes_and_bounds() {
         let s = call_v(&mut store, &inst, "load8x8_s", &[Val::I32(10)]);
         // Bytes 10..18: 0a 0b 0c 0d 0e 0f 80 ff, sign-extended to i16.
         let want: [u16; 8] = [0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0xff80, 0xffff];
-        let want = want.iter().rev().fold(0u128, |acc, x| (acc << 16) | u128::from(*x));
+        let want = want
+            .iter()
+            .rev()
+            .fold(0u128, |acc, x| (acc << 16) | u128::from(*x));
         assert_eq!(s, want);
-        assert_eq!(call_v(&mut store, &inst, "splat16", &[Val::I32(2)]), v([2, 3].repeat(8).try_into().unwrap()));
-        assert_eq!(call_v(&mut store, &inst, "zero32", &[Val::I32(4)]), 0x07060504);
-        assert_eq!(call_v(&mut store, &inst, "lane", &[Val::I32(17)]), 0xffu128 << 120);
+        assert_eq!(
+            call_v(&mut store, &inst, "splat16", &[Val::I32(2)]),
+            v([2, 3].repeat(8).try_into().unwrap())
+        );
+        assert_eq!(
+            call_v(&mut store, &inst, "zero32", &[Val::I32(4)]),
+            0x07060504
+        );
+        assert_eq!(
+            call_v(&mut store, &inst, "lane", &[Val::I32(17)]),
+            0xffu128 << 120
+        );
         let f = inst.get_func(&store, "store_lane").unwrap();
-        f.call(&mut store, &[Val::I32(100), Val::V128(0xbeef << 112)], &mut []).unwrap();
+        f.call(
+            &mut store,
+            &[Val::I32(100), Val::V128(0xbeef << 112)],
+            &mut [],
+        )
+        .unwrap();
         let u16 = inst.get_typed_func::<i32, i32>(&store, "u16").unwrap();
         assert_eq!(u16.call(&mut store, 100).unwrap(), 0xbeef);
         // The last in-bounds 16-byte access, then one byte past the end.
         let load = inst.get_typed_func::<i32, u128>(&store, "load").unwrap();
         assert_eq!(load.call(&mut store, 65536 - 16).unwrap(), 0);
-        assert_trap(load.call(&mut store, 65536 - 15), TrapCode::MemoryOutOfBounds);
+        assert_trap(
+            load.call(&mut store, 65536 - 15),
+            TrapCode::MemoryOutOfBounds,
+        );
     }
 }
 
@@ -162,27 +205,62 @@ fn operator_semantics() {
     let q = v(core::array::from_fn(|i| 0x10 + i as u8));
     let r = call_v(&mut store, &inst, "shuffle", &[Val::V128(p), Val::V128(q)]);
     // Lane l of p||q holds the byte l.
-    assert_eq!(r, v([31, 0, 30, 1, 29, 2, 28, 3, 27, 4, 26, 5, 25, 6, 24, 7]));
+    assert_eq!(
+        r,
+        v([31, 0, 30, 1, 29, 2, 28, 3, 27, 4, 26, 5, 25, 6, 24, 7])
+    );
     // Out-of-range swizzle indices give 0.
     let idx = v([15, 0, 16, 255, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0x80]);
-    let r = call_v(&mut store, &inst, "swizzle", &[Val::V128(q), Val::V128(idx)]);
-    assert_eq!(r, v([0x1f, 0x10, 0, 0, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0]));
+    let r = call_v(
+        &mut store,
+        &inst,
+        "swizzle",
+        &[Val::V128(q), Val::V128(idx)],
+    );
+    assert_eq!(
+        r,
+        v([
+            0x1f, 0x10, 0, 0, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0
+        ])
+    );
     let bitmask = inst.get_typed_func::<u128, i32>(&store, "bitmask").unwrap();
-    assert_eq!(bitmask.call(&mut store, v([0x80, 0, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x90])).unwrap(), 0x8005);
-    let all_true = inst.get_typed_func::<u128, i32>(&store, "all_true").unwrap();
+    assert_eq!(
+        bitmask
+            .call(
+                &mut store,
+                v([0x80, 0, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x90])
+            )
+            .unwrap(),
+        0x8005
+    );
+    let all_true = inst
+        .get_typed_func::<u128, i32>(&store, "all_true")
+        .unwrap();
     assert_eq!(all_true.call(&mut store, u128::MAX >> 8).unwrap(), 1);
     assert_eq!(all_true.call(&mut store, u128::MAX >> 16).unwrap(), 0);
     // dot: [1*3 + 2*4, -1*-1 + 32767*32767, ...].
-    let h = |l: [i16; 8]| l.iter().rev().fold(0u128, |acc, x| (acc << 16) | u128::from(*x as u16));
+    let h = |l: [i16; 8]| {
+        l.iter()
+            .rev()
+            .fold(0u128, |acc, x| (acc << 16) | u128::from(*x as u16))
+    };
     let r = call_v(
         &mut store,
         &inst,
         "dot",
-        &[Val::V128(h([1, 2, -1, 32767, -32768, -32768, 0, 0])), Val::V128(h([3, 4, -1, 32767, -32768, -32768, 9, 9]))],
+        &[
+            Val::V128(h([1, 2, -1, 32767, -32768, -32768, 0, 0])),
+            Val::V128(h([3, 4, -1, 32767, -32768, -32768, 9, 9])),
+        ],
     );
     assert_eq!(r, i32x4([11, 1 + 32767 * 32767, i32::MIN, 0]));
     let d = |x: f64| u128::from(x.to_bits());
-    let r = call_v(&mut store, &inst, "trunc_zero", &[Val::V128(d(-3.5) | (d(1e20) << 64))]);
+    let r = call_v(
+        &mut store,
+        &inst,
+        "trunc_zero",
+        &[Val::V128(d(-3.5) | (d(1e20) << 64))],
+    );
     assert_eq!(r, i32x4([0, -1, 0, 0]));
     let extract = inst.get_typed_func::<u128, i32>(&store, "extract").unwrap();
     assert_eq!(extract.call(&mut store, 0xfe << 120).unwrap(), -2);

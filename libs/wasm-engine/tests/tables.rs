@@ -32,7 +32,9 @@ const TABLES: &str = r#"(module
 fn call_indirect_and_table_ops() {
     let e = engine();
     let (mut store, inst) = instantiate(&e, TABLES);
-    let call = inst.get_typed_func::<(i32, i32), i32>(&store, "call").unwrap();
+    let call = inst
+        .get_typed_func::<(i32, i32), i32>(&store, "call")
+        .unwrap();
     let call_v = inst.get_typed_func::<i32, ()>(&store, "call_v").unwrap();
     assert_eq!(call.call(&mut store, (0, 5)).unwrap(), 10);
     assert_eq!(call.call(&mut store, (1, 5)).unwrap(), 15);
@@ -55,26 +57,41 @@ fn call_indirect_and_table_ops() {
     assert_eq!(is_null.call(&mut store, 3).unwrap(), 1);
     assert_trap(is_null.call(&mut store, 60), TrapCode::TableOutOfBounds);
 
-    let init = inst.get_typed_func::<(i32, i32, i32), ()>(&store, "init").unwrap();
+    let init = inst
+        .get_typed_func::<(i32, i32, i32), ()>(&store, "init")
+        .unwrap();
     init.call(&mut store, (2, 0, 2)).unwrap();
     assert_eq!(call.call(&mut store, (3, 5)).unwrap(), 15);
     assert_trap(init.call(&mut store, (5, 0, 2)), TrapCode::TableOutOfBounds);
-    inst.get_typed_func::<(), ()>(&store, "drop").unwrap().call(&mut store, ()).unwrap();
+    inst.get_typed_func::<(), ()>(&store, "drop")
+        .unwrap()
+        .call(&mut store, ())
+        .unwrap();
     assert_trap(init.call(&mut store, (0, 0, 1)), TrapCode::TableOutOfBounds);
     init.call(&mut store, (0, 0, 0)).unwrap();
 
-    let copy = inst.get_typed_func::<(i32, i32, i32), ()>(&store, "copy").unwrap();
+    let copy = inst
+        .get_typed_func::<(i32, i32, i32), ()>(&store, "copy")
+        .unwrap();
     copy.call(&mut store, (4, 0, 2)).unwrap();
     assert_eq!(call.call(&mut store, (5, 5)).unwrap(), 15);
     assert_trap(copy.call(&mut store, (5, 0, 2)), TrapCode::TableOutOfBounds);
-    let fill = inst.get_typed_func::<(i32, i32), ()>(&store, "fill").unwrap();
+    let fill = inst
+        .get_typed_func::<(i32, i32), ()>(&store, "fill")
+        .unwrap();
     fill.call(&mut store, (0, 6)).unwrap();
     assert_trap(call.call(&mut store, (0, 5)), TrapCode::IndirectCallToNull);
 
     // externref round trip.
-    let set_e = inst.get_typed_func::<(i32, Option<ExternRef>), ()>(&store, "set_e").unwrap();
-    let get_e = inst.get_typed_func::<i32, Option<ExternRef>>(&store, "get_e").unwrap();
-    set_e.call(&mut store, (1, Some(ExternRef::new(77)))).unwrap();
+    let set_e = inst
+        .get_typed_func::<(i32, Option<ExternRef>), ()>(&store, "set_e")
+        .unwrap();
+    let get_e = inst
+        .get_typed_func::<i32, Option<ExternRef>>(&store, "get_e")
+        .unwrap();
+    set_e
+        .call(&mut store, (1, Some(ExternRef::new(77))))
+        .unwrap();
     assert_eq!(get_e.call(&mut store, 1).unwrap(), Some(ExternRef::new(77)));
     assert_eq!(get_e.call(&mut store, 0).unwrap(), None);
 
@@ -88,7 +105,12 @@ fn call_indirect_and_table_ops() {
 fn host_table_and_cross_module_call_indirect() {
     let e = engine();
     let mut store = Store::new(&e, ());
-    let table = Table::new(&mut store, TableType::new(ValType::FuncRef, 2, None), Val::FuncRef(None)).unwrap();
+    let table = Table::new(
+        &mut store,
+        TableType::new(ValType::FuncRef, 2, None),
+        Val::FuncRef(None),
+    )
+    .unwrap();
     let a = wat::parse_str(
         r#"(module (import "x" "t" (table 2 funcref))
             (func $f (result i32) i32.const 42)

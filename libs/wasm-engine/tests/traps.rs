@@ -70,8 +70,14 @@ fn backtrace_names_functions() {
         Err(Error::Trap(t)) => {
             assert_eq!(t.code, TrapCode::IntegerDivisionByZero);
             let names: Vec<_> = t.backtrace.iter().map(|f| f.func_name.clone()).collect();
-            assert_eq!(names, vec![Some("inner".to_string()), Some("middle".to_string()), None]);
-            assert_eq!(t.backtrace.iter().map(|f| f.func_index).collect::<Vec<_>>(), vec![0, 1, 2]);
+            assert_eq!(
+                names,
+                vec![Some("inner".to_string()), Some("middle".to_string()), None]
+            );
+            assert_eq!(
+                t.backtrace.iter().map(|f| f.func_index).collect::<Vec<_>>(),
+                vec![0, 1, 2]
+            );
             assert!(t.backtrace[0].module_offset.is_some());
         }
         other => panic!("{other:?}"),
@@ -139,5 +145,8 @@ fn many_instances() {
     for _ in 0..3 {
         wasm_engine::Instance::new(&mut store, &module, &[]).unwrap();
     }
-    assert!(matches!(wasm_engine::Instance::new(&mut store, &module, &[]), Err(Error::ResourceLimit(_))));
+    assert!(matches!(
+        wasm_engine::Instance::new(&mut store, &module, &[]),
+        Err(Error::ResourceLimit(_))
+    ));
 }

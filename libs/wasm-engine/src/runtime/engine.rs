@@ -9,13 +9,13 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use hashbrown::HashMap;
 
+use crate::Error;
 use crate::compile;
 use crate::link;
 use crate::platform::Platform;
 use crate::runtime::config::Config;
 use crate::trap;
 use crate::types::FuncType;
-use crate::Error;
 
 #[derive(Default)]
 struct Trampolines {
@@ -118,8 +118,13 @@ impl Engine {
         } else {
             compile::entry_trampoline(self.isa(), &ty)?
         };
-        let (base, size) =
-            link::publish(self.platform(), &f.code, f.traps, Vec::new(), Arc::new(BTreeMap::new()))?;
+        let (base, size) = link::publish(
+            self.platform(),
+            &f.code,
+            f.traps,
+            Vec::new(),
+            Arc::new(BTreeMap::new()),
+        )?;
         let mut t = self.inner.trampolines.lock();
         t.regions.push((base, size));
         let map = if host { &mut t.host } else { &mut t.entry };

@@ -6,13 +6,13 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
+use crate::Error;
 use crate::arch;
 use crate::runtime::instance::Extern;
 use crate::runtime::store::{AsContext, AsContextMut, StoreInner, StoreOpaque, opaque, opaque_mut};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_STORE, VMFuncRef};
 use crate::trap::Activation;
 use crate::types::{ExternRef, FuncType, Val, ValType};
-use crate::Error;
 
 /// A host function body in array-call form: `(store, calling instance, values)`.
 #[doc(hidden)]
@@ -78,10 +78,17 @@ unsafe extern "C" fn host_shim(
 }
 
 impl Func {
-    pub(crate) fn register_host(s: &mut StoreOpaque, ty: FuncType, func: HostFn) -> Result<Func, Error> {
+    pub(crate) fn register_host(
+        s: &mut StoreOpaque,
+        ty: FuncType,
+        func: HostFn,
+    ) -> Result<Func, Error> {
         let sig = s.engine.intern(&ty);
         let tramp = s.engine.host_trampoline(sig)?;
-        let ctx = Box::new(HostFuncCtx { shim: host_shim as *const () as usize, func });
+        let ctx = Box::new(HostFuncCtx {
+            shim: host_shim as *const () as usize,
+            func,
+        });
         let index = s.funcs.len();
         let funcref = Box::new(VMFuncRef {
             array_call: host_shim as *const () as usize,
@@ -90,7 +97,12 @@ impl Func {
             vmctx: &*ctx as *const HostFuncCtx as usize,
             func_id: index as u64,
         });
-        s.funcs.push(FuncData { ty, sig, funcref, kind: FuncKind::Host(ctx) });
+        s.funcs.push(FuncData {
+            ty,
+            sig,
+            funcref,
+            kind: FuncKind::Host(ctx),
+        });
         Ok(Func { store: s.id, index })
     }
 
@@ -125,7 +137,12 @@ impl Func {
     }
 
     /// Calls the function; checks argument count and types and the result count.
-    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<(), Error> {
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
         let s = opaque_mut(&mut store);
         s.check(self.store)?;
         let ty = s.funcs[self.index].ty.clone();
@@ -139,7 +156,10 @@ impl Func {
         let mut vals = alloc::vec![0u128; params.len().max(results.len()).max(1)];
         for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
             if p.ty() != *t {
-                return Err(Error::usage(alloc::format!("argument {i} should be {t}, got {}", p.ty())));
+                return Err(Error::usage(alloc::format!(
+                    "argument {i} should be {t}, got {}",
+                    p.ty()
+                )));
             }
             vals[i] = val_to_raw(s, p)?;
         }
@@ -152,12 +172,20 @@ impl Func {
     }
 
     /// A typed view; fails if `P`/`R` do not match the function's type.
-    pub fn typed<P: WasmParams, R: WasmResults>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>, Error> {
+    pub fn typed<P: WasmParams, R: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<P, R>, Error> {
         let ty = self.ty(&store);
         if ty.params() != P::types().as_slice() || ty.results() != R::types().as_slice() {
-            return Err(Error::usage(alloc::format!("type mismatch: function is {ty:?}")));
+            return Err(Error::usage(alloc::format!(
+                "type mismatch: function is {ty:?}"
+            )));
         }
-        Ok(TypedFunc { func: *self, _marker: PhantomData })
+        Ok(TypedFunc {
+            func: *self,
+            _marker: PhantomData,
+        })
     }
 
     pub(crate) fn funcref_addr(&self, s: &StoreOpaque) -> usize {
@@ -169,7 +197,11 @@ impl Func {
 ///
 /// # Safety
 /// `vals` must hold at least max(params, results) slots encoded for the function's type.
-pub(crate) unsafe fn call_raw(s: &mut StoreOpaque, index: usize, vals: &mut [u128]) -> Result<(), Error> {
+pub(crate) unsafe fn call_raw(
+    s: &mut StoreOpaque,
+    index: usize,
+    vals: &mut [u128],
+) -> Result<(), Error> {
     let f = &s.funcs[index];
     if let FuncKind::Host(ctx) = &f.kind {
         let func = ctx.func.clone();
@@ -192,7 +224,14 @@ pub(crate) unsafe fn call_raw(s: &mut StoreOpaque, index: usize, vals: &mut [u12
     // area; the trampoline matches `sig`, and `code`/`vmctx` belong to a live instance
     // of this store. Traps resume inside `atoll_wasm_enter`, which then returns 1.
     let trapped = unsafe {
-        arch::atoll_wasm_enter(act_ptr as *mut usize, tramp, code, vmctx, vmctx, vals.as_mut_ptr() as usize)
+        arch::atoll_wasm_enter(
+            act_ptr as *mut usize,
+            tramp,
+            code,
+            vmctx,
+            vmctx,
+            vals.as_mut_ptr() as usize,
+        )
     };
     // SAFETY: the activation is still ours; reading through the escaped pointer.
     let prev = unsafe { (*act_ptr).prev };
@@ -220,12 +259,22 @@ fn dynamic_host_fn<T: 'static>(
             .map(|(i, t)| val_from_raw(&inner.opaque, *t, vals[i]))
             .collect();
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-        f(Caller { store: inner, instance }, &params, &mut results)?;
+        f(
+            Caller {
+                store: inner,
+                instance,
+            },
+            &params,
+            &mut results,
+        )?;
         // SAFETY: as above; the caller's borrow has ended.
         let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
         for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
             if r.ty() != *t {
-                return Err(Error::Host(alloc::format!("host function returned {} for a {t} result", r.ty())));
+                return Err(Error::Host(alloc::format!(
+                    "host function returned {} for a {t} result",
+                    r.ty()
+                )));
             }
             vals[i] = val_to_raw(&inner.opaque, r)?;
         }
@@ -267,7 +316,10 @@ pub(crate) fn val_from_raw(s: &StoreOpaque, ty: ValType, raw: u128) -> Val {
                 // SAFETY: non-null funcref values always point at a VMFuncRef owned by
                 // this store (tables/globals only hold funcrefs of their own store).
                 let id = unsafe { (*ptr).func_id } as usize;
-                Val::FuncRef(Some(Func { store: s.id, index: id }))
+                Val::FuncRef(Some(Func {
+                    store: s.id,
+                    index: id,
+                }))
             }
         }
     }
@@ -289,7 +341,13 @@ impl<T> Caller<'_, T> {
     /// An export of the calling instance (e.g. its memory).
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let i = self.instance?;
-        self.store.opaque.instances.get(i)?.exports.get(name).copied()
+        self.store
+            .opaque
+            .instances
+            .get(i)?
+            .exports
+            .get(name)
+            .copied()
     }
     pub fn engine(&self) -> &crate::Engine {
         &self.store.opaque.engine
@@ -320,12 +378,18 @@ macro_rules! wasm_ty_num {
         }
     };
 }
-wasm_ty_num!(i32, I32, |x: i32| u128::from(x as u32), |r: u128| r as u32 as i32);
+wasm_ty_num!(i32, I32, |x: i32| u128::from(x as u32), |r: u128| r as u32
+    as i32);
 wasm_ty_num!(u32, I32, u128::from, |r: u128| r as u32);
-wasm_ty_num!(i64, I64, |x: i64| u128::from(x as u64), |r: u128| r as u64 as i64);
+wasm_ty_num!(i64, I64, |x: i64| u128::from(x as u64), |r: u128| r as u64
+    as i64);
 wasm_ty_num!(u64, I64, u128::from, |r: u128| r as u64);
-wasm_ty_num!(f32, F32, |x: f32| u128::from(x.to_bits()), |r: u128| f32::from_bits(r as u32));
-wasm_ty_num!(f64, F64, |x: f64| u128::from(x.to_bits()), |r: u128| f64::from_bits(r as u64));
+wasm_ty_num!(f32, F32, |x: f32| u128::from(x.to_bits()), |r: u128| {
+    f32::from_bits(r as u32)
+});
+wasm_ty_num!(f64, F64, |x: f64| u128::from(x.to_bits()), |r: u128| {
+    f64::from_bits(r as u64)
+});
 wasm_ty_num!(u128, V128, |x| x, |r| r);
 
 impl WasmTy for Option<ExternRef> {

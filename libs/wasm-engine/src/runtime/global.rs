@@ -2,11 +2,11 @@
 
 use alloc::boxed::Box;
 
+use crate::Error;
 use crate::runtime::func::{val_from_raw, val_to_raw};
 use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
 use crate::runtime::vmcontext::VMGlobal;
 use crate::types::{GlobalType, Val};
-use crate::Error;
 
 pub(crate) struct GlobalData {
     pub ty: GlobalType,
@@ -31,8 +31,14 @@ impl Global {
     }
 
     pub(crate) fn from_raw(s: &mut StoreOpaque, ty: GlobalType, bits: u128) -> Global {
-        s.globals.push(GlobalData { ty, cell: Box::new(VMGlobal { bits }) });
-        Global { store: s.id, index: s.globals.len() - 1 }
+        s.globals.push(GlobalData {
+            ty,
+            cell: Box::new(VMGlobal { bits }),
+        });
+        Global {
+            store: s.id,
+            index: s.globals.len() - 1,
+        }
     }
 
     pub(crate) fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a GlobalData {

@@ -8,16 +8,18 @@ use alloc::vec::Vec;
 
 use wasmparser::ExternalKind;
 
+use crate::Error;
 use crate::error::{Trap, TrapCode};
 use crate::module::{ConstOp, Module, SegmentMode};
-use crate::runtime::func::{Func, FuncData, FuncKind, WasmParams, WasmResults, TypedFunc};
+use crate::runtime::func::{Func, FuncData, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::runtime::global::Global;
 use crate::runtime::memory::{Memory, MemoryData};
-use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut};
+use crate::runtime::store::{
+    AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut,
+};
 use crate::runtime::table::{Table, TableData};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMFuncRef};
 use crate::types::{ExternType, MemoryType, TableType};
-use crate::Error;
 
 /// Anything that can be imported or exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,16 +32,32 @@ pub enum Extern {
 
 impl Extern {
     pub fn into_func(self) -> Option<Func> {
-        if let Extern::Func(f) = self { Some(f) } else { None }
+        if let Extern::Func(f) = self {
+            Some(f)
+        } else {
+            None
+        }
     }
     pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self { Some(m) } else { None }
+        if let Extern::Memory(m) = self {
+            Some(m)
+        } else {
+            None
+        }
     }
     pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self { Some(t) } else { None }
+        if let Extern::Table(t) = self {
+            Some(t)
+        } else {
+            None
+        }
     }
     pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self { Some(g) } else { None }
+        if let Extern::Global(g) = self {
+            Some(g)
+        } else {
+            None
+        }
     }
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         match self {
@@ -58,7 +76,11 @@ impl Extern {
             }
             Extern::Table(t) => {
                 let d = t.data_of(s);
-                ExternType::Table(TableType::new(d.ty.element(), d.elements.len() as u64, d.ty.maximum()))
+                ExternType::Table(TableType::new(
+                    d.ty.element(),
+                    d.elements.len() as u64,
+                    d.ty.maximum(),
+                ))
             }
             Extern::Global(g) => ExternType::Global(g.data_of(s).ty),
         }
@@ -135,17 +157,28 @@ fn table_matches(actual: TableType, want: TableType) -> bool {
 }
 
 fn trap(code: TrapCode) -> Error {
-    Error::Trap(Trap { code, backtrace: Vec::new() })
+    Error::Trap(Trap {
+        code,
+        backtrace: Vec::new(),
+    })
 }
 
 impl Instance {
     /// Instantiates `module` with `imports` in module import order.
-    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance, Error> {
         let s = opaque_mut(&mut store);
         Instance::instantiate(s, module, imports)
     }
 
-    pub(crate) fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    pub(crate) fn instantiate(
+        s: &mut StoreOpaque,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance, Error> {
         if !module.engine().same(&s.engine) {
             return Err(Error::usage("module and store belong to different engines"));
         }
@@ -200,14 +233,25 @@ impl Instance {
         for ty in &info.memories[info.imported_memories as usize..] {
             let m = MemoryData::new(s, *ty)?;
             s.memories.push(m);
-            memories.push(Memory { store: s.id, index: s.memories.len() - 1 });
+            memories.push(Memory {
+                store: s.id,
+                index: s.memories.len() - 1,
+            });
         }
         for (ty, _) in &info.tables[info.imported_tables as usize..] {
             let t = TableData::new(s, *ty, 0)?;
             s.tables.push(t);
-            tables.push(Table { store: s.id, index: s.tables.len() - 1 });
+            tables.push(Table {
+                store: s.id,
+                index: s.tables.len() - 1,
+            });
         }
-        for (i, _) in info.funcs.iter().enumerate().skip(info.imported_funcs as usize) {
+        for (i, _) in info
+            .funcs
+            .iter()
+            .enumerate()
+            .skip(info.imported_funcs as usize)
+        {
             let def = i - info.imported_funcs as usize;
             let sig = info.func_sig_id(i as u32);
             let id = s.funcs.len();
@@ -223,9 +267,13 @@ impl Instance {
                 }),
                 kind: FuncKind::Wasm,
             });
-            funcs.push(Func { store: s.id, index: id });
+            funcs.push(Func {
+                store: s.id,
+                index: id,
+            });
         }
-        let funcref_raw = |s: &StoreOpaque, funcs: &[Func], i: u32| funcs[i as usize].funcref_addr(s) as u64;
+        let funcref_raw =
+            |s: &StoreOpaque, funcs: &[Func], i: u32| funcs[i as usize].funcref_addr(s) as u64;
         let eval = |s: &StoreOpaque, globals: &[Global], funcs: &[Func], op: ConstOp| -> u128 {
             match op {
                 ConstOp::I32(v) => u128::from(v as u32),
@@ -243,7 +291,12 @@ impl Instance {
             globals.push(Global::from_raw(s, *ty, bits));
         }
         // Tables with an init expression.
-        for (i, (_, init)) in info.tables.iter().enumerate().skip(info.imported_tables as usize) {
+        for (i, (_, init)) in info
+            .tables
+            .iter()
+            .enumerate()
+            .skip(info.imported_tables as usize)
+        {
             if let Some(op) = init {
                 let raw = eval(s, &globals, &funcs, *op) as u64;
                 let t = &mut s.tables[tables[i].index];
@@ -258,13 +311,16 @@ impl Instance {
         vmctx[VMCTX_LIMITS as usize / 8] = limits;
         vmctx[VMCTX_INSTANCE as usize / 8] = index as u64;
         for (i, m) in memories.iter().enumerate() {
-            vmctx[offsets.memory(i as u32) as usize / 8] = &*s.memories[m.index].def as *const _ as u64;
+            vmctx[offsets.memory(i as u32) as usize / 8] =
+                &*s.memories[m.index].def as *const _ as u64;
         }
         for (i, g) in globals.iter().enumerate() {
-            vmctx[offsets.global(i as u32) as usize / 8] = &*s.globals[g.index].cell as *const _ as u64;
+            vmctx[offsets.global(i as u32) as usize / 8] =
+                &*s.globals[g.index].cell as *const _ as u64;
         }
         for (i, t) in tables.iter().enumerate() {
-            vmctx[offsets.table(i as u32) as usize / 8] = &*s.tables[t.index].def as *const _ as u64;
+            vmctx[offsets.table(i as u32) as usize / 8] =
+                &*s.tables[t.index].def as *const _ as u64;
         }
         for (i, f) in funcs.iter().enumerate() {
             vmctx[offsets.funcref(i as u32) as usize / 8] = f.funcref_addr(s) as u64;
@@ -287,7 +343,11 @@ impl Instance {
         let mut elems = Vec::with_capacity(info.elems.len());
         let mut pending_elems = Vec::new();
         for (i, seg) in info.elems.iter().enumerate() {
-            let items: Vec<u64> = seg.items.iter().map(|op| eval(s, &globals, &funcs, *op) as u64).collect();
+            let items: Vec<u64> = seg
+                .items
+                .iter()
+                .map(|op| eval(s, &globals, &funcs, *op) as u64)
+                .collect();
             match &seg.mode {
                 SegmentMode::Passive => elems.push(items),
                 SegmentMode::Declared => elems.push(Vec::new()),
@@ -316,7 +376,10 @@ impl Instance {
             let t = s.instances[index].tables[table as usize];
             let data = &mut s.tables[t.index];
             let off = off as usize;
-            if off.checked_add(items.len()).is_none_or(|end| end > data.elements.len()) {
+            if off
+                .checked_add(items.len())
+                .is_none_or(|end| end > data.elements.len())
+            {
                 return Err(trap(TrapCode::TableOutOfBounds));
             }
             data.elements[off..off + items.len()].copy_from_slice(&items);
@@ -328,7 +391,10 @@ impl Instance {
                 let off = eval(s, globals, funcs, *offset) as u32 as usize;
                 let m = s.instances[index].memories[*mem as usize];
                 let bytes = s.memories[m.index].bytes_mut();
-                if off.checked_add(seg.bytes.len()).is_none_or(|end| end > bytes.len()) {
+                if off
+                    .checked_add(seg.bytes.len())
+                    .is_none_or(|end| end > bytes.len())
+                {
                     return Err(trap(TrapCode::MemoryOutOfBounds));
                 }
                 bytes[off..off + seg.bytes.len()].copy_from_slice(&seg.bytes);
@@ -356,8 +422,12 @@ impl Instance {
 
     /// All exports, in name order.
     pub fn exports(&self, store: impl AsContext) -> impl Iterator<Item = (String, Extern)> {
-        let list: Vec<(String, Extern)> =
-            self.data(opaque(&store)).exports.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let list: Vec<(String, Extern)> = self
+            .data(opaque(&store))
+            .exports
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
         list.into_iter()
     }
 
@@ -385,4 +455,3 @@ impl Instance {
         f.typed(&store)
     }
 }
-

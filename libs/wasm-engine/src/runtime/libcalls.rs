@@ -19,7 +19,11 @@ unsafe fn context<'a>(vmctx: *const u64) -> (&'a mut StoreOpaque, usize) {
 
 fn range(start: u64, len: u64, size: usize) -> Option<core::ops::Range<usize>> {
     let end = start.checked_add(len)?;
-    if end > size as u64 { None } else { Some(start as usize..end as usize) }
+    if end > size as u64 {
+        None
+    } else {
+        Some(start as usize..end as usize)
+    }
 }
 
 pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const u64, mem: u64, delta: u64) -> u64 {
@@ -33,7 +37,13 @@ pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const u64, mem: u64, delta: 
     }
 }
 
-pub(crate) unsafe extern "C" fn memory_fill(vmctx: *const u64, mem: u64, dst: u64, val: u64, len: u64) -> u64 {
+pub(crate) unsafe extern "C" fn memory_fill(
+    vmctx: *const u64,
+    mem: u64,
+    dst: u64,
+    val: u64,
+    len: u64,
+) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
     let m = s.instances[i].memories[mem as usize];
@@ -93,9 +103,13 @@ pub(crate) unsafe extern "C" fn memory_init(
         &inst.module.inner.info.data[seg as usize].bytes
     };
     let m = inst.memories[mem as usize].index;
-    let Some(sr) = range(src, len, data.len()) else { return 1 };
+    let Some(sr) = range(src, len, data.len()) else {
+        return 1;
+    };
     let bytes = s.memories[m].bytes_mut();
-    let Some(dr) = range(dst, len, bytes.len()) else { return 1 };
+    let Some(dr) = range(dst, len, bytes.len()) else {
+        return 1;
+    };
     bytes[dr].copy_from_slice(&data[sr]);
     0
 }
@@ -106,7 +120,12 @@ pub(crate) unsafe extern "C" fn data_drop(vmctx: *const u64, seg: u64) {
     s.instances[i].data_dropped[seg as usize] = true;
 }
 
-pub(crate) unsafe extern "C" fn table_grow(vmctx: *const u64, table: u64, init: u64, delta: u64) -> u64 {
+pub(crate) unsafe extern "C" fn table_grow(
+    vmctx: *const u64,
+    table: u64,
+    init: u64,
+    delta: u64,
+) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
     let t = s.instances[i].tables[table as usize].index;
@@ -116,7 +135,13 @@ pub(crate) unsafe extern "C" fn table_grow(vmctx: *const u64, table: u64, init: 
     }
 }
 
-pub(crate) unsafe extern "C" fn table_fill(vmctx: *const u64, table: u64, dst: u64, val: u64, len: u64) -> u64 {
+pub(crate) unsafe extern "C" fn table_fill(
+    vmctx: *const u64,
+    table: u64,
+    dst: u64,
+    val: u64,
+    len: u64,
+) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
     let t = s.instances[i].tables[table as usize].index;
@@ -170,8 +195,12 @@ pub(crate) unsafe extern "C" fn table_init(
     let inst = &s.instances[i];
     let items = &inst.elems[seg as usize];
     let t = inst.tables[table as usize].index;
-    let Some(sr) = range(src, len, items.len()) else { return 1 };
-    let Some(dr) = range(dst, len, s.tables[t].elements.len()) else { return 1 };
+    let Some(sr) = range(src, len, items.len()) else {
+        return 1;
+    };
+    let Some(dr) = range(dst, len, s.tables[t].elements.len()) else {
+        return 1;
+    };
     let items: alloc::vec::Vec<u64> = s.instances[i].elems[seg as usize][sr].to_vec();
     s.tables[t].elements[dr].copy_from_slice(&items);
     0

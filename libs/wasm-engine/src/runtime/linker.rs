@@ -5,13 +5,13 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 
+use crate::Error;
 use crate::module::Module;
 use crate::runtime::engine::Engine;
 use crate::runtime::func::{Caller, Func, HostFn, IntoFunc};
 use crate::runtime::instance::{Extern, Instance};
 use crate::runtime::store::{AsContextMut, StoreInner, opaque_mut};
 use crate::types::{FuncType, Val};
-use crate::Error;
 
 enum Definition {
     Extern(Extern),
@@ -27,7 +27,11 @@ pub struct Linker<T> {
 
 impl<T: 'static> Linker<T> {
     pub fn new(engine: &Engine) -> Linker<T> {
-        Linker { engine: engine.clone(), defs: BTreeMap::new(), _marker: core::marker::PhantomData }
+        Linker {
+            engine: engine.clone(),
+            defs: BTreeMap::new(),
+            _marker: core::marker::PhantomData,
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -35,11 +39,17 @@ impl<T: 'static> Linker<T> {
     }
 
     fn insert(&mut self, module: &str, name: &str, def: Definition) -> Result<&mut Self, Error> {
-        self.defs.insert((String::from(module), String::from(name)), def);
+        self.defs
+            .insert((String::from(module), String::from(name)), def);
         Ok(self)
     }
 
-    pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> Result<&mut Self, Error> {
+    pub fn define(
+        &mut self,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Self, Error> {
         self.insert(module, name, Definition::Extern(item.into()))
     }
 
@@ -71,13 +81,24 @@ impl<T: 'static> Linker<T> {
                 .enumerate()
                 .map(|(i, t)| crate::runtime::func::val_from_raw(&inner.opaque, *t, vals[i]))
                 .collect();
-            let mut results: alloc::vec::Vec<Val> = ty2.results().iter().map(|t| Val::default_for(*t)).collect();
-            f(Caller { store: inner, instance }, &params, &mut results)?;
+            let mut results: alloc::vec::Vec<Val> =
+                ty2.results().iter().map(|t| Val::default_for(*t)).collect();
+            f(
+                Caller {
+                    store: inner,
+                    instance,
+                },
+                &params,
+                &mut results,
+            )?;
             // SAFETY: as above; the caller's borrow has ended.
             let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
             for (i, (r, t)) in results.iter().zip(ty2.results()).enumerate() {
                 if r.ty() != *t {
-                    return Err(Error::Host(format!("host function returned {} for a {t} result", r.ty())));
+                    return Err(Error::Host(format!(
+                        "host function returned {} for a {t} result",
+                        r.ty()
+                    )));
                 }
                 vals[i] = crate::runtime::func::val_to_raw(&inner.opaque, r)?;
             }
@@ -101,24 +122,37 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Looks up one definition, instantiating host functions in `store`.
-    pub fn get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Extern> {
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
         match self.defs.get(&(String::from(module), String::from(name)))? {
             Definition::Extern(e) => Some(*e),
             Definition::Host(ty, host) => {
                 let s = opaque_mut(&mut store);
-                Func::register_host(s, ty.clone(), host.clone()).ok().map(Extern::Func)
+                Func::register_host(s, ty.clone(), host.clone())
+                    .ok()
+                    .map(Extern::Func)
             }
         }
     }
 
-    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance, Error> {
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<Instance, Error> {
         let mut imports = alloc::vec::Vec::new();
         for imp in module.imports() {
-            let ext = self.get(&mut store, imp.module(), imp.name()).ok_or_else(|| Error::Unlinkable {
-                module: String::from(imp.module()),
-                name: String::from(imp.name()),
-                reason: String::from("unknown import"),
-            })?;
+            let ext = self
+                .get(&mut store, imp.module(), imp.name())
+                .ok_or_else(|| Error::Unlinkable {
+                    module: String::from(imp.module()),
+                    name: String::from(imp.name()),
+                    reason: String::from("unknown import"),
+                })?;
             imports.push(ext);
         }
         Instance::new(store, module, &imports)

@@ -5,12 +5,15 @@
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 
+use crate::Error;
 use crate::platform::Platform;
 use crate::runtime::config::BoundsChecks;
-use crate::runtime::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreOpaque, limit_error, opaque, opaque_mut};
+use crate::runtime::store::{
+    AsContext, AsContextMut, StoreContext, StoreContextMut, StoreOpaque, limit_error, opaque,
+    opaque_mut,
+};
 use crate::runtime::vmcontext::VMMemoryDefinition;
 use crate::types::MemoryType;
-use crate::Error;
 
 pub(crate) const PAGE: u64 = 65536;
 const MAX_PAGES: u64 = 65536;
@@ -39,7 +42,9 @@ impl MemoryData {
         let engine = &store.engine;
         let config = engine.config();
         if ty.minimum() > MAX_PAGES || ty.maximum().is_some_and(|m| m > MAX_PAGES) {
-            return Err(Error::Instantiation("memory size must be at most 65536 pages (4GiB)".into()));
+            return Err(Error::Instantiation(
+                "memory size must be at most 65536 pages (4GiB)".into(),
+            ));
         }
         let limit = store.store_limits.memory_pages.min(MAX_PAGES);
         if ty.minimum() > limit {
@@ -121,7 +126,10 @@ impl Memory {
         let s = opaque_mut(&mut store);
         let data = MemoryData::new(s, ty)?;
         s.memories.push(data);
-        Ok(Memory { store: s.id, index: s.memories.len() - 1 })
+        Ok(Memory {
+            store: s.id,
+            index: s.memories.len() - 1,
+        })
     }
 
     pub(crate) fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a MemoryData {
@@ -149,7 +157,9 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64, Error> {
         let s = opaque_mut(&mut store);
         s.check(self.store)?;
-        s.memories[self.index].grow(delta).ok_or_else(|| limit_error("failed to grow memory"))
+        s.memories[self.index]
+            .grow(delta)
+            .ok_or_else(|| limit_error("failed to grow memory"))
     }
 
     pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<(), Error> {
@@ -162,7 +172,12 @@ impl Memory {
         Ok(())
     }
 
-    pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<(), Error> {
+    pub fn write(
+        &self,
+        mut store: impl AsContextMut,
+        offset: usize,
+        buf: &[u8],
+    ) -> Result<(), Error> {
         let s = opaque_mut(&mut store);
         s.check(self.store)?;
         let bytes = s.memories[self.index].bytes_mut();

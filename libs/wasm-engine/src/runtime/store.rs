@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::Error;
 use crate::runtime::engine::Engine;
 use crate::runtime::func::{Caller, FuncData};
 use crate::runtime::global::GlobalData;
@@ -13,7 +14,6 @@ use crate::runtime::instance::InstanceData;
 use crate::runtime::memory::MemoryData;
 use crate::runtime::table::TableData;
 use crate::runtime::vmcontext::VMRuntimeLimits;
-use crate::Error;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -110,7 +110,9 @@ impl StoreOpaque {
         if store_id == self.id {
             Ok(())
         } else {
-            Err(Error::usage("object used with a store it does not belong to"))
+            Err(Error::usage(
+                "object used with a store it does not belong to",
+            ))
         }
     }
 }
@@ -141,8 +143,10 @@ impl<T> Store<T> {
             epoch_deadline: u64::MAX,
             epoch_ptr: &engine.inner.epoch as *const AtomicU64,
         });
-        let store_limits =
-            StoreLimits { memory_pages: engine.config().max_memory_pages, ..StoreLimits::default() };
+        let store_limits = StoreLimits {
+            memory_pages: engine.config().max_memory_pages,
+            ..StoreLimits::default()
+        };
         Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {

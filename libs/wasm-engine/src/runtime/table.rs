@@ -4,11 +4,13 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::Error;
 use crate::runtime::func::{val_from_raw, val_to_raw};
-use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut};
+use crate::runtime::store::{
+    AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut,
+};
 use crate::runtime::vmcontext::VMTableDefinition;
 use crate::types::{TableType, Val};
-use crate::Error;
 
 pub(crate) struct TableData {
     pub ty: TableType,
@@ -28,10 +30,21 @@ impl TableData {
         if store.tables.len() >= store.store_limits.tables {
             return Err(limit_error("too many tables"));
         }
-        let max = ty.maximum().unwrap_or(u64::from(u32::MAX)).min(store.store_limits.table_elements);
+        let max = ty
+            .maximum()
+            .unwrap_or(u64::from(u32::MAX))
+            .min(store.store_limits.table_elements);
         let mut elements = alloc::vec![init; ty.minimum() as usize];
-        let def = Box::new(VMTableDefinition { base: elements.as_mut_ptr(), length: elements.len() });
-        Ok(TableData { ty, elements, def, max })
+        let def = Box::new(VMTableDefinition {
+            base: elements.as_mut_ptr(),
+            length: elements.len(),
+        });
+        Ok(TableData {
+            ty,
+            elements,
+            def,
+            max,
+        })
     }
 
     fn sync(&mut self) {
@@ -69,7 +82,10 @@ impl Table {
         let raw = val_to_raw(s, &init)? as u64;
         let data = TableData::new(s, ty, raw)?;
         s.tables.push(data);
-        Ok(Table { store: s.id, index: s.tables.len() - 1 })
+        Ok(Table {
+            store: s.id,
+            index: s.tables.len() - 1,
+        })
     }
 
     pub(crate) fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a TableData {
@@ -115,6 +131,8 @@ impl Table {
             return Err(Error::usage("table init value has the wrong type"));
         }
         let raw = val_to_raw(s, &init)? as u64;
-        s.tables[self.index].grow(delta, raw).ok_or_else(|| limit_error("failed to grow table"))
+        s.tables[self.index]
+            .grow(delta, raw)
+            .ok_or_else(|| limit_error("failed to grow table"))
     }
 }

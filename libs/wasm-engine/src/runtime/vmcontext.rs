@@ -94,7 +94,13 @@ impl VMOffsets {
         let g = m + 8 * memories;
         let t = g + 8 * globals;
         let f = t + 8 * tables;
-        VMOffsets { memories: m, globals: g, tables: t, funcrefs: f, size: f + 8 * funcs }
+        VMOffsets {
+            memories: m,
+            globals: g,
+            tables: t,
+            funcrefs: f,
+            size: f + 8 * funcs,
+        }
     }
     pub fn memory(&self, i: u32) -> i32 {
         (self.memories + 8 * i) as i32

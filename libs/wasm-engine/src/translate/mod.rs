@@ -16,18 +16,18 @@ use alloc::vec::Vec;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     self, AbiParam, ArgumentPurpose, Block, BlockArg, ExtFuncData, ExternalName, Function,
-    GlobalValueData, InstBuilder, JumpTableData, MemFlagsData, Signature, SourceLoc, TrapCode, Type,
-    UserExternalName, UserFuncName, Value, types,
+    GlobalValueData, InstBuilder, JumpTableData, MemFlagsData, Signature, SourceLoc, TrapCode,
+    Type, UserExternalName, UserFuncName, Value, types,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use wasmparser::{BlockType, Operator};
 
+use crate::Error;
 use crate::module::{FunctionBody, ModuleInfo};
 use crate::runtime::libcalls;
 use crate::runtime::vmcontext::*;
 use crate::types::{FuncType, ValType};
-use crate::Error;
 
 /// Wasm trap codes that Cranelift does not define.
 pub(crate) mod codes {
@@ -72,10 +72,13 @@ pub(crate) fn clif_type(ty: ValType) -> Type {
 /// The CLIF signature of a Wasm function type.
 pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
-    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
-    sig.params.extend(ty.params().iter().map(|t| AbiParam::new(clif_type(*t))));
-    sig.returns.extend(ty.results().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig.params
+        .extend(ty.params().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig.returns
+        .extend(ty.results().iter().map(|t| AbiParam::new(clif_type(*t))));
     sig
 }
 
@@ -250,7 +253,9 @@ pub(crate) fn translate_function(
 
 impl Translator<'_, '_> {
     fn pop(&mut self) -> Value {
-        self.stack.pop().expect("validated: operand stack underflow")
+        self.stack
+            .pop()
+            .expect("validated: operand stack underflow")
     }
     fn pop2(&mut self) -> (Value, Value) {
         let b = self.pop();
@@ -272,9 +277,10 @@ impl Translator<'_, '_> {
     fn block_sig(&self, ty: BlockType) -> (Vec<Type>, Vec<Type>) {
         match ty {
             BlockType::Empty => (Vec::new(), Vec::new()),
-            BlockType::Type(t) => {
-                (Vec::new(), alloc::vec![ValType::from_wasm(t).map_or(types::I64, clif_type)])
-            }
+            BlockType::Type(t) => (
+                Vec::new(),
+                alloc::vec![ValType::from_wasm(t).map_or(types::I64, clif_type)],
+            ),
             BlockType::FuncType(i) => {
                 let f = &self.info.types[i as usize];
                 (
@@ -298,9 +304,14 @@ impl Translator<'_, '_> {
             return;
         }
         let pending = core::mem::take(&mut self.fuel_pending);
-        let fuel = self.b.ins().load(types::I64, vmflags(), self.limits, LIMITS_FUEL);
+        let fuel = self
+            .b
+            .ins()
+            .load(types::I64, vmflags(), self.limits, LIMITS_FUEL);
         let fuel = self.b.ins().iadd_imm_s(fuel, -pending);
-        self.b.ins().store(vmflags(), fuel, self.limits, LIMITS_FUEL);
+        self.b
+            .ins()
+            .store(vmflags(), fuel, self.limits, LIMITS_FUEL);
         let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
         self.b.ins().trapnz(neg, codes::OUT_OF_FUEL);
     }
@@ -309,12 +320,24 @@ impl Translator<'_, '_> {
         if !self.opts.epoch {
             return;
         }
-        let ptr = self.b.ins().load(types::I64, vmflags(), self.limits, LIMITS_EPOCH_PTR);
+        let ptr = self
+            .b
+            .ins()
+            .load(types::I64, vmflags(), self.limits, LIMITS_EPOCH_PTR);
         // Atomic, so that the load is never merged with an earlier one (the epoch
         // changes under our feet, from another thread).
-        let now = self.b.ins().atomic_load(types::I64, MemFlagsData::trusted(), ptr);
-        let deadline = self.b.ins().load(types::I64, vmflags(), self.limits, LIMITS_EPOCH_DEADLINE);
-        let past = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
+        let now = self
+            .b
+            .ins()
+            .atomic_load(types::I64, MemFlagsData::trusted(), ptr);
+        let deadline = self
+            .b
+            .ins()
+            .load(types::I64, vmflags(), self.limits, LIMITS_EPOCH_DEADLINE);
+        let past = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
         self.b.ins().trapnz(past, codes::INTERRUPTED);
     }
 
@@ -393,7 +416,10 @@ impl Translator<'_, '_> {
                 self.b.ins().brif(cond, then_block, &[], else_block, &args);
                 self.b.switch_to_block(then_block);
                 self.controls.push(Control {
-                    kind: Kind::If { else_block, else_seen: false },
+                    kind: Kind::If {
+                        else_block,
+                        else_seen: false,
+                    },
                     dest,
                     header: None,
                     height: self.stack.len() - params.len(),
@@ -459,7 +485,10 @@ impl Translator<'_, '_> {
                 self.flush_fuel();
                 self.call(function_index)?;
             }
-            Operator::CallIndirect { type_index, table_index } => {
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => {
                 self.flush_fuel();
                 self.call_indirect(type_index, table_index);
             }
@@ -472,7 +501,10 @@ impl Translator<'_, '_> {
                 self.push(v);
             }
             Operator::TypedSelectMulti { .. } => {
-                return Err(Error::compile(Some(offset), "unsupported: multi-value select"));
+                return Err(Error::compile(
+                    Some(offset),
+                    "unsupported: multi-value select",
+                ));
             }
 
             // ---- variables ----
@@ -548,24 +580,40 @@ impl Translator<'_, '_> {
                 let delta = self.pop();
                 let m = self.b.ins().iconst(types::I64, i64::from(mem));
                 let delta = self.b.ins().uextend(types::I64, delta);
-                let r = self.libcall(libcalls::memory_grow as *const () as usize, &[self.vmctx, m, delta], true);
+                let r = self.libcall(
+                    libcalls::memory_grow as *const () as usize,
+                    &[self.vmctx, m, delta],
+                    true,
+                );
                 let v = self.b.ins().ireduce(types::I32, r.expect("returns"));
                 self.push(v);
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 let args = self.ext_args(&[mem], &[dst, val, len]);
-                self.trapping_libcall(libcalls::memory_fill as *const () as usize, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
+                self.trapping_libcall(
+                    libcalls::memory_fill as *const () as usize,
+                    &args,
+                    TrapCode::HEAP_OUT_OF_BOUNDS,
+                );
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[dst_mem, src_mem], &[dst, src, len]);
-                self.trapping_libcall(libcalls::memory_copy as *const () as usize, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
+                self.trapping_libcall(
+                    libcalls::memory_copy as *const () as usize,
+                    &args,
+                    TrapCode::HEAP_OUT_OF_BOUNDS,
+                );
             }
             Operator::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[mem, data_index], &[dst, src, len]);
-                self.trapping_libcall(libcalls::memory_init as *const () as usize, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
+                self.trapping_libcall(
+                    libcalls::memory_init as *const () as usize,
+                    &args,
+                    TrapCode::HEAP_OUT_OF_BOUNDS,
+                );
             }
             Operator::DataDrop { data_index } => {
                 let args = self.ext_args(&[data_index], &[]);
@@ -594,7 +642,11 @@ impl Translator<'_, '_> {
                 let (init, delta) = self.pop2();
                 let t = self.b.ins().iconst(types::I64, i64::from(table));
                 let delta = self.b.ins().uextend(types::I64, delta);
-                let r = self.libcall(libcalls::table_grow as *const () as usize, &[self.vmctx, t, init, delta], true);
+                let r = self.libcall(
+                    libcalls::table_grow as *const () as usize,
+                    &[self.vmctx, t, init, delta],
+                    true,
+                );
                 let v = self.b.ins().ireduce(types::I32, r.expect("returns"));
                 self.push(v);
             }
@@ -609,15 +661,26 @@ impl Translator<'_, '_> {
                     codes::TABLE_OUT_OF_BOUNDS,
                 );
             }
-            Operator::TableCopy { dst_table, src_table } => {
+            Operator::TableCopy {
+                dst_table,
+                src_table,
+            } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[dst_table, src_table], &[dst, src, len]);
-                self.trapping_libcall(libcalls::table_copy as *const () as usize, &args, codes::TABLE_OUT_OF_BOUNDS);
+                self.trapping_libcall(
+                    libcalls::table_copy as *const () as usize,
+                    &args,
+                    codes::TABLE_OUT_OF_BOUNDS,
+                );
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[table, elem_index], &[dst, src, len]);
-                self.trapping_libcall(libcalls::table_init as *const () as usize, &args, codes::TABLE_OUT_OF_BOUNDS);
+                self.trapping_libcall(
+                    libcalls::table_init as *const () as usize,
+                    &args,
+                    codes::TABLE_OUT_OF_BOUNDS,
+                );
             }
             Operator::ElemDrop { elem_index } => {
                 let args = self.ext_args(&[elem_index], &[]);
@@ -649,11 +712,17 @@ impl Translator<'_, '_> {
                 self.push(v);
             }
             Operator::F32Const { value } => {
-                let v = self.b.ins().f32const(ir::immediates::Ieee32::with_bits(value.bits()));
+                let v = self
+                    .b
+                    .ins()
+                    .f32const(ir::immediates::Ieee32::with_bits(value.bits()));
                 self.push(v);
             }
             Operator::F64Const { value } => {
-                let v = self.b.ins().f64const(ir::immediates::Ieee64::with_bits(value.bits()));
+                let v = self
+                    .b
+                    .ins()
+                    .f64const(ir::immediates::Ieee64::with_bits(value.bits()));
                 self.push(v);
             }
 
@@ -795,17 +864,23 @@ impl Translator<'_, '_> {
     fn do_else(&mut self) {
         let top = self.controls.len() - 1;
         let c = &self.controls[top];
-        let Kind::If { else_block, .. } = c.kind else { unreachable!("validated: else without if") };
+        let Kind::If { else_block, .. } = c.kind else {
+            unreachable!("validated: else without if")
+        };
         let (dest, height, nresults) = (c.dest, c.height, c.nresults);
         if self.reachable {
             let args = block_args(self.peekn(nresults));
             self.b.ins().jump(dest, &args);
             self.controls[top].dest_reachable = true;
         }
-        self.controls[top].kind = Kind::If { else_block, else_seen: true };
+        self.controls[top].kind = Kind::If {
+            else_block,
+            else_seen: true,
+        };
         self.stack.truncate(height);
         self.b.switch_to_block(else_block);
-        self.stack.extend_from_slice(self.b.block_params(else_block));
+        self.stack
+            .extend_from_slice(self.b.block_params(else_block));
         self.reachable = true;
     }
 
@@ -816,7 +891,11 @@ impl Translator<'_, '_> {
             self.b.ins().jump(c.dest, &args);
             c.dest_reachable = true;
         }
-        if let Kind::If { else_block, else_seen: false } = c.kind {
+        if let Kind::If {
+            else_block,
+            else_seen: false,
+        } = c.kind
+        {
             // No else: the params flow straight to the results.
             self.b.switch_to_block(else_block);
             let params = block_args(self.b.block_params(else_block));
@@ -872,7 +951,9 @@ impl Translator<'_, '_> {
 
     fn memory_def(&mut self, mem: u32) -> Value {
         let off = self.info.offsets().memory(mem);
-        self.b.ins().load(types::I64, vmflags().with_readonly(), self.vmctx, off)
+        self.b
+            .ins()
+            .load(types::I64, vmflags().with_readonly(), self.vmctx, off)
     }
 
     /// Native address of a `size`-byte access at `addr + offset`, with a bounds check
@@ -889,7 +970,11 @@ impl Translator<'_, '_> {
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
         }
         let p = self.b.ins().iadd(base, addr);
-        if offset == 0 { p } else { self.b.ins().iadd_imm_s(p, offset as i64) }
+        if offset == 0 {
+            p
+        } else {
+            self.b.ins().iadd_imm_s(p, offset as i64)
+        }
     }
 
     fn load(&mut self, ty: Type, kind: LoadKind, memarg: &wasmparser::MemArg, size: u32) {
@@ -924,7 +1009,9 @@ impl Translator<'_, '_> {
 
     fn table_def(&mut self, table: u32) -> Value {
         let off = self.info.offsets().table(table);
-        self.b.ins().load(types::I64, vmflags().with_readonly(), self.vmctx, off)
+        self.b
+            .ins()
+            .load(types::I64, vmflags().with_readonly(), self.vmctx, off)
     }
 
     /// Address of element `index` (i32) of `table`, trapping with `code` when out of bounds.
@@ -932,7 +1019,10 @@ impl Translator<'_, '_> {
         let def = self.table_def(table);
         let len = self.b.ins().load(types::I64, vmflags(), def, TABLE_LENGTH);
         let index = self.b.ins().uextend(types::I64, index);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.b.ins().trapnz(oob, code);
         let base = self.b.ins().load(types::I64, vmflags(), def, TABLE_BASE);
         let off = self.b.ins().ishl_imm_u(index, 3);
@@ -963,7 +1053,8 @@ impl Translator<'_, '_> {
             Some(s) => *s,
             None => {
                 let mut sig = Signature::new(self.opts.libcall_conv);
-                sig.params.extend(args.iter().map(|_| AbiParam::new(types::I64)));
+                sig.params
+                    .extend(args.iter().map(|_| AbiParam::new(types::I64)));
                 if ret {
                     sig.returns.push(AbiParam::new(types::I64));
                 }
@@ -1000,9 +1091,18 @@ impl Translator<'_, '_> {
         let call = if self.info.is_imported_func(func) {
             let sig = self.sig_ref(self.info.funcs[func as usize]);
             let off = self.info.offsets().funcref(func);
-            let fref = self.b.ins().load(types::I64, vmflags().with_readonly(), self.vmctx, off);
-            let code = self.b.ins().load(types::I64, vmflags(), fref, FUNCREF_WASM_CALL);
-            args[0] = self.b.ins().load(types::I64, vmflags(), fref, FUNCREF_VMCTX);
+            let fref = self
+                .b
+                .ins()
+                .load(types::I64, vmflags().with_readonly(), self.vmctx, off);
+            let code = self
+                .b
+                .ins()
+                .load(types::I64, vmflags(), fref, FUNCREF_WASM_CALL);
+            args[0] = self
+                .b
+                .ins()
+                .load(types::I64, vmflags(), fref, FUNCREF_VMCTX);
             self.b.ins().call_indirect(sig, code, &args)
         } else {
             let fref = match self.funcs.get(&func) {
@@ -1012,7 +1112,10 @@ impl Translator<'_, '_> {
                     let name = self
                         .b
                         .func
-                        .declare_imported_user_function(UserExternalName { namespace: 0, index: func });
+                        .declare_imported_user_function(UserExternalName {
+                            namespace: 0,
+                            index: func,
+                        });
                     let f = self.b.import_function(ExtFuncData {
                         name: ExternalName::user(name),
                         signature: sig,
@@ -1036,12 +1139,21 @@ impl Translator<'_, '_> {
         let addr = self.table_addr(table, index, codes::UNDEFINED_ELEMENT);
         let fref = self.b.ins().load(types::I64, vmflags(), addr, 0);
         self.b.ins().trapz(fref, codes::INDIRECT_CALL_TO_NULL);
-        let ty_id = self.b.ins().load(types::I64, vmflags(), fref, FUNCREF_TYPE_ID);
+        let ty_id = self
+            .b
+            .ins()
+            .load(types::I64, vmflags(), fref, FUNCREF_TYPE_ID);
         let expected = i64::from(self.info.sig_ids[type_index as usize]);
         let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, ty_id, expected);
         self.b.ins().trapnz(bad, codes::BAD_SIGNATURE);
-        let code = self.b.ins().load(types::I64, vmflags(), fref, FUNCREF_WASM_CALL);
-        let callee_vmctx = self.b.ins().load(types::I64, vmflags(), fref, FUNCREF_VMCTX);
+        let code = self
+            .b
+            .ins()
+            .load(types::I64, vmflags(), fref, FUNCREF_WASM_CALL);
+        let callee_vmctx = self
+            .b
+            .ins()
+            .load(types::I64, vmflags(), fref, FUNCREF_VMCTX);
         let n = self.info.types[type_index as usize].params().len();
         let mut args = alloc::vec![callee_vmctx, self.vmctx];
         args.extend_from_slice(self.peekn(n));

@@ -8,7 +8,9 @@
 use alloc::format;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{ConstantData, Endianness, InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::ir::{
+    ConstantData, Endianness, InstBuilder, MemFlagsData, Type, Value, types,
+};
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, Operator};
 
@@ -29,7 +31,11 @@ fn vheap_flags() -> MemFlagsData {
 
 /// `bitcast` to `ty` unless `v` already has that type.
 fn cast(b: &mut FunctionBuilder<'_>, ty: Type, v: Value) -> Value {
-    if b.func.dfg.value_type(v) == ty { v } else { b.ins().bitcast(ty, lane_flags(), v) }
+    if b.func.dfg.value_type(v) == ty {
+        v
+    } else {
+        b.ins().bitcast(ty, lane_flags(), v)
+    }
 }
 
 /// The all-zero v128 (initial value of v128 locals).
@@ -38,7 +44,11 @@ pub(crate) fn zero_v128(b: &mut FunctionBuilder<'_>) -> Value {
 }
 
 fn vconst(b: &mut FunctionBuilder<'_>, ty: Type, bytes: &[u8]) -> Value {
-    let c = b.func.dfg.constants.insert(ConstantData::from(bytes.to_vec()));
+    let c = b
+        .func
+        .dfg
+        .constants
+        .insert(ConstantData::from(bytes.to_vec()));
     b.ins().vconst(ty, c)
 }
 
@@ -78,7 +88,11 @@ impl Translator<'_, '_> {
         self.vpush(v);
     }
 
-    fn vbinop(&mut self, ty: Type, f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value) {
+    fn vbinop(
+        &mut self,
+        ty: Type,
+        f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value,
+    ) {
         let (x, y) = self.vpop2(ty);
         let v = f(&mut self.b, x, y);
         self.vpush(v);
@@ -93,9 +107,16 @@ impl Translator<'_, '_> {
     }
 
     /// Shift by a scalar; Wasm takes the amount modulo the lane width.
-    fn vshift(&mut self, ty: Type, f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value) {
+    fn vshift(
+        &mut self,
+        ty: Type,
+        f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value,
+    ) {
         let amount = self.pop();
-        let amount = self.b.ins().band_imm_s(amount, i64::from(ty.lane_bits() - 1));
+        let amount = self
+            .b
+            .ins()
+            .band_imm_s(amount, i64::from(ty.lane_bits() - 1));
         let x = self.vpop(ty);
         let v = f(&mut self.b, x, amount);
         self.vpush(v);
@@ -243,17 +264,33 @@ impl Translator<'_, '_> {
         use FloatCC as F;
         use IntCC as I;
         if !self.opts.simd {
-            return Err(unsupported(op, offset, "SIMD is not supported by the target"));
+            return Err(unsupported(
+                op,
+                offset,
+                "SIMD is not supported by the target",
+            ));
         }
         match *op {
             // ---- memory ----
             Operator::V128Load { memarg } => self.vload(&memarg, VLoad::Full),
-            Operator::V128Load8x8S { memarg } => self.vload(&memarg, VLoad::Extend(types::I8, true)),
-            Operator::V128Load8x8U { memarg } => self.vload(&memarg, VLoad::Extend(types::I8, false)),
-            Operator::V128Load16x4S { memarg } => self.vload(&memarg, VLoad::Extend(types::I16, true)),
-            Operator::V128Load16x4U { memarg } => self.vload(&memarg, VLoad::Extend(types::I16, false)),
-            Operator::V128Load32x2S { memarg } => self.vload(&memarg, VLoad::Extend(types::I32, true)),
-            Operator::V128Load32x2U { memarg } => self.vload(&memarg, VLoad::Extend(types::I32, false)),
+            Operator::V128Load8x8S { memarg } => {
+                self.vload(&memarg, VLoad::Extend(types::I8, true))
+            }
+            Operator::V128Load8x8U { memarg } => {
+                self.vload(&memarg, VLoad::Extend(types::I8, false))
+            }
+            Operator::V128Load16x4S { memarg } => {
+                self.vload(&memarg, VLoad::Extend(types::I16, true))
+            }
+            Operator::V128Load16x4U { memarg } => {
+                self.vload(&memarg, VLoad::Extend(types::I16, false))
+            }
+            Operator::V128Load32x2S { memarg } => {
+                self.vload(&memarg, VLoad::Extend(types::I32, true))
+            }
+            Operator::V128Load32x2U { memarg } => {
+                self.vload(&memarg, VLoad::Extend(types::I32, false))
+            }
             Operator::V128Load8Splat { memarg } => self.vload(&memarg, VLoad::Splat(types::I8)),
             Operator::V128Load16Splat { memarg } => self.vload(&memarg, VLoad::Splat(types::I16)),
             Operator::V128Load32Splat { memarg } => self.vload(&memarg, VLoad::Splat(types::I32)),
@@ -281,7 +318,12 @@ impl Translator<'_, '_> {
             }
             Operator::I8x16Shuffle { lanes } => {
                 let (x, y) = self.vpop2(I8X16);
-                let mask = self.b.func.dfg.immediates.push(ConstantData::from(lanes.to_vec()));
+                let mask = self
+                    .b
+                    .func
+                    .dfg
+                    .immediates
+                    .push(ConstantData::from(lanes.to_vec()));
                 let v = self.b.ins().shuffle(x, y, mask);
                 self.vpush(v);
             }
