@@ -1,20 +1,20 @@
 # atoll: `just run` boots it, `just test` runs every test. `just --list` shows all recipes.
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Machine configuration under configs/ (e.g. qemu-riscv64, qemu-riscv64-single).
+# Machine configuration under configs/ (qemu-riscv64, qemu-riscv64-single, qemu-x86_64, ...).
 config := "qemu-riscv64"
 
 # Boot atoll in QEMU (Ctrl-A X quits). Extra boot arguments after the config: `just run qemu-riscv64 log=debug`.
 run config=config *args: setup
     cargo xtask run --config {{config}} -- {{args}}
 
-# Every test: lint, host unit tests, the Wasm spec suite, and the kernel tests under QEMU.
+# Every test: lint, host unit tests, the Wasm spec suite, and the kernel tests under QEMU on both arches.
 test: setup
-    cargo xtask test --config {{config}}
+    cargo xtask test
 
-# One test stage: lint, host, spec or kernel.
+# One test stage (lint, host, spec or kernel), on both arches.
 test-stage stage: setup
-    cargo xtask test --stage {{stage}} --config {{config}}
+    cargo xtask test --stage {{stage}}
 
 # Kernel tests booted under QEMU.
 test-kernel config=config: setup
@@ -34,7 +34,7 @@ build config=config: setup
 
 # rustfmt and clippy over every crate, for the targets each builds for.
 lint: setup
-    cargo xtask test --stage lint --config {{config}}
+    cargo xtask test --stage lint
 
 # Format every crate.
 fmt:

@@ -24,9 +24,13 @@ commands:
   build   [--config C] [--test] [--release]   build kernel and loader
   run     [--config C] [--release] [-- ARGS]  boot in QEMU (ARGS are extra boot arguments)
   debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
-  test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel)
+  test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel);
+                                              kernel tests default to every arch
 
 C is a name under configs/ (default qemu-riscv64) or a path to a .toml file.";
+
+/// What `test` covers when no `--config` is given: every architecture.
+const DEFAULT_TEST_CONFIGS: [&str; 2] = ["qemu-riscv64", "qemu-x86_64"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -135,7 +139,7 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
                 args.stages.clone()
             };
             let kernel_configs = if args.configs.is_empty() {
-                vec!["qemu-riscv64".to_string()]
+                DEFAULT_TEST_CONFIGS.iter().map(|c| c.to_string()).collect()
             } else {
                 args.configs.clone()
             };
