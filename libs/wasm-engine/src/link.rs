@@ -186,3 +186,33 @@ pub(crate) fn link(
         platform,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn riscv_call_patch_round_trips() {
+        for delta in [0i64, 4, -4, 0x7ff, 0x800, -0x800, -0x801, 0x1234_5678, -0x1234_5678] {
+            // auipc ra, 0 ; jalr ra, 0(ra)
+            let mut code = alloc::vec![0x97, 0x00, 0x00, 0x00, 0xe7, 0x80, 0x00, 0x00];
+            let pc = 0x1000_0000usize;
+            patch(&mut code, 0, Reloc::RiscvCallPlt, pc, (pc as i64 + delta) as usize).unwrap();
+            let auipc = u32::from_le_bytes(code[0..4].try_into().unwrap());
+            let jalr = u32::from_le_bytes(code[4..8].try_into().unwrap());
+            assert_eq!(auipc & 0xfff, 0x097);
+            assert_eq!(jalr & 0xf_ffff, 0x80e7);
+            let hi = i64::from((auipc & 0xffff_f000) as i32);
+            let lo = i64::from((jalr as i32) >> 20);
+            assert_eq!(hi + lo, delta, "delta {delta:#x}");
+        }
+    }
+
+    #[test]
+    fn x86_call_patch() {
+        let mut code = alloc::vec![0xe8, 0, 0, 0, 0];
+        patch(&mut code, 1, Reloc::X86CallPCRel4, 0x1001, 0x0ff0).unwrap();
+        assert_eq!(i32::from_le_bytes(code[1..5].try_into().unwrap()), -0x11);
+        assert!(patch(&mut code, 1, Reloc::X86CallPCRel4, 0, 1 << 40).is_err());
+    }
+}
