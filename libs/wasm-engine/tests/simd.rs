@@ -76,7 +76,7 @@ fn v128_globals_and_constants() {
         r#"(module
             (import "host" "g" (global $imp (mut v128)))
             (global $g (mut v128) (v128.const i64x2 0x0102030405060708 -1))
-            (func (export "swap") (result v128)
+            (func (export "swap")
                 (global.get $g)
                 (global.set $g (global.get $imp))
                 (global.set $imp))
