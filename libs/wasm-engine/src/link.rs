@@ -193,11 +193,28 @@ mod tests {
 
     #[test]
     fn riscv_call_patch_round_trips() {
-        for delta in [0i64, 4, -4, 0x7ff, 0x800, -0x800, -0x801, 0x1234_5678, -0x1234_5678] {
+        for delta in [
+            0i64,
+            4,
+            -4,
+            0x7ff,
+            0x800,
+            -0x800,
+            -0x801,
+            0x1234_5678,
+            -0x1234_5678,
+        ] {
             // auipc ra, 0 ; jalr ra, 0(ra)
             let mut code = alloc::vec![0x97, 0x00, 0x00, 0x00, 0xe7, 0x80, 0x00, 0x00];
             let pc = 0x1000_0000usize;
-            patch(&mut code, 0, Reloc::RiscvCallPlt, pc, (pc as i64 + delta) as usize).unwrap();
+            patch(
+                &mut code,
+                0,
+                Reloc::RiscvCallPlt,
+                pc,
+                (pc as i64 + delta) as usize,
+            )
+            .unwrap();
             let auipc = u32::from_le_bytes(code[0..4].try_into().unwrap());
             let jalr = u32::from_le_bytes(code[4..8].try_into().unwrap());
             assert_eq!(auipc & 0xfff, 0x097);

@@ -32,7 +32,9 @@ fn riscv64_compiles_everything() {
     let bytes = wat::parse_str(src).unwrap();
     Module::new(&e, &bytes).expect("riscv64 compile");
     let fuel = engine_with(|c| {
-        c.target("riscv64gc-unknown-none-elf").consume_fuel(true).epoch_interruption(true);
+        c.target("riscv64gc-unknown-none-elf")
+            .consume_fuel(true)
+            .epoch_interruption(true);
     });
     Module::new(&fuel, &bytes).expect("riscv64 compile with fuel and epochs");
 }
