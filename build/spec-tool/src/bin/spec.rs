@@ -319,9 +319,13 @@ fn run_child(
     };
 
     let mut reported = 0;
+    let mut last_line = 0;
     let mut ended = false;
     for line in stdout.lines() {
         let fields: Vec<&str> = line.splitn(5, '\t').collect();
+        if let Some(n) = fields.get(1).and_then(|n| n.parse().ok()) {
+            last_line = n;
+        }
         match fields.as_slice() {
             ["P", _] => {
                 result.passed += 1;
@@ -354,27 +358,33 @@ fn run_child(
             Err(e) => e.clone(),
         };
         let missing = total.saturating_sub(reported);
-        let tail: String = stderr
-            .lines()
-            .rev()
-            .take(3)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join(" | ");
+        let after = match last_line {
+            0 => String::from("before the first result"),
+            n => format!("after line {n}"),
+        };
         result.failed += missing;
         result.failures.push(Failure {
             line: 0,
             kind: "script",
             assertion: false,
             message: format!(
-                "child {how}; {missing} assertions not run; stderr: {}",
-                one_line(&tail)
+                "child {how} {after}; {missing} assertions not run; {}",
+                panic_summary(&stderr)
             ),
         });
     }
     result
+}
+
+/// The panic location and message from a child's stderr, else its last lines.
+fn panic_summary(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    if let Some(i) = lines.iter().position(|l| l.contains("panicked at")) {
+        let message = lines.get(i + 1).copied().unwrap_or("");
+        return one_line(&format!("{} {message}", lines[i].trim()));
+    }
+    let start = lines.len().saturating_sub(3);
+    format!("stderr: {}", one_line(&lines[start..].join(" | ")))
 }
 
 /// Failure kinds are the runner's static command names; map the child's text back.
