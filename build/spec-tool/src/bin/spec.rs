@@ -515,10 +515,10 @@ fn report(results: &[FileResult], expected: &ExpectedFailures, options: &Options
         }
     }
 
-    if let Some(path) = &options.write_expected {
-        if let Err(e) = write_expected(path, results) {
-            eprintln!("cannot write {}: {e}", path.display());
-        }
+    if let Some(path) = &options.write_expected
+        && let Err(e) = write_expected(path, results)
+    {
+        eprintln!("cannot write {}: {e}", path.display());
     }
 
     println!();
