@@ -95,6 +95,22 @@ impl Platform for LinuxPlatform {
         ACTIVATION.with(|a| a.set(activation));
     }
 
+    fn run_jobs(&self, jobs: &mut [&mut (dyn FnMut() + Send)]) {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(jobs.len());
+        if threads <= 1 {
+            jobs.iter_mut().for_each(|job| job());
+            return;
+        }
+        let per_thread = jobs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            for chunk in jobs.chunks_mut(per_thread) {
+                scope.spawn(move || chunk.iter_mut().for_each(|job| job()));
+            }
+        });
+    }
+
     fn monotonic_nanos(&self) -> u64 {
         let mut ts = libc::timespec {
             tv_sec: 0,

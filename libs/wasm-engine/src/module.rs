@@ -341,6 +341,54 @@ pub(crate) fn parse<'a>(
     Ok((info, bodies))
 }
 
+/// Bodies per compile job, and the module size below which compiling on the calling
+/// thread is cheaper than handing work out.
+const BODIES_PER_JOB: usize = 16;
+
+/// Compiles every body; functions are independent, so big modules are split into jobs
+/// that the platform may run in parallel.
+fn compile_all(
+    engine: &Engine,
+    info: &ModuleInfo,
+    bodies: &[FunctionBody<'_>],
+) -> Result<Vec<compile::CompiledFunction>, Error> {
+    if bodies.len() < 2 * BODIES_PER_JOB {
+        return bodies
+            .iter()
+            .map(|b| compile::compile_function(engine, info, b))
+            .collect();
+    }
+    let chunks: Vec<&[FunctionBody<'_>]> = bodies.chunks(BODIES_PER_JOB).collect();
+    let mut results: Vec<Option<Result<Vec<compile::CompiledFunction>, Error>>> =
+        chunks.iter().map(|_| None).collect();
+    {
+        let mut closures: Vec<_> = chunks
+            .iter()
+            .zip(results.iter_mut())
+            .map(|(chunk, out)| {
+                move || {
+                    *out = Some(
+                        chunk
+                            .iter()
+                            .map(|b| compile::compile_function(engine, info, b))
+                            .collect(),
+                    );
+                }
+            })
+            .collect();
+        let mut jobs: Vec<&mut (dyn FnMut() + Send)> = closures
+            .iter_mut()
+            .map(|c| c as &mut (dyn FnMut() + Send))
+            .collect();
+        engine.platform().run_jobs(&mut jobs);
+    }
+    let mut compiled = Vec::with_capacity(bodies.len());
+    for r in results {
+        compiled.extend(r.ok_or_else(|| Error::compile(None, "a compile job did not run"))??);
+    }
+    Ok(compiled)
+}
+
 pub(crate) struct ModuleInner {
     pub engine: Engine,
     pub info: ModuleInfo,
@@ -358,10 +406,7 @@ impl Module {
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         validate::validate(bytes)?;
         let (info, bodies) = parse(engine, bytes)?;
-        let mut compiled = Vec::with_capacity(bodies.len());
-        for body in &bodies {
-            compiled.push(compile::compile_function(engine, &info, body)?);
-        }
+        let compiled = compile_all(engine, &info, &bodies)?;
         let code = link::link(engine, &info, compiled)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {

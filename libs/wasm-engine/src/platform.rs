@@ -43,4 +43,12 @@ pub trait Platform: Send + Sync + 'static {
     fn monotonic_nanos(&self) -> u64 {
         0
     }
+
+    /// Runs independent jobs (compiling function bodies), possibly in parallel, and
+    /// returns when all are done. The default runs them one after the other.
+    fn run_jobs(&self, jobs: &mut [&mut (dyn FnMut() + Send)]) {
+        for job in jobs.iter_mut() {
+            job();
+        }
+    }
 }

@@ -251,3 +251,22 @@ fn dynamic_host_func() {
         .unwrap();
     assert_eq!(out[0].i32(), Some(15));
 }
+
+#[test]
+fn big_module_compiles_in_parallel_jobs() {
+    // 100 functions: enough to be split into several compile jobs.
+    let mut src = String::from("(module (func $f0 (export \"f0\") (result i32) i32.const 0)");
+    for i in 1..100 {
+        src.push_str(&format!(
+            "(func $f{i} (export \"f{i}\") (result i32) i32.const {i} call $f{} i32.add)",
+            i - 1
+        ));
+    }
+    src.push(')');
+    let e = engine();
+    let (mut store, inst) = common::instantiate(&e, &src);
+    let f = inst.get_typed_func::<(), i32>(&store, "f99").unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), (0..100).sum::<i32>());
+    let f = inst.get_typed_func::<(), i32>(&store, "f40").unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), (0..41).sum::<i32>());
+}
