@@ -139,7 +139,6 @@ fn module_definitions_and_instances() {
 }
 
 #[test]
-#[ignore = "wasm-engine does not support SIMD yet"]
 fn v128_lane_patterns() {
     let report = run(r#"
 (module
@@ -155,5 +154,51 @@ fn v128_lane_patterns() {
     assert_eq!(
         report.failures.iter().map(|f| f.line).collect::<Vec<_>>(),
         [7, 9]
+    );
+}
+
+/// The real `i32.wast` passes as converted, and fails exactly where its
+/// expectations are corrupted: the runner is not vacuously passing.
+#[test]
+fn corrupted_real_script_fails_where_corrupted() {
+    use spec_bundle::{CommandKind, Expected};
+
+    let file = spec_tool::suite::wasm2()
+        .into_iter()
+        .find(|f| f.name == "wasm-v2/i32.wast")
+        .unwrap();
+    let mut converted = convert_wast(file.name, file.text).unwrap().file;
+    let platform = std::sync::Arc::new(wasm_engine::linux::LinuxPlatform::new());
+    let engine = wasm_engine::Engine::new(&wasm_engine::Config::new(), platform).unwrap();
+    let clean = run_file(&engine, &converted, &mut Quiet);
+    assert_eq!(clean.failures, vec![]);
+    assert_eq!(clean.passed as usize, converted.assertion_count());
+
+    let mut corrupted = 0;
+    for command in &mut converted.commands {
+        match &mut command.kind {
+            CommandKind::AssertReturn { expected, .. } => {
+                if let [Expected::I32(v)] = expected.as_mut_slice() {
+                    *v ^= 1;
+                    corrupted += 1;
+                }
+            }
+            CommandKind::AssertTrap { message, .. } => {
+                *message = if message.starts_with("integer divide") {
+                    "integer overflow".into()
+                } else {
+                    "integer divide by zero".into()
+                };
+                corrupted += 1;
+            }
+            _ => {}
+        }
+    }
+    let report = run_file(&engine, &converted, &mut Quiet);
+    assert!(corrupted > 300, "only {corrupted} corrupted");
+    assert_eq!(report.failed, corrupted);
+    assert_eq!(
+        report.passed as usize,
+        converted.assertion_count() - corrupted as usize
     );
 }

@@ -545,6 +545,9 @@ fn report(results: &[FileResult], expected: &ExpectedFailures, options: &Options
             println!("    {s}");
         }
     }
+    for (name, reason) in suite::NOT_WASM2 {
+        println!("not run (not a Wasm 2.0 script): {name}: {reason}");
+    }
     println!("{excluded} of the failures are listed as expected");
     println!("{passed} passed, {failed} failed");
     if unlisted.is_empty() && stale.is_empty() {
