@@ -413,7 +413,8 @@ ktest! {
         // The hook overwrites FP and vector registers on every tick: only
         // the trap path's save/restore keeps the spinning code's values.
         timer::set_tick_hook(clobber_ext_state);
-        let deadline = crate::arch::read_time() + timer::timer_hz() / 20;
+        // 200 ms: at 100 Hz several ticks even on a loaded host.
+        let deadline = crate::arch::read_time() + timer::timer_hz() / 5;
         let bad = fill_and_spin(deadline, (vlenb > 0).then_some(&mut vbuf[..]));
         timer::clear_tick_hook();
         let ticks = timer::ticks(me) - t0;

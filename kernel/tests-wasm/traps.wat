@@ -2,6 +2,7 @@
 (module
   (import "host" "fail" (func $fail))
   (import "host" "reenter" (func $reenter (result i32)))
+  (import "host" "fault" (func $fault (param i32) (result i32)))
   (type $ii (func (param i32) (result i32)))
   (memory (export "mem") 1 4)
   (table 2 funcref)
@@ -34,6 +35,8 @@
     call $fail)
   (func (export "call_reenter") (result i32)
     (i32.add (call $reenter) (i32.const 1)))
+  (func (export "call_fault") (param i32) (result i32)
+    (call $fault (local.get 0)))
   (func (export "grow") (param i32) (result i32)
     (memory.grow (local.get 0)))
   (func (export "add") (param i32 i32) (result i32)

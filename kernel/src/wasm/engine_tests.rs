@@ -54,6 +54,29 @@ fn linker(engine: &Engine) -> Linker<HostState> {
         },
     )
     .unwrap();
+    // A CPU fault inside a host function: it catches it and fails the call.
+    l.func_new(
+        "host",
+        "fault",
+        FuncType::new([ValType::I32], [ValType::I32]),
+        |_, params, results| {
+            let Val::I32(addr) = params[0] else {
+                return Err(Error::Host(String::from("bad argument")));
+            };
+            // SAFETY: a deliberate read of an unmapped address, under `catch`.
+            let r = recover::catch(|| unsafe {
+                core::ptr::read_volatile(addr as u32 as usize as *const u32)
+            });
+            match r {
+                Ok(v) => {
+                    results[0] = Val::I32(v as i32);
+                    Ok(())
+                }
+                Err(fault) => Err(Error::Host(alloc::format!("host fault: {fault}"))),
+            }
+        },
+    )
+    .unwrap();
     l
 }
 
@@ -119,10 +142,6 @@ ktest! {
             assert!(matches!(sum, Ok(Some(Val::F64(b))) if f64::from_bits(b) == 3.75), "{sum:?}");
             f.call("store", &[I(100)]).unwrap();
             assert_eq!(f.i32("load", &[I(100)]), 0x1234);
-            assert_eq!(f.i32("grow", &[I(1)]), 1);
-            assert_eq!(f.i32("load", &[I(65536 + 4)]), 0, "grown memory is not zeroed");
-            // The declared maximum is 4 pages.
-            assert_eq!(f.i32("grow", &[I(3)]), -1);
             assert!(percpu::current().wasm_activation.get().is_null());
         });
     }
@@ -146,10 +165,36 @@ ktest! {
             // A static offset near 4 GiB: into the guard, and beyond it.
             assert_eq!(f.trap("load_high", &[I(0x20)]), oob);
             assert_eq!(f.trap("load_high", &[I(-1)]), oob);
-            // After growing, the same address is valid.
+            // Memory beyond the trap is intact.
+            f.call("store", &[I(65536 - 4)]).unwrap();
+            assert_eq!(f.i32("load", &[I(65536 - 4)]), 0x1234);
+        });
+    }
+}
+
+ktest! {
+    fn wasm_memory_grow_commits_new_pages() {
+        run(|| {
+            let e = engine(false);
+            let m = compile(&e);
+            let mut f = instantiate(&e, &m);
+            // Linear-memory bytes committed (the first call of a signature
+            // also publishes an entry trampoline: code, not data).
+            let data = || {
+                let st = platform::stats();
+                st.committed_bytes - st.code_bytes
+            };
+            let committed = data();
             assert_eq!(f.i32("grow", &[I(1)]), 1);
-            assert_eq!(f.i32("load", &[I(65536)]), 0);
-            assert_eq!(f.trap("load", &[I(2 * 65536)]), oob);
+            assert_eq!(data(), committed + 65536);
+            assert_eq!(f.i32("load", &[I(65536 + 4)]), 0, "grown memory is not zeroed");
+            f.call("store", &[I(65536 + 8)]).unwrap();
+            assert_eq!(f.i32("load", &[I(65536 + 8)]), 0x1234);
+            assert_eq!(f.trap("load", &[I(2 * 65536)]), TrapCode::MemoryOutOfBounds);
+            // The declared maximum is 4 pages.
+            assert_eq!(f.i32("grow", &[I(3)]), -1);
+            assert_eq!(f.i32("grow", &[I(2)]), 2);
+            assert_eq!(f.trap("load", &[I(4 * 65536)]), TrapCode::MemoryOutOfBounds);
         });
     }
 }
@@ -228,6 +273,13 @@ ktest! {
             // host function, and the outer call completes normally.
             assert_eq!(f.i32("call_reenter", &[]), 42);
             assert_eq!(f.store.data().inner_trap, Some(TrapCode::Unreachable));
+            // A page fault in the host function (kernel code, not JIT code)
+            // stays a kernel fault, caught by the host's own recovery point.
+            match f.call("call_fault", &[I(0x40)]) {
+                Err(Error::Host(msg)) => assert!(msg.contains("load page fault"), "{msg}"),
+                other => panic!("expected the host fault, got {other:?}"),
+            }
+            assert_eq!(f.i32("add", &[I(2), I(2)]), 4, "the instance is unusable after a host fault");
             assert!(percpu::current().wasm_activation.get().is_null());
         });
     }
@@ -269,16 +321,21 @@ ktest! {
         run(|| {
             let e = engine(false);
             let m = compile(&e);
-            // Warm up: host trampolines and page tables are built once.
-            drop(instantiate(&e, &m));
+            // Warm up: trampolines (per signature, engine-wide) and page
+            // tables are built once.
+            {
+                let mut f = instantiate(&e, &m);
+                f.call("store", &[I(8)]).unwrap();
+                assert_eq!(f.i32("load", &[I(8)]), 0x1234);
+            }
             let space0 = platform::stats();
             let frames0 = frames::stats().0;
             let heap0 = heap::stats().allocated;
             for i in 0..1000 {
                 let mut f = instantiate(&e, &m);
-                assert_eq!(f.i32("grow", &[I(1)]), 1);
-                f.call("store", &[I(65536 + 8)]).unwrap();
-                assert_eq!(f.i32("load", &[I(65536 + 8)]), 0x1234, "instance {i}");
+                assert_eq!(f.i32("load", &[I(8)]), 0, "instance {i} sees old memory");
+                f.call("store", &[I(8)]).unwrap();
+                assert_eq!(f.i32("load", &[I(8)]), 0x1234, "instance {i}");
             }
             assert_eq!(platform::stats(), space0, "virtual space leaked");
             assert_eq!(frames::stats().0, frames0, "frames leaked");

@@ -25,6 +25,7 @@ use crate::mem::vm;
 use crate::sched::percpu;
 
 #[cfg(feature = "wasm")]
+#[cfg_attr(not(feature = "ktest"), allow(unused_imports))]
 pub use engine::{new_engine, register_epoch};
 
 /// Bytes of each hart's Wasm stack: room for the engine's default 512 KiB
