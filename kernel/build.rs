@@ -23,6 +23,12 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-znotext");
         println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
         println!("cargo:rustc-link-arg-bins=--hash-style=gnu");
+        // The loader embeds the whole ELF, and with the engine (Cranelift)
+        // its debug info and assembler-local `.L` symbols pass 100 MiB:
+        // compressed and without those, it fits small machines while gdb
+        // and the function symbols (for backtraces) keep working.
+        println!("cargo:rustc-link-arg-bins=--compress-debug-sections=zlib");
+        println!("cargo:rustc-link-arg-bins=--discard-locals");
     }
     if std::env::var_os("CARGO_FEATURE_KTEST").is_some()
         && std::env::var_os("CARGO_FEATURE_WASM").is_some()
