@@ -46,3 +46,17 @@ fn bad_list_and_unknown_filter_are_usage_errors() {
     assert_eq!(spec(&["i32.wast", "--expected", &list]).0, 2);
     assert_eq!(spec(&["no-such-script"]).0, 2);
 }
+
+#[test]
+fn the_whole_suite_round_trips_through_a_bundle() {
+    let mut bundle = spec_bundle::Bundle::default();
+    for file in spec_tool::suite::wasm2() {
+        let converted = spec_tool::convert_wast(file.name, file.text).unwrap();
+        assert_eq!(converted.errors, vec![], "{}", file.name);
+        bundle.files.push(converted.file);
+    }
+    let assertions: usize = bundle.files.iter().map(|f| f.assertion_count()).sum();
+    assert_eq!((bundle.files.len(), assertions), (148, 52225));
+    let decoded = spec_bundle::Bundle::decode(&bundle.encode()).unwrap();
+    assert!(decoded == bundle);
+}

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     }
 
     let mut bundle = Bundle::default();
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
     let mut failed = false;
     let (mut total_assertions, mut total_host_checked) = (0, 0);
     for file in files {
@@ -63,12 +64,23 @@ fn main() -> ExitCode {
                 converted.errors.len()
             );
         }
+        for c in converted
+            .file
+            .commands
+            .iter()
+            .filter(|c| c.kind.is_assertion())
+        {
+            *kinds.entry(c.kind.name()).or_default() += 1;
+        }
         total_assertions += assertions;
         total_host_checked += host_checked;
         bundle.files.push(converted.file);
     }
     let bytes = bundle.encode();
     if stats {
+        for (kind, n) in &kinds {
+            println!("{kind:<48} {n:>6}");
+        }
         println!(
             "{} files, {total_assertions} assertions ({total_host_checked} host-checked), {} bytes encoded",
             bundle.files.len(),
