@@ -231,7 +231,8 @@ const BADF: i32 = Errno::Badf as i32;
 fn every_function_is_linked_and_returns_an_errno() {
     let mut h = Harness::new(true);
     for f in Function::ALL {
-        if *f == Function::proc_exit {
+        // proc_exit ends the call; sched_yield has no arguments to get wrong.
+        if matches!(*f, Function::proc_exit | Function::sched_yield) {
             continue;
         }
         // Out-of-bounds pointers for every i32 argument, huge values for every i64.
