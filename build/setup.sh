@@ -11,9 +11,13 @@ have gdb-multiarch || need_apt+=(gdb-multiarch)
 [ -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || need_apt+=(opensbi)
 [ -e /usr/share/OVMF/OVMF_CODE.fd ] || [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need_apt+=(ovmf)
 [ -e /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin ] || need_apt+=(u-boot-qemu)
+# C userspace (user/hello-c): clang, its wasm32 builtins, wasi-libc, and a
+# wasm-ld new enough (>= 15) for the backports wasi-libc's `__heap_end`.
 have clang || need_apt+=(clang)
-have wasm-ld || need_apt+=(lld)
-[ -e /usr/lib/wasm32-wasi/libc.a ] || [ -d /usr/include/wasm32-wasi ] || need_apt+=(wasi-libc)
+ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 ||
+  need_apt+=(libclang-rt-14-dev-wasm32)
+[ -e /usr/lib/llvm-16/bin/wasm-ld ] || need_apt+=(lld-16)
+[ -e /usr/lib/wasm32-wasi/libc.a ] || need_apt+=(wasi-libc)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
