@@ -265,3 +265,44 @@ fn operator_semantics() {
     let extract = inst.get_typed_func::<u128, i32>(&store, "extract").unwrap();
     assert_eq!(extract.call(&mut store, 0xfe << 120).unwrap(), -2);
 }
+
+/// riscv64 (the kernel's target) compiles SIMD only with the V extension enabled; the
+/// code is compiled and published, never run.
+#[test]
+fn riscv64_needs_v_and_compiles_with_it() {
+    let src = r#"(module (memory 1)
+        (global $g (mut v128) (v128.const i32x4 1 2 3 4))
+        (func (export "f") (param v128 v128 i32) (result v128 i32)
+            (local $t v128)
+            (local.set $t (i32x4.add (local.get 0) (global.get $g)))
+            (local.set $t (i16x8.q15mulr_sat_s (local.get $t) (local.get 1)))
+            (local.set $t (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 (local.get $t) (local.get 1)))
+            (local.set $t (i8x16.swizzle (local.get $t) (local.get 1)))
+            (local.set $t (i64x2.shr_s (local.get $t) (local.get 2)))
+            (local.set $t (f32x4.pmin (local.get $t) (f32x4.splat (f32.const 1))))
+            (local.set $t (f64x2.nearest (local.get $t)))
+            (local.set $t (i32x4.trunc_sat_f64x2_u_zero (local.get $t)))
+            (local.set $t (i32x4.dot_i16x8_s (local.get $t) (local.get 1)))
+            (local.set $t (i16x8.extadd_pairwise_i8x16_u (local.get $t)))
+            (local.set $t (i8x16.narrow_i16x8_s (local.get $t) (local.get 0)))
+            (local.set $t (v128.load32_lane 1 (local.get 2) (local.get $t)))
+            (v128.store (i32.const 0) (v128.bitselect (local.get $t) (local.get 0) (local.get 1)))
+            (global.set $g (local.get $t))
+            (select (local.get 0) (local.get $t) (local.get 2))
+            (i32.add (i8x16.bitmask (local.get $t)) (v128.any_true (local.get $t)))))"#;
+    let bytes = wat::parse_str(src).unwrap();
+    let without = engine_with(|c| {
+        c.target("riscv64gc-unknown-none-elf");
+    });
+    let err = wasm_engine::Module::new(&without, &bytes).err().expect("SIMD without V must fail");
+    assert!(err.to_string().contains("SIMD is not supported"), "{err}");
+    let with = engine_with(|c| {
+        c.target("riscv64gc-unknown-none-elf").simd(true);
+    });
+    wasm_engine::Module::new(&with, &bytes).expect("riscv64 SIMD compile");
+    // The same module runs on the host.
+    let (mut store, inst) = instantiate(&engine(), src);
+    let f = inst.get_func(&store, "f").unwrap();
+    let mut out = [Val::I32(0), Val::I32(0)];
+    f.call(&mut store, &[Val::V128(1), Val::V128(2), Val::I32(3)], &mut out).unwrap();
+}
