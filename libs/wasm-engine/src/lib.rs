@@ -39,8 +39,8 @@ pub use runtime::instance::{Extern, Instance};
 pub use runtime::linker::Linker;
 pub use runtime::memory::Memory;
 pub use runtime::store::{
-    AsContext, AsContextMut, ResourceLimiter, Store, StoreContext, StoreContextMut, StoreLimits,
-    StoreLimitsBuilder,
+    AsContext, AsContextMut, EpochAction, ResourceLimiter, Store, StoreContext, StoreContextMut,
+    StoreLimits, StoreLimitsBuilder,
 };
 pub use runtime::table::Table;
 pub use types::{

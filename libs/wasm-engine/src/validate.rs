@@ -4,8 +4,8 @@ use wasmparser::{Validator, WasmFeatures};
 
 use crate::Error;
 
-/// The features the engine accepts: Wasm 2.0 (SIMD validates, and is rejected at
-/// translation time until `translate::simd` supports it).
+/// The features the engine accepts: Wasm 2.0. SIMD validates everywhere; targets
+/// without vector support (riscv64 without V) refuse it at translation time.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
 }

@@ -3,7 +3,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use wasm_engine::{Error, Store};
+use wasm_engine::{EpochAction, Error, Instance, Module, Store};
 
 const SPIN: &str = r#"(module
   (func (export "spin") (loop br 0))
@@ -59,6 +59,47 @@ fn epoch_interrupt_from_another_thread() {
     store.set_epoch_deadline(10);
     let count = inst.get_typed_func::<i32, i32>(&store, "count").unwrap();
     assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
+}
+
+/// With a callback, a passed deadline is a yield point: the guest keeps running
+/// until the callback says to stop.
+#[test]
+fn epoch_callback_continues_then_interrupts() {
+    let e = engine_with(|c| {
+        c.epoch_interruption(true);
+    });
+    let module = Module::new(&e, &wat::parse_str(SPIN).unwrap()).unwrap();
+    let mut store = Store::new(&e, 0u32);
+    let inst = Instance::new(&mut store, &module, &[]).unwrap();
+    let spin = inst.get_typed_func::<(), ()>(&store, "spin").unwrap();
+    store.epoch_deadline_callback(|yields: &mut u32| {
+        *yields += 1;
+        if *yields < 5 {
+            EpochAction::Continue(1)
+        } else {
+            EpochAction::Interrupt
+        }
+    });
+    store.set_epoch_deadline(1);
+    let e2 = e.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let ticker = std::thread::spawn(move || {
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
+            e2.increment_epoch();
+        }
+    });
+    assert!(matches!(spin.call(&mut store, ()), Err(Error::Interrupted)));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    ticker.join().unwrap();
+    assert_eq!(*store.data(), 5, "four yields, then the interrupt");
+
+    // Back to plain interruption.
+    store.epoch_deadline_interrupt();
+    store.set_epoch_deadline(0);
+    assert!(matches!(spin.call(&mut store, ()), Err(Error::Interrupted)));
+    assert_eq!(*store.data(), 5);
 }
 
 #[test]

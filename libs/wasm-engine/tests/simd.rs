@@ -294,7 +294,9 @@ fn riscv64_needs_v_and_compiles_with_it() {
     let without = engine_with(|c| {
         c.target("riscv64gc-unknown-none-elf");
     });
-    let err = wasm_engine::Module::new(&without, &bytes).err().expect("SIMD without V must fail");
+    let err = wasm_engine::Module::new(&without, &bytes)
+        .err()
+        .expect("SIMD without V must fail");
     assert!(err.to_string().contains("SIMD is not supported"), "{err}");
     let with = engine_with(|c| {
         c.target("riscv64gc-unknown-none-elf").simd(true);
@@ -304,5 +306,10 @@ fn riscv64_needs_v_and_compiles_with_it() {
     let (mut store, inst) = instantiate(&engine(), src);
     let f = inst.get_func(&store, "f").unwrap();
     let mut out = [Val::I32(0), Val::I32(0)];
-    f.call(&mut store, &[Val::V128(1), Val::V128(2), Val::I32(3)], &mut out).unwrap();
+    f.call(
+        &mut store,
+        &[Val::V128(1), Val::V128(2), Val::I32(3)],
+        &mut out,
+    )
+    .unwrap();
 }

@@ -1,7 +1,9 @@
 //! Runtime functions called from compiled code (by absolute address, C ABI, all
 //! arguments as 64-bit integers). Trapping ones return non-zero to make the caller trap.
 
-use crate::runtime::store::StoreOpaque;
+use core::sync::atomic::Ordering;
+
+use crate::runtime::store::{EpochAction, StoreOpaque};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_STORE};
 
 /// The store and instance index behind a VMContext.
@@ -210,4 +212,30 @@ pub(crate) unsafe extern "C" fn elem_drop(vmctx: *const u64, seg: u64) {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
     s.instances[i].elems[seg as usize] = alloc::vec::Vec::new();
+}
+
+/// The epoch deadline has passed: the store's callback, if any, decides whether to go
+/// on. Returns non-zero to interrupt.
+pub(crate) unsafe extern "C" fn epoch_expired(vmctx: *const u64) -> u64 {
+    // SAFETY: slot 0 of a live instance's VMContext is its store; compiled code is
+    // running on behalf of that store, which nothing else touches meanwhile.
+    let store = unsafe { *vmctx.add(VMCTX_STORE as usize / 8) as *mut StoreOpaque };
+    // SAFETY: as above. The callback is taken out while it runs, so it never aliases
+    // itself; it sees only the store's host data.
+    let Some(mut callback) = (unsafe { (*store).epoch_callback.take() }) else {
+        return 1;
+    };
+    let action = callback(store);
+    // SAFETY: as above; `epoch_ptr` points at the engine's counter, kept alive by the store.
+    unsafe {
+        (*store).epoch_callback = Some(callback);
+        match action {
+            EpochAction::Continue(ticks) => {
+                let now = (*(*store).limits.epoch_ptr).load(Ordering::Acquire);
+                (*store).limits.epoch_deadline = now.saturating_add(ticks);
+                0
+            }
+            EpochAction::Interrupt => 1,
+        }
+    }
 }

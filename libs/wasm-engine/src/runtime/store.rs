@@ -89,6 +89,19 @@ impl ResourceLimiter for StoreLimits {
     }
 }
 
+/// What to do when a store's epoch deadline passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochAction {
+    /// Go on running, with a new deadline this many ticks beyond the current epoch.
+    /// The callback may have yielded the CPU first: that is how a kernel preempts.
+    Continue(u64),
+    /// Stop: the call returns [`Error::Interrupted`].
+    Interrupt,
+}
+
+/// A store's epoch callback, erased over `T`; it gets the store it belongs to.
+pub(crate) type EpochCallback = Box<dyn FnMut(*mut StoreOpaque) -> EpochAction + Send>;
+
 /// The untyped part of a store. Compiled code reaches it through VMContext slot 0.
 #[doc(hidden)]
 pub struct StoreOpaque {
@@ -103,6 +116,8 @@ pub struct StoreOpaque {
     pub(crate) instances: Vec<InstanceData>,
     /// Host → Wasm nesting depth.
     pub(crate) depth: u32,
+    /// Consulted when the epoch deadline passes; `None` interrupts.
+    pub(crate) epoch_callback: Option<EpochCallback>,
 }
 
 impl StoreOpaque {
@@ -160,6 +175,7 @@ impl<T> Store<T> {
                     globals: Vec::new(),
                     instances: Vec::new(),
                     depth: 0,
+                    epoch_callback: None,
                 },
                 data,
             }),
@@ -205,6 +221,28 @@ impl<T> Store<T> {
     pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
         let now = self.inner.opaque.engine.inner.epoch.load(Ordering::Acquire);
         self.inner.opaque.limits.epoch_deadline = now.saturating_add(ticks_beyond_current);
+    }
+
+    /// Calls `f` whenever the epoch deadline passes, instead of interrupting: it returns
+    /// whether to go on (with a new deadline) or to interrupt the call.
+    pub fn epoch_deadline_callback(
+        &mut self,
+        mut f: impl FnMut(&mut T) -> EpochAction + Send + 'static,
+    ) where
+        T: 'static,
+    {
+        self.inner.opaque.epoch_callback = Some(Box::new(move |opaque: *mut StoreOpaque| {
+            // SAFETY: `opaque` is the first field of this store's `#[repr(C)]
+            // StoreInner<T>` (the callback never leaves its store), and only `data` is
+            // touched, which compiled code never reaches.
+            let data = unsafe { &mut (*opaque.cast::<StoreInner<T>>()).data };
+            f(data)
+        }));
+    }
+
+    /// Interrupt on the deadline again (the default).
+    pub fn epoch_deadline_interrupt(&mut self) {
+        self.inner.opaque.epoch_callback = None;
     }
 
     /// Replaces the store's resource limits.

@@ -338,7 +338,21 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
-        self.b.ins().trapnz(past, codes::INTERRUPTED);
+        // Past the deadline, the store's epoch callback decides: continue with a new
+        // deadline (after yielding, say) or interrupt.
+        let expired = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(expired);
+        self.b.ins().brif(past, expired, &[], cont, &[]);
+        self.b.switch_to_block(expired);
+        let vmctx = self.vmctx;
+        self.trapping_libcall(
+            libcalls::epoch_expired as *const () as usize,
+            &[vmctx],
+            codes::INTERRUPTED,
+        );
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
     }
 
     /// Branch target of the frame `depth` levels out: (block, arity).
