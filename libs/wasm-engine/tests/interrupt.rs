@@ -40,6 +40,29 @@ fn fuel() {
     assert!(s2.set_fuel(1).is_err());
 }
 
+/// The documented cost model (`translate`): one unit per operator executed, plus one
+/// for entering a function; an `end` is executed only when control falls through it.
+#[test]
+fn fuel_is_exact() {
+    let e = engine_with(|c| {
+        c.consume_fuel(true);
+    });
+    let (mut store, inst) = instantiate(&e, SPIN);
+    let count = inst.get_typed_func::<i32, i32>(&store, "count").unwrap();
+    let mut used = |n: i32| {
+        store.set_fuel(1_000_000).unwrap();
+        assert_eq!(count.call(&mut store, n).unwrap(), n);
+        1_000_000 - store.get_fuel().unwrap()
+    };
+    // Per iteration: local.get, i32.eqz, br_if, local.get, i32.const, i32.sub,
+    // local.set, local.get, i32.const, i32.add, local.set, br.
+    assert_eq!(used(101) - used(100), 12);
+    // n = 0: entry, block, loop, local.get, i32.eqz, br_if (taken, past both
+    // `end`s), local.get, end.
+    assert_eq!(used(0), 8);
+    assert_eq!(used(7), 8 + 7 * 12);
+}
+
 #[test]
 fn epoch_interrupt_from_another_thread() {
     let e = engine_with(|c| {

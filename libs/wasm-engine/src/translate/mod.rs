@@ -3,7 +3,9 @@
 //! Calling convention of every Wasm function (CallConv::Tail):
 //! `(callee_vmctx, caller_vmctx, params...) -> results`.
 //!
-//! Fuel cost model: every operator costs one unit. Consumed fuel is charged to the store
+//! Fuel cost model: every operator executed costs one unit, and entering a function one
+//! more; an `end` is executed only when control falls through it (a branch past it
+//! does not pay for it). Consumed fuel is charged to the store
 //! (and checked) at function entry, at every control-flow operator (`block`, `loop`, `if`,
 //! `else`, `end`, `br*`, `return`) and before every call. Epoch deadlines are checked at
 //! function entry and at every loop header.
