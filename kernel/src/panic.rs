@@ -20,7 +20,7 @@ fn panic(info: &PanicInfo<'_>) -> ! {
             let _ = write!(msg, " ({}:{})", loc.file(), loc.line());
         }
         // SAFETY: `take_active` returned a context whose `catch` is on this stack.
-        unsafe { crate::arch::recovery_resume(regs) };
+        unsafe { crate::recover::recovery_resume(regs) };
     }
     crate::arch::interrupts::disable();
     let mut out = crate::console::panic_writer();

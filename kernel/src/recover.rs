@@ -11,7 +11,7 @@
 use core::fmt;
 use core::sync::atomic::Ordering;
 
-use crate::arch::trap::{SavedRegs, exception_name, is_page_fault};
+use crate::arch::trap::{SavedRegs, TrapFrame, exception_name, is_page_fault};
 use crate::sched::percpu;
 
 /// What went wrong inside [`catch`].
@@ -116,7 +116,7 @@ fn catch_with_deadline<F: FnOnce() -> R, R>(deadline_ns: u64, f: F) -> Result<R,
     // SAFETY: `ctx` outlives the call and is popped on both paths below; on a
     // fault the trap handler pops it before resuming it.
     let faulted = unsafe {
-        crate::arch::recovery_call(
+        recovery_call(
             &mut ctx.regs,
             trampoline::<F, R>,
             &mut call as *mut Call<F, R> as *mut u8,
@@ -187,4 +187,38 @@ pub fn last_panic_message() -> &'static str {
     // SAFETY: only this hart writes its buffer, and only in the panic handler,
     // which does not run concurrently with this read on the same hart.
     unsafe { (*percpu::current().panic_msg.get()).as_str() }
+}
+
+// Each arch's assembly (`arch/*/trap.rs`) provides both symbols: `atoll_recovery_call`
+// saves the callee-saved state in the context and calls `f(data)`, returning 0 when
+// `f` returns; `atoll_recovery_landing(ctx)` restores that state and makes the same
+// `atoll_recovery_call` return 1.
+unsafe extern "C" {
+    fn atoll_recovery_call(ctx: *mut SavedRegs, f: extern "C" fn(*mut u8), data: *mut u8) -> usize;
+    fn atoll_recovery_landing(ctx: *mut SavedRegs) -> !;
+}
+
+/// Calls `f(data)` with `regs` as the recovery point; returns `false` if `f`
+/// returned, `true` if it faulted and was resumed through the context.
+///
+/// # Safety
+/// `regs` must stay valid until this returns, and may be resumed only while
+/// this call is still on the stack.
+unsafe fn recovery_call(regs: *mut SavedRegs, f: extern "C" fn(*mut u8), data: *mut u8) -> bool {
+    // SAFETY: the assembly follows the platform C ABI; see the caller's contract.
+    unsafe { atoll_recovery_call(regs, f, data) != 0 }
+}
+
+/// Resumes the recovery point `regs` (from a panic: no trap frame involved).
+///
+/// # Safety
+/// The `recovery_call` that filled `regs` must still be active on this stack.
+pub unsafe fn recovery_resume(regs: *mut SavedRegs) -> ! {
+    // SAFETY: see the caller's contract.
+    unsafe { atoll_recovery_landing(regs) }
+}
+
+/// Makes `frame` return into the recovery point `regs` instead of the faulting code.
+pub fn redirect_to_recovery(frame: &mut TrapFrame, regs: *mut SavedRegs) {
+    frame.redirect(atoll_recovery_landing as *const () as usize, regs as usize);
 }

@@ -3,7 +3,8 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::arch::trap::{Cause, TrapFrame, exception_name, is_page_fault, redirect_to_recovery};
+use crate::arch::trap::{Cause, TrapFrame, exception_name, is_page_fault};
+use crate::recover::redirect_to_recovery;
 use crate::recover::{self, Fault};
 use crate::sched::percpu;
 

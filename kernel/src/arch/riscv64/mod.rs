@@ -10,8 +10,6 @@ pub mod trap;
 
 use core::arch::{asm, global_asm};
 
-pub use trap::{recovery_call, recovery_resume};
-
 // The loader jumps here on every hart with a0 = hart id, a1 = &BootInfo and
 // sp = the hart's stack top. Clearing fp and ra ends backtraces here.
 global_asm!(

@@ -521,39 +521,8 @@ const _: () = assert!(core::mem::size_of::<SavedRegs>() == 208);
 
 unsafe extern "C" {
     fn atoll_trap_entry();
-    fn atoll_recovery_call(ctx: *mut SavedRegs, f: extern "C" fn(*mut u8), data: *mut u8) -> usize;
-    fn atoll_recovery_landing(ctx: *mut SavedRegs) -> !;
 }
 
 pub(super) fn trap_entry_addr() -> usize {
     atoll_trap_entry as *const () as usize
-}
-
-/// Calls `f(data)` with `regs` as the recovery point; returns `false` if `f`
-/// returned, `true` if it faulted and was resumed through the context.
-///
-/// # Safety
-/// `regs` must stay valid until this returns, and may be resumed only while
-/// this call is still on the stack.
-pub unsafe fn recovery_call(
-    regs: *mut SavedRegs,
-    f: extern "C" fn(*mut u8),
-    data: *mut u8,
-) -> bool {
-    // SAFETY: the assembly follows the C ABI; see the caller's contract.
-    unsafe { atoll_recovery_call(regs, f, data) != 0 }
-}
-
-/// Resumes the recovery point `regs` (from a panic: no trap frame involved).
-///
-/// # Safety
-/// The `recovery_call` that filled `regs` must still be active on this stack.
-pub unsafe fn recovery_resume(regs: *mut SavedRegs) -> ! {
-    // SAFETY: see the caller's contract.
-    unsafe { atoll_recovery_landing(regs) }
-}
-
-/// Makes `frame` return into the recovery point `regs` instead of the faulting code.
-pub fn redirect_to_recovery(frame: &mut TrapFrame, regs: *mut SavedRegs) {
-    frame.redirect(atoll_recovery_landing as *const () as usize, regs as usize);
 }

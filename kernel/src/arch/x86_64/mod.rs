@@ -16,8 +16,6 @@ pub mod trap;
 use core::arch::{asm, global_asm};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-pub use trap::{recovery_call, recovery_resume};
-
 // The loader enters here on the BSP, and the AP trampoline on every AP, with
 // rdi = APIC id, rsi = &BootInfo and rsp = the CPU's stack top - 8 holding a
 // zero return address. rbp = 0 ends backtraces here. Nothing may fault

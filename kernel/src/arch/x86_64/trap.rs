@@ -353,8 +353,6 @@ static mut IDT_TABLE: Idt = Idt([0; 512]);
 
 unsafe extern "C" {
     fn atoll_idt_stubs();
-    fn atoll_recovery_call(ctx: *mut SavedRegs, f: extern "C" fn(*mut u8), data: *mut u8) -> usize;
-    fn atoll_recovery_landing(ctx: *mut SavedRegs) -> !;
 }
 
 /// Fills the IDT (once) and loads it on this CPU.
@@ -457,32 +455,3 @@ pub struct SavedRegs {
 }
 
 const _: () = assert!(core::mem::size_of::<SavedRegs>() == 72);
-
-/// Calls `f(data)` with `regs` as the recovery point; returns `false` if `f`
-/// returned, `true` if it faulted and was resumed through the context.
-///
-/// # Safety
-/// `regs` must stay valid until this returns, and may be resumed only while
-/// this call is still on the stack.
-pub unsafe fn recovery_call(
-    regs: *mut SavedRegs,
-    f: extern "C" fn(*mut u8),
-    data: *mut u8,
-) -> bool {
-    // SAFETY: the assembly follows the SysV ABI; see the caller's contract.
-    unsafe { atoll_recovery_call(regs, f, data) != 0 }
-}
-
-/// Resumes the recovery point `regs` (from a panic: no trap frame involved).
-///
-/// # Safety
-/// The `recovery_call` that filled `regs` must still be active on this stack.
-pub unsafe fn recovery_resume(regs: *mut SavedRegs) -> ! {
-    // SAFETY: see the caller's contract.
-    unsafe { atoll_recovery_landing(regs) }
-}
-
-/// Makes `frame` return into the recovery point `regs` instead of the faulting code.
-pub fn redirect_to_recovery(frame: &mut TrapFrame, regs: *mut SavedRegs) {
-    frame.redirect(atoll_recovery_landing as *const () as usize, regs as usize);
-}
