@@ -19,16 +19,21 @@ pub struct Artifacts {
     pub loader: PathBuf,
     /// The bootable disk (x86_64: GPT with an EFI system partition).
     pub disk: Option<PathBuf>,
+    /// The initrd as a file (riscv64 passes it to QEMU's `-initrd`; x86_64
+    /// also has it on the ESP).
+    pub initrd: Option<PathBuf>,
 }
 
 /// Builds kernel and loader; `cmdline` goes where the loader reads it from
-/// a disk (riscv64 gets it from QEMU's `-append` instead).
+/// a disk (riscv64 gets it from QEMU's `-append` instead), and so does the
+/// `initrd` archive (riscv64: QEMU's `-initrd`).
 pub fn build(
     root: &Path,
     config: &Config,
     flavor: Flavor,
     release: bool,
     cmdline: &str,
+    initrd: Option<&[u8]>,
 ) -> Result<Artifacts, String> {
     let profile_dir = if release { "release" } else { "debug" };
     let target = config.arch.kernel_target();
@@ -59,31 +64,49 @@ pub fn build(
         .join(profile_dir)
         .join(loader_name);
 
+    let dir = image_dir(root, config)?;
+    let initrd_file = match initrd {
+        Some(bytes) => {
+            let path = dir.join("initrd.cpio");
+            std::fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
     let disk = match config.arch {
         Arch::Riscv64 => None,
-        Arch::X86_64 => Some(esp_disk(root, config, &loader, &kernel_elf, cmdline)?),
+        Arch::X86_64 => Some(esp_disk(&dir, &loader, &kernel_elf, cmdline, initrd)?),
     };
     Ok(Artifacts {
         kernel: kernel_elf,
         loader,
         disk,
+        initrd: initrd_file,
     })
 }
 
-/// The UEFI loader reads the kernel and its command line from the ESP.
+/// `target/images/<config>/`, where a configuration's images go.
+fn image_dir(root: &Path, config: &Config) -> Result<PathBuf, String> {
+    let dir = target_dir(root).join("images").join(&config.name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The UEFI loader reads the kernel, its command line and the initrd from the ESP.
 fn esp_disk(
-    root: &Path,
-    config: &Config,
+    dir: &Path,
     loader: &Path,
     kernel: &Path,
     cmdline: &str,
+    initrd: Option<&[u8]>,
 ) -> Result<PathBuf, String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
-    let dir = target_dir(root).join("images").join(&config.name);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let disk = dir.join("disk.img");
-    esp_image::EspImage::new(read(loader)?, read(kernel)?)
-        .cmdline(cmdline)
+    let mut image = esp_image::EspImage::new(read(loader)?, read(kernel)?).cmdline(cmdline);
+    if let Some(bytes) = initrd {
+        image = image.initrd(bytes.to_vec());
+    }
+    image
         .write_to(&disk)
         .map_err(|e| format!("building {}: {e}", disk.display()))?;
     Ok(disk)

@@ -106,7 +106,7 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
             } else {
                 &config.boot.args
             };
-            let a = build::build(&root, &config, flavor, args.release, args_for)?;
+            let a = build::build(&root, &config, flavor, args.release, args_for, None)?;
             println!(
                 "kernel: {}\nloader: {}",
                 a.kernel.display(),
@@ -117,7 +117,14 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         "run" => {
             let config = Config::load(&root, config_name)?;
             let boot_args = join_args(&config.boot.args, &args.rest);
-            let a = build::build(&root, &config, Flavor::Normal, args.release, &boot_args)?;
+            let a = build::build(
+                &root,
+                &config,
+                Flavor::Normal,
+                args.release,
+                &boot_args,
+                None,
+            )?;
             eprintln!(
                 "atoll: {} ({}); Ctrl-A X quits QEMU",
                 config.name, config.description
@@ -177,7 +184,14 @@ fn join_args(base: &str, extra: &[String]) -> String {
 fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     let config = Config::load(root, config_name)?;
     let boot_args = join_args(&config.boot.args, &args.rest);
-    let a = build::build(root, &config, Flavor::Normal, args.release, &boot_args)?;
+    let a = build::build(
+        root,
+        &config,
+        Flavor::Normal,
+        args.release,
+        &boot_args,
+        None,
+    )?;
     let dir = util::target_dir(root);
     let serial = dir.join("atoll-console.log");
     let script = dir.join("atoll-debug.gdb");

@@ -46,6 +46,9 @@ impl Launch<'_> {
         match self.config.arch {
             Arch::Riscv64 => {
                 cmd.arg("-kernel").arg(&self.artifacts.loader);
+                if let Some(initrd) = &self.artifacts.initrd {
+                    cmd.arg("-initrd").arg(initrd);
+                }
                 if !self.boot_args.is_empty() {
                     cmd.args(["-append", &self.boot_args]);
                 }

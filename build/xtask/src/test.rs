@@ -187,7 +187,14 @@ fn lint(root: &Path, opts: &Options) -> Result<(Tally, bool), String> {
             ok &= check(&mut kernel, &mut tally)?;
         }
         // The loader embeds a kernel, so one must exist first.
-        let artifacts = build::build(root, &config, Flavor::Normal, false, &config.boot.args);
+        let artifacts = build::build(
+            root,
+            &config,
+            Flavor::Normal,
+            false,
+            &config.boot.args,
+            None,
+        );
         let mut loader = cargo(root, "clippy", false);
         loader.args([
             "-p",
@@ -262,7 +269,7 @@ fn spec(root: &Path) -> Result<(Tally, bool), String> {
 
 fn kernel_tests(root: &Path, config: &Config) -> Result<(Tally, bool), String> {
     let mut tally = Tally::default();
-    let artifacts = match build::build(root, config, Flavor::Test, false, &config.test.args) {
+    let artifacts = match build::build(root, config, Flavor::Test, false, &config.test.args, None) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("kernel test build for {} failed: {e}", config.name);

@@ -8,8 +8,15 @@
 //! [`Error`] naming the offset; nothing here panics.
 #![no_std]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(test)]
 extern crate std;
+
+#[cfg(feature = "alloc")]
+mod builder;
+#[cfg(feature = "alloc")]
+pub use builder::Builder;
 
 use core::fmt;
 
