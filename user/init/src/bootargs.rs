@@ -1,0 +1,179 @@
+//! init's boot arguments: `exec=`, `exec.env=` and `exec.dir=` (user/ABI.md,
+//! "Boot and init"). Each is a comma-separated list of percent-encoded items.
+
+use core::fmt;
+
+/// The program `exec=` asks init to run instead of the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRequest {
+    /// `argv[0]` is the program's path.
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    /// `PATH` or `PATH::NAME` entries, in order (fds 3, 4, …).
+    pub dirs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootArgError {
+    /// A `%` not followed by two hex digits.
+    BadEscape { arg: &'static str, item: String },
+    /// The decoded bytes are not UTF-8.
+    NotUtf8 { arg: &'static str, item: String },
+    /// `exec.env=` or `exec.dir=` without `exec=`, or an empty `exec=`.
+    NoProgram,
+    /// An environment entry without `=`.
+    BadEnv(String),
+}
+
+impl fmt::Display for BootArgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BootArgError::BadEscape { arg, item } => {
+                write!(f, "{arg}: bad percent escape in `{item}`")
+            }
+            BootArgError::NotUtf8 { arg, item } => write!(f, "{arg}: `{item}` is not UTF-8"),
+            BootArgError::NoProgram => {
+                f.write_str("exec.env/exec.dir given without a program in exec=")
+            }
+            BootArgError::BadEnv(e) => write!(f, "exec.env: `{e}` is not KEY=VALUE"),
+        }
+    }
+}
+
+/// Decodes `%XX` escapes (any byte; `+` is not special).
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hi = (hex[0] as char).to_digit(16)?;
+            let lo = (hex[1] as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Splits a comma-separated list and decodes each item. An empty value is
+/// an empty list.
+fn decode_list(arg: &'static str, value: &str) -> Result<Vec<String>, BootArgError> {
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    value
+        .split(',')
+        .map(|item| {
+            let bytes = percent_decode(item).ok_or_else(|| BootArgError::BadEscape {
+                arg,
+                item: item.into(),
+            })?;
+            String::from_utf8(bytes).map_err(|_| BootArgError::NotUtf8 {
+                arg,
+                item: item.into(),
+            })
+        })
+        .collect()
+}
+
+/// Finds the exec request in init's arguments (the kernel command line's
+/// tokens; `argv[0]` is skipped). Other tokens (`log=...`) are the kernel's.
+/// `Ok(None)` means: no `exec=`, run the shell.
+pub fn parse(args: &[String]) -> Result<Option<ExecRequest>, BootArgError> {
+    let mut argv = None;
+    let mut env = Vec::new();
+    let mut dirs = Vec::new();
+    let mut extra = false;
+    for token in args.iter().skip(1) {
+        if let Some(v) = token.strip_prefix("exec=") {
+            argv = Some(decode_list("exec", v)?);
+        } else if let Some(v) = token.strip_prefix("exec.env=") {
+            env.extend(decode_list("exec.env", v)?);
+            extra = true;
+        } else if let Some(v) = token.strip_prefix("exec.dir=") {
+            dirs.extend(decode_list("exec.dir", v)?);
+            extra = true;
+        }
+    }
+    if let Some(e) = env.iter().find(|e| !e.contains('=')) {
+        return Err(BootArgError::BadEnv(e.clone()));
+    }
+    match argv {
+        Some(argv) if argv.first().is_some_and(|p| !p.is_empty()) => {
+            Ok(Some(ExecRequest { argv, env, dirs }))
+        }
+        Some(_) => Err(BootArgError::NoProgram),
+        None if extra => Err(BootArgError::NoProgram),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn decodes_escapes() {
+        assert_eq!(percent_decode("a%2Cb%20c").unwrap(), b"a,b c");
+        assert_eq!(percent_decode("%e2%82%ac").unwrap(), "€".as_bytes());
+        assert_eq!(percent_decode("100%"), None);
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("").unwrap(), b"");
+    }
+
+    #[test]
+    fn no_exec_runs_the_shell() {
+        assert_eq!(parse(&args(&["init"])), Ok(None));
+        assert_eq!(parse(&args(&["init", "log=warn", "nokaslr"])), Ok(None));
+    }
+
+    #[test]
+    fn exec_with_env_and_dirs() {
+        let got = parse(&args(&[
+            "init",
+            "log=warn",
+            "exec=/run/prog.wasm,a%2Cb,hello%20world,",
+            "exec.env=K%3DV,PATH=/bin",
+            "exec.dir=/mnt/0::/data,/tmp",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(got.argv, ["/run/prog.wasm", "a,b", "hello world", ""]);
+        assert_eq!(got.env, ["K=V", "PATH=/bin"]);
+        assert_eq!(got.dirs, ["/mnt/0::/data", "/tmp"]);
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            parse(&args(&["init", "exec="])),
+            Err(BootArgError::NoProgram)
+        );
+        assert_eq!(
+            parse(&args(&["init", "exec.env=A=1"])),
+            Err(BootArgError::NoProgram)
+        );
+        assert_eq!(
+            parse(&args(&["init", "exec=x", "exec.env=NOEQ"])),
+            Err(BootArgError::BadEnv("NOEQ".into()))
+        );
+        assert!(matches!(
+            parse(&args(&["init", "exec=a%2"])),
+            Err(BootArgError::BadEscape { .. })
+        ));
+        assert!(matches!(
+            parse(&args(&["init", "exec=%ff"])),
+            Err(BootArgError::NotUtf8 { .. })
+        ));
+    }
+}

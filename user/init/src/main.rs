@@ -1,0 +1,118 @@
+//! atoll's init, pid 1 (user/ABI.md, "Boot and init").
+//!
+//! The kernel starts it with the console, the preopens `/` and `/tmp`, and
+//! `argv = ["init", <boot args>...]`. With `exec=...` it runs that one
+//! program and powers off with its exit code (134 for a trap, 137 for a
+//! kill); otherwise it runs `/bin/shell.wasm`, again whenever it ends.
+
+mod bootargs;
+
+use std::time::Duration;
+
+use atoll::{Exit, Process, SpawnOptions};
+use bootargs::ExecRequest;
+
+const SHELL: &str = "/bin/shell.wasm";
+
+/// Exit codes when the program cannot start (as shells use them).
+const NOT_FOUND: u32 = 127;
+const CANNOT_RUN: u32 = 126;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match bootargs::parse(&args) {
+        Ok(Some(request)) => {
+            let code = exec(&request);
+            power_off(code);
+        }
+        Ok(None) => shell_loop(),
+        Err(e) => {
+            eprintln!("init: bad boot arguments: {e}");
+            power_off(2);
+        }
+    }
+}
+
+fn power_off(code: u32) -> ! {
+    let e = atoll::shutdown(code);
+    eprintln!("init: shutdown({code}) failed: {e}");
+    // pid 1 must not end; nothing else is left to do.
+    loop {
+        let _ = atoll::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// Runs the `exec=` program to its end and returns init's exit code.
+fn exec(request: &ExecRequest) -> u32 {
+    let path = &request.argv[0];
+    let mut options = SpawnOptions::new(path.as_str()).args(request.argv[1..].iter().cloned());
+    for e in &request.env {
+        options = options.env_entry(e.as_str());
+    }
+    for d in &request.dirs {
+        options = options.preopen(d.as_str());
+    }
+    let child = match Process::spawn(options) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("init: cannot run {path}: {e}");
+            return match e {
+                atoll::Error::NotFound => NOT_FOUND,
+                _ => CANNOT_RUN,
+            };
+        }
+    };
+    if let Some(pid) = child.pid() {
+        // Ctrl-C on the console ends the program (and so the run).
+        let _ = atoll::set_foreground(pid);
+    }
+    let status = match child.wait() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("init: waiting for {path}: {e}");
+            return CANNOT_RUN;
+        }
+    };
+    let _ = atoll::set_foreground(0);
+    report(path, &child, status.exit);
+    status.code()
+}
+
+/// Prints how a program ended abnormally: a trap with its backtrace, or a kill.
+fn report(path: &str, child: &Process, exit: Exit) {
+    match exit {
+        Exit::Exited(_) => {}
+        Exit::Trapped(trap) => {
+            eprintln!("{path}: trapped: {trap}");
+            match child.trap_message() {
+                Ok(text) => eprintln!("{}", text.trim_end()),
+                Err(e) => eprintln!("(no trap message: {e})"),
+            }
+        }
+        Exit::Killed => eprintln!("{path}: killed"),
+    }
+}
+
+/// Runs the shell forever, restarting it when it ends.
+fn shell_loop() -> ! {
+    loop {
+        let shell = SpawnOptions::new(SHELL)
+            .argv0("shell")
+            .preopen("/")
+            .preopen("/tmp");
+        match Process::spawn(shell) {
+            Ok(child) => match child.wait() {
+                Ok(status) if status.success() => {}
+                Ok(status) => {
+                    report(SHELL, &child, status.exit);
+                    eprintln!("init: the shell {status}; starting it again");
+                }
+                Err(e) => eprintln!("init: waiting for the shell: {e}"),
+            },
+            Err(e) => {
+                eprintln!("init: cannot start {SHELL}: {e}; retrying in 1 s");
+                let _ = atoll::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
