@@ -107,7 +107,22 @@ fn default_timeout() -> u64 {
 
 impl Config {
     /// Loads `configs/<name>.toml`, or the file itself when `name` is a path.
+    /// `name` is a config under `configs/`, a path to a `.toml`, or (as
+    /// `just run arch=x86_64` passes it) `arch=ARCH` / `config=NAME`, where
+    /// an arch means its default config `qemu-ARCH`.
     pub fn load(root: &Path, name: &str) -> Result<Config, String> {
+        let owned;
+        let name = if let Some(arch) = name.strip_prefix("arch=") {
+            owned = format!("qemu-{arch}");
+            owned.as_str()
+        } else if let Some(config) = name.strip_prefix("config=") {
+            config
+        } else if name == "riscv64" || name == "x86_64" {
+            owned = format!("qemu-{name}");
+            owned.as_str()
+        } else {
+            name
+        };
         let path = if name.ends_with(".toml") || name.contains('/') {
             PathBuf::from(name)
         } else {
