@@ -1,5 +1,8 @@
 //! A CPU-bound loop that prints progress, to show preemption: two of these share the CPU.
-//! Usage: `cpu-burn [ROUNDS] [WORK]` (defaults 10 rounds of 2,000,000 steps).
+//! Usage: `cpu-burn [ROUNDS] [WORK] [TAG]` (defaults 10 rounds of 2,000,000 steps). With a
+//! TAG, each line says which instance it is from (`cpu-burn A: round ...`), so two in the
+//! background (`cpu-burn 10 2000000 A & cpu-burn 10 2000000 B &`) visibly interleave.
+//! It imports nothing but WASI, so it runs on any WASI host too.
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -8,6 +11,10 @@ fn main() {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or(2_000_000);
+    let name = match args.next() {
+        Some(tag) => format!("cpu-burn {tag}"),
+        None => "cpu-burn".to_string(),
+    };
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     for round in 1..=rounds {
         for _ in 0..work {
@@ -16,6 +23,6 @@ fn main() {
             x ^= x >> 7;
             x ^= x << 17;
         }
-        println!("cpu-burn: round {round}/{rounds} checksum {x:016x}");
+        println!("{name}: round {round}/{rounds} checksum {x:016x}");
     }
 }
