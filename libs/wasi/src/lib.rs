@@ -24,6 +24,7 @@ mod ctx;
 mod errno;
 pub mod fs;
 pub mod host;
+mod initrdfs;
 #[cfg(feature = "engine")]
 mod linker;
 mod mem;
@@ -37,6 +38,7 @@ pub use ctx::{MAX_FDS, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
 pub use fs::{DirEntry, FileKind, FileSystem, Ino, Stat};
 pub use host::{Clock, Console, OutputStream, Random, Scheduler};
+pub use initrdfs::{InitrdFs, InitrdFsError};
 #[cfg(feature = "engine")]
 pub use linker::{PROC_EXIT_PREFIX, add_to_linker, exit_status};
 pub use mem::GuestMemory;

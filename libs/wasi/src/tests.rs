@@ -63,7 +63,8 @@ struct T {
     mem: Vec<u8>,
     console: Arc<Mutex<MemConsole>>,
     clock: FakeClock,
-    root: Arc<MemFs>,
+    /// The tree at `/` when it is a [`MemFs`].
+    root: Option<Arc<MemFs>>,
     tmp: Arc<MemFs>,
 }
 
@@ -75,13 +76,20 @@ impl T {
     }
 
     fn with_stdin(stdin: &[u8]) -> T {
-        let console = Arc::new(Mutex::new(MemConsole::new(stdin)));
-        let clock = FakeClock::default();
         let root = Arc::new(MemFs::new(1));
         root.insert_file("etc/motd", FileData::Static(MOTD))
             .unwrap();
         root.insert_dir("bin").unwrap();
         root.set_read_only(true);
+        let mut t = Self::with_root(stdin, root.clone());
+        t.root = Some(root);
+        t
+    }
+
+    /// `root` preopened at `/` (fd 3), a fresh [`MemFs`] at `/tmp` (fd 4).
+    fn with_root(stdin: &[u8], root: Arc<dyn FileSystem>) -> T {
+        let console = Arc::new(Mutex::new(MemConsole::new(stdin)));
+        let clock = FakeClock::default();
         let tmp = Arc::new(MemFs::new(2));
         let ctx = WasiCtx::builder(
             Box::new(console.clone()),
@@ -91,7 +99,7 @@ impl T {
         )
         .args(["prog", "a b", ""])
         .env("HOME", "/tmp")
-        .preopen_dir(root.clone(), "/")
+        .preopen_dir(root, "/")
         .preopen_dir(tmp.clone(), "/tmp")
         .build();
         T {
@@ -99,7 +107,7 @@ impl T {
             mem: vec![0; MEM],
             console,
             clock,
-            root,
+            root: None,
             tmp,
         }
     }
@@ -617,7 +625,7 @@ fn tmp_fs() {
     assert_eq!(t.path_call("path_create_directory", 77, "x"), Errno::Badf);
     assert_eq!(t.call("path_create_directory", &[4, BAD, 10]), Errno::Fault);
     // The read-only tree was never touched.
-    assert_eq!(t.root.used_bytes(), 0);
+    assert_eq!(t.root.as_ref().unwrap().used_bytes(), 0);
 }
 
 #[test]
@@ -897,4 +905,141 @@ fn random_arguments_never_panic() {
             );
         }
     }
+}
+
+/// The preopen a guest path belongs to, as wasi-libc picks it: the longest preopen name that
+/// is a whole-component prefix of the path. Returns the fd and the path relative to it.
+fn preopen_for(t: &mut T, path: &str) -> (u32, String) {
+    let mut best: Option<(u32, String)> = None;
+    for fd in 3.. {
+        if t.call("fd_prestat_get", &[fd.into(), OUT.into()]) == Errno::Badf {
+            break;
+        }
+        let len = t.u32(OUT + 4);
+        assert_eq!(
+            t.call("fd_prestat_dir_name", &[fd.into(), BUF.into(), len.into()]),
+            Errno::Success
+        );
+        let name = String::from_utf8(t.bytes(BUF, len as usize).to_vec()).unwrap();
+        let prefix = name.trim_end_matches('/');
+        let matches = path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if matches && best.as_ref().is_none_or(|(_, b)| b.len() < name.len()) {
+            best = Some((fd, name));
+        }
+    }
+    let (fd, name) = best.expect("no preopen");
+    let rel = path[name.trim_end_matches('/').len()..].trim_start_matches('/');
+    (fd, String::from(if rel.is_empty() { "." } else { rel }))
+}
+
+#[test]
+fn initrd_at_root_and_memfs_at_tmp() {
+    let mut b = initrd::Builder::new();
+    b.file("/etc/motd", MOTD)
+        .file("/bin/hello.wasm", b"\0asm\x01\0\0\0")
+        .dir("/tmp");
+    let image: &'static [u8] = b.finish().leak();
+    let root = Arc::new(InitrdFs::new(image, 1).unwrap());
+    let mut t = T::with_root(b"", root);
+    // Preopens are fds 3 (`/`) and 4 (`/tmp`); `/tmp/...` goes to the longer one.
+    assert_eq!(preopen_for(&mut t, "/etc/motd"), (3, "etc/motd".into()));
+    assert_eq!(preopen_for(&mut t, "/tmp/x"), (4, "x".into()));
+    assert_eq!(preopen_for(&mut t, "/tmp"), (4, ".".into()));
+    assert_eq!(preopen_for(&mut t, "/tmpfoo"), (3, "tmpfoo".into()));
+
+    // Read a file from the initrd.
+    let (dir, rel) = preopen_for(&mut t, "/etc/motd");
+    let fd = t
+        .open(dir, &rel, 0, rights::FD_READ | rights::FD_FILESTAT_GET, 0)
+        .unwrap();
+    assert_eq!(fd, 5);
+    assert_eq!(t.read(fd, 100), Ok(MOTD.to_vec()));
+    assert_eq!(t.read(fd, 100), Ok(Vec::new()));
+    assert_eq!(
+        t.call("fd_filestat_get", &[fd.into(), OUT.into()]),
+        Errno::Success
+    );
+    assert_eq!(t.u64(OUT), 1, "dev");
+    assert_eq!(t.u64(OUT + 32), MOTD.len() as u64);
+    assert_eq!(t.write(fd, b"x"), Err(Errno::Badf));
+    assert_eq!(t.call("fd_close", &[fd.into()]), Errno::Success);
+
+    // List `/` through fd_readdir: `.`, `..`, then the entries in name order.
+    assert_eq!(
+        t.call("fd_readdir", &[3, BUF.into(), 512, 0, OUT.into()]),
+        Errno::Success
+    );
+    let used = t.u32(OUT) as usize;
+    let list: Vec<(String, u8)> = dirents(t.bytes(BUF, used))
+        .into_iter()
+        .map(|(_, n, ty)| (n, ty))
+        .collect();
+    let d = filetype::DIRECTORY;
+    assert_eq!(
+        list,
+        [
+            (".".into(), d),
+            ("..".into(), d),
+            ("bin".into(), d),
+            ("etc".into(), d),
+            ("tmp".into(), d)
+        ]
+    );
+    let (dir, rel) = preopen_for(&mut t, "/bin");
+    let bin = t
+        .open(dir, &rel, oflags::DIRECTORY, rights::FD_READDIR, 0)
+        .unwrap();
+    assert_eq!(
+        t.call("fd_readdir", &[bin.into(), BUF.into(), 512, 2, OUT.into()]),
+        Errno::Success
+    );
+    let used = t.u32(OUT) as usize;
+    let list = dirents(t.bytes(BUF, used));
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].1.as_str(), list[0].2),
+        ("hello.wasm", filetype::REGULAR_FILE)
+    );
+
+    // Write through `/tmp`, read back, and see it in the RAM file system only.
+    let (dir, rel) = preopen_for(&mut t, "/tmp/out.txt");
+    let fd = t
+        .open(
+            dir,
+            &rel,
+            oflags::CREAT,
+            rights::FD_READ | rights::FD_WRITE | rights::FD_SEEK,
+            0,
+        )
+        .unwrap();
+    assert_eq!(t.write(fd, b"scratch"), Ok(7));
+    assert_eq!(
+        t.call("fd_seek", &[fd.into(), 0, whence::SET.into(), OUT.into()]),
+        Errno::Success
+    );
+    assert_eq!(t.read(fd, 100), Ok(b"scratch".to_vec()));
+    assert_eq!(t.tmp.file_contents("out.txt").unwrap(), b"scratch");
+    assert_eq!(
+        t.open(3, "tmp/out.txt", 0, rights::FD_READ, 0),
+        Err(Errno::Noent)
+    );
+
+    // The initrd refuses every change: the rights are missing because the tree is read-only.
+    assert_eq!(
+        t.open(3, "etc/motd", 0, rights::FD_WRITE, 0),
+        Err(Errno::Rofs)
+    );
+    assert_eq!(
+        t.open(3, "etc/motd", oflags::TRUNC, rights::FD_READ, 0),
+        Err(Errno::Rofs)
+    );
+    assert_eq!(
+        t.open(3, "etc/new", oflags::CREAT, rights::FD_WRITE, 0),
+        Err(Errno::Rofs)
+    );
+    assert_eq!(t.path_call("path_create_directory", 3, "d"), Errno::Rofs);
+    assert_eq!(t.path_call("path_unlink_file", 3, "etc/motd"), Errno::Rofs);
+    assert_eq!(t.path_call("path_remove_directory", 3, "bin"), Errno::Rofs);
 }
