@@ -43,8 +43,7 @@ mod shell;
 mod sync;
 mod trap;
 // Parts of the API serve the kernel tests (and later Wasm programs).
-// riscv64 only for now: its platform code (icache sync, ISA) awaits an x86_64 port.
-#[cfg(target_arch = "riscv64")]
+#[cfg(feature = "wasm")]
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod wasm;
 
@@ -134,7 +133,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     }
     log::init();
     info!("logging at level {}", log::level_name());
-    #[cfg(target_arch = "riscv64")]
+    #[cfg(feature = "wasm")]
     wasm::init();
     percpu::current().online.store(true, Ordering::Release);
     timer::start_this_hart();

@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use wasm_engine::{Config, Engine, Error, Platform};
 
 use super::platform::{self, SpaceError};
-use crate::arch::trap::TrapFrame;
+use crate::arch::trap::{Cause, TrapFrame, is_instruction_fault};
 use crate::mem::PAGE_SIZE;
 use crate::sched::percpu;
 use crate::sync::IrqMutex;
@@ -63,11 +63,12 @@ impl Platform for KernelPlatform {
     }
 }
 
-/// An engine on the kernel platform. SIMD is enabled only if every hart
-/// has V; without it, SIMD modules fail to compile with a clear error.
+/// An engine on the kernel platform, compiling for the ISA every hart has
+/// (see `arch::wasm::configure`: SIMD only with vector hardware, the CPU's
+/// extensions as Cranelift settings).
 pub fn new_engine(config: &Config) -> Result<Engine, Error> {
     let mut config = config.clone();
-    config.simd(super::isa::extensions().v);
+    crate::arch::wasm::configure(&mut config)?;
     Engine::new(&config, Arc::new(KernelPlatform))
 }
 
@@ -128,6 +129,11 @@ pub(crate) fn on_tick() {
 /// hart's innermost activation and makes `frame` resume at the engine's
 /// landing pad. Returns whether it did.
 pub(crate) fn resume_wasm_trap(frame: &mut TrapFrame) -> bool {
+    // Only a fault of the instruction at the PC can be a trap site's: not
+    // an NMI, machine check or debug trap that merely arrived there.
+    if !matches!(frame.cause(), Cause::Exception(code) if is_instruction_fault(code)) {
+        return false;
+    }
     let act = percpu::current().wasm_activation.get();
     if act.is_null() {
         return false;

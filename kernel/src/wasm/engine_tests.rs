@@ -351,19 +351,37 @@ ktest! {
 }
 
 ktest! {
-    fn wasm_simd_needs_the_vector_extension() {
+    fn wasm_simd_runs_where_the_cpu_has_vectors() {
         run(|| {
             let e = engine(false);
-            let has_v = super::isa::extensions().v;
             match Module::new(&e, SIMD_WASM) {
                 Ok(m) => {
-                    assert!(has_v, "a SIMD module compiled on harts without V");
+                    assert!(
+                        crate::arch::wasm::simd_supported(),
+                        "a SIMD module compiled without vector hardware"
+                    );
                     let mut f = instantiate(&e, &m);
                     assert_eq!(f.i32("splat_add", &[I(5)]), 6);
+                    let a = Val::V128(0x0000_0004_0000_0003_0000_0002_0000_0001);
+                    let b = Val::V128(0x0000_0010_0000_0020_0000_0030_0000_0040);
+                    match f.call("add_v", &[a, b]) {
+                        Ok(Some(Val::V128(v))) => {
+                            assert_eq!(v, 0x0000_0014_0000_0023_0000_0032_0000_0041);
+                        }
+                        other => panic!("add_v: {other:?}"),
+                    }
+                    assert_eq!(f.i32("reverse", &[]), 0x10 + 256);
+                    match f.call("sqrt_lane", &[Val::F32(16.0f32.to_bits())]) {
+                        Ok(Some(Val::F32(bits))) => assert_eq!(bits, 4.0f32.to_bits()),
+                        other => panic!("sqrt_lane: {other:?}"),
+                    }
                 }
-                // Without V (or while the engine lacks SIMD) the refusal
-                // must say why.
+                // Without vector hardware the refusal must say why.
                 Err(err) => {
+                    assert!(
+                        !crate::arch::wasm::simd_supported(),
+                        "SIMD refused with vector hardware: {err}"
+                    );
                     let msg = alloc::format!("{err}").to_lowercase();
                     assert!(msg.contains("simd"), "unclear SIMD refusal: {msg}");
                 }

@@ -1,17 +1,16 @@
 //! Running Wasm in the kernel: the engine's platform (virtual space, code
 //! publishing, activations), turning faults in JIT code into Wasm traps,
-//! epoch ticks, a big stack for Wasm calls and the hart's ISA.
+//! epoch ticks and a big stack for Wasm calls. The arch parts (the ISA JIT
+//! code may use, instruction-cache sync) are in `arch::wasm`.
 //!
 //! Use: [`new_engine`] builds an engine on the kernel platform, and every
 //! call into Wasm goes through [`on_wasm_stack`] so that the engine's stack
 //! limit (the entry `sp` minus `max_wasm_stack`) lies inside a stack that
 //! really has that much room.
 
-#[cfg(feature = "wasm")]
 pub mod engine;
-#[cfg(all(feature = "wasm", feature = "ktest"))]
+#[cfg(feature = "ktest")]
 mod engine_tests;
-pub mod isa;
 pub mod platform;
 pub mod space;
 #[cfg(feature = "ktest")]
@@ -24,7 +23,6 @@ use boot_info::MAX_HARTS;
 use crate::mem::vm;
 use crate::sched::percpu;
 
-#[cfg(feature = "wasm")]
 #[cfg_attr(not(feature = "ktest"), allow(unused_imports))]
 pub use engine::{new_engine, register_epoch};
 

@@ -1,7 +1,7 @@
 //! The machine side of the engine's platform (see `engine.rs` for the
 //! trait impl): Wasm virtual space in the lower half, committing zeroed
-//! pages, and W^X code publishing with icache and TLB maintenance on every
-//! hart.
+//! pages, and W^X code publishing with TLB (and, per arch, instruction
+//! cache) maintenance on every hart.
 //!
 //! Lower-half layout (from `LOWER_HALF_BASE`): first [`CODE_REGION_SIZE`]
 //! for small reservations (compiled code, trampolines, explicitly checked
@@ -20,7 +20,6 @@ use boot_info::layout::LOWER_HALF_BASE;
 use super::space::RangeAllocator;
 use crate::mem::PAGE_SIZE;
 use crate::mem::vm::{self, Flags};
-use crate::sched::percpu;
 
 /// Bytes of the lower half set aside for small reservations (code).
 pub const CODE_REGION_SIZE: u64 = 16 << 30;
@@ -65,8 +64,9 @@ pub struct SpaceStats {
 /// The end of the lower half in the paging mode the loader chose.
 fn lower_half_end(mode: PagingMode) -> u64 {
     match mode {
-        PagingMode::Sv48 => 1 << 47,
-        _ => 1 << 38,
+        PagingMode::Sv39 => 1 << 38,
+        // Sv57 could go further; 47 bits are plenty.
+        PagingMode::Sv48 | PagingMode::Sv57 | PagingMode::X86Level4 => 1 << 47,
     }
 }
 
@@ -190,23 +190,6 @@ fn insert_extent(list: &mut Vec<(u64, u64)>, addr: u64, len: u64) {
     *list = merged;
 }
 
-/// Makes the instruction stream see new code on every online hart.
-fn sync_icache_all_harts() {
-    // SAFETY: fence.i only orders this hart's instruction fetches.
-    unsafe { core::arch::asm!("fence.i") };
-    let others = percpu::online_mask() & !(1 << percpu::current().id());
-    if others != 0 {
-        let mask = sbi_rt::HartMask::from_mask_base(others as usize, 0);
-        if sbi_rt::remote_fence_i(mask).is_err() {
-            // Without the RFENCE extension, an IPI that runs fence.i does the same.
-            let _ = crate::sched::smp::run_on_all(|| {
-                // SAFETY: as above.
-                unsafe { core::arch::asm!("fence.i") };
-            });
-        }
-    }
-}
-
 /// Reserves `size` bytes of Wasm address space; nothing is mapped.
 pub fn reserve(size: usize) -> Result<u64, SpaceError> {
     let len = (size as u64).max(1).next_multiple_of(PAGE_SIZE);
@@ -276,7 +259,7 @@ pub fn publish_code(addr: u64, len: u64) -> Result<(), SpaceError> {
     vm::protect(addr, len, Flags::RX).map_err(SpaceError::Map)?;
     r.code = true;
     drop(s);
-    sync_icache_all_harts();
+    crate::arch::wasm::sync_icache_all_harts();
     Ok(())
 }
 

@@ -45,6 +45,17 @@ pub fn build_isa(triple: &str) -> Result<OwnedTargetIsa, Error> {
 /// for SIMD); `host` adds the running CPU's x86_64 extensions (AVX, ...) when the
 /// code will run on this very machine (Linux backend, no explicit target).
 pub fn build_isa_with(triple: &str, vector: bool, host: bool) -> Result<OwnedTargetIsa, Error> {
+    build_isa_flags(triple, vector, host, &[])
+}
+
+/// [`build_isa_with`], plus boolean Cranelift settings to enable by name (see
+/// [`Config::cranelift_flag_enable`]): ISA settings first, then shared ones.
+pub fn build_isa_flags(
+    triple: &str,
+    vector: bool,
+    host: bool,
+    extra: &[alloc::string::String],
+) -> Result<OwnedTargetIsa, Error> {
     let triple = target_lexicon::Triple::from_str(triple)
         .map_err(|e| Error::compile(None, format!("bad target triple {triple}: {e}")))?;
     let arch = triple.architecture;
@@ -108,6 +119,13 @@ pub fn build_isa_with(triple: &str, vector: bool, host: bool) -> Result<OwnedTar
         }
     }
     let _ = host;
+    for f in extra {
+        match b.enable(f) {
+            Ok(()) => {}
+            Err(settings::SetError::BadName(_)) => set(&mut flags, f, "true")?,
+            Err(e) => return Err(Error::compile(None, format!("{f}: {e}"))),
+        }
+    }
     b.finish(settings::Flags::new(flags))
         .map_err(|e| Error::compile(None, format!("ISA: {e}")))
 }

@@ -7,6 +7,8 @@ pub mod ext_state_test;
 pub mod paging;
 pub mod plic;
 pub mod trap;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 use core::arch::{asm, global_asm};
 

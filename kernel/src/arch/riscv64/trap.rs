@@ -131,9 +131,24 @@ pub fn exception_name(code: usize) -> &'static str {
     }
 }
 
+/// Page-fault exception codes (`scause`), as the shared code sees them.
+pub const INSTRUCTION_PAGE_FAULT: usize = 12;
+pub const LOAD_PAGE_FAULT: usize = 13;
+pub const STORE_PAGE_FAULT: usize = 15;
+
+/// Whether an exception code is a fault of the instruction at `sepc`
+/// (misaligned access, access fault, illegal instruction, breakpoint, page
+/// fault): what a Wasm trap site raises.
+pub fn is_instruction_fault(code: usize) -> bool {
+    matches!(code, 0..=7 | 12 | 13 | 15)
+}
+
 /// Whether an exception code is a page fault (the address is in `stval`).
 pub fn is_page_fault(code: usize) -> bool {
-    matches!(code, 12 | 13 | 15)
+    matches!(
+        code,
+        INSTRUCTION_PAGE_FAULT | LOAD_PAGE_FAULT | STORE_PAGE_FAULT
+    )
 }
 
 // Trap entry. tp holds the per-hart data: offset 8 is the trap stack top.

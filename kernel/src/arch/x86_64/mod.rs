@@ -7,11 +7,14 @@
 pub mod apic;
 #[cfg(feature = "ktest")]
 pub mod ext_state_test;
+pub mod features;
 mod gdt;
 pub mod paging;
 pub mod platform;
 pub mod smp;
 pub mod trap;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 use core::arch::{asm, global_asm};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -79,6 +82,7 @@ pub unsafe fn init_hart(local: *const u8, trap_stack_top: usize) {
         NO_AVX_CPU.store(true, Ordering::Relaxed);
     }
     HAS_AVX.store(!NO_AVX_CPU.load(Ordering::Relaxed), Ordering::Relaxed);
+    features::note_this_cpu();
 }
 
 /// Enables SSE (FXSAVE) and, when the CPU has XSAVE and AVX, XSAVE with
@@ -299,11 +303,7 @@ pub fn flush_tlb_harts(mask: u64, virt: u64, len: u64) {
     smp::shootdown(mask, virt, len);
 }
 
-// `stack_pointer` and `call_on_stack` serve the Wasm stack switch
-// (`kernel/src/wasm`), which is not built on x86_64 yet.
-
 /// The current stack pointer.
-#[allow(dead_code)]
 #[inline(always)]
 pub fn stack_pointer() -> usize {
     let sp: usize;
@@ -336,7 +336,6 @@ atoll_call_on_stack:
 "#
 );
 
-#[allow(dead_code)]
 unsafe extern "C" {
     fn atoll_call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8);
 }
@@ -345,7 +344,6 @@ unsafe extern "C" {
 ///
 /// # Safety
 /// `top` must be the 16-byte aligned top of a mapped stack nobody else uses.
-#[allow(dead_code)]
 pub unsafe fn call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8) {
     // SAFETY: see the caller's contract; the assembly follows the SysV ABI.
     unsafe { atoll_call_on_stack(top, f, data) }

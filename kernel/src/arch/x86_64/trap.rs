@@ -204,6 +204,14 @@ pub fn exception_name(code: usize) -> &'static str {
     }
 }
 
+/// Whether an exception code is a fault of the instruction at `rip`: what
+/// a Wasm trap site raises (`ud2` #UD, division #DE, memory access #PF,
+/// #GP, #SS, #AC, FP #MF/#XM, #BR). Not #DB, NMI, #BP, #DF or #MC, which
+/// may arrive anywhere or leave `rip` after the instruction.
+pub fn is_instruction_fault(code: usize) -> bool {
+    matches!(code & 0xff, 0 | 5 | 6 | 7 | 12 | 13 | 14 | 16 | 17 | 19)
+}
+
 /// Whether an exception code is a page fault (the address is in CR2).
 pub fn is_page_fault(code: usize) -> bool {
     code & 0xff == PAGE_FAULT_VECTOR

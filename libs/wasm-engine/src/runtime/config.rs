@@ -1,6 +1,7 @@
 //! Engine configuration.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 /// How linear-memory accesses are kept in bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +23,7 @@ pub struct Config {
     pub(crate) simd: bool,
     pub(crate) max_memory_pages: u64,
     pub(crate) target: Option<String>,
+    pub(crate) cranelift_flags: Vec<String>,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Config {
             simd: false,
             max_memory_pages: 4096,
             target: None,
+            cranelift_flags: Vec::new(),
         }
     }
     /// Enables fuel metering (see `translate` for the cost model).
@@ -88,6 +91,18 @@ impl Config {
     /// Target triple to compile for (default: the host).
     pub fn target(&mut self, triple: &str) -> &mut Self {
         self.target = Some(String::from(triple));
+        self
+    }
+    /// Enables a boolean Cranelift setting by name: one of the target ISA (`has_avx2`,
+    /// `has_zbb`: a kernel passes the CPU features it detected) or a shared one. As
+    /// wasmtime's `cranelift_flag_enable`; an unknown name makes [`crate::Engine::new`]
+    /// fail.
+    ///
+    /// # Safety
+    /// An ISA feature must be present on every CPU that will run the compiled code,
+    /// or JIT code executes instructions the CPU does not have.
+    pub unsafe fn cranelift_flag_enable(&mut self, flag: &str) -> &mut Self {
+        self.cranelift_flags.push(String::from(flag));
         self
     }
 }

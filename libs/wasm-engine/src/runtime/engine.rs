@@ -53,7 +53,12 @@ pub struct Engine {
 impl Engine {
     pub fn new(config: &Config, platform: Arc<dyn Platform>) -> Result<Engine, Error> {
         let triple = config.target.as_deref().unwrap_or(compile::host_triple());
-        let isa = compile::build_isa_with(triple, config.simd, config.target.is_none())?;
+        let isa = compile::build_isa_flags(
+            triple,
+            config.simd,
+            config.target.is_none(),
+            &config.cranelift_flags,
+        )?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),

@@ -1,7 +1,10 @@
-//! The ISA extensions every hart has, from the device tree (`riscv,isa` or
-//! `riscv,isa-extensions` of each cpu node): what JIT code may use.
+//! riscv64 side of running Wasm: the ISA extensions every hart has, from
+//! the device tree (`riscv,isa` or `riscv,isa-extensions` of each cpu
+//! node), as Cranelift settings; and `fence.i` on every hart after code is
+//! published.
 
 use spin::Once;
+use wasm_engine::{Config, Error};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Extensions {
@@ -92,4 +95,68 @@ pub fn parse_isa_string(isa: &str) -> Extensions {
         e.set(p.as_bytes());
     }
     e
+}
+
+/// Makes `config` compile for the extensions every hart has: V enables
+/// SIMD (without it, SIMD modules fail to compile with a clear error).
+pub fn configure(config: &mut Config) -> Result<(), Error> {
+    let ext = extensions();
+    config.simd(ext.v);
+    for (present, flag) in [
+        (ext.zba, "has_zba"),
+        (ext.zbb, "has_zbb"),
+        (ext.zbs, "has_zbs"),
+        (ext.zicond, "has_zicond"),
+        (ext.zfa, "has_zfa"),
+    ] {
+        if present {
+            // SAFETY: every hart's device-tree node lists the extension.
+            unsafe { config.cranelift_flag_enable(flag) };
+        }
+    }
+    Ok(())
+}
+
+/// Whether Wasm SIMD compiles and runs here (every hart has V).
+pub fn simd_supported() -> bool {
+    extensions().v
+}
+
+/// Makes the instruction stream see new code on every online hart.
+pub fn sync_icache_all_harts() {
+    use crate::sched::percpu;
+    // SAFETY: fence.i only orders this hart's instruction fetches.
+    unsafe { core::arch::asm!("fence.i") };
+    let others = percpu::online_mask() & !(1 << percpu::current().id());
+    if others != 0 {
+        let mask = sbi_rt::HartMask::from_mask_base(others as usize, 0);
+        if sbi_rt::remote_fence_i(mask).is_err() {
+            // Without the RFENCE extension, an IPI that runs fence.i does the same.
+            let _ = crate::sched::smp::run_on_all(|| {
+                // SAFETY: as above.
+                unsafe { core::arch::asm!("fence.i") };
+            });
+        }
+    }
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use ktest::ktest;
+
+    use super::*;
+
+    ktest! {
+        fn isa_extensions_come_from_the_device_tree() {
+            let e = parse_isa_string("rv64imafdcvh_zicbom_zba_zbb_zbs");
+            assert!(e.v && e.zba && e.zbb && e.zbs && !e.zicond);
+            let e = parse_isa_string("rv64imafdc_zicond");
+            assert!(!e.v && e.zicond);
+            assert!(!parse_isa_string("rv64imafdczve32x").v, "z extensions are not single letters");
+            // The test machines have V (configs/*.toml: v=true).
+            let ext = extensions();
+            assert!(ext.v, "V not detected: {ext:?}");
+            assert_eq!(ext.v, crate::arch::has_vector());
+        }
+    }
 }
