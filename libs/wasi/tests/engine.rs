@@ -7,8 +7,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use spin::Mutex;
 use wasi_p1::{
-    Clock, Errno, FileData, Function, MemConsole, MemFs, ParamType, Random, Scheduler, WasiCtx,
-    exit_status,
+    Clock, Errno, FileData, FileSystem, Function, InitrdFs, MemConsole, MemFs, ParamType, Random,
+    Scheduler, WasiCtx, exit_status,
 };
 use wasm_engine::{Engine, Error, Linker, Module, Store, TrapCode, Val};
 
@@ -89,25 +89,37 @@ fn engine() -> &'static Engine {
 }
 
 fn new_store(args: &[&str], stdin: &[u8]) -> (Store<Proc>, Arc<Mutex<MemConsole>>, Arc<MemFs>) {
-    let console = Arc::new(Mutex::new(MemConsole::new(stdin)));
     let root = Arc::new(MemFs::new(1));
     root.insert_file("etc/motd", FileData::Static(b"welcome to atoll\n"))
         .unwrap();
     root.set_read_only(true);
+    new_store_with(args, &[("HOME", "/tmp"), ("LANG", "C")], stdin, root)
+}
+
+/// A store with `root` preopened at `/` (fd 3) and a fresh [`MemFs`] at `/tmp` (fd 4).
+fn new_store_with(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &[u8],
+    root: Arc<dyn FileSystem>,
+) -> (Store<Proc>, Arc<Mutex<MemConsole>>, Arc<MemFs>) {
+    let console = Arc::new(Mutex::new(MemConsole::new(stdin)));
     let tmp = Arc::new(MemFs::new(2));
     let start = Instant::now();
-    let wasi = WasiCtx::builder(
+    let mut wasi = WasiCtx::builder(
         Box::new(console.clone()),
         Box::new(HostClock(start)),
         Box::new(TestRandom(1)),
         Box::new(HostSched(start)),
     )
-    .args(args.iter().copied())
-    .env("HOME", "/tmp")
-    .env("LANG", "C")
-    .preopen_dir(root, "/")
-    .preopen_dir(tmp.clone(), "/tmp")
-    .build();
+    .args(args.iter().copied());
+    for (k, v) in env {
+        wasi = wasi.env(k, v);
+    }
+    let wasi = wasi
+        .preopen_dir(root, "/")
+        .preopen_dir(tmp.clone(), "/tmp")
+        .build();
     (Store::new(engine(), Proc { wasi }), console, tmp)
 }
 
@@ -119,8 +131,12 @@ fn linker() -> Linker<Proc> {
 
 /// Instantiates `wasm` and runs its `_start`.
 fn run(wasm: &[u8], args: &[&str], stdin: &[u8]) -> Run {
+    run_in(wasm, new_store(args, stdin))
+}
+
+fn run_in(wasm: &[u8], store: (Store<Proc>, Arc<Mutex<MemConsole>>, Arc<MemFs>)) -> Run {
+    let (mut store, console, tmp) = store;
     let module = Module::new(engine(), wasm).unwrap();
-    let (mut store, console, tmp) = new_store(args, stdin);
     let instance = linker().instantiate(&mut store, &module).unwrap();
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
@@ -474,4 +490,78 @@ fn cpu_burn_prints_progress() {
         expected += &format!("cpu-burn: round {round}/3 checksum {x:016x}\n");
     }
     assert_eq!(r.stdout, expected);
+}
+
+// ---- user/wasi-conformance -----------------------------------------------------------------
+
+/// Runs `user/wasi-conformance` as atoll does: the initrd (holding the program itself as
+/// `/bin/wasi-conformance.wasm`) read-only at `/`, a RAM file system at `/tmp`.
+fn run_conformance(args: &[&str], stdin: &[u8]) -> Run {
+    let wasm = user_program("wasi-conformance");
+    let mut b = initrd::Builder::new();
+    b.file("/bin/wasi-conformance.wasm", &wasm)
+        .file("/etc/motd", b"welcome to atoll\n")
+        .dir("/tmp");
+    let image: &'static [u8] = b.finish().leak();
+    let root = Arc::new(InitrdFs::new(image, 1).unwrap());
+    let store = new_store_with(args, &[("ATOLL_TEST", "1"), ("HOME", "/tmp")], stdin, root);
+    run_in(&wasm, store)
+}
+
+#[test]
+fn wasi_conformance_passes() {
+    for stdin in [&b""[..], b"typed ahead\n"] {
+        let r = run_conformance(&["wasi-conformance", "a", "b"], stdin);
+        let failures: Vec<&str> = r.stdout.lines().filter(|l| !l.starts_with("ok ")).collect();
+        assert_eq!(
+            r.status(),
+            Some(0),
+            "{:?}\nstdout:\n{}\nstderr:\n{}",
+            r.result,
+            r.stdout,
+            r.stderr
+        );
+        let last = r.stdout.lines().last().unwrap_or("");
+        let passed: u32 = last
+            .strip_suffix(" passed, 0 failed")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("last line {last:?}; all output:\n{}", r.stdout));
+        // Every line but the summary is a passed check, and there are many of them.
+        assert_eq!(failures, [last], "{}", r.stdout);
+        assert_eq!(r.stdout.lines().count() as u32, passed + 1);
+        assert!(passed >= 100, "only {passed} checks ran");
+        assert_eq!(r.stderr, "");
+        // It cleaned up after itself.
+        assert_eq!(r.tmp.read_dir(r.tmp.root(), 0), Ok(None));
+    }
+}
+
+#[test]
+fn wasi_conformance_reports_failures() {
+    // Run with the wrong arguments and environment: those checks fail, the program says so
+    // and exits 1.
+    let r = run_conformance(&["wasi-conformance", "x"], b"");
+    assert_eq!(r.status(), Some(1), "{:?}\n{}", r.result, r.stdout);
+    let fails: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("FAIL "))
+        .collect();
+    assert_eq!(fails.len(), 2, "{}", r.stdout);
+    assert!(
+        fails[0].starts_with("FAIL args_sizes_get: argc 2"),
+        "{}",
+        fails[0]
+    );
+    assert!(fails[1].starts_with("FAIL args_get: argv"), "{}", fails[1]);
+    assert!(r.stdout.ends_with(" passed, 2 failed\n"), "{}", r.stdout);
+}
+
+#[test]
+fn wasi_conformance_exit_codes_pass_through() {
+    for code in [0, 7, 255] {
+        let r = run_conformance(&["wasi-conformance", "--exit", &code.to_string()], b"");
+        assert_eq!(r.status(), Some(code), "{:?}", r.result);
+        assert_eq!(r.stdout, "");
+    }
 }

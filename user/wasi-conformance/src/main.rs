@@ -17,7 +17,8 @@
 //!
 //! On atoll, init sets all of that up with the boot argument
 //! `exec=/bin/wasi-conformance.wasm,a,b exec.env=ATOLL_TEST%3D1 exec.dir=/::/,/tmp::/tmp`.
-//! On the host, `cargo test -p wasi-p1 --test conformance` runs it.
+//! On the host, `cargo test -p wasi-p1 --test engine wasi_conformance` runs it (through
+//! `libs/wasi` and the engine, with the initrd file system at `/`).
 //!
 //! It prints `ok NAME` or `FAIL NAME: DETAILS` per check, then `N passed, N failed`, and exits
 //! (through `proc_exit`) with 0 if every check passed and 1 otherwise.
