@@ -107,24 +107,49 @@ impl Func {
     }
 
     /// A host function taking and returning `Val`s.
+    ///
+    /// # Panics
+    /// If the platform cannot map the function's trampoline (out of code
+    /// memory); [`Func::try_new`] returns that error instead.
     pub fn new<T: 'static>(
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Func {
+        Func::try_new(store, ty, f).expect("host trampoline compilation failed")
+    }
+
+    /// [`Func::new`], failing with the platform's error when the trampoline
+    /// cannot be mapped.
+    pub fn try_new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Result<Func, Error> {
         let s = opaque_mut(&mut store);
         Func::register_host(s, ty.clone(), dynamic_host_fn(ty, f))
-            .expect("host trampoline compilation failed")
     }
 
     /// A host function from a Rust closure, with or without a leading `Caller`.
+    ///
+    /// # Panics
+    /// As [`Func::new`]; [`Func::try_wrap`] returns the error instead.
     pub fn wrap<T: 'static, Params, Results>(
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         f: impl IntoFunc<T, Params, Results>,
     ) -> Func {
+        Func::try_wrap(store, f).expect("host trampoline compilation failed")
+    }
+
+    /// [`Func::wrap`], failing with the platform's error when the trampoline
+    /// cannot be mapped.
+    pub fn try_wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        f: impl IntoFunc<T, Params, Results>,
+    ) -> Result<Func, Error> {
         let (ty, host) = f.into_host_fn();
         let s = opaque_mut(&mut store);
-        Func::register_host(s, ty, host).expect("host trampoline compilation failed")
+        Func::register_host(s, ty, host)
     }
 
     pub(crate) fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a FuncData {
