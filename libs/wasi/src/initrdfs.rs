@@ -61,6 +61,15 @@ pub struct InitrdFs {
 
 const ROOT: Ino = 1;
 
+impl fmt::Debug for InitrdFs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InitrdFs")
+            .field("dev", &self.dev)
+            .field("nodes", &self.nodes.len())
+            .finish()
+    }
+}
+
 impl InitrdFs {
     /// Indexes the cpio newc archive in `image`. `dev` identifies the tree in `filestat`.
     pub fn new(image: &'static [u8], dev: u64) -> Result<Self, InitrdFsError> {

@@ -155,6 +155,7 @@ const O_CREAT: u32 = 1;
 const O_DIRECTORY: u32 = 2;
 const O_EXCL: u32 = 4;
 const O_TRUNC: u32 = 8;
+const FDFLAGS_APPEND: u32 = 1;
 
 const FT_CHARACTER_DEVICE: u8 = 2;
 const FT_DIRECTORY: u8 = 3;
@@ -1153,6 +1154,30 @@ fn tmp_checks(r: &mut Report) {
             })
             .map_err(|e| format!("errno {e}"))
             .and_then(|s| ensure(s.size == 0, || format!("size {} after O_TRUNC", s.size))),
+    );
+    r.check(
+        "path_open: FDFLAGS_APPEND writes at the end",
+        open(TMP, SCRATCH, 0, FILE_RW, FDFLAGS_APPEND)
+            .and_then(|fd| {
+                let r = write(fd, &[b"one"])
+                    .and_then(|_| seek(fd, 0, SEEK_SET))
+                    .and_then(|_| write(fd, &[b"two"]))
+                    .and_then(|_| seek(fd, 0, SEEK_SET))
+                    .and_then(|_| read(fd, 100));
+                let flags = sys::fd_fdstat_get(fd, a(OUT2));
+                let flags = (flags == SUCCESS).then(|| get_u16(OUT2 + 2));
+                sys::fd_close(fd);
+                r.map(|d| (d, flags))
+            })
+            .map_err(|e| format!("errno {e}"))
+            .and_then(|(d, flags)| {
+                ensure(d == b"onetwo", || {
+                    format!("read {:?}", String::from_utf8_lossy(&d))
+                })?;
+                ensure(flags == Some(FDFLAGS_APPEND as u16), || {
+                    format!("fd_fdstat_get flags {flags:?}")
+                })
+            }),
     );
     r.check(
         "fd_readdir(/tmp) shows a new file",
