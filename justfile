@@ -8,6 +8,11 @@ config := "qemu-riscv64"
 run config=config *args: setup
     cargo xtask run --config {{config}} -- {{args}}
 
+# Run one Wasm program on atoll and exit with its code: `just exec prog.wasm [--dir HOST::GUEST]...
+# [--env K=V]... [-- args...]`; `just exec arch=x86_64 prog.wasm ...` boots x86_64.
+exec *args: setup
+    cargo xtask exec {{args}}
+
 # Every test: lint, host unit tests, the Wasm spec suite, and the kernel tests under QEMU on both arches.
 test: setup
     cargo xtask test

@@ -5,9 +5,11 @@
 
 mod build;
 mod config;
+mod exec;
 mod qemu;
 mod summary;
 mod test;
+mod userland;
 mod util;
 
 use std::path::Path;
@@ -23,6 +25,8 @@ usage: cargo xtask <command> [options]
 commands:
   build   [--config C] [--test] [--release]   build kernel and loader
   run     [--config C] [--release] [-- ARGS]  boot in QEMU (ARGS are extra boot arguments)
+  exec    [arch=A] PROG.wasm [--dir H::G]... [--env K=V]... [-- ARGS]
+                                              run one Wasm program on atoll (see `exec --help`)
   debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
   test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel);
                                               kernel tests default to every arch
@@ -91,6 +95,11 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         return Ok(true);
     };
     let root = util::workspace_root();
+    if command == "exec" {
+        // `exec` has its own options (and passes everything else to the program).
+        let code = exec::main(&root, rest)?;
+        std::process::exit(i32::from(code));
+    }
     let args = parse(rest)?;
     let config_name = args.configs.first().map_or("qemu-riscv64", String::as_str);
     match command.as_str() {
@@ -117,13 +126,14 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         "run" => {
             let config = Config::load(&root, config_name)?;
             let boot_args = join_args(&config.boot.args, &args.rest);
+            let initrd = userland::build(&root)?.initrd();
             let a = build::build(
                 &root,
                 &config,
                 Flavor::Normal,
                 args.release,
                 &boot_args,
-                None,
+                Some(&initrd),
             )?;
             eprintln!(
                 "atoll: {} ({}); Ctrl-A X quits QEMU",
@@ -184,13 +194,14 @@ fn join_args(base: &str, extra: &[String]) -> String {
 fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     let config = Config::load(root, config_name)?;
     let boot_args = join_args(&config.boot.args, &args.rest);
+    let initrd = userland::build(root)?.initrd();
     let a = build::build(
         root,
         &config,
         Flavor::Normal,
         args.release,
         &boot_args,
-        None,
+        Some(&initrd),
     )?;
     let dir = util::target_dir(root);
     let serial = dir.join("atoll-console.log");
