@@ -31,6 +31,8 @@ options:
   --dir HOST[::GUEST]  preopen a read-only snapshot of host directory HOST, copied into the
                        initrd at boot, under the guest name GUEST (default: HOST as given);
                        writes go nowhere (the guest's /tmp is its writable RAM file system)
+  --guest-dir P[::G]   preopen directory P of atoll's own tree under the name G (default P),
+                       e.g. /tmp (writable RAM, empty at boot) or / (the initrd)
   --env K=V            set an environment variable
   --timeout SECS       kill QEMU after SECS seconds (exit code 124)
   --release            boot the release kernel
@@ -46,13 +48,28 @@ const POWER_OFF: &str = "atoll: power off (exit code ";
 /// What to run.
 #[derive(Debug, Default, Clone)]
 pub struct Request {
-    /// The module's bytes and file name.
+    /// The module's bytes and file name (packed as `/run/<name>.wasm`);
+    /// with no bytes, `name` is a path already in the image (`/bin/x.wasm`).
     pub module: Vec<u8>,
     pub name: String,
     pub args: Vec<String>,
     pub env: Vec<String>,
-    /// `(host dir, guest name)`.
+    /// `(host dir, guest name)`: snapshots packed under `/mnt/<i>`.
     pub dirs: Vec<(PathBuf, String)>,
+    /// Preopens of atoll's own tree (`PATH` or `PATH::NAME`, e.g. `/tmp`),
+    /// after the host dirs.
+    pub guest_dirs: Vec<String>,
+}
+
+impl Request {
+    /// The program's path on atoll (its `argv[0]`).
+    pub fn path(&self) -> String {
+        if self.module.is_empty() {
+            self.name.clone()
+        } else {
+            format!("/run/{}.wasm", self.name)
+        }
+    }
 }
 
 /// How a run ended.
@@ -97,6 +114,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
                 }
                 req.dirs.push((PathBuf::from(host), guest));
             }
+            "--guest-dir" => req.guest_dirs.push(value("--guest-dir")?),
             "--env" => {
                 let v = value("--env")?;
                 if !v.contains('=') {
@@ -184,7 +202,7 @@ pub fn boot_args(base: &str, req: &Request) -> String {
             .collect::<Vec<_>>()
             .join(",")
     };
-    let mut argv = vec![format!("/run/{}.wasm", req.name)];
+    let mut argv = vec![req.path()];
     argv.extend(req.args.iter().cloned());
     let mut s = base.to_string();
     s.push_str(if s.is_empty() { "" } else { " " });
@@ -192,13 +210,14 @@ pub fn boot_args(base: &str, req: &Request) -> String {
     if !req.env.is_empty() {
         s.push_str(&format!(" exec.env={}", list(&req.env)));
     }
-    if !req.dirs.is_empty() {
-        let dirs: Vec<String> = req
-            .dirs
-            .iter()
-            .enumerate()
-            .map(|(i, (_, guest))| format!("/mnt/{i}::{guest}"))
-            .collect();
+    let mut dirs: Vec<String> = req
+        .dirs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, guest))| format!("/mnt/{i}::{guest}"))
+        .collect();
+    dirs.extend(req.guest_dirs.iter().cloned());
+    if !dirs.is_empty() {
         s.push_str(&format!(" exec.dir={}", list(&dirs)));
     }
     s
@@ -221,7 +240,9 @@ pub fn percent_encode(s: &str) -> String {
 /// The initrd: the userland plus `/run/<name>.wasm` and `/mnt/<i>/...`.
 pub fn initrd(userland: &Userland, req: &Request) -> Result<Vec<u8>, String> {
     let mut b = userland.builder();
-    b.file(&format!("/run/{}.wasm", req.name), &req.module);
+    if !req.module.is_empty() {
+        b.file(&req.path(), &req.module);
+    }
     for (i, (host, _)) in req.dirs.iter().enumerate() {
         let prefix = format!("/mnt/{i}");
         b.dir(&prefix);
@@ -368,13 +389,19 @@ mod tests {
             name: "prog".into(),
             args: vec!["a b".into(), "c,d".into()],
             env: vec!["K=V 1".into()],
+            module: b"\0asm".to_vec(),
             dirs: vec![(PathBuf::from("/host/x"), "/data".into())],
-            ..Request::default()
+            guest_dirs: vec!["/tmp".into()],
         };
         assert_eq!(
             boot_args("log=warn", &req),
-            "log=warn exec=/run/prog.wasm,a%20b,c%2Cd exec.env=K=V%201 exec.dir=/mnt/0::/data"
+            "log=warn exec=/run/prog.wasm,a%20b,c%2Cd exec.env=K=V%201 exec.dir=/mnt/0::/data,/tmp"
         );
+        let installed = Request {
+            name: "/bin/hello.wasm".into(),
+            ..Request::default()
+        };
+        assert_eq!(boot_args("", &installed), "exec=/bin/hello.wasm");
     }
 
     #[test]

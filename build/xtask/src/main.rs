@@ -9,6 +9,7 @@ mod exec;
 mod qemu;
 mod summary;
 mod test;
+mod user_tests;
 mod userland;
 mod util;
 
@@ -28,7 +29,7 @@ commands:
   exec    [arch=A] PROG.wasm [--dir H::G]... [--env K=V]... [-- ARGS]
                                               run one Wasm program on atoll (see `exec --help`)
   debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
-  test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel);
+  test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel, user);
                                               kernel tests default to every arch
 
 C is a name under configs/ (default qemu-riscv64) or a path to a .toml file.";

@@ -37,7 +37,7 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 4] = ["lint", "host", "spec", "kernel"];
+pub const ALL_STAGES: [&str; 5] = ["lint", "host", "spec", "kernel", "user"];
 
 pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
     let mut results = Vec::new();
@@ -59,6 +59,15 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
                     all_ok &= ok;
                 }
                 (total, all_ok)
+            }
+            "user" => {
+                let (passed, failed) = crate::user_tests::run(root, &opts.kernel_configs)?;
+                let tally = Tally {
+                    passed,
+                    failed,
+                    skipped: 0,
+                };
+                (tally, failed == 0)
             }
             other => {
                 return Err(format!(

@@ -25,6 +25,7 @@ builtins:
   echo [WORDS...] print words             time CMD...     run CMD and show its wall time
   cd [DIR] / pwd  working directory       sleep SECS      pause
   wait            wait for background programs
+  `$!` is the pid of the last background program, `$?` the last exit code
   help            this text               exit [CODE]     leave the shell
   `> FILE` / `>> FILE` after a builtin writes its output to FILE (/tmp is writable)";
 
@@ -40,6 +41,8 @@ struct Shell {
     last: u32,
     /// Set by `exit`.
     exit: Option<u32>,
+    /// The pid of the last program started with `&` (the word `$!`).
+    last_background: Option<u32>,
 }
 
 fn main() {
@@ -48,6 +51,7 @@ fn main() {
         jobs: Vec::new(),
         last: 0,
         exit: None,
+        last_background: None,
     };
     let code = match args.get(1).map(String::as_str) {
         Some("-c") => {
@@ -104,9 +108,16 @@ impl Shell {
     fn run_line(&mut self, line: &str) {
         match parse::parse_line(line) {
             Ok(commands) => {
-                for c in commands {
+                for mut c in commands {
                     if self.exit.is_some() {
                         break;
+                    }
+                    for word in &mut c.argv {
+                        match (word.as_str(), self.last_background) {
+                            ("$?", _) => *word = self.last.to_string(),
+                            ("$!", Some(pid)) => *word = pid.to_string(),
+                            _ => {}
+                        }
                     }
                     self.last = self.run(&c);
                 }
@@ -248,6 +259,7 @@ impl Shell {
             Err(e) => return report(Err(format!("{name}: {e}"))),
         };
         if c.background {
+            self.last_background = process.pid();
             match process.pid() {
                 Some(pid) => println!("[{pid}] {name}"),
                 None => println!("[?] {name}"),

@@ -1,0 +1,274 @@
+//! The `user` test stage: boots atoll with the userland initrd and runs the
+//! programs under `user/` the way `just exec` does (init's `exec=` boot
+//! argument), checking their output and exit codes. One QEMU boot per case.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::config::{Arch, Config};
+use crate::exec::{self, Io, Request};
+use crate::userland::{self, Userland};
+
+const TIMEOUT: Duration = Duration::from_secs(240);
+
+/// A check on a run's output lines.
+type Check = fn(&[String]) -> Result<(), String>;
+
+/// One boot: what to run and what must come out.
+struct Case {
+    name: &'static str,
+    request: Request,
+    code: u32,
+    /// Each must be (a substring of) some output line, in this order.
+    lines: Vec<&'static str>,
+    /// Further checks on the output.
+    check: Option<Check>,
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// A program from `user/target/wasm`, packed as `/run/<name>.wasm` like `just exec` does.
+fn packed(userland: &Userland, name: &str, args: &[&str]) -> Result<Request, String> {
+    let module = userland
+        .programs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, bytes)| bytes.clone())
+        .ok_or_else(|| format!("user/build.sh did not build {name}"))?;
+    Ok(Request {
+        module,
+        name: name.into(),
+        args: strings(args),
+        ..Request::default()
+    })
+}
+
+/// A program already in the image's `/bin`, with `/` and `/tmp` preopened.
+fn installed(name: &str, args: &[&str]) -> Request {
+    Request {
+        name: format!("/bin/{name}.wasm"),
+        args: strings(args),
+        guest_dirs: strings(&["/", "/tmp"]),
+        ..Request::default()
+    }
+}
+
+fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
+    let mut hello = packed(userland, "hello", &["one", "two words", "a,b%c"])?;
+    hello.env = strings(&["GREETING=hi there", "K=V"]);
+
+    let host_dir = crate::util::target_dir(root).join("user-test-dir");
+    std::fs::create_dir_all(host_dir.join("sub"))
+        .map_err(|e| format!("creating {}: {e}", host_dir.display()))?;
+    std::fs::write(host_dir.join("greeting.txt"), "hello from the host\n")
+        .and_then(|()| std::fs::write(host_dir.join("sub/deep.txt"), "deep\n"))
+        .map_err(|e| format!("writing into {}: {e}", host_dir.display()))?;
+    let mut dir = packed(
+        userland,
+        "shell",
+        &["-c", "cat /data/greeting.txt /data/sub/deep.txt; ls /data"],
+    )?;
+    dir.dirs = vec![(host_dir, "/data".into())];
+
+    let mut conformance = installed("wasi-conformance", &["a", "b"]);
+    conformance.env = strings(&["ATOLL_TEST=1"]);
+
+    let mut cases = vec![
+        Case {
+            name: "hello: args and env through exec=",
+            request: hello,
+            code: 0,
+            lines: vec![
+                "Hello from atoll! I am /run/hello.wasm.",
+                "arg[1] = one",
+                "arg[2] = two words",
+                "arg[3] = a,b%c",
+                "env GREETING=hi there",
+                "env K=V",
+            ],
+            check: None,
+        },
+        Case {
+            name: "hello --exit 3: the exit code passes through",
+            request: packed(userland, "hello", &["--exit", "3"])?,
+            code: 3,
+            lines: vec!["exiting with status 3"],
+            check: None,
+        },
+        Case {
+            name: "hello-c (wasi-libc)",
+            request: Request {
+                guest_dirs: strings(&["/tmp"]),
+                ..packed(userland, "hello-c", &["x"])?
+            },
+            code: 0,
+            lines: vec![
+                "Hello from C on atoll! I am /run/hello-c.wasm, argc=2.",
+                "arg[1] = x",
+                "read back from /tmp: written by hello-c",
+                "monotonic clock ok",
+            ],
+            check: None,
+        },
+        Case {
+            name: "trap: code 134 and a backtrace naming the function",
+            request: packed(userland, "trap", &[])?,
+            code: 134,
+            lines: vec![
+                "about to execute `unreachable`",
+                "/run/trap.wasm: trapped: unreachable executed",
+            ],
+            check: Some(|out| {
+                if out.iter().any(|l| l.contains("trap::main")) {
+                    Ok(())
+                } else {
+                    Err("no backtrace frame names trap::main".into())
+                }
+            }),
+        },
+        Case {
+            name: "--dir: a host directory preopened as /data",
+            request: dir,
+            code: 0,
+            lines: vec!["hello from the host", "deep", "greeting.txt", "sub/"],
+            check: None,
+        },
+        Case {
+            name: "wasi-conformance",
+            request: conformance,
+            code: 0,
+            lines: vec![" passed, 0 failed"],
+            check: None,
+        },
+        Case {
+            name: "shell script: builtins, ping/pong, isolation, trap and OOM survived, kill",
+            request: installed("shell", &["/etc/tests/system.sh"]),
+            code: 0,
+            lines: vec![
+                "system test starting",
+                "hello.wasm",
+                "line two",
+                "written by the shell",
+                "hello: exit code 5",
+                "ping: sent `ping 3`, got `pong 3`",
+                "pong: peer closed after 3 messages",
+                "ping: 3 round trips, pong exited cleanly",
+                "isolation: all checks passed",
+                "trap: trapped: unreachable executed",
+                "oom: trapped",
+                "Hello from atoll! I am hello.",
+                "arg[1] = after-oom",
+                "PID  PPID STATE",
+                "cpu-burn: killed",
+                "arg[1] = timed",
+                "real ",
+                "system test done",
+            ],
+            check: None,
+        },
+    ];
+    // Two CPU-bound programs must both make progress. On one hart (riscv64's
+    // single config, see `run`) that takes preemption.
+    cases.push(Case {
+        name: "preemption: two cpu-burns both progress",
+        request: installed(
+            "shell",
+            &["-c", "cpu-burn 6 400000 A & cpu-burn 6 400000 B & wait"],
+        ),
+        code: 0,
+        lines: vec!["cpu-burn A: round 6/6", "cpu-burn B: round 6/6"],
+        check: Some(interleaved),
+    });
+    Ok(cases)
+}
+
+/// Each of A and B printed a round before the other finished.
+fn interleaved(out: &[String]) -> Result<(), String> {
+    let pos = |tag: &str, last: bool| {
+        let mut it = out
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with(&format!("cpu-burn {tag}: round")));
+        if last { it.next_back() } else { it.next() }.map(|(i, _)| i)
+    };
+    match (
+        pos("A", false),
+        pos("A", true),
+        pos("B", false),
+        pos("B", true),
+    ) {
+        (Some(a0), Some(a1), Some(b0), Some(b1)) if a0 < b1 && b0 < a1 => Ok(()),
+        _ => Err("the two cpu-burns did not interleave (one ran to its end first)".into()),
+    }
+}
+
+/// Checks one run's output: every expected line in order, then the extra check.
+fn verify(case: &Case, outcome: &exec::Outcome) -> Result<(), String> {
+    if outcome.timed_out {
+        return Err(format!("timed out after {} s", TIMEOUT.as_secs()));
+    }
+    let mut from = 0;
+    for want in &case.lines {
+        match outcome.lines[from..].iter().position(|l| l.contains(want)) {
+            Some(i) => from += i + 1,
+            None => return Err(format!("missing (in order) output line `{want}`")),
+        }
+    }
+    match outcome.code {
+        Some(code) if code == case.code => {}
+        Some(code) => return Err(format!("exit code {code}, expected {}", case.code)),
+        None => return Err("no power-off line (the kernel did not shut down)".into()),
+    }
+    case.check.map_or(Ok(()), |check| check(&outcome.lines))
+}
+
+/// Runs every case on each configuration; returns (passed, failed).
+pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
+    let userland = userland::build(root)?;
+    let (mut passed, mut failed) = (0, 0);
+    for name in configs {
+        let config = Config::load(root, name)?;
+        for case in cases(root, &userland)? {
+            // Preemption needs a single hart where there is a config for one.
+            let single;
+            let config = if case.name.starts_with("preemption") && config.arch == Arch::Riscv64 {
+                single = Config::load(root, "qemu-riscv64-single")?;
+                &single
+            } else {
+                &config
+            };
+            let start = Instant::now();
+            let outcome = exec::run(
+                root,
+                config,
+                &userland,
+                &case.request,
+                false,
+                Some(TIMEOUT),
+                Io::Capture,
+            )?;
+            let secs = start.elapsed().as_secs_f64();
+            match verify(&case, &outcome) {
+                Ok(()) => {
+                    passed += 1;
+                    println!("user {} {} ... ok ({secs:.1} s)", config.name, case.name);
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("---- output ----");
+                    for l in &outcome.lines {
+                        println!("{l}");
+                    }
+                    println!("----------------");
+                    println!(
+                        "user {} {} ... FAILED ({secs:.1} s): {e}",
+                        config.name, case.name
+                    );
+                }
+            }
+        }
+    }
+    Ok((passed, failed))
+}
