@@ -207,6 +207,22 @@ ktest! {
             let mut f = instantiate(&e, &m);
             assert_eq!(f.i32("div", &[I(7), I(2)]), 3);
             assert_eq!(f.trap("div", &[I(7), I(0)]), TrapCode::IntegerDivisionByZero);
+            // Signed division: overflow traps, the matching remainder is 0
+            // (x86_64's idiv faults on both; riscv64's div traps on neither).
+            assert_eq!(f.i32("div_s", &[I(-7), I(2)]), -3);
+            assert_eq!(f.trap("div_s", &[I(i32::MIN), I(-1)]), TrapCode::IntegerOverflow);
+            assert_eq!(f.i32("rem_s", &[I(i32::MIN), I(-1)]), 0);
+            assert_eq!(f.trap("rem_s", &[I(7), I(0)]), TrapCode::IntegerDivisionByZero);
+            let div64 = f.call("div64", &[Val::I64(-1), Val::I64(0)]);
+            assert!(
+                matches!(&div64, Err(Error::Trap(t)) if t.code == TrapCode::IntegerDivisionByZero),
+                "{div64:?}"
+            );
+            // Float to integer: NaN and out-of-range values trap.
+            let trunc = |x: f32| [Val::F32(x.to_bits())];
+            assert_eq!(f.i32("trunc", &trunc(-2.5)), -2);
+            assert_eq!(f.trap("trunc", &trunc(f32::NAN)), TrapCode::BadConversionToInteger);
+            assert_eq!(f.trap("trunc", &trunc(3e9)), TrapCode::IntegerOverflow);
             assert_eq!(f.trap("unreachable", &[]), TrapCode::Unreachable);
             assert_eq!(f.i32("call_indirect", &[I(9), I(0)]), 9);
             assert_eq!(f.trap("call_indirect", &[I(9), I(1)]), TrapCode::BadSignature);
