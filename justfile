@@ -29,6 +29,15 @@ test-kernel config=config: setup
 spec *args: setup
     cargo run --quiet -p spec-tool --bin spec -- {{args}}
 
+# The Wasm 2.0 spec suite inside the kernel under QEMU (same table as `just spec`):
+# `just spec-kernel [arch=x86_64] [FILTER...] [-v]`. The whole suite takes a while under TCG.
+spec-kernel *args: setup
+    cargo xtask spec-kernel {{args}}
+
+# The spec suite subset that `just test` runs in the kernel (stage spec-kernel), on both arches.
+spec-kernel-subset: setup
+    cargo xtask test --stage spec-kernel
+
 # Boot halted under gdb-multiarch with the kernel's symbols at its KASLR address.
 debug config=config *args: setup
     cargo xtask debug --config {{config}} {{args}}

@@ -69,21 +69,62 @@ fn plausible_fp(fp: usize) -> bool {
     in_trap_stack || in_stacks
 }
 
-/// Prints `pc` and the return addresses found by walking frame pointers from `fp`.
+/// Whether `pc` is in JIT-compiled Wasm code (or an engine trampoline).
+#[cfg(feature = "wasm")]
+fn is_wasm(pc: usize) -> bool {
+    struct Discard;
+    impl Write for Discard {
+        fn write_str(&mut self, _: &str) -> fmt::Result {
+            Ok(())
+        }
+    }
+    // `describe_pc` never blocks (unlike `is_wasm_pc`): this runs in fault reports.
+    wasm_engine::trap::describe_pc(pc, &mut Discard).is_some()
+}
+
+#[cfg(not(feature = "wasm"))]
+fn is_wasm(_pc: usize) -> bool {
+    false
+}
+
+/// One step from a JIT frame: Cranelift keeps the caller's fp at `[fp]`
+/// and the return address at `[fp + 8]` on every arch (LLVM's riscv
+/// frames differ: see `arch::unwind_step`).
+fn wasm_unwind_step(fp: usize) -> Option<(usize, usize)> {
+    let mapped = |a: usize| {
+        crate::mem::vm::is_stack_addr(a as u64) && crate::mem::vm::is_mapped(a as u64)
+    };
+    if !fp.is_multiple_of(8) || !mapped(fp) || !mapped(fp + 8) {
+        return None;
+    }
+    // SAFETY: both words lie in a mapped stack page (checked above).
+    Some(unsafe { (*((fp + 8) as *const usize), *(fp as *const usize)) })
+}
+
+/// Prints `pc` and the return addresses found by walking frame pointers
+/// from `fp`, through Wasm frames too (named from the engine's tables).
 pub fn print_from(out: &mut dyn Write, pc: usize, fp: usize) {
     let _ = print_frame(out, 0, pc);
     let mut fp = fp;
+    let mut here = pc;
     for i in 1..MAX_FRAMES {
-        if !plausible_fp(fp) {
+        let step = if is_wasm(here) {
+            wasm_unwind_step(fp)
+        } else if plausible_fp(fp) {
+            // SAFETY: `plausible_fp` checked the record lies in a mapped stack.
+            Some(unsafe { crate::arch::unwind_step(fp) })
+        } else {
+            None
+        };
+        let Some((ra, prev)) = step else {
             return;
-        }
-        // SAFETY: `plausible_fp` checked the record lies in a mapped stack.
-        let (ra, prev) = unsafe { crate::arch::unwind_step(fp) };
+        };
         if ra == 0 {
             return;
         }
         // ra points after the call; ra - 1 names the calling function.
-        let _ = print_frame(out, i, ra.wrapping_sub(1));
+        here = ra.wrapping_sub(1);
+        let _ = print_frame(out, i, here);
         if prev <= fp {
             // Stacks grow down: a caller's frame is always higher.
             return;
@@ -108,6 +149,14 @@ fn print_frame(out: &mut dyn Write, i: usize, addr: usize) -> fmt::Result {
             rustc_demangle::demangle(sym.name),
             sym.offset
         ),
-        None => writeln!(out, "  {i:>2}: {addr:#018x} <unknown>"),
+        None => {
+            write!(out, "  {i:>2}: {addr:#018x} ")?;
+            #[cfg(feature = "wasm")]
+            if let Some(r) = wasm_engine::trap::describe_pc(addr, out) {
+                r?;
+                return writeln!(out);
+            }
+            writeln!(out, "<unknown>")
+        }
     }
 }

@@ -40,6 +40,8 @@ mod recover;
 mod sched;
 #[cfg_attr(feature = "ktest", allow(dead_code))] // Test builds run the tests instead.
 mod shell;
+#[cfg(all(feature = "ktest", feature = "wasm"))]
+mod spec_suite;
 mod sync;
 mod trap;
 // Parts of the API serve the kernel tests (and later Wasm programs).
@@ -181,6 +183,10 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     banner(bi);
     arch::interrupts::enable();
 
+    #[cfg(all(feature = "ktest", feature = "wasm"))]
+    if spec_suite::requested() {
+        spec_suite::run_all();
+    }
     #[cfg(feature = "ktest")]
     ktest_runner::run_all();
     #[cfg(not(feature = "ktest"))]

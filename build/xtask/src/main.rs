@@ -7,6 +7,7 @@ mod build;
 mod config;
 mod exec;
 mod qemu;
+mod spec_kernel;
 mod summary;
 mod test;
 mod user_tests;
@@ -29,8 +30,10 @@ commands:
   exec    [arch=A] PROG.wasm [--dir H::G]... [--env K=V]... [-- ARGS]
                                               run one Wasm program on atoll (see `exec --help`)
   debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
-  test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel, user);
-                                              kernel tests default to every arch
+  test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel, user,
+                                              spec-kernel); kernel tests default to every arch
+  spec-kernel [arch=A] [--config C] [-v] [FILTER...]
+                                              the Wasm spec suite in the kernel under QEMU
 
 C is a name under configs/ (default qemu-riscv64) or a path to a .toml file.";
 
@@ -100,6 +103,10 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         // `exec` has its own options (and passes everything else to the program).
         let code = exec::main(&root, rest)?;
         std::process::exit(i32::from(code));
+    }
+    if command == "spec-kernel" {
+        let options = spec_kernel::parse_args(rest)?;
+        return Ok(spec_kernel::run(&root, &options)?.ok);
     }
     let args = parse(rest)?;
     let config_name = args.configs.first().map_or("qemu-riscv64", String::as_str);

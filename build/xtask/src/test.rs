@@ -37,7 +37,7 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 5] = ["lint", "host", "spec", "kernel", "user"];
+pub const ALL_STAGES: [&str; 6] = ["lint", "host", "spec", "kernel", "spec-kernel", "user"];
 
 pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
     let mut results = Vec::new();
@@ -69,6 +69,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
                 };
                 (tally, failed == 0)
             }
+            "spec-kernel" => spec_kernel(root, &opts.kernel_configs),
             other => {
                 return Err(format!(
                     "unknown test stage `{other}` (stages: {})",
@@ -274,6 +275,43 @@ fn spec(root: &Path) -> Result<(Tally, bool), String> {
         tally.failed = failed.max(1);
     }
     Ok((tally, ok))
+}
+
+/// The spec suite's test subset (`spec_kernel::TEST_SUBSET`) in the kernel,
+/// on each test configuration. Every assertion counts in the totals.
+fn spec_kernel(root: &Path, configs: &[String]) -> (Tally, bool) {
+    let mut tally = Tally::default();
+    let mut ok = true;
+    for config in configs {
+        let options = crate::spec_kernel::Options {
+            config: config.clone(),
+            filters: Vec::new(),
+            exact: crate::spec_kernel::TEST_SUBSET
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            verbose: false,
+            silence: Duration::from_secs(300),
+        };
+        match crate::spec_kernel::run(root, &options) {
+            // As in the host spec stage: listed expected failures are skipped.
+            Ok(o) if o.ok => {
+                tally.passed += o.passed;
+                tally.skipped += o.failed;
+            }
+            Ok(o) => {
+                tally.passed += o.passed;
+                tally.failed += o.failed.max(1);
+                ok = false;
+            }
+            Err(e) => {
+                println!("spec suite in the kernel on {config}: {e}");
+                tally.failed += 1;
+                ok = false;
+            }
+        }
+    }
+    (tally, ok)
 }
 
 fn kernel_tests(root: &Path, config: &Config) -> Result<(Tally, bool), String> {

@@ -11,6 +11,8 @@
 pub mod engine;
 #[cfg(feature = "ktest")]
 mod engine_tests;
+#[cfg(feature = "ktest")]
+mod nested_tests;
 pub mod platform;
 pub mod space;
 #[cfg(feature = "ktest")]

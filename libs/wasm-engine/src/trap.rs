@@ -101,6 +101,35 @@ pub fn is_wasm_pc(pc: usize) -> bool {
     lookup(pc).is_some()
 }
 
+/// Writes what the published code at `pc` is: `wasm func[N] <name> @ 0xOFF`
+/// (name and module offset when known) or `wasm trampoline`. `None` (nothing
+/// written) for other addresses, or while the registry is being changed:
+/// kernel fault reports call this, so it neither blocks nor allocates.
+pub fn describe_pc(pc: usize, out: &mut dyn core::fmt::Write) -> Option<core::fmt::Result> {
+    let reg = REGISTRY.try_read()?;
+    let (_, r) = reg.range(..=pc).next_back()?;
+    if pc >= r.start + r.len {
+        return None;
+    }
+    let off = (pc - r.start) as u32;
+    let i = r.funcs.partition_point(|f| f.start <= off);
+    let Some(f) = i.checked_sub(1).map(|i| &r.funcs[i]).filter(|f| off < f.start + f.len)
+    else {
+        return Some(out.write_str("wasm trampoline"));
+    };
+    let rel = off - f.start;
+    Some((|| {
+        write!(out, "wasm func[{}]", f.func_index)?;
+        if let Some(name) = r.names.get(&f.func_index) {
+            write!(out, " <{name}>")?;
+        }
+        match f.srclocs.iter().find(|(s, e, _)| *s <= rel && rel < *e) {
+            Some((_, _, w)) => write!(out, " @ {w:#x}"),
+            None => write!(out, " +{rel:#x}"),
+        }
+    })())
+}
+
 const MAX_FRAMES: usize = 64;
 
 /// One host → Wasm entry. Lives on the host stack for the duration of the call.

@@ -4,7 +4,7 @@
 //! crash or hang of the engine fails that script instead of the whole run.
 //! See `build/spec-tool/README.md` for usage.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use spec_bundle::Command as SpecCommand;
 use spec_runner::{Failure, Observer, Outcome};
-use spec_tool::convert::is_assertion_directive;
 use spec_tool::expected::ExpectedFailures;
+use spec_tool::report::{FileResult, one_line, static_kind};
 use spec_tool::suite::{self, SuiteFile};
 use spec_tool::{Converted, convert_wast};
 
@@ -29,15 +29,6 @@ struct Options {
     expected: PathBuf,
     write_expected: Option<PathBuf>,
     in_process: bool,
-}
-
-/// The outcome of one script.
-struct FileResult {
-    name: &'static str,
-    passed: u32,
-    failed: u32,
-    host_checked: u32,
-    failures: Vec<Failure>,
 }
 
 fn main() -> ExitCode {
@@ -181,10 +172,6 @@ impl<W: Write> Observer for Streamer<W> {
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.replace(['\n', '\t'], " ")
-}
-
 fn run_all(files: &[SuiteFile], options: &Options) -> Vec<FileResult> {
     // Convert up front: it is fast, gives assertion totals for crash
     // accounting, and conversion errors are failures too.
@@ -237,42 +224,8 @@ fn run_all(files: &[SuiteFile], options: &Options) -> Vec<FileResult> {
         }
     });
     let mut results = results.into_inner().unwrap();
-    results.sort_by_key(|r| r.name);
+    results.sort_by(|a, b| a.name.cmp(&b.name));
     results
-}
-
-/// A result with the conversion errors already counted as failures.
-fn start_result(file: SuiteFile, converted: &Result<Converted, String>) -> FileResult {
-    let mut result = FileResult {
-        name: file.name,
-        passed: 0,
-        failed: 0,
-        host_checked: 0,
-        failures: Vec::new(),
-    };
-    match converted {
-        Ok(c) => {
-            for e in &c.errors {
-                result.failed += 1;
-                result.failures.push(Failure {
-                    line: e.line,
-                    kind: e.directive,
-                    assertion: is_assertion_directive(e.directive),
-                    message: format!("not converted: {}", e.reason),
-                });
-            }
-        }
-        Err(e) => {
-            result.failed += 1;
-            result.failures.push(Failure {
-                line: 0,
-                kind: "script",
-                assertion: false,
-                message: format!("cannot parse script: {}", one_line(e)),
-            });
-        }
-    }
-    result
 }
 
 fn run_in_process(
@@ -280,7 +233,7 @@ fn run_in_process(
     file: SuiteFile,
     converted: Result<Converted, String>,
 ) -> FileResult {
-    let mut result = start_result(file, &converted);
+    let mut result = FileResult::converted(file.name, &converted);
     if let Ok(c) = converted {
         let report = spec_runner::run_file(engine, &c.file, &mut spec_runner::Quiet);
         result.passed += report.passed;
@@ -296,7 +249,7 @@ fn run_child(
     converted: Result<Converted, String>,
     timeout: Duration,
 ) -> FileResult {
-    let mut result = start_result(file, &converted);
+    let mut result = FileResult::converted(file.name, &converted);
     let Ok(converted) = converted else {
         return result;
     };
@@ -387,29 +340,6 @@ fn panic_summary(stderr: &str) -> String {
     format!("stderr: {}", one_line(&lines[start..].join(" | ")))
 }
 
-/// Failure kinds are the runner's static command names; map the child's text back.
-fn static_kind(kind: &str) -> &'static str {
-    const KINDS: &[&str] = &[
-        "module",
-        "module definition",
-        "module instance",
-        "register",
-        "action",
-        "assert_return",
-        "assert_trap",
-        "assert_exhaustion",
-        "assert_malformed",
-        "assert_invalid",
-        "assert_unlinkable",
-        "assert_uninstantiable",
-    ];
-    KINDS
-        .iter()
-        .find(|k| **k == kind)
-        .copied()
-        .unwrap_or("unknown")
-}
-
 type ChildOutput = (Result<std::process::ExitStatus, String>, String, String);
 
 fn wait_with_timeout(mut child: Child, timeout: Duration) -> ChildOutput {
@@ -450,107 +380,13 @@ fn wait_with_timeout(mut child: Child, timeout: Duration) -> ChildOutput {
 }
 
 fn report(results: &[FileResult], expected: &ExpectedFailures, options: &Options) -> ExitCode {
-    let (mut passed, mut failed, mut excluded, mut host_checked) = (0u64, 0u64, 0u64, 0u64);
-    let mut unlisted: Vec<(&str, &Failure)> = Vec::new();
-    println!(
-        "{:<44} {:>7} {:>7} {:>8} {:>12}",
-        "script", "passed", "failed", "excluded", "host-checked"
-    );
-    for r in results {
-        // A crash record (line 0) stands for every assertion not run.
-        let failing_assertions = r.failed;
-        let listed_count: u32 = if expected.files.contains_key(r.name) {
-            failing_assertions
-        } else {
-            r.failures
-                .iter()
-                .filter(|f| expected.covers(r.name, f.line))
-                .count() as u32
-        };
-        for f in &r.failures {
-            if !expected.covers(r.name, f.line) {
-                unlisted.push((r.name, f));
-            }
-        }
-        println!(
-            "{:<44} {:>7} {:>7} {:>8} {:>12}",
-            r.name, r.passed, r.failed, listed_count, r.host_checked
-        );
-        if options.verbose {
-            for f in &r.failures {
-                let mark = if expected.covers(r.name, f.line) {
-                    " [expected]"
-                } else {
-                    ""
-                };
-                println!("    {}:{}: {}: {}{mark}", r.name, f.line, f.kind, f.message);
-            }
-        }
-        passed += u64::from(r.passed);
-        failed += u64::from(r.failed);
-        excluded += u64::from(listed_count);
-        host_checked += u64::from(r.host_checked);
-    }
-    println!(
-        "{:<44} {:>7} {:>7} {:>8} {:>12}",
-        "total", passed, failed, excluded, host_checked
-    );
-
-    // Listed exclusions that no longer fail (only for scripts that ran).
-    let ran: BTreeMap<&str, &FileResult> = results.iter().map(|r| (r.name, r)).collect();
-    let mut stale = Vec::new();
-    for (file, reason) in &expected.files {
-        if ran
-            .get(file.as_str())
-            .is_some_and(|r| r.failures.is_empty())
-        {
-            stale.push(format!("{file} ({reason})"));
-        }
-    }
-    for ((file, line), reason) in &expected.lines {
-        if let Some(r) = ran.get(file.as_str())
-            && !r.failures.iter().any(|f| f.line == *line)
-        {
-            stale.push(format!("{file}:{line} ({reason})"));
-        }
-    }
-
+    let summary = spec_tool::report::print(results, expected, options.verbose);
     if let Some(path) = &options.write_expected
         && let Err(e) = write_expected(path, results)
     {
         eprintln!("cannot write {}: {e}", path.display());
     }
-
-    println!();
-    println!(
-        "{} scripts; {host_checked} of the passes are host-checked text-format assertions the engine never saw",
-        results.len()
-    );
-    if !unlisted.is_empty() {
-        println!(
-            "{} failures not in the expected-failures list:",
-            unlisted.len()
-        );
-        let shown = if options.verbose { 0 } else { 20 };
-        for (file, f) in unlisted.iter().take(shown) {
-            println!("    {file}:{}: {}: {}", f.line, f.kind, f.message);
-        }
-        if !options.verbose && unlisted.len() > shown {
-            println!("    ... {} more (use --verbose)", unlisted.len() - shown);
-        }
-    }
-    if !stale.is_empty() {
-        println!("expected failures that now pass (remove them from the list):");
-        for s in &stale {
-            println!("    {s}");
-        }
-    }
-    for (name, reason) in suite::NOT_WASM2 {
-        println!("not run (not a Wasm 2.0 script): {name}: {reason}");
-    }
-    println!("{excluded} of the failures are listed as expected");
-    println!("{passed} passed, {failed} failed");
-    if unlisted.is_empty() && stale.is_empty() {
+    if summary.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
