@@ -269,7 +269,7 @@ pub(crate) unsafe fn call_raw(
     Ok(())
 }
 
-fn dynamic_host_fn<T: 'static>(
+pub(crate) fn dynamic_host_fn<T: 'static>(
     ty: FuncType,
     f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
 ) -> HostFn {

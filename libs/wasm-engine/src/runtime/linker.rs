@@ -2,7 +2,6 @@
 //! are defined once and instantiated in each store that uses them.
 
 use alloc::collections::BTreeMap;
-use alloc::format;
 use alloc::string::String;
 
 use crate::Error;
@@ -10,7 +9,7 @@ use crate::module::Module;
 use crate::runtime::engine::Engine;
 use crate::runtime::func::{Caller, Func, HostFn, IntoFunc};
 use crate::runtime::instance::{Extern, Instance};
-use crate::runtime::store::{AsContextMut, StoreInner, opaque_mut};
+use crate::runtime::store::{AsContextMut, opaque_mut};
 use crate::types::{FuncType, Val};
 
 enum Definition {
@@ -70,40 +69,7 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<&mut Self, Error> {
-        let ty2 = ty.clone();
-        let host: HostFn = alloc::sync::Arc::new(move |store, instance, vals: &mut [u128]| {
-            // SAFETY: the host shim passes the `StoreOpaque` of a live `Store<T>`;
-            // linker functions only ever run in stores of their `T`.
-            let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
-            let params: alloc::vec::Vec<Val> = ty2
-                .params()
-                .iter()
-                .enumerate()
-                .map(|(i, t)| crate::runtime::func::val_from_raw(&inner.opaque, *t, vals[i]))
-                .collect();
-            let mut results: alloc::vec::Vec<Val> =
-                ty2.results().iter().map(|t| Val::default_for(*t)).collect();
-            f(
-                Caller {
-                    store: inner,
-                    instance,
-                },
-                &params,
-                &mut results,
-            )?;
-            // SAFETY: as above; the caller's borrow has ended.
-            let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
-            for (i, (r, t)) in results.iter().zip(ty2.results()).enumerate() {
-                if r.ty() != *t {
-                    return Err(Error::Host(format!(
-                        "host function returned {} for a {t} result",
-                        r.ty()
-                    )));
-                }
-                vals[i] = crate::runtime::func::val_to_raw(&inner.opaque, r)?;
-            }
-            Ok(())
-        });
+        let host = crate::runtime::func::dynamic_host_fn(ty.clone(), f);
         self.insert(module, name, Definition::Host(ty, host))
     }
 
