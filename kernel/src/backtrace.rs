@@ -91,9 +91,8 @@ fn is_wasm(_pc: usize) -> bool {
 /// and the return address at `[fp + 8]` on every arch (LLVM's riscv
 /// frames differ: see `arch::unwind_step`).
 fn wasm_unwind_step(fp: usize) -> Option<(usize, usize)> {
-    let mapped = |a: usize| {
-        crate::mem::vm::is_stack_addr(a as u64) && crate::mem::vm::is_mapped(a as u64)
-    };
+    let mapped =
+        |a: usize| crate::mem::vm::is_stack_addr(a as u64) && crate::mem::vm::is_mapped(a as u64);
     if !fp.is_multiple_of(8) || !mapped(fp) || !mapped(fp + 8) {
         return None;
     }

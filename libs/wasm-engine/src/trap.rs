@@ -113,7 +113,10 @@ pub fn describe_pc(pc: usize, out: &mut dyn core::fmt::Write) -> Option<core::fm
     }
     let off = (pc - r.start) as u32;
     let i = r.funcs.partition_point(|f| f.start <= off);
-    let Some(f) = i.checked_sub(1).map(|i| &r.funcs[i]).filter(|f| off < f.start + f.len)
+    let Some(f) = i
+        .checked_sub(1)
+        .map(|i| &r.funcs[i])
+        .filter(|f| off < f.start + f.len)
     else {
         return Some(out.write_str("wasm trampoline"));
     };
