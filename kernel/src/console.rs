@@ -1,12 +1,18 @@
 //! The serial console: a 16550 UART. Output polls the transmitter; input
 //! arrives by interrupt into a ring buffer so fast typing and pasted text are
-//! not lost while the shell is busy.
+//! not lost while the shell is busy. For processes, a line discipline
+//! (echo, backspace, Enter, Ctrl-D, Ctrl-C) turns the ring into stdin; the
+//! scheduler runs it from its poll hook, as interrupt handlers only fill
+//! the ring.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use spin::Once;
 
+use crate::sched::thread::WaitQueue;
 use crate::sync::{IrqGuard, IrqMutex};
 
 const RBR_THR: usize = 0;
@@ -100,6 +106,17 @@ impl Write for Console<'_> {
     }
 }
 
+/// Writes raw bytes (a process's stdout/stderr), `\n` as `\r\n`.
+pub fn write_bytes(data: &[u8]) {
+    let _g = OUT.lock();
+    for &b in data {
+        if b == b'\n' {
+            put_byte(b'\r');
+        }
+        put_byte(b);
+    }
+}
+
 pub fn lock() -> Console<'static> {
     Console { _guard: OUT.lock() }
 }
@@ -183,14 +200,189 @@ pub fn dropped_bytes() -> usize {
     DROPPED.load(Ordering::Relaxed)
 }
 
-/// Blocks (sleeping between interrupts) for the next input byte.
+/// Blocks for the next input byte (the kernel shell's raw input). With
+/// the scheduler running the thread parks, so other threads use the hart.
 pub fn wait_byte() -> u8 {
     loop {
         if let Some(b) = read_byte() {
             return b;
         }
-        // Check-then-sleep race: interrupts are on, so a byte arriving between
-        // the check and wfi still wakes us (wfi returns on a pending interrupt).
-        crate::arch::wait_for_interrupt();
+        if crate::sched::thread::is_running() {
+            INPUT_WQ.wait_until(has_raw_input, None, || false);
+        } else {
+            // Check-then-sleep race: interrupts are on, so a byte arriving between
+            // the check and wfi still wakes us (wfi returns on a pending interrupt).
+            crate::arch::wait_for_interrupt();
+        }
     }
+}
+
+fn has_raw_input() -> bool {
+    TAIL.load(Ordering::Relaxed) != HEAD.load(Ordering::Acquire)
+}
+
+// ---- the line discipline (process stdin) ----
+
+/// Threads waiting for console input.
+static INPUT_WQ: WaitQueue = WaitQueue::new();
+/// Whether the line discipline owns input (processes read the console);
+/// otherwise the kernel shell reads raw bytes.
+static LINE_MODE: AtomicBool = AtomicBool::new(false);
+/// Longest line kept while editing; more is delivered as it comes.
+const MAX_EDIT: usize = 64 << 10;
+
+struct Discipline {
+    /// The line being edited (echoed, not yet readable).
+    edit: Vec<u8>,
+    /// Finished lines, readable.
+    ready: VecDeque<u8>,
+    /// Ctrl-D on an empty line: reads that return end of input.
+    eofs: usize,
+}
+
+static LINE: spin::Mutex<Discipline> = spin::Mutex::new(Discipline {
+    edit: Vec::new(),
+    ready: VecDeque::new(),
+    eofs: 0,
+});
+
+/// Called for Ctrl-C (thread context): ends the foreground process.
+static INTERRUPT_HOOK: Once<fn()> = Once::new();
+
+/// Hands console input to the line discipline: echo, backspace, lines
+/// delivered on Enter, Ctrl-D for end of input, Ctrl-C calling `on_ctrl_c`.
+pub fn start_line_discipline(on_ctrl_c: fn()) {
+    INTERRUPT_HOOK.call_once(|| on_ctrl_c);
+    LINE_MODE.store(true, Ordering::Release);
+    crate::sched::thread::add_poll_hook(poll);
+}
+
+/// Scheduler poll hook: runs the discipline over new input and wakes readers.
+fn poll() {
+    if LINE_MODE.load(Ordering::Acquire) {
+        if has_raw_input() {
+            pump();
+        }
+    } else if has_raw_input() && INPUT_WQ.has_waiters() {
+        INPUT_WQ.wake_all();
+    }
+}
+
+/// Moves raw input through the discipline. Several threads may call it:
+/// the lock keeps bytes in order (only its holder takes from the ring).
+fn pump() {
+    let mut ctrl_c = false;
+    let mut woke = false;
+    {
+        let Some(mut d) = LINE.try_lock() else { return };
+        while let Some(b) = read_byte() {
+            match b {
+                b'\r' | b'\n' => {
+                    print!("\n");
+                    let line = core::mem::take(&mut d.edit);
+                    d.ready.extend(line);
+                    d.ready.push_back(b'\n');
+                    woke = true;
+                }
+                0x03 => {
+                    print!("^C\n");
+                    d.edit.clear();
+                    ctrl_c = true;
+                }
+                0x04 => {
+                    if d.edit.is_empty() {
+                        d.eofs += 1;
+                    } else {
+                        let line = core::mem::take(&mut d.edit);
+                        d.ready.extend(line);
+                    }
+                    woke = true;
+                }
+                0x08 | 0x7f => {
+                    // Erase one character (a whole UTF-8 sequence).
+                    while let Some(c) = d.edit.pop() {
+                        if c & 0xc0 != 0x80 {
+                            break;
+                        }
+                    }
+                    print!("\x08 \x08");
+                }
+                b if b >= 0x20 || b == b'\t' => {
+                    d.edit.push(b);
+                    put_byte_locked(b);
+                    if d.edit.len() >= MAX_EDIT {
+                        let line = core::mem::take(&mut d.edit);
+                        d.ready.extend(line);
+                        woke = true;
+                    }
+                }
+                // Other control bytes are ignored.
+                _ => {}
+            }
+        }
+    }
+    if ctrl_c && let Some(f) = INTERRUPT_HOOK.get() {
+        f();
+    }
+    if woke {
+        INPUT_WQ.wake_all();
+    }
+}
+
+fn put_byte_locked(b: u8) {
+    let _g = OUT.lock();
+    put_byte(b);
+}
+
+/// Whether a stdin read would not block.
+pub fn stdin_ready() -> bool {
+    pump();
+    let d = LINE.lock();
+    !d.ready.is_empty() || d.eofs > 0
+}
+
+/// Reads stdin through the line discipline: blocks for a line (or end of
+/// input, `Ok(0)`). `Err(())` if `interrupted()` became true while waiting.
+pub fn read_stdin(buf: &mut [u8], interrupted: impl Fn() -> bool) -> Result<usize, ()> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    loop {
+        pump();
+        {
+            let mut d = LINE.lock();
+            if !d.ready.is_empty() {
+                let n = buf.len().min(d.ready.len());
+                for (dst, src) in buf.iter_mut().zip(d.ready.drain(..n)) {
+                    *dst = src;
+                }
+                return Ok(n);
+            }
+            if d.eofs > 0 {
+                d.eofs -= 1;
+                return Ok(0);
+            }
+        }
+        if interrupted() {
+            return Err(());
+        }
+        INPUT_WQ.wait_until(
+            || {
+                let d = LINE.lock();
+                !d.ready.is_empty() || d.eofs > 0 || has_raw_input()
+            },
+            None,
+            &interrupted,
+        );
+    }
+}
+
+/// Waits until stdin is readable or the deadline passes.
+pub fn wait_stdin(deadline_ns: u64, interrupted: impl Fn() -> bool) {
+    INPUT_WQ.wait_until(stdin_ready, Some(deadline_ns), interrupted);
+}
+
+/// Wakes everyone waiting for input (e.g. after a kill).
+pub fn wake_readers() {
+    INPUT_WQ.wake_all();
 }

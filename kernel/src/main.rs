@@ -26,6 +26,9 @@ mod log;
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod mem;
 mod panic;
+// Processes: Wasm programs with their own store, thread and handles.
+#[cfg(feature = "wasm")]
+mod proc;
 // Parts of the API serve later users (the Wasm engine) and the kernel tests.
 #[cfg(target_arch = "riscv64")]
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
@@ -135,6 +138,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     }
     log::init();
     info!("logging at level {}", log::level_name());
+    sched::thread::init_this_hart(true);
     #[cfg(feature = "wasm")]
     wasm::init();
     percpu::current().online.store(true, Ordering::Release);
@@ -190,7 +194,85 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     #[cfg(feature = "ktest")]
     ktest_runner::run_all();
     #[cfg(not(feature = "ktest"))]
-    shell::run();
+    {
+        #[cfg(feature = "wasm")]
+        run_init(bi);
+        shell::run();
+    }
+}
+
+/// Starts `/bin/init.wasm` as pid 1 (argv: `init` and the boot arguments)
+/// with the console and the preopens `/` and `/tmp`, then powers off with
+/// its exit code when it ends. Returns if there is no init to run.
+#[cfg(all(feature = "wasm", not(feature = "ktest")))]
+fn run_init(bi: &BootInfo) {
+    use alloc::string::String;
+    use alloc::vec;
+
+    let Some(wasm) = initrd::lookup("bin/init.wasm") else {
+        info!("no /bin/init.wasm in the initrd: starting the kernel shell");
+        return;
+    };
+    console::start_line_discipline(proc::interrupt_foreground);
+    let mut args = vec![String::from("init")];
+    args.extend(bi.cmdline().split_whitespace().map(String::from));
+    let init = proc::spawn(proc::SpawnRequest {
+        name: "init",
+        wasm,
+        args,
+        env: vec![],
+        preopens: vec![
+            (String::from("/"), String::from("/")),
+            (String::from("/tmp"), String::from("/tmp")),
+        ],
+        handles: vec![],
+        stdio_null: false,
+        owns_console: true,
+    });
+    match init {
+        Ok(p) => {
+            let status = p.wait();
+            let code = match status {
+                Some(proc::Status {
+                    kind: proc::StatusKind::Exited,
+                    code,
+                }) => code,
+                Some(s) => {
+                    warn!(
+                        "init ended: {:?} {}: {}",
+                        s.kind,
+                        s.code,
+                        p.trap_message().unwrap_or_default()
+                    );
+                    if s.kind == proc::StatusKind::Killed {
+                        137
+                    } else {
+                        134
+                    }
+                }
+                None => 1,
+            };
+            power_off_with_code(code);
+        }
+        Err(e) => error!("init: {e}; starting the kernel shell"),
+    }
+}
+
+#[cfg(target_arch = "riscv64")]
+#[path = "arch/riscv64/exit_code.rs"]
+mod exit_code;
+#[cfg(target_arch = "x86_64")]
+#[path = "arch/x86_64/exit_code.rs"]
+mod exit_code;
+
+/// Powers off with `code` as QEMU's exit status where the machine can
+/// carry it; the last console line states it for hosts that cannot read
+/// it from the status (x86_64).
+pub fn power_off_with_code(code: u32) -> ! {
+    println!("atoll: power off (exit code {code})");
+    arch::interrupts::disable();
+    exit_code::power_off_with_code(code);
+    arch::halt();
 }
 
 fn secondary_main(hart_id: usize) -> ! {
@@ -200,10 +282,9 @@ fn secondary_main(hart_id: usize) -> ! {
     timer::start_this_hart();
     percpu::current().online.store(true, Ordering::Release);
     debug!("hart {hart_id} online");
+    sched::thread::init_this_hart(false);
     arch::interrupts::enable();
-    loop {
-        arch::wait_for_interrupt();
-    }
+    sched::thread::idle_loop();
 }
 
 fn banner(bi: &BootInfo) {

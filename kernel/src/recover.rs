@@ -122,8 +122,11 @@ fn catch_with_deadline<F: FnOnce() -> R, R>(deadline_ns: u64, f: F) -> Result<R,
             &mut call as *mut Call<F, R> as *mut u8,
         )
     };
+    // The thread may have been switched to another hart inside `f`: the
+    // recovery chain follows the thread (see `sched::thread`), so use the
+    // hart it is on now.
     if !faulted {
-        local.recovery.set(ctx.prev);
+        percpu::current().recovery.set(ctx.prev);
     }
     match (faulted, call.result) {
         (false, Some(r)) => Ok(r),

@@ -1,5 +1,7 @@
-//! Harts, per-hart data, the timer and cross-hart calls.
+//! Harts, per-hart data, the timer, cross-hart calls, and kernel threads
+//! with the scheduler.
 
 pub mod percpu;
 pub mod smp;
+pub mod thread;
 pub mod timer;

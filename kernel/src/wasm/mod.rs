@@ -56,8 +56,16 @@ fn wasm_stack_top() -> Result<u64, vm::VmError> {
 /// into Wasm must run here: the engine lets Wasm use `max_wasm_stack` bytes
 /// below its entry, which the boot stacks do not have.
 pub fn on_wasm_stack<F: FnOnce() -> R, R>(f: F) -> Result<R, vm::VmError> {
-    let top = wasm_stack_top()?;
     let sp = crate::arch::stack_pointer() as u64;
+    // Process threads own a stack of this size: Wasm runs on it directly
+    // (and may block there, which the per-hart stack must never do).
+    if let Some(stack) = crate::sched::thread::current_stack()
+        && stack.end - stack.start >= WASM_STACK_SIZE
+        && stack.contains(&sp)
+    {
+        return Ok(f());
+    }
+    let top = wasm_stack_top()?;
     if (top - WASM_STACK_SIZE..top).contains(&sp) {
         return Ok(f());
     }

@@ -1,0 +1,271 @@
+//! The kernel's backends for WASI: the console (through the line
+//! discipline), clocks, randomness, scheduling, and the system tree (the
+//! initrd read-only at `/`, a shared RAM file system at `/tmp`).
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use spin::Once;
+use wasi_p1::{
+    Clock, Console, DirEntry, Errno, FileData, FileSystem, Ino, MemFs, OutputStream, Random,
+    Scheduler, Stat, WasiCtx,
+};
+
+use super::SpawnRequest;
+use crate::sched::{thread, timer};
+
+/// Console stdio, or nothing (`STDIO_NULL`).
+struct KernelConsole {
+    null: bool,
+}
+
+impl Console for KernelConsole {
+    fn write(&mut self, _stream: OutputStream, data: &[u8]) -> Result<usize, Errno> {
+        if !self.null {
+            crate::console::write_bytes(data);
+        }
+        Ok(data.len())
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.null {
+            return Ok(0);
+        }
+        crate::console::read_stdin(buf, super::current_killed).map_err(|()| Errno::Intr)
+    }
+
+    fn stdin_ready(&mut self) -> bool {
+        self.null || crate::console::stdin_ready()
+    }
+}
+
+struct KernelClock;
+
+impl Clock for KernelClock {
+    fn monotonic_now(&self) -> u64 {
+        timer::now_ns()
+    }
+    // No real-time clock is read yet: the epoch is boot.
+    fn realtime_now(&self) -> u64 {
+        timer::uptime_ns()
+    }
+    fn monotonic_resolution(&self) -> u64 {
+        let hz = timer::timer_hz().max(1);
+        1_000_000_000u64.div_ceil(hz)
+    }
+    fn realtime_resolution(&self) -> u64 {
+        self.monotonic_resolution()
+    }
+    fn process_cputime(&self) -> Option<u64> {
+        thread::current().map(|t| t.cpu_ns())
+    }
+}
+
+/// A ChaCha-free, xoshiro256** generator per process, seeded from the boot
+/// entropy (FDT `rng-seed` / `rdrand`, see `BootInfo::rng_seed`) mixed with
+/// the clock and a global counter. Not cryptographically strong.
+struct KernelRandom {
+    s: [u64; 4],
+}
+
+static RNG_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn splitmix(x: &mut u64) -> u64 {
+    *x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl KernelRandom {
+    fn new() -> Self {
+        let seed = crate::boot_info_opt().map_or([0; 32], |bi| bi.rng_seed);
+        let mut x = timer::now_ns() ^ RNG_COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(32);
+        let mut s = [0u64; 4];
+        for (i, w) in s.iter_mut().enumerate() {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&seed[i * 8..i * 8 + 8]);
+            *w = u64::from_le_bytes(b) ^ splitmix(&mut x);
+        }
+        if s == [0; 4] {
+            s[0] = 1;
+        }
+        Self { s }
+    }
+
+    fn next(&mut self) -> u64 {
+        let s = &mut self.s;
+        let r = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        r
+    }
+}
+
+impl Random for KernelRandom {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        for chunk in buf.chunks_mut(8) {
+            let v = self.next().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+struct KernelScheduler;
+
+impl Scheduler for KernelScheduler {
+    fn yield_now(&mut self) {
+        thread::yield_now();
+    }
+    fn sleep_until(&mut self, deadline_ns: u64, wake_on_stdin: bool) {
+        if wake_on_stdin {
+            crate::console::wait_stdin(deadline_ns, super::current_killed);
+        } else {
+            thread::sleep_until(deadline_ns);
+        }
+    }
+}
+
+// ---- the system tree ----
+
+static ROOT: Once<Arc<dyn FileSystem>> = Once::new();
+static TMP: Once<Arc<dyn FileSystem>> = Once::new();
+
+/// The initrd as a read-only tree (empty without an initrd).
+pub fn root_fs() -> Arc<dyn FileSystem> {
+    ROOT.call_once(|| {
+        let fs = MemFs::new(1);
+        for e in crate::initrd::entries() {
+            let path = e.name.trim_start_matches("./").trim_start_matches('/');
+            if path.is_empty() || path == "." {
+                continue;
+            }
+            let r = if e.is_file() {
+                fs.insert_file(path, FileData::Static(e.data)).map(|_| ())
+            } else if e.is_dir() {
+                fs.insert_dir(path).map(|_| ())
+            } else {
+                Ok(())
+            };
+            if let Err(err) = r {
+                crate::warn!("initrd: {path}: {err:?}");
+            }
+        }
+        fs.set_read_only(true);
+        Arc::new(fs)
+    })
+    .clone()
+}
+
+/// `/tmp`: RAM, writable, shared by all processes.
+pub fn tmp_fs() -> Arc<dyn FileSystem> {
+    TMP.call_once(|| Arc::new(MemFs::new(2).with_capacity(64 << 20)))
+        .clone()
+}
+
+/// A directory of another tree, seen as the root of its own.
+struct SubdirFs {
+    inner: Arc<dyn FileSystem>,
+    root: Ino,
+}
+
+impl FileSystem for SubdirFs {
+    fn dev(&self) -> u64 {
+        self.inner.dev()
+    }
+    fn root(&self) -> Ino {
+        self.root
+    }
+    fn is_read_only(&self) -> bool {
+        self.inner.is_read_only()
+    }
+    fn lookup(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
+        self.inner.lookup(dir, name)
+    }
+    fn stat(&self, ino: Ino) -> Result<Stat, Errno> {
+        self.inner.stat(ino)
+    }
+    fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.inner.read(ino, offset, buf)
+    }
+    fn read_dir(&self, dir: Ino, index: u64) -> Result<Option<DirEntry>, Errno> {
+        self.inner.read_dir(dir, index)
+    }
+    fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.inner.write(ino, offset, data)
+    }
+    fn set_len(&self, ino: Ino, len: u64) -> Result<(), Errno> {
+        self.inner.set_len(ino, len)
+    }
+    fn create_file(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
+        self.inner.create_file(dir, name)
+    }
+    fn create_dir(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
+        self.inner.create_dir(dir, name)
+    }
+    fn unlink(&self, dir: Ino, name: &str) -> Result<(), Errno> {
+        self.inner.unlink(dir, name)
+    }
+    fn remove_dir(&self, dir: Ino, name: &str) -> Result<(), Errno> {
+        self.inner.remove_dir(dir, name)
+    }
+    fn rename(&self, from_dir: Ino, from: &str, to_dir: Ino, to: &str) -> Result<(), Errno> {
+        self.inner.rename(from_dir, from, to_dir, to)
+    }
+}
+
+/// The directory at system path `path` (`/...` in the initrd, `/tmp/...` in RAM).
+pub fn open_dir(path: &str) -> Result<Arc<dyn FileSystem>, String> {
+    let (fs, rest) = if path == "/tmp" || path.starts_with("/tmp/") {
+        (tmp_fs(), &path[4..])
+    } else if path.starts_with('/') {
+        (root_fs(), path)
+    } else {
+        return Err(format!("{path}: not an absolute path"));
+    };
+    let mut ino = fs.root();
+    for comp in rest.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        ino = fs
+            .lookup(ino, comp)
+            .map_err(|e| format!("{path}: {e:?}"))?;
+    }
+    let st = fs.stat(ino).map_err(|e| format!("{path}: {e:?}"))?;
+    if st.kind != wasi_p1::FileKind::Directory {
+        return Err(format!("{path}: not a directory"));
+    }
+    if ino == fs.root() {
+        return Ok(fs);
+    }
+    Ok(Arc::new(SubdirFs { inner: fs, root: ino }))
+}
+
+/// The WASI context of a new process.
+pub fn wasi_ctx(req: &SpawnRequest<'_>) -> Result<WasiCtx, String> {
+    let mut b = WasiCtx::builder(
+        Box::new(KernelConsole {
+            null: req.stdio_null,
+        }),
+        Box::new(KernelClock),
+        Box::new(KernelRandom::new()),
+        Box::new(KernelScheduler),
+    )
+    .args(req.args.iter().map(String::as_str));
+    for kv in &req.env {
+        let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
+        b = b.env(k, v);
+    }
+    for (path, name) in &req.preopens {
+        b = b.preopen_dir(open_dir(path)?, name);
+    }
+    Ok(b.build())
+}
