@@ -42,6 +42,15 @@ spec-kernel-subset: setup
 debug config=config *args: setup
     cargo xtask debug --config {{config}} {{args}}
 
+# Benchmarks: workloads native vs Wasm (host: atoll and wasmtime; in-kernel on each arch),
+# host-call, trap, instantiate, compile, boot and memory. Prints a table, writes target/bench/*.json.
+bench *args: setup
+    cargo xtask bench {{args}}
+
+# Differences between two `just bench` results (JSON files under target/bench/).
+bench-compare old new:
+    cargo xtask bench-compare {{old}} {{new}}
+
 # Build kernel and loader without running them.
 build config=config: setup
     cargo xtask build --config {{config}}

@@ -3,6 +3,7 @@
 //! It builds the kernel and the loader for a machine configuration from
 //! `configs/`, boots them in QEMU, attaches gdb, and runs every test stage.
 
+mod bench;
 mod build;
 mod config;
 mod exec;
@@ -30,6 +31,10 @@ commands:
   exec    [arch=A] PROG.wasm [--dir H::G]... [--env K=V]... [-- ARGS]
                                               run one Wasm program on atoll (see `exec --help`)
   debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
+  bench   [--quick] [--no-host] [--no-kernel] [--config C]...
+                                              benchmarks: host (native, atoll, wasmtime) and
+                                              in-kernel; table + target/bench/*.json
+  bench-compare OLD.json NEW.json             differences between two bench runs
   test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel, user,
                                               spec-kernel); kernel tests default to every arch
   spec-kernel [arch=A] [--config C] [-v] [FILTER...]
@@ -107,6 +112,11 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
     if command == "spec-kernel" {
         let options = spec_kernel::parse_args(rest)?;
         return Ok(spec_kernel::run(&root, &options)?.ok);
+    }
+    match command.as_str() {
+        "bench" => return bench::main(&root, rest),
+        "bench-compare" => return bench::compare(rest),
+        _ => {}
     }
     let args = parse(rest)?;
     let config_name = args.configs.first().map_or("qemu-riscv64", String::as_str);

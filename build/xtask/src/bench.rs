@@ -1,0 +1,835 @@
+//! `cargo xtask bench`: builds the benchmark modules and harnesses, runs
+//! them on the host (native, atoll's engine, wasmtime: `build/bench-host`)
+//! and in the kernel under QEMU (`kernel --features bench`), prints one
+//! table and writes it as JSON under `target/bench/`. `bench-compare OLD
+//! NEW` diffs two such files.
+//!
+//! Every harness prints `BENCH <measure> <subject> <value> <unit>` lines;
+//! this module only collects, derives ratios and formats.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::build::{Artifacts, cargo};
+use crate::config::{Arch, Config};
+use crate::qemu::Launch;
+use crate::util::{describe, run, target_dir};
+
+/// The table's columns, in order.
+const COLUMNS: [&str; 4] = ["riscv64", "x86_64", "host-atoll", "host-wasmtime"];
+
+/// Workload names, in report order (as `bench-workloads` lists them).
+const WORKLOADS: [&str; 10] = [
+    "fib",
+    "sieve",
+    "matmul",
+    "sha256",
+    "nbody",
+    "quicksort",
+    "hashmap",
+    "memcpy",
+    "crc32",
+    "simd",
+];
+
+/// One measured value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Where it ran: `riscv64`, `x86_64` (in-kernel) or `host`.
+    pub column: String,
+    pub measure: String,
+    /// `native`, `atoll`, `wasmtime`, `linux-getpid`, `qemu`, ...
+    pub subject: String,
+    pub value: f64,
+    pub unit: String,
+}
+
+struct Options {
+    quick: bool,
+    kernel_configs: Vec<String>,
+    host: bool,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        quick: false,
+        kernel_configs: vec!["qemu-riscv64".into(), "qemu-x86_64".into()],
+        host: true,
+    };
+    let mut configs = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--no-host" => o.host = false,
+            "--no-kernel" => o.kernel_configs.clear(),
+            "--config" => configs.push(it.next().ok_or("--config needs a value")?.clone()),
+            other => return Err(format!("bench: unknown argument `{other}`")),
+        }
+    }
+    if !configs.is_empty() {
+        o.kernel_configs = configs;
+    }
+    Ok(o)
+}
+
+/// `cargo xtask bench [--quick] [--no-host] [--no-kernel] [--config C]...`
+pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
+    let opts = parse_options(args)?;
+    let out = target_dir(root).join("bench");
+    let wasm = build_modules(root, &out)?;
+    let mut records = Vec::new();
+    let mut ok = true;
+    if opts.host {
+        match host(root, &wasm, opts.quick) {
+            Ok((r, good)) => {
+                records.extend(r);
+                ok &= good;
+            }
+            Err(e) => {
+                eprintln!("bench: host: {e}");
+                ok = false;
+            }
+        }
+    }
+    for name in &opts.kernel_configs {
+        match kernel(root, name, &wasm) {
+            Ok((r, good)) => {
+                records.extend(r);
+                ok &= good;
+            }
+            Err(e) => {
+                eprintln!("bench: {name}: {e}");
+                ok = false;
+            }
+        }
+    }
+    let report = Report::new(records);
+    print!("{}", report.table());
+    let json = report.json(&commit(root));
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let stamp = format!(
+        "{}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        commit(root)
+    );
+    for file in [out.join(format!("{stamp}.json")), out.join("latest.json")] {
+        std::fs::write(&file, &json).map_err(|e| format!("{}: {e}", file.display()))?;
+        eprintln!("bench: wrote {}", file.display());
+    }
+    Ok(ok)
+}
+
+/// `cargo xtask bench-compare OLD.json NEW.json`
+pub fn compare(args: &[String]) -> Result<bool, String> {
+    let [old, new] = args else {
+        return Err("usage: cargo xtask bench-compare OLD.json NEW.json".into());
+    };
+    let load = |p: &String| -> Result<Vec<Record>, String> {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
+        records_from_json(&text).map_err(|e| format!("{p}: {e}"))
+    };
+    let (old, new) = (load(old)?, load(new)?);
+    let key = |r: &Record| (r.column.clone(), r.measure.clone(), r.subject.clone());
+    let old: BTreeMap<_, _> = old.iter().map(|r| (key(r), r.clone())).collect();
+    println!(
+        "{:<14} {:<34} {:<13} {:>14} {:>14} {:>9}",
+        "column", "measure", "subject", "old", "new", "change"
+    );
+    for r in &new {
+        if r.measure.starts_with("checksum.") {
+            continue;
+        }
+        let Some(o) = old.get(&key(r)) else {
+            println!(
+                "{:<14} {:<34} {:<13} {:>14} {:>14.1} {:>9}",
+                r.column, r.measure, r.subject, "-", r.value, "new"
+            );
+            continue;
+        };
+        let change = if o.value != 0.0 {
+            format!("{:+.1}%", (r.value / o.value - 1.0) * 100.0)
+        } else {
+            "-".into()
+        };
+        println!(
+            "{:<14} {:<34} {:<13} {:>14.1} {:>14.1} {:>9} {}",
+            r.column, r.measure, r.subject, o.value, r.value, change, r.unit
+        );
+    }
+    Ok(true)
+}
+
+/// Paths of the Wasm modules the harnesses run.
+struct Modules {
+    workloads: PathBuf,
+    simd: PathBuf,
+    big: PathBuf,
+}
+
+/// The workloads module twice (plain, and with `simd128` for the SIMD
+/// kernel, which needs vector hardware on riscv64), and the big module for
+/// compile throughput (`build/bench-host/big-module`, wasm32-wasip1).
+///
+/// Native and Wasm builds all use opt-level 2 (the kernel's dependencies
+/// build at 2 too), so the ratio compares code generators, not LLVM levels.
+fn build_modules(root: &Path, out: &Path) -> Result<Modules, String> {
+    let dir = out.join("wasm");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let built = target_dir(root).join("wasm32-unknown-unknown/release/bench_workloads.wasm");
+    let mut paths = Vec::new();
+    for (name, extra) in [
+        ("workloads.wasm", None),
+        ("workloads-simd.wasm", Some("-Ctarget-feature=+simd128")),
+    ] {
+        let mut cmd = cargo(root, "rustc", true);
+        cmd.args([
+            "-p",
+            "bench-workloads",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(["--features", "wasm-exports", "--crate-type", "cdylib", "--"])
+        .args(["-Copt-level=2", "-Cdebuginfo=0", "-Cstrip=debuginfo"])
+        .args(extra);
+        run(&mut cmd)?;
+        let dest = dir.join(name);
+        std::fs::copy(&built, &dest).map_err(|e| format!("{}: {e}", built.display()))?;
+        paths.push(dest);
+    }
+    let manifest = root.join("build/bench-host/Cargo.toml");
+    let mut cmd = cargo(root, "build", true);
+    cmd.arg("--manifest-path").arg(&manifest).args([
+        "-p",
+        "big-module",
+        "--target",
+        "wasm32-wasip1",
+    ]);
+    run(&mut cmd)?;
+    let big = dir.join("big.wasm");
+    let src = target_dir(root).join("wasm32-wasip1/release/big-module.wasm");
+    std::fs::copy(&src, &big).map_err(|e| format!("{}: {e}", src.display()))?;
+    let simd = paths.pop().expect("two modules");
+    let workloads = paths.pop().expect("two modules");
+    Ok(Modules {
+        workloads,
+        simd,
+        big,
+    })
+}
+
+/// Parses `BENCH measure subject value unit` lines.
+fn parse_lines<'a>(column: &str, lines: impl Iterator<Item = &'a str>) -> Vec<Record> {
+    lines
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("BENCH ")?;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let [measure, subject, value, unit] = f[..] else {
+                return None;
+            };
+            Some(Record {
+                column: column.into(),
+                measure: measure.into(),
+                subject: subject.into(),
+                value: value.parse().ok()?,
+                unit: unit.into(),
+            })
+        })
+        .collect()
+}
+
+/// The host subjects, each in its own process (their fault handlers must
+/// not meet).
+fn host(root: &Path, m: &Modules, quick: bool) -> Result<(Vec<Record>, bool), String> {
+    let manifest = root.join("build/bench-host/Cargo.toml");
+    let mut cmd = cargo(root, "build", true);
+    cmd.arg("--manifest-path")
+        .arg(&manifest)
+        .args(["-p", "bench-host"]);
+    run(&mut cmd)?;
+    let exe = target_dir(root).join("release/bench-host");
+    let mut records = Vec::new();
+    let mut ok = true;
+    for subject in ["native", "atoll", "wasmtime"] {
+        let mut cmd = Command::new(&exe);
+        cmd.arg(subject)
+            .arg("--workloads")
+            .arg(&m.workloads)
+            .arg("--simd")
+            .arg(&m.simd)
+            .arg("--big")
+            .arg(&m.big);
+        if quick {
+            cmd.arg("--quick");
+        }
+        eprintln!("+ {}", describe(&cmd));
+        let out = cmd
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("{}: {e}", exe.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            eprintln!("bench: host {subject} failed ({})", out.status);
+            ok = false;
+        }
+        records.extend(parse_lines("host", text.lines()));
+    }
+    Ok((records, ok))
+}
+
+/// Builds `kernel --features bench` and its loader, boots it with the
+/// modules in the initrd and collects its lines. On riscv64 QEMU counts
+/// instructions (`-icount shift=0`), so the results are deterministic.
+fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), String> {
+    let mut config = Config::load(root, name)?;
+    let column = match config.arch {
+        Arch::Riscv64 => "riscv64",
+        Arch::X86_64 => "x86_64",
+    };
+    if config.arch == Arch::Riscv64 {
+        config
+            .qemu
+            .extra
+            .extend(["-icount".into(), "shift=0".into()]);
+    }
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut initrd = initrd::Builder::new();
+    initrd.file("/bench/workloads.wasm", &read(&m.workloads)?);
+    initrd.file("/bench/workloads-simd.wasm", &read(&m.simd)?);
+    initrd.file("/bench/big.wasm", &read(&m.big)?);
+    let initrd = initrd.finish();
+
+    let target = config.arch.kernel_target();
+    let mut cmd = cargo(root, "build", false);
+    cmd.args(["-p", "kernel", "--target", target, "--features", "bench"]);
+    run(&mut cmd)?;
+    let kernel = target_dir(root).join(target).join("debug/kernel");
+    let loader_target = config.arch.loader_target();
+    let mut cmd = cargo(root, "build", false);
+    cmd.args(["-p", "loader", "--target", loader_target])
+        .env("ATOLL_KERNEL_ELF", &kernel);
+    run(&mut cmd)?;
+    let loader = target_dir(root)
+        .join(loader_target)
+        .join("debug")
+        .join(match config.arch {
+            Arch::Riscv64 => "loader",
+            Arch::X86_64 => "loader.efi",
+        });
+    let dir = target_dir(root).join("bench/images").join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let args = config.boot.args.clone();
+    let (initrd_file, disk) = match config.arch {
+        Arch::Riscv64 => {
+            let p = dir.join("initrd.cpio");
+            std::fs::write(&p, &initrd).map_err(|e| format!("{}: {e}", p.display()))?;
+            (Some(p), None)
+        }
+        Arch::X86_64 => {
+            let disk = dir.join("disk.img");
+            esp_image::EspImage::new(read(&loader)?, read(&kernel)?)
+                .cmdline(&args)
+                .initrd(initrd)
+                .write_to(&disk)
+                .map_err(|e| format!("{}: {e}", disk.display()))?;
+            (None, Some(disk))
+        }
+    };
+    let artifacts = Artifacts {
+        kernel: kernel.clone(),
+        loader,
+        disk,
+        initrd: initrd_file,
+    };
+    let launch = Launch {
+        config: &config,
+        artifacts: &artifacts,
+        boot_args: args,
+        gdb: false,
+        serial_file: None,
+    };
+    let mut cmd = launch.command()?;
+    let (lines, ok) = run_timed(&mut cmd, Duration::from_secs(1200))?;
+    let mut records = parse_lines(column, lines.iter().map(|(_, l)| l.as_str()));
+    // Boot: wall-clock from QEMU's start to the kernel's first line and to
+    // the benchmark start (where init would start otherwise).
+    let first = lines.iter().find(|(_, l)| l.contains("atoll kernel"));
+    let ready = lines.iter().find(|(_, l)| l.starts_with("BENCH-BEGIN"));
+    for (measure, line) in [("boot.first_line_ms", first), ("boot.ready_ms", ready)] {
+        if let Some((t, _)) = line {
+            records.push(Record {
+                column: column.into(),
+                measure: measure.into(),
+                subject: "qemu".into(),
+                value: t.as_secs_f64() * 1e3,
+                unit: "ms".into(),
+            });
+        }
+    }
+    let elf = read(&kernel)?;
+    records.push(Record {
+        column: column.into(),
+        measure: "memory.kernel_image".into(),
+        subject: "atoll".into(),
+        value: loaded_size(&elf).unwrap_or(0) as f64,
+        unit: "B".into(),
+    });
+    let finished = lines.iter().any(|(_, l)| l.starts_with("BENCH-END ok"));
+    for (_, l) in lines.iter().filter(|(_, l)| l.starts_with("BENCH-ERROR")) {
+        eprintln!("bench: {name}: {l}");
+    }
+    Ok((records, ok && finished))
+}
+
+/// Runs `cmd` with no input, echoing its output, and returns each line with
+/// the time since the start; kills it after `timeout`.
+fn run_timed(
+    cmd: &mut Command,
+    timeout: Duration,
+) -> Result<(Vec<(Duration, String)>, bool), String> {
+    eprintln!("+ {}", describe(cmd));
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
+            eprintln!("{text}");
+            if tx.send((start.elapsed(), text)).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = start + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("waiting for QEMU: {e}")),
+        }
+    };
+    let _ = reader.join();
+    let lines: Vec<_> = rx.try_iter().collect();
+    if status.is_none() {
+        eprintln!("bench: QEMU killed after {timeout:?}");
+    }
+    Ok((lines, status.is_some()))
+}
+
+/// Bytes of the ELF's loadable segments in memory (PT_LOAD `p_memsz`).
+fn loaded_size(elf: &[u8]) -> Option<u64> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
+    if elf.get(..5)? != b"\x7fELF\x02" {
+        return None;
+    }
+    let phoff = u64_at(0x20)? as usize;
+    let (phentsize, phnum) = (u16_at(0x36)? as usize, u16_at(0x38)? as usize);
+    let mut total = 0;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        if u32_at(ph)? == 1 {
+            total += u64_at(ph + 0x28)?;
+        }
+    }
+    Some(total)
+}
+
+fn commit(root: &Path) -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The collected records, looked up by (column, measure, subject).
+struct Report {
+    records: Vec<Record>,
+}
+
+impl Report {
+    fn new(records: Vec<Record>) -> Report {
+        Report { records }
+    }
+
+    fn get(&self, column: &str, measure: &str, subject: &str) -> Option<&Record> {
+        self.records
+            .iter()
+            .find(|r| r.column == column && r.measure == measure && r.subject == subject)
+    }
+
+    /// Where a table column's values come from: (record column, subject).
+    fn source(col: &str) -> (&'static str, &'static str) {
+        match col {
+            "riscv64" => ("riscv64", "atoll"),
+            "x86_64" => ("x86_64", "atoll"),
+            "host-atoll" => ("host", "atoll"),
+            _ => ("host", "wasmtime"),
+        }
+    }
+
+    /// Wasm time / native time of a workload in a table column.
+    fn ratio(&self, col: &str, workload: &str) -> Option<f64> {
+        let (c, s) = Self::source(col);
+        let m = format!("code.{workload}");
+        let wasm = self.get(c, &m, s)?.value;
+        let native = self.get(c, &m, "native")?.value;
+        (native > 0.0).then(|| wasm / native)
+    }
+
+    fn geomean(&self, col: &str) -> Option<(f64, usize)> {
+        let rs: Vec<f64> = WORKLOADS
+            .iter()
+            .filter_map(|w| self.ratio(col, w))
+            .collect();
+        if rs.is_empty() {
+            return None;
+        }
+        let g = (rs.iter().map(|r| r.ln()).sum::<f64>() / rs.len() as f64).exp();
+        Some((g, rs.len()))
+    }
+
+    fn value(&self, col: &str, measure: &str) -> Option<&Record> {
+        let (c, s) = Self::source(col);
+        self.get(c, measure, s)
+    }
+
+    fn table(&self) -> String {
+        let mut t = String::new();
+        let row = |t: &mut String, name: &str, cells: &[String], last: String| {
+            t.push_str(&format!("{name:<30}"));
+            for c in cells {
+                t.push_str(&format!(" {c:>16}"));
+            }
+            t.push_str(&format!(" {last:>16}\n"));
+        };
+        let head: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+        row(&mut t, "measure", &head, "atoll/wasmtime".into());
+        t.push_str(&format!("{}\n", "-".repeat(30 + 17 * 5)));
+        let fmt = |v: Option<f64>, unit: &str| match v {
+            Some(v) if unit.is_empty() => format!("{v:.2}x"),
+            Some(v) if v >= 1e5 => format!("{v:.3e} {unit}"),
+            Some(v) => format!("{v:.1} {unit}"),
+            None => "n/a".into(),
+        };
+        let ratio_of = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+            _ => "-".into(),
+        };
+        for w in WORKLOADS {
+            let cells: Vec<Option<f64>> = COLUMNS.iter().map(|c| self.ratio(c, w)).collect();
+            let shown: Vec<String> = cells.iter().map(|v| fmt(*v, "")).collect();
+            row(
+                &mut t,
+                &format!("code {w} (wasm/native)"),
+                &shown,
+                ratio_of(cells[2], cells[3]),
+            );
+        }
+        let g: Vec<Option<f64>> = COLUMNS
+            .iter()
+            .map(|c| self.geomean(c).map(|g| g.0))
+            .collect();
+        let shown: Vec<String> = g.iter().map(|v| fmt(*v, "")).collect();
+        row(&mut t, "code geomean", &shown, ratio_of(g[2], g[3]));
+        for (label, measure) in [
+            ("host call (guest->host)", "hostcall"),
+            ("call host->guest", "host2wasm"),
+            ("trap unreachable", "trap.unreachable"),
+            ("trap out of bounds", "trap.oob"),
+            ("instantiate 1-page", "instantiate.1page"),
+            ("instantiate 64 MiB", "instantiate.64mib"),
+            ("compile workloads 1 thread", "compile.workloads.1"),
+            ("compile workloads all", "compile.workloads.all"),
+            ("compile big 1 thread", "compile.big.1"),
+            ("compile big all", "compile.big.all"),
+            ("compile workloads", "compile.workloads.insn_per_byte"),
+            ("compile big", "compile.big.insn_per_byte"),
+            ("instance heap (idle)", "memory.instance_heap"),
+            ("instance frames (idle)", "memory.instance_frames"),
+            ("kernel image (loaded)", "memory.kernel_image"),
+        ] {
+            let recs: Vec<Option<&Record>> =
+                COLUMNS.iter().map(|c| self.value(c, measure)).collect();
+            if recs.iter().all(Option::is_none) {
+                continue;
+            }
+            let shown: Vec<String> = recs
+                .iter()
+                .map(|r| r.map_or("n/a".into(), |r| fmt(Some(r.value), &r.unit)))
+                .collect();
+            let v = |i: usize| recs[i].map(|r| r.value);
+            row(&mut t, label, &shown, ratio_of(v(2), v(3)));
+        }
+        for (label, measure) in [
+            ("boot to first kernel line", "boot.first_line_ms"),
+            ("boot to ready", "boot.ready_ms"),
+        ] {
+            let shown: Vec<String> = COLUMNS
+                .iter()
+                .map(|c| {
+                    fmt(
+                        self.get(Self::source(c).0, measure, "qemu")
+                            .map(|r| r.value),
+                        "ms",
+                    )
+                })
+                .collect();
+            if shown.iter().any(|s| s != "n/a") {
+                row(&mut t, label, &shown, "-".into());
+            }
+        }
+        if let Some(r) = self.get("host", "hostcall", "linux-getpid") {
+            t.push_str(&format!(
+                "{:<30} {:>16}\n",
+                "linux getpid syscall (host)",
+                fmt(Some(r.value), &r.unit)
+            ));
+        }
+        t.push_str(&self.goals());
+        t
+    }
+
+    /// The issue's goals, each met or missed by how much.
+    fn goals(&self) -> String {
+        let mut t = String::from("\ngoals:\n");
+        let mut line =
+            |goal: &str, verdict: String| t.push_str(&format!("  {goal:<52} {verdict}\n"));
+        let verdict = |value: f64, limit: f64, unit: &str, lower_is_better: bool| {
+            let met = if lower_is_better {
+                value <= limit
+            } else {
+                value >= limit
+            };
+            if met {
+                format!("met ({value:.2} {unit})")
+            } else if lower_is_better {
+                format!(
+                    "MISSED by {:.2}x ({value:.2} {unit} vs {limit:.2})",
+                    value / limit
+                )
+            } else {
+                format!(
+                    "MISSED by {:.2}x ({value:.2} {unit} vs {limit:.2})",
+                    limit / value
+                )
+            }
+        };
+        let ga = self.geomean("host-atoll").map(|g| g.0);
+        let gw = self.geomean("host-wasmtime").map(|g| g.0);
+        if let (Some(a), Some(w)) = (ga, gw) {
+            line(
+                "code geomean <= wasmtime's (host)",
+                verdict(a, w, "x", true),
+            );
+        }
+        for col in ["riscv64", "x86_64", "host-atoll"] {
+            if let Some((g, _)) = self.geomean(col) {
+                line(
+                    &format!("code geomean <= 1.3x native ({col})"),
+                    verdict(g, 1.3, "x", true),
+                );
+            }
+        }
+        if let Some(r) = self
+            .get("riscv64", "hostcall", "atoll")
+            .filter(|r| r.unit == "insn")
+        {
+            line(
+                "host call <= ~20 instructions (riscv64)",
+                verdict(r.value, 20.0, "insn", true),
+            );
+        }
+        if let Some(r) = self.get("host", "trap.unreachable", "atoll") {
+            line(
+                "trap well under 10 us (host)",
+                verdict(r.value / 1e3, 10.0, "us", true),
+            );
+        }
+        if let Some(r) = self.get("host", "instantiate.1page", "atoll") {
+            line(
+                "instantiate small module <= 10 us (host)",
+                verdict(r.value / 1e3, 10.0, "us", true),
+            );
+        }
+        if let (Some(a), Some(w)) = (
+            self.get("host", "compile.big.1", "atoll"),
+            self.get("host", "compile.big.1", "wasmtime"),
+        ) {
+            line(
+                "compile throughput >= wasmtime's (host, 1 thread)",
+                verdict(a.value, w.value, "KiB/s", false),
+            );
+        }
+        t
+    }
+
+    fn json(&self, commit: &str) -> String {
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut j = format!("{{\n  \"commit\": \"{}\",\n  \"records\": [\n", esc(commit));
+        for (i, r) in self.records.iter().enumerate() {
+            let value = if r.value.is_finite() {
+                format!("{}", r.value)
+            } else {
+                "null".into()
+            };
+            j.push_str(&format!(
+                "    {{\"column\": \"{}\", \"measure\": \"{}\", \"subject\": \"{}\", \"value\": {}, \"unit\": \"{}\"}}{}\n",
+                esc(&r.column),
+                esc(&r.measure),
+                esc(&r.subject),
+                value,
+                esc(&r.unit),
+                if i + 1 < self.records.len() { "," } else { "" }
+            ));
+        }
+        j.push_str("  ]\n}\n");
+        j
+    }
+}
+
+/// The records of a file written by [`Report::json`] (a JSON subset: flat
+/// objects of strings and numbers inside `"records": [...]`).
+fn records_from_json(text: &str) -> Result<Vec<Record>, String> {
+    let start = text.find("\"records\"").ok_or("no \"records\" array")?;
+    let mut out = Vec::new();
+    let mut rest = &text[start..];
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').ok_or("unterminated object")? + open;
+        let obj = &rest[open + 1..close];
+        let mut fields = BTreeMap::new();
+        for pair in split_top(obj) {
+            let (k, v) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("bad field `{pair}`"))?;
+            fields.insert(unquote(k.trim()), v.trim().to_string());
+        }
+        let field = |k: &str| {
+            fields
+                .get(k)
+                .map(|v| unquote(v))
+                .ok_or(format!("record without {k}"))
+        };
+        out.push(Record {
+            column: field("column")?,
+            measure: field("measure")?,
+            subject: field("subject")?,
+            value: field("value")?.parse().unwrap_or(f64::NAN),
+            unit: field("unit")?,
+        });
+        rest = &rest[close + 1..];
+    }
+    Ok(out)
+}
+
+/// Splits `a: 1, b: "x, y"` at the commas outside strings.
+fn split_top(s: &str) -> Vec<&str> {
+    let (mut parts, mut start, mut in_str, mut escaped) = (Vec::new(), 0, false, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            ',' if !in_str => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s);
+    inner.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(column: &str, measure: &str, subject: &str, value: f64) -> Record {
+        Record {
+            column: column.into(),
+            measure: measure.into(),
+            subject: subject.into(),
+            value,
+            unit: "ns".into(),
+        }
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let report = Report::new(vec![
+            rec("host", "code.fib", "native", 100.0),
+            rec("host", "code.fib", "atoll", 150.5),
+            rec("riscv64", "weird \"name\", with comma", "atoll", 1e9),
+        ]);
+        let back = records_from_json(&report.json("abc123")).unwrap();
+        assert_eq!(back, report.records);
+    }
+
+    #[test]
+    fn ratios_and_geomean() {
+        let report = Report::new(vec![
+            rec("host", "code.fib", "native", 100.0),
+            rec("host", "code.fib", "atoll", 200.0),
+            rec("host", "code.sieve", "native", 100.0),
+            rec("host", "code.sieve", "atoll", 50.0),
+        ]);
+        assert_eq!(report.ratio("host-atoll", "fib"), Some(2.0));
+        let (g, n) = report.geomean("host-atoll").unwrap();
+        assert!((g - 1.0).abs() < 1e-12 && n == 2);
+        assert!(report.geomean("riscv64").is_none());
+        assert!(report.table().contains("2.00x"));
+    }
+
+    #[test]
+    fn bench_lines_parse() {
+        let lines = [
+            "noise",
+            "BENCH code.fib native 12.5 insn",
+            "BENCH short 1",
+            "BENCH a b x u",
+        ];
+        let r = parse_lines("riscv64", lines.into_iter());
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].value, 12.5);
+        assert_eq!(r[0].unit, "insn");
+    }
+
+    #[test]
+    fn elf_loaded_size_of_garbage_is_none() {
+        assert_eq!(loaded_size(b"not an elf"), None);
+        assert_eq!(loaded_size(b""), None);
+    }
+}
