@@ -31,9 +31,14 @@ use crate::util::describe;
 /// linking, the binary format, SIMD) and every script about traps and stack
 /// exhaustion. Whole-file names under the suite (`wasm-v2/`, `simd/`).
 pub const TEST_SUBSET: &[&str] = &[
-    // Traps and exhaustion: every script built around assert_trap or
-    // assert_exhaustion.
+    // Traps and exhaustion: every script with an assert_trap or
+    // assert_exhaustion (some also stand for their feature area below).
     "wasm-v2/traps.wast",
+    "wasm-v2/align.wast",
+    "wasm-v2/memory_copy.wast",
+    "wasm-v2/table_copy.wast",
+    "wasm-v2/table_init.wast",
+    "wasm-v2/unreached-valid.wast",
     "wasm-v2/memory_trap.wast",
     "wasm-v2/conversions.wast",
     "wasm-v2/int_exprs.wast",
@@ -389,4 +394,51 @@ fn boot(
     } else {
         format!("{end}, {status}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use spec_bundle::CommandKind;
+
+    use super::*;
+
+    #[test]
+    fn the_test_subset_has_every_trap_and_exhaustion_script() {
+        let all = suite::wasm2();
+        for name in TEST_SUBSET {
+            assert!(
+                all.iter().any(|f| f.name == *name),
+                "{name} is not in the suite"
+            );
+        }
+        for f in &all {
+            let converted = convert_wast(f.name, f.text).unwrap();
+            let traps = converted.file.commands.iter().any(|c| {
+                matches!(
+                    c.kind,
+                    CommandKind::AssertTrap { .. }
+                        | CommandKind::AssertExhaustion { .. }
+                        | CommandKind::AssertUninstantiable { .. }
+                )
+            });
+            assert!(
+                !traps || TEST_SUBSET.contains(&f.name),
+                "{} has trap assertions but is not in TEST_SUBSET",
+                f.name
+            );
+        }
+    }
+
+    #[test]
+    fn arguments_pick_the_arch_and_filters() {
+        let args = |a: &[&str]| parse_args(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let o = args(&["arch=x86_64", "i32", "-v"]).unwrap();
+        assert_eq!(
+            (o.config.as_str(), o.filters.as_slice(), o.verbose),
+            ("qemu-x86_64", &["i32".to_string()][..], true)
+        );
+        assert_eq!(args(&[]).unwrap().config, "qemu-riscv64");
+        assert!(args(&["arch=arm"]).is_err());
+        assert!(args(&["--bogus"]).is_err());
+    }
 }
