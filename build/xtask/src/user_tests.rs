@@ -2,11 +2,16 @@
 //! programs under `user/` the way `just exec` does (init's `exec=` boot
 //! argument), checking their output and exit codes. One QEMU boot per case.
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
+use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::build::{self, Flavor};
 use crate::config::{Arch, Config};
 use crate::exec::{self, Io, Request};
+use crate::qemu::Launch;
 use crate::userland::{self, Userland};
 
 const TIMEOUT: Duration = Duration::from_secs(240);
@@ -224,12 +229,108 @@ fn verify(case: &Case, outcome: &exec::Outcome) -> Result<(), String> {
     case.check.map_or(Ok(()), |check| check(&outcome.lines))
 }
 
+/// Booting as `just run` does (no `exec=`): init starts the shell, which
+/// runs what is typed; `exit` ends the shell and init starts it again.
+/// Each step waits for a console line containing its first string, then
+/// types the second.
+const INTERACTIVE: [(&str, &str); 4] = [
+    ("Welcome to atoll", "hello typed at the console\n"),
+    ("arg[4] = console", "ps\n"),
+    ("PID  PPID STATE", "exit\n"),
+    ("Welcome to atoll", ""),
+];
+
+fn interactive(root: &Path, config: &Config, userland: &Userland) -> Result<Vec<String>, String> {
+    let args = config.test.args.clone();
+    let image = userland.initrd();
+    let artifacts = build::build(root, config, Flavor::Normal, false, &args, Some(&image))?;
+    let launch = Launch {
+        config,
+        artifacts: &artifacts,
+        boot_args: args,
+        gdb: false,
+        serial_file: None,
+    };
+    let mut cmd = launch.command()?;
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", config.qemu.binary))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
+            if tx.send(text).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let mut lines = Vec::new();
+    let mut result = Ok(());
+    'steps: for (wait_for, send) in INTERACTIVE {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(wait_for);
+                    lines.push(line);
+                    if hit {
+                        break;
+                    }
+                }
+                Err(_) => {
+                    result = Err(format!("never saw `{wait_for}`"));
+                    break 'steps;
+                }
+            }
+        }
+        // Let the shell reach its prompt before typing.
+        std::thread::sleep(Duration::from_millis(500));
+        if !send.is_empty()
+            && stdin
+                .write_all(send.as_bytes())
+                .and_then(|()| stdin.flush())
+                .is_err()
+        {
+            result = Err("QEMU closed its input".into());
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    for l in &lines {
+        println!("{l}");
+    }
+    result.map(|()| lines)
+}
+
 /// Runs every case on each configuration; returns (passed, failed).
 pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
     let userland = userland::build(root)?;
     let (mut passed, mut failed) = (0, 0);
     for name in configs {
         let config = Config::load(root, name)?;
+        let start = Instant::now();
+        match interactive(root, &config, &userland) {
+            Ok(_) => {
+                passed += 1;
+                println!(
+                    "user {} boot to the shell, run typed commands, restart the shell ... ok ({:.1} s)",
+                    config.name,
+                    start.elapsed().as_secs_f64()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                println!("user {} boot to the shell ... FAILED: {e}", config.name);
+            }
+        }
         for case in cases(root, &userland)? {
             // Preemption needs a single hart where there is a config for one.
             let single;
