@@ -1,0 +1,280 @@
+//! `--features bench`: instead of init and the shell, runs the benchmarks of
+//! `cargo xtask bench` and powers off. The workloads run natively (linked
+//! from `bench-workloads`) and as Wasm (`/bench/workloads.wasm` from the
+//! initrd, built from the same source), then host-call, trap, instantiate,
+//! compile and memory measures follow. Every result is one console line
+//! `BENCH <measure> <subject> <value> <unit>`, which xtask parses; the unit
+//! is the architecture's counter (see [`arch`]).
+
+mod arch;
+
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use bench_workloads::{SCRATCH_BYTES, WORKLOADS, modules};
+use wasm_engine::{Config, Engine, Error, Instance, Linker, Module, Store, Val};
+
+use crate::mem::{frames, heap};
+use crate::println;
+
+/// Repetitions of each workload (the fastest counts; under `-icount` they
+/// differ only by timer interrupts).
+const REPS: u32 = 2;
+
+struct Bench {
+    read: fn() -> u64,
+    unit: &'static str,
+    ok: bool,
+}
+
+impl Bench {
+    fn emit(&self, measure: &str, subject: &str, value: f64, unit: &str) {
+        println!("BENCH {measure} {subject} {value:.3} {unit}");
+    }
+
+    /// The fewest counter ticks over `reps` runs of `f`, and `f`'s result.
+    fn best<R>(&self, reps: u32, mut f: impl FnMut() -> R) -> (f64, R) {
+        let mut min = u64::MAX;
+        let mut last = None;
+        for _ in 0..reps.max(1) {
+            let t = (self.read)();
+            let r = f();
+            min = min.min((self.read)().wrapping_sub(t));
+            last = Some(r);
+        }
+        (min as f64, last.expect("at least one run"))
+    }
+
+    fn fail(&mut self, what: &str, e: impl core::fmt::Display) {
+        println!("BENCH-ERROR {what}: {e}");
+        self.ok = false;
+    }
+}
+
+/// Runs every benchmark on the Wasm stack, then powers off (it does not
+/// return): the exit status tells whether every checksum matched.
+pub fn run() {
+    let (read, unit) = arch::probe();
+    let mut b = Bench {
+        read,
+        unit,
+        ok: true,
+    };
+    println!("BENCH-BEGIN {unit}");
+    match crate::wasm::on_wasm_stack(|| run_all(&mut b)) {
+        Ok(()) => {}
+        Err(e) => b.fail("Wasm stack", e),
+    }
+    println!("BENCH-END {}", if b.ok { "ok" } else { "failed" });
+    crate::shutdown(b.ok);
+}
+
+fn run_all(b: &mut Bench) {
+    let unit = b.unit;
+    // u128 storage gives the 16-byte alignment the workloads assume.
+    let mut storage: Vec<u128> = vec![0; SCRATCH_BYTES / 16];
+    // SAFETY: the same memory as bytes (u8 accepts any bit pattern); the
+    // vector outlives the slice and nothing else uses it meanwhile.
+    let scratch: &mut [u8] =
+        unsafe { core::slice::from_raw_parts_mut(storage.as_mut_ptr().cast(), storage.len() * 16) };
+    let mut native_sums = Vec::new();
+    for w in WORKLOADS {
+        let (t, sum) = b.best(REPS, || (w.run)(w.default_n, scratch));
+        b.emit(&format!("code.{}", w.name), "native", t, unit);
+        native_sums.push(sum);
+    }
+    drop(storage);
+
+    let Some(wasm) = crate::initrd::lookup("bench/workloads.wasm") else {
+        b.fail("wasm", "no /bench/workloads.wasm in the initrd");
+        return;
+    };
+    let engine = match crate::wasm::new_engine(&Config::new()) {
+        Ok(e) => e,
+        Err(e) => return b.fail("engine", e),
+    };
+    let (t, module) = b.best(1, || Module::new(&engine, wasm));
+    let module = match module {
+        Ok(m) => m,
+        Err(e) => return b.fail("compile workloads", e),
+    };
+    b.emit(
+        "compile.workloads.insn_per_byte",
+        "atoll",
+        t / wasm.len() as f64,
+        &format!("{unit}/B"),
+    );
+    let simd =
+        crate::initrd::lookup("bench/workloads-simd.wasm").map(|bytes| Module::new(&engine, bytes));
+
+    let mut store = Store::new(&engine, ());
+    let mut linker: Linker<()> = Linker::new(&engine);
+    if let Err(e) = linker.func_wrap("env", "noop", || {}) {
+        return b.fail("linker", e);
+    }
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(i) => i,
+        Err(e) => return b.fail("instantiate workloads", e),
+    };
+    let simd_instance = match simd {
+        Some(Ok(m)) => match linker.instantiate(&mut store, &m) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                b.fail("instantiate simd", e);
+                None
+            }
+        },
+        Some(Err(e)) => {
+            // No vector unit: the SIMD row stays empty.
+            println!("BENCH-NOTE simd module not compiled: {e}");
+            None
+        }
+        None => None,
+    };
+    for (w, want) in WORKLOADS.iter().zip(native_sums) {
+        let inst = if w.name == "simd" {
+            match simd_instance {
+                Some(i) => i,
+                None => continue,
+            }
+        } else {
+            instance
+        };
+        let export = format!("bench_{}", w.name);
+        let f = match inst.get_typed_func::<i32, i64>(&mut store, &export) {
+            Ok(f) => f,
+            Err(e) => {
+                b.fail(&export, e);
+                continue;
+            }
+        };
+        let (t, r) = b.best(REPS, || f.call(&mut store, w.default_n as i32));
+        match r {
+            Ok(sum) if sum as u64 == want => b.emit(&format!("code.{}", w.name), "atoll", t, unit),
+            Ok(sum) => b.fail(
+                &export,
+                format!("checksum {:#x}, native {want:#x}", sum as u64),
+            ),
+            Err(e) => b.fail(&export, e),
+        }
+    }
+
+    calls(b, &mut store, instance);
+    instantiation(b, &engine);
+    if let Some(big) = crate::initrd::lookup("bench/big.wasm") {
+        let (t, m) = b.best(1, || Module::new(&engine, big));
+        match m {
+            Ok(_) => b.emit(
+                "compile.big.insn_per_byte",
+                "atoll",
+                t / big.len() as f64,
+                &format!("{unit}/B"),
+            ),
+            Err(e) => b.fail("compile big", e),
+        }
+    }
+}
+
+/// Guest → host calls, host → guest calls and traps, per call.
+fn calls(b: &mut Bench, store: &mut Store<()>, instance: Instance) {
+    const CALLS: u32 = 100_000;
+    const TRAPS: u32 = 1_000;
+    let unit = b.unit;
+    match instance.get_typed_func::<i32, i64>(&mut *store, "bench_hostcall") {
+        Ok(f) => match b.best(REPS, || f.call(&mut *store, CALLS as i32)) {
+            (t, Ok(_)) => b.emit("hostcall", "atoll", t / CALLS as f64, unit),
+            (_, Err(e)) => b.fail("hostcall", e),
+        },
+        Err(e) => b.fail("hostcall", e),
+    }
+    match instance.get_typed_func::<(), ()>(&mut *store, "bench_empty") {
+        Ok(f) => {
+            let (t, r) = b.best(REPS, || {
+                (0..CALLS).try_for_each(|_| f.call(&mut *store, ()))
+            });
+            match r {
+                Ok(()) => b.emit("host2wasm", "atoll", t / CALLS as f64, unit),
+                Err(e) => b.fail("host2wasm", e),
+            }
+        }
+        Err(e) => b.fail("host2wasm", e),
+    }
+    for (measure, export) in [
+        ("trap.unreachable", "bench_unreachable"),
+        ("trap.oob", "bench_oob"),
+    ] {
+        let Some(f) = instance.get_func(&mut *store, export) else {
+            b.fail(export, "no such export");
+            continue;
+        };
+        let n = f.ty(&*store).results().len();
+        let mut results = [Val::I32(0)];
+        let (t, r) = b.best(REPS, || {
+            for _ in 0..TRAPS {
+                match f.call(&mut *store, &[], &mut results[..n]) {
+                    Err(Error::Trap(_)) => {}
+                    Err(e) => return Err(format!("{e}")),
+                    Ok(()) => return Err(format!("{export} returned")),
+                }
+            }
+            Ok(())
+        });
+        match r {
+            Ok(()) => b.emit(measure, "atoll", t / TRAPS as f64, unit),
+            Err(e) => b.fail(measure, e),
+        }
+    }
+}
+
+/// Instantiate + drop of the tiny modules, and the kernel memory an idle
+/// instance holds (heap bytes and frames).
+fn instantiation(b: &mut Bench, engine: &Engine) {
+    let unit = b.unit;
+    for (measure, bytes, n) in [
+        ("instantiate.1page", modules::SMALL, 1000u32),
+        ("instantiate.64mib", modules::BIG, 20),
+    ] {
+        let module = match Module::new(engine, bytes) {
+            Ok(m) => m,
+            Err(e) => return b.fail(measure, e),
+        };
+        let (t, r) = b.best(REPS, || {
+            (0..n).try_for_each(|_| {
+                let mut store = Store::new(engine, ());
+                Instance::new(&mut store, &module, &[]).map(drop)
+            })
+        });
+        match r {
+            Ok(()) => b.emit(measure, "atoll", t / n as f64, unit),
+            Err(e) => b.fail(measure, e),
+        }
+    }
+
+    // Memory: ten idle instances of the 1-page module, each in its own store.
+    let module = match Module::new(engine, modules::SMALL) {
+        Ok(m) => m,
+        Err(e) => return b.fail("memory", e),
+    };
+    const IDLE: usize = 10;
+    let mut idle = Vec::with_capacity(IDLE);
+    let heap0 = heap::stats().allocated;
+    let free0 = frames::stats().0;
+    for _ in 0..IDLE {
+        let mut store = Store::new(engine, ());
+        match Instance::new(&mut store, &module, &[]) {
+            Ok(_) => idle.push(store),
+            Err(e) => return b.fail("memory", e),
+        }
+    }
+    let heap_per = heap::stats().allocated.saturating_sub(heap0) / IDLE as u64;
+    let frames_per = free0.saturating_sub(frames::stats().0) / IDLE as u64;
+    drop(idle);
+    b.emit("memory.instance_heap", "atoll", heap_per as f64, "B");
+    b.emit(
+        "memory.instance_frames",
+        "atoll",
+        frames_per as f64,
+        "frames",
+    );
+}
