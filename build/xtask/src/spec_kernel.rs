@@ -234,48 +234,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
             serial_file: None,
         };
         let end = boot(&launch, options.silence, &mut kernel, total, start)?;
-        // Drop what ran; a script the kernel died in counts as failed.
-        let mut progressed = false;
-        while let Some(p) = pending.front() {
-            let k = kernel.entry(p.name).or_default();
-            if k.finished {
-                progressed = true;
-                pending.pop_front();
-            } else if k.started {
-                k.failed = p.assertions;
-                k.passed = 0;
-                k.host_checked = 0;
-                k.failures.push(Failure {
-                    line: 0,
-                    kind: "script",
-                    assertion: false,
-                    message: format!(
-                        "the kernel stopped in this script ({end}); its {} assertions count as failed",
-                        p.assertions
-                    ),
-                });
-                k.finished = true;
-                progressed = true;
-                eprintln!("spec-kernel: {} brought the kernel down ({end})", p.name);
-                pending.pop_front();
-                break;
-            } else {
-                break;
-            }
-        }
-        if !progressed {
-            // Nothing ran at all: booting again would fail the same way.
-            for p in pending.drain(..) {
-                let k = kernel.entry(p.name).or_default();
-                k.failed = p.assertions;
-                k.failures.push(Failure {
-                    line: 0,
-                    kind: "script",
-                    assertion: false,
-                    message: format!("not run: the kernel ran no script ({end})"),
-                });
-            }
-        }
+        settle(&mut pending, &mut kernel, &end);
     }
 
     for (name, k) in kernel {
@@ -301,6 +260,59 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
         failed: summary.failed,
         ok: summary.ok(),
     })
+}
+
+/// After a boot: drops the scripts that ran from `pending`. A script the
+/// kernel stopped in counts as failed whole, and the next boot starts after
+/// it; if no script ran at all, every pending one fails (booting again
+/// would fail the same way).
+fn settle(
+    pending: &mut VecDeque<Pending>,
+    kernel: &mut BTreeMap<&'static str, KernelFile>,
+    end: &str,
+) {
+    // Drop what ran; a script the kernel died in counts as failed.
+    let mut progressed = false;
+    while let Some(p) = pending.front() {
+        let k = kernel.entry(p.name).or_default();
+        if k.finished {
+            progressed = true;
+            pending.pop_front();
+        } else if k.started {
+            k.failed = p.assertions;
+            k.passed = 0;
+            k.host_checked = 0;
+            k.failures.push(Failure {
+                line: 0,
+                kind: "script",
+                assertion: false,
+                message: format!(
+                    "the kernel stopped in this script ({end}); its {} assertions count as failed",
+                    p.assertions
+                ),
+            });
+            k.finished = true;
+            progressed = true;
+            eprintln!("spec-kernel: {} brought the kernel down ({end})", p.name);
+            pending.pop_front();
+            break;
+        } else {
+            break;
+        }
+    }
+    if !progressed {
+        // Nothing ran at all: booting again would fail the same way.
+        for p in pending.drain(..) {
+            let k = kernel.entry(p.name).or_default();
+            k.failed = p.assertions;
+            k.failures.push(Failure {
+                line: 0,
+                kind: "script",
+                assertion: false,
+                message: format!("not run: the kernel ran no script ({end})"),
+            });
+        }
+    }
 }
 
 /// Boots once and records every `spec-*` line; returns how the boot ended.
@@ -427,6 +439,44 @@ mod tests {
                 f.name
             );
         }
+    }
+
+    #[test]
+    fn a_kernel_crash_fails_its_script_and_the_next_boot_goes_on() {
+        let script = |name, assertions| Pending {
+            name,
+            assertions,
+            bundle: Vec::new(),
+        };
+        let mut pending: VecDeque<Pending> =
+            [script("a", 3), script("b", 5), script("c", 7)].into();
+        let mut kernel = BTreeMap::new();
+        kernel.insert(
+            "a",
+            KernelFile {
+                started: true,
+                finished: true,
+                passed: 3,
+                ..KernelFile::default()
+            },
+        );
+        kernel.insert(
+            "b",
+            KernelFile {
+                started: true,
+                ..KernelFile::default()
+            },
+        );
+        settle(&mut pending, &mut kernel, "QEMU exited");
+        assert_eq!(pending.iter().map(|p| p.name).collect::<Vec<_>>(), ["c"]);
+        let b = &kernel["b"];
+        assert_eq!((b.passed, b.failed, b.finished), (0, 5, true));
+        assert!(b.failures[0].message.contains("stopped in this script"));
+        assert_eq!(kernel["a"].passed, 3);
+        // A boot that runs nothing fails everything left, and ends the run.
+        settle(&mut pending, &mut kernel, "no output");
+        assert!(pending.is_empty());
+        assert_eq!(kernel["c"].failed, 7);
     }
 
     #[test]
