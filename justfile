@@ -30,7 +30,7 @@ spec *args: setup
     cargo run --quiet -p spec-tool --bin spec -- {{args}}
 
 # The Wasm 2.0 spec suite inside the kernel under QEMU (same table as `just spec`):
-# `just spec-kernel [arch=x86_64] [FILTER...] [-v]`. The whole suite takes a while under TCG.
+# `just spec-kernel [arch=x86_64] [FILTER...] [-v]`. The whole suite: ~1 min of scripts plus boot (TCG).
 spec-kernel *args: setup
     cargo xtask spec-kernel {{args}}
 
