@@ -5,9 +5,9 @@
 //! scheduler runs it from its poll hook, as interrupt handlers only fill
 //! the ring.
 
-use core::fmt::{self, Write};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use spin::Once;

@@ -206,7 +206,11 @@ fn string_list(bytes: &[u8]) -> Result<Vec<String>, i32> {
         return Err(EINVAL);
     };
     body.split(|&b| b == 0)
-        .map(|s| core::str::from_utf8(s).map(String::from).map_err(|_| EINVAL))
+        .map(|s| {
+            core::str::from_utf8(s)
+                .map(String::from)
+                .map_err(|_| EINVAL)
+        })
         .collect()
 }
 
@@ -218,18 +222,23 @@ fn errno(r: Result<(), i32>) -> Result<i32, Error> {
 // ---- the calls ----
 
 pub fn add_to_linker(l: &mut Linker<ProcState>) -> Result<(), Error> {
-    l.func_wrap(MODULE, "spawn", |mut c: Caller<'_, ProcState>, req: i32, out: i32| {
-        errno(spawn(&mut c, req, out))
-    })?;
+    l.func_wrap(
+        MODULE,
+        "spawn",
+        |mut c: Caller<'_, ProcState>, req: i32, out: i32| errno(spawn(&mut c, req, out)),
+    )?;
     l.func_wrap(
         MODULE,
         "wait",
-        |mut c: Caller<'_, ProcState>, h: i32, nonblocking: i32, out: i32| {
-            match wait(&mut c, h, nonblocking != 0, out) {
-                Err(None) => Err(killed()),
-                Err(Some(e)) => Ok(e),
-                Ok(()) => Ok(0),
-            }
+        |mut c: Caller<'_, ProcState>, h: i32, nonblocking: i32, out: i32| match wait(
+            &mut c,
+            h,
+            nonblocking != 0,
+            out,
+        ) {
+            Err(None) => Err(killed()),
+            Err(Some(e)) => Ok(e),
+            Ok(()) => Ok(0),
         },
     )?;
     l.func_wrap(
@@ -262,21 +271,25 @@ pub fn add_to_linker(l: &mut Linker<ProcState>) -> Result<(), Error> {
     l.func_wrap(MODULE, "getpid", |c: Caller<'_, ProcState>| {
         c.data().proc.pid as i32
     })?;
-    l.func_wrap(MODULE, "set_foreground", |c: Caller<'_, ProcState>, pid: i32| {
-        if !c
-            .data()
-            .proc
-            .owns_console
-            .load(core::sync::atomic::Ordering::Acquire)
-        {
-            return EPERM;
-        }
-        if pid != 0 && super::get(pid as u32).is_none() {
-            return ESRCH;
-        }
-        super::set_foreground(pid as u32);
-        0
-    })?;
+    l.func_wrap(
+        MODULE,
+        "set_foreground",
+        |c: Caller<'_, ProcState>, pid: i32| {
+            if !c
+                .data()
+                .proc
+                .owns_console
+                .load(core::sync::atomic::Ordering::Acquire)
+            {
+                return EPERM;
+            }
+            if pid != 0 && super::get(pid as u32).is_none() {
+                return ESRCH;
+            }
+            super::set_foreground(pid as u32);
+            0
+        },
+    )?;
     l.func_wrap(MODULE, "shutdown", |c: Caller<'_, ProcState>, code: i32| {
         if c.data().proc.pid != 1 {
             return EPERM;
@@ -317,15 +330,17 @@ pub fn add_to_linker(l: &mut Linker<ProcState>) -> Result<(), Error> {
             }
         },
     )?;
-    l.func_wrap(MODULE, "handle_close", |mut c: Caller<'_, ProcState>, h: i32| {
-        match c.data_mut().handles.remove(h as u32) {
+    l.func_wrap(
+        MODULE,
+        "handle_close",
+        |mut c: Caller<'_, ProcState>, h: i32| match c.data_mut().handles.remove(h as u32) {
             Some(obj) => {
                 drop(obj);
                 0
             }
             None => EBADF,
-        }
-    })?;
+        },
+    )?;
     l.func_wrap(MODULE, "clock_ns", || timer::now_ns() as i64)?;
     l.func_wrap(MODULE, "sleep_ns", |ns: i64| {
         if ns < 0 {
@@ -363,7 +378,9 @@ fn spawn(c: &mut Caller<'_, ProcState>, req_ptr: i32, out: i32) -> Result<(), i3
         return Err(E2BIG);
     }
     let hbytes = read_bytes(c, field(8) as i32, nhandles.checked_mul(4).ok_or(EFAULT)?)?;
-    let moved: Vec<u32> = (0..nhandles as usize).map(|i| u32_at(&hbytes, i * 4)).collect();
+    let moved: Vec<u32> = (0..nhandles as usize)
+        .map(|i| u32_at(&hbytes, i * 4))
+        .collect();
     let flags = field(10);
 
     let path = core::str::from_utf8(&path_bytes).map_err(|_| EINVAL)?;

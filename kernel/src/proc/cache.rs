@@ -22,8 +22,8 @@ pub fn engine() -> &'static Engine {
     ENGINE.call_once(|| {
         let mut config = Config::new();
         config.epoch_interruption(true);
-        let engine = crate::wasm::new_engine(&config)
-            .unwrap_or_else(|e| panic!("process engine: {e}"));
+        let engine =
+            crate::wasm::new_engine(&config).unwrap_or_else(|e| panic!("process engine: {e}"));
         // Timer ticks drive its epoch for as long as the kernel runs.
         core::mem::forget(crate::wasm::register_epoch(&engine));
         engine
@@ -60,4 +60,3 @@ pub fn get_or_compile(wasm: &[u8]) -> Result<Module, Error> {
 pub fn compiles() -> u64 {
     COMPILES.load(Ordering::Relaxed)
 }
-

@@ -235,9 +235,7 @@ pub fn open_dir(path: &str) -> Result<Arc<dyn FileSystem>, String> {
     };
     let mut ino = fs.root();
     for comp in rest.split('/').filter(|c| !c.is_empty() && *c != ".") {
-        ino = fs
-            .lookup(ino, comp)
-            .map_err(|e| format!("{path}: {e:?}"))?;
+        ino = fs.lookup(ino, comp).map_err(|e| format!("{path}: {e:?}"))?;
     }
     let st = fs.stat(ino).map_err(|e| format!("{path}: {e:?}"))?;
     if st.kind != wasi_p1::FileKind::Directory {
@@ -246,7 +244,10 @@ pub fn open_dir(path: &str) -> Result<Arc<dyn FileSystem>, String> {
     if ino == fs.root() {
         return Ok(fs);
     }
-    Ok(Arc::new(SubdirFs { inner: fs, root: ino }))
+    Ok(Arc::new(SubdirFs {
+        inner: fs,
+        root: ino,
+    }))
 }
 
 /// The WASI context of a new process.

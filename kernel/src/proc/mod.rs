@@ -382,7 +382,9 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
         }
     };
     *proc.thread.lock() = Some(t);
-    ready.1.wait_until(|| ready.0.lock().is_some(), None, || false);
+    ready
+        .1
+        .wait_until(|| ready.0.lock().is_some(), None, || false);
     let r = ready.0.lock().take().unwrap_or(Ok(()));
     r.map(|()| pref)
 }
@@ -426,7 +428,9 @@ fn run(
         let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
             Ok(f) => f,
             Err(e) => {
-                report(Err(SpawnError::NoExec(format!("no `_start` function: {e}"))));
+                report(Err(SpawnError::NoExec(format!(
+                    "no `_start` function: {e}"
+                ))));
                 return None;
             }
         };
@@ -470,11 +474,7 @@ fn run(
     proc.finish(status, message);
 }
 
-fn classify(
-    proc: &Process,
-    r: Result<(), Error>,
-    exit: Option<u32>,
-) -> (Status, Option<String>) {
+fn classify(proc: &Process, r: Result<(), Error>, exit: Option<u32>) -> (Status, Option<String>) {
     let st = |kind, code| Status { kind, code };
     if let Some(code) = exit {
         return (st(StatusKind::Exited, code), None);

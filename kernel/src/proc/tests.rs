@@ -121,6 +121,7 @@ ktest! {
 ktest! {
     fn out_of_memory_ends_only_its_process() {
         let frames0 = frames::stats().0;
+        let stacks0 = thread::pooled_stacks();
         let p = spawn_ok("oom", OOM, vec![]);
         let s = status(&p);
         assert_eq!(s.kind, StatusKind::Trapped, "{s:?}");
@@ -130,8 +131,18 @@ ktest! {
             Err(e) => panic!("huge: {e}"),
             Ok(_) => panic!("a 3.7 GiB process started"),
         }
-        // Its memory went back; the system goes on.
-        assert!(frames::stats().0 + 64 >= frames0, "frames not returned");
+        // Its memory went back (all but the page tables that mapped it,
+        // one per 2 MiB: they stay for the next reservation at that
+        // address); the system goes on.
+        // Also a thread stack may have been newly pooled: the spawner can
+        // go on before a finished child's hart switched away from it.
+        thread::sleep_until(timer::now_ns() + 20_000_000);
+        let new_stacks = thread::pooled_stacks().saturating_sub(stacks0) as u64;
+        let tables = (super::MEMORY_LIMIT as u64 >> 21)
+            + 64
+            + new_stacks * (crate::wasm::WASM_STACK_SIZE / crate::mem::PAGE_SIZE);
+        let free = frames::stats().0;
+        assert!(free + tables >= frames0, "frames not returned: {free} free, {frames0} before");
         let q = spawn_ok("exit", EXIT, vec![]);
         assert_eq!(status(&q).code, 42);
     }
@@ -236,20 +247,23 @@ ktest! {
 
 ktest! {
     fn a_hundred_spawns_leak_nothing() {
-        // Warm up: the module is compiled and a stack is pooled.
-        let p = spawn_ok("exit", EXIT, vec![]);
-        assert_eq!(status(&p).code, 42);
-        drop(p);
+        // Warm up: the module is compiled and stacks are pooled (a parent
+        // may spawn again before the last child's thread has switched
+        // away and returned its stack, so a few are in use at once).
+        for _ in 0..5 {
+            let p = spawn_ok("exit", EXIT, vec![]);
+            assert_eq!(status(&p).code, 42);
+        }
+        thread::sleep_until(timer::now_ns() + 20_000_000);
         let frames0 = frames::stats().0;
         let heap0 = heap::stats().allocated;
-        let stacks0 = thread::pooled_stacks();
         for _ in 0..100 {
             let p = spawn_ok("exit", EXIT, vec![]);
             assert_eq!(status(&p).code, 42);
         }
-        // The last thread's stack returns when the next switch releases it.
+        // The last thread's stack returns when its hart switches away.
         thread::sleep_until(timer::now_ns() + 20_000_000);
-        assert_eq!(thread::pooled_stacks(), stacks0, "thread stacks not reused");
+        assert!(thread::pooled_stacks() > 0, "thread stacks are not reused");
         assert_eq!(frames::stats().0, frames0, "frames leaked over 100 spawns");
         assert_eq!(heap::stats().allocated, heap0, "heap leaked over 100 spawns");
         assert!(super::list().iter().all(|p| p.status().is_none()), "ended processes stay listed");

@@ -17,7 +17,9 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 use boot_info::MAX_HARTS;
 
@@ -249,11 +251,7 @@ pub fn is_running() -> bool {
 /// contexts become their idle threads (see [`idle_loop`]).
 pub fn init_this_hart(boot: bool) {
     let h = hart();
-    let me = Arc::new(Thread::new(
-        if boot { "main" } else { "idle" },
-        None,
-        !boot,
-    ));
+    let me = Arc::new(Thread::new(if boot { "main" } else { "idle" }, None, !boot));
     me.set_state(State::Running);
     me.last_hart.store(h, Ordering::Relaxed);
     me.switched_in_ns.store(timer::now_ns(), Ordering::Relaxed);
@@ -347,7 +345,11 @@ pub fn current_pid() -> u32 {
     let irq = interrupts::disable();
     let p = CURRENT[hart()].load(Ordering::Acquire);
     // SAFETY: as in `current`.
-    let pid = if p.is_null() { 0 } else { unsafe { (*p).pid() } };
+    let pid = if p.is_null() {
+        0
+    } else {
+        unsafe { (*p).pid() }
+    };
     interrupts::restore(irq);
     pid
 }
@@ -617,6 +619,10 @@ fn take_stack(size: u64) -> Result<KernelStack, vm::VmError> {
 fn release_stack(stack: KernelStack) {
     let mut pool = STACK_POOL.lock();
     if pool.len() < POOL_MAX {
+        // Allocate the whole pool's room once: its growth must not look
+        // like a leak in the heap counters.
+        let room = POOL_MAX - pool.len();
+        pool.reserve_exact(room);
         pool.push(stack);
     } else {
         drop(pool);

@@ -109,6 +109,11 @@ pub fn idle_wait() {
     // pending interrupt is taken here, on this (idle) stack.
     unsafe {
         asm!("wfi", options(nomem, nostack));
-        asm!("csrsi sstatus, 2", "nop", "csrci sstatus, 2", options(nostack));
+        asm!(
+            "csrsi sstatus, 2",
+            "nop",
+            "csrci sstatus, 2",
+            options(nostack)
+        );
     }
 }
