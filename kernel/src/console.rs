@@ -227,6 +227,7 @@ fn has_raw_input() -> bool {
 static INPUT_WQ: WaitQueue = WaitQueue::new();
 /// Whether the line discipline owns input (processes read the console);
 /// otherwise the kernel shell reads raw bytes.
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 static LINE_MODE: AtomicBool = AtomicBool::new(false);
 /// Longest line kept while editing; more is delivered as it comes.
 const MAX_EDIT: usize = 64 << 10;
@@ -251,6 +252,7 @@ static INTERRUPT_HOOK: Once<fn()> = Once::new();
 
 /// Hands console input to the line discipline: echo, backspace, lines
 /// delivered on Enter, Ctrl-D for end of input, Ctrl-C calling `on_ctrl_c`.
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 pub fn start_line_discipline(on_ctrl_c: fn()) {
     INTERRUPT_HOOK.call_once(|| on_ctrl_c);
     LINE_MODE.store(true, Ordering::Release);
@@ -258,6 +260,7 @@ pub fn start_line_discipline(on_ctrl_c: fn()) {
 }
 
 /// Scheduler poll hook: runs the discipline over new input and wakes readers.
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 fn poll() {
     if LINE_MODE.load(Ordering::Acquire) {
         if has_raw_input() {

@@ -275,6 +275,7 @@ pub fn set_foreground(pid: u32) {
 }
 
 /// Ctrl-C: ends the foreground process and its descendants.
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 pub fn interrupt_foreground() {
     let pid = FOREGROUND.swap(0, Ordering::AcqRel);
     if pid != 0 {
@@ -300,6 +301,7 @@ pub struct SpawnRequest<'a> {
 
 /// Why a spawn failed (errno of the ABI).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // The errno names.
 pub enum SpawnError {
     /// Not valid Wasm, or imports something missing (`ENOEXEC`).
     NoExec(String),
@@ -325,6 +327,9 @@ pub struct ProcState {
     pub proc: Arc<Process>,
     pub handles: ipc::HandleTable<abi::Object>,
 }
+
+/// Where a new process's thread reports whether it could start.
+type Ready = (spin::Mutex<Option<Result<(), SpawnError>>>, WaitQueue);
 
 /// Starts a process as a child of the current one (or of the kernel: parent 0).
 pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
@@ -361,8 +366,7 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
     PROCS.lock().insert(pid, proc.clone());
 
     // The child instantiates on its own thread and reports here first.
-    let ready: Arc<(spin::Mutex<Option<Result<(), SpawnError>>>, WaitQueue)> =
-        Arc::new((spin::Mutex::new(None), WaitQueue::new()));
+    let ready: Arc<Ready> = Arc::new((spin::Mutex::new(None), WaitQueue::new()));
     let ready2 = ready.clone();
     let proc2 = proc.clone();
     let t = thread::spawn(req.name, WASM_STACK_SIZE, pid, move || {
@@ -390,12 +394,7 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
 }
 
 /// The body of a process's thread.
-fn run(
-    proc: Arc<Process>,
-    module: wasm_engine::Module,
-    state: ProcState,
-    ready: &(spin::Mutex<Option<Result<(), SpawnError>>>, WaitQueue),
-) {
+fn run(proc: Arc<Process>, module: wasm_engine::Module, state: ProcState, ready: &Ready) {
     let report = |r: Result<(), SpawnError>| {
         *ready.0.lock() = Some(r);
         ready.1.wake_all();

@@ -108,14 +108,6 @@ impl Thread {
         }
     }
 
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     pub fn state(&self) -> State {
         State::from_u8(self.state.load(Ordering::Acquire))
     }
@@ -300,6 +292,7 @@ pub fn idle_loop() -> ! {
 /// Registers a function the scheduler calls at every scheduling point and
 /// idle wake-up (thread context, interrupts on): it wakes threads waiting
 /// for something an interrupt handler only flagged.
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 pub fn add_poll_hook(f: fn()) {
     POLL_HOOKS.lock().push(f);
 }
@@ -344,10 +337,10 @@ pub fn current_id() -> u64 {
 pub fn current_pid() -> u32 {
     let irq = interrupts::disable();
     let p = CURRENT[hart()].load(Ordering::Acquire);
-    // SAFETY: as in `current`.
     let pid = if p.is_null() {
         0
     } else {
+        // SAFETY: as in `current`.
         unsafe { (*p).pid() }
     };
     interrupts::restore(irq);
@@ -395,6 +388,9 @@ extern "C" fn thread_entry() -> ! {
 
 /// Ends the current thread.
 pub fn exit() -> ! {
+    if let Some(t) = current() {
+        crate::trace!("thread {} ({}) exits", t.id, t.name);
+    }
     let irq = lock();
     if let Some(t) = current() {
         t.set_state(State::Exited);
@@ -691,6 +687,7 @@ impl WaitQueue {
         }
     }
 
+    #[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
     pub fn has_waiters(&self) -> bool {
         !self.waiters.lock().is_empty()
     }
