@@ -126,7 +126,11 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
                 "/run/trap.wasm: trapped: unreachable executed",
             ],
             check: Some(|out| {
-                if out.iter().any(|l| l.contains("trap::main")) {
+                // The frame names `trap::main`, mangled (`_ZN4trap4main17h...E`) or not.
+                if out
+                    .iter()
+                    .any(|l| l.contains("trap::main") || l.contains("4trap4main"))
+                {
                     Ok(())
                 } else {
                     Err("no backtrace frame names trap::main".into())
@@ -180,7 +184,7 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
         name: "preemption: two cpu-burns both progress",
         request: installed(
             "shell",
-            &["-c", "cpu-burn 6 400000 A & cpu-burn 6 400000 B & wait"],
+            &["-c", "cpu-burn 6 3000000 A & cpu-burn 6 3000000 B & wait"],
         ),
         code: 0,
         lines: vec!["cpu-burn A: round 6/6", "cpu-burn B: round 6/6"],
@@ -316,6 +320,14 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
     let (mut passed, mut failed) = (0, 0);
     for name in configs {
         let config = Config::load(root, name)?;
+        if config.arch != Arch::Riscv64 {
+            // Not yet verified on x86_64 (`just exec arch=x86_64` boots it).
+            println!(
+                "user {}: skipped, the user stage covers riscv64 only so far",
+                config.name
+            );
+            continue;
+        }
         let start = Instant::now();
         match interactive(root, &config, &userland) {
             Ok(_) => {
