@@ -13,6 +13,8 @@ extern crate alloc;
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod arch;
 mod backtrace;
+#[cfg(feature = "bench")]
+mod bench;
 mod console;
 // `lookup` serves the kernel tests now and the Wasm loader later.
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
@@ -187,6 +189,8 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     banner(bi);
     arch::interrupts::enable();
 
+    #[cfg(feature = "bench")]
+    bench::run();
     #[cfg(all(feature = "ktest", feature = "wasm"))]
     if spec_suite::requested() {
         spec_suite::run_all();

@@ -109,14 +109,14 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         let code = exec::main(&root, rest)?;
         std::process::exit(i32::from(code));
     }
-    if command == "spec-kernel" {
-        let options = spec_kernel::parse_args(rest)?;
-        return Ok(spec_kernel::run(&root, &options)?.ok);
-    }
     match command.as_str() {
         "bench" => return bench::main(&root, rest),
         "bench-compare" => return bench::compare(rest),
         _ => {}
+    }
+    if command == "spec-kernel" {
+        let options = spec_kernel::parse_args(rest)?;
+        return Ok(spec_kernel::run(&root, &options)?.ok);
     }
     let args = parse(rest)?;
     let config_name = args.configs.first().map_or("qemu-riscv64", String::as_str);
