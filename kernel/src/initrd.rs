@@ -58,6 +58,11 @@ pub fn lookup(path: &str) -> Option<&'static [u8]> {
     lookup_in(archive, path).ok().flatten()
 }
 
+/// The validated archive, if there is one.
+pub fn archive() -> Option<Archive<'static>> {
+    *ARCHIVE.get()?
+}
+
 /// Every entry of the initrd (empty without one).
 pub fn entries() -> impl Iterator<Item = initrd::Entry<'static>> {
     ARCHIVE

@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::Once;
 use wasi_p1::{
-    Clock, Console, DirEntry, Errno, FileData, FileSystem, Ino, MemFs, OutputStream, Random,
+    Clock, Console, DirEntry, Errno, FileSystem, InitrdFs, Ino, MemFs, OutputStream, Random,
     Scheduler, Stat, WasiCtx,
 };
 
@@ -138,38 +138,35 @@ impl Scheduler for KernelScheduler {
 
 // ---- the system tree ----
 
+/// Device numbers of the two trees (`filestat.dev` tells them apart).
+const ROOT_DEV: u64 = 1;
+const TMP_DEV: u64 = 2;
+
 static ROOT: Once<Arc<dyn FileSystem>> = Once::new();
 static TMP: Once<Arc<dyn FileSystem>> = Once::new();
 
 /// The initrd as a read-only tree (empty without an initrd).
 pub fn root_fs() -> Arc<dyn FileSystem> {
     ROOT.call_once(|| {
-        let fs = MemFs::new(1);
-        for e in crate::initrd::entries() {
-            let path = e.name.trim_start_matches("./").trim_start_matches('/');
-            if path.is_empty() || path == "." {
-                continue;
-            }
-            let r = if e.is_file() {
-                fs.insert_file(path, FileData::Static(e.data)).map(|_| ())
-            } else if e.is_dir() {
-                fs.insert_dir(path).map(|_| ())
-            } else {
-                Ok(())
-            };
-            if let Err(err) = r {
-                crate::warn!("initrd: {path}: {err:?}");
+        let tree = crate::initrd::archive().map(|a| InitrdFs::from_archive(a, ROOT_DEV));
+        match tree {
+            Some(Ok(fs)) => Arc::new(fs),
+            other => {
+                if let Some(Err(e)) = other {
+                    crate::warn!("initrd: not usable as the file tree: {e}");
+                }
+                let empty = MemFs::new(ROOT_DEV);
+                empty.set_read_only(true);
+                Arc::new(empty)
             }
         }
-        fs.set_read_only(true);
-        Arc::new(fs)
     })
     .clone()
 }
 
 /// `/tmp`: RAM, writable, shared by all processes.
 pub fn tmp_fs() -> Arc<dyn FileSystem> {
-    TMP.call_once(|| Arc::new(MemFs::new(2).with_capacity(64 << 20)))
+    TMP.call_once(|| Arc::new(MemFs::new(TMP_DEV).with_capacity(64 << 20)))
         .clone()
 }
 
