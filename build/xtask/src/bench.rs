@@ -305,10 +305,7 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
     let initrd = initrd.finish();
 
     let target = config.arch.kernel_target();
-    let mut cmd = cargo(root, "build", false);
-    cmd.args(["-p", "kernel", "--target", target, "--features", "bench"]);
-    run(&mut cmd)?;
-    let kernel = target_dir(root).join(target).join("debug/kernel");
+    let kernel = crate::build::build_kernel(root, target, &["bench"], false)?;
     let loader_target = config.arch.loader_target();
     let mut cmd = cargo(root, "build", false);
     cmd.args(["-p", "loader", "--target", loader_target])

@@ -38,16 +38,11 @@ pub fn build(
     let profile_dir = if release { "release" } else { "debug" };
     let target = config.arch.kernel_target();
 
-    let mut kernel = cargo(root, "build", release);
-    kernel.args(["-p", "kernel", "--target", target]);
-    if flavor == Flavor::Test {
-        kernel.args(["--features", "ktest"]);
-    }
-    run(&mut kernel)?;
-    let kernel_elf = target_dir(root)
-        .join(target)
-        .join(profile_dir)
-        .join("kernel");
+    let features: &[&str] = match flavor {
+        Flavor::Normal => &[],
+        Flavor::Test => &["ktest"],
+    };
+    let kernel_elf = build_kernel(root, target, features, release)?;
 
     let loader_target = config.arch.loader_target();
     let mut loader = cargo(root, "build", release);
@@ -112,6 +107,52 @@ fn esp_disk(
     Ok(disk)
 }
 
+/// Builds the kernel with `features` and returns its ELF: the file cargo
+/// reports for this very build (`deps/kernel-<hash>`, unique per feature
+/// set), not `debug/kernel`. The latter is swapped between feature sets by a
+/// hard link that keeps the older file's mtime, so a loader embedding it
+/// could miss the change and boot the other flavor.
+pub fn build_kernel(
+    root: &Path,
+    target: &str,
+    features: &[&str],
+    release: bool,
+) -> Result<PathBuf, String> {
+    let mut cmd = cargo(root, "build", release);
+    cmd.args(["-p", "kernel", "--target", target])
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", crate::util::describe(&cmd)))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed ({})",
+            crate::util::describe(&cmd),
+            out.status
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .filter(|l| {
+            l.contains(r#""reason":"compiler-artifact""#) && l.contains(r#""name":"kernel""#)
+        })
+        .find_map(json_executable)
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo reported no kernel executable".to_string())
+}
+
+/// The `"executable"` path of one cargo JSON message, if it has one.
+fn json_executable(line: &str) -> Option<&str> {
+    let rest = line.split(r#""executable":""#).nth(1)?;
+    rest.split('"').next().filter(|p| !p.is_empty())
+}
+
 /// `cargo <verb>` in the workspace root.
 pub fn cargo(root: &Path, verb: &str, release: bool) -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -120,4 +161,16 @@ pub fn cargo(root: &Path, verb: &str, release: bool) -> Command {
         cmd.arg("--release");
     }
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_executable;
+
+    #[test]
+    fn executable_comes_from_cargo_json() {
+        let line = r#"{"reason":"compiler-artifact","target":{"name":"kernel"},"filenames":["/t/deps/kernel-1b94"],"executable":"/t/deps/kernel-1b94","fresh":true}"#;
+        assert_eq!(json_executable(line), Some("/t/deps/kernel-1b94"));
+        assert_eq!(json_executable(r#"{"executable":null}"#), None);
+    }
 }
