@@ -107,11 +107,11 @@ fn esp_disk(
     Ok(disk)
 }
 
-/// Builds the kernel with `features` and returns its ELF: the file cargo
-/// reports for this very build (`deps/kernel-<hash>`, unique per feature
-/// set), not `debug/kernel`. The latter is swapped between feature sets by a
-/// hard link that keeps the older file's mtime, so a loader embedding it
-/// could miss the change and boot the other flavor.
+/// Builds the kernel with `features` and returns its ELF, copied to a path
+/// of its own per feature set (`kernel.<features>.elf`). cargo's
+/// `debug/kernel` is swapped between feature sets by a hard link that keeps
+/// the older file's mtime, so a loader embedding it could miss the change
+/// and boot the other flavor; a copy per flavor changes path and mtime.
 pub fn build_kernel(
     root: &Path,
     target: &str,
@@ -137,14 +137,26 @@ pub fn build_kernel(
         ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
+    let built = stdout
         .lines()
         .filter(|l| {
             l.contains(r#""reason":"compiler-artifact""#) && l.contains(r#""name":"kernel""#)
         })
         .find_map(json_executable)
         .map(PathBuf::from)
-        .ok_or_else(|| "cargo reported no kernel executable".to_string())
+        .ok_or_else(|| "cargo reported no kernel executable".to_string())?;
+    let flavor = if features.is_empty() {
+        "default".to_string()
+    } else {
+        features.join("+")
+    };
+    let copy = built.with_file_name(format!("kernel.{flavor}.elf"));
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let elf = read(&built)?;
+    if read(&copy).ok().as_deref() != Some(elf.as_slice()) {
+        std::fs::write(&copy, &elf).map_err(|e| format!("writing {}: {e}", copy.display()))?;
+    }
+    Ok(copy)
 }
 
 /// The `"executable"` path of one cargo JSON message, if it has one.
