@@ -12,7 +12,7 @@
 //! exit code, read from the kernel's `atoll: power off (exit code N)` line
 //! (x86_64's isa-debug-exit cannot carry every code itself).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc;
@@ -302,18 +302,7 @@ pub fn boot(launch: &Launch<'_>, timeout: Option<Duration>, io: Io) -> Result<Ou
         )
     })?;
     let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).split(b'\n') {
-            let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
-            if tx.send(text).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = crate::qemu::console_lines(stdout, false);
 
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut started = false;

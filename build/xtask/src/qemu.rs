@@ -118,20 +118,7 @@ pub fn run_captured(launch: &Launch<'_>, timeout: Duration) -> Result<Captured, 
         )
     })?;
     let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut out = std::io::stdout();
-        for line in BufReader::new(stdout).split(b'\n') {
-            let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
-            let _ = writeln!(out, "{text}");
-            if tx.send(text).is_err() {
-                break;
-            }
-        }
-    });
+    let (rx, reader) = console_lines_joinable(stdout, true);
 
     let deadline = Instant::now() + timeout;
     let status = loop {
@@ -151,4 +138,33 @@ pub fn run_captured(launch: &Launch<'_>, timeout: Duration) -> Result<Captured, 
         lines: rx.try_iter().collect(),
         status,
     })
+}
+
+/// QEMU's console as lines (without `\r`), read on a thread of their own;
+/// `echo` also prints each line to stdout as it arrives.
+pub fn console_lines(stdout: std::process::ChildStdout, echo: bool) -> mpsc::Receiver<String> {
+    console_lines_joinable(stdout, echo).0
+}
+
+fn console_lines_joinable(
+    stdout: std::process::ChildStdout,
+    echo: bool,
+) -> (mpsc::Receiver<String>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut out = std::io::stdout();
+        for line in BufReader::new(stdout).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
+            if echo {
+                let _ = writeln!(out, "{text}");
+            }
+            if tx.send(text).is_err() {
+                break;
+            }
+        }
+    });
+    (rx, reader)
 }

@@ -9,7 +9,6 @@
 //! scripts after it.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::mpsc;
@@ -330,18 +329,7 @@ fn boot(
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", launch.config.qemu.binary))?;
     let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).split(b'\n') {
-            let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
-            if tx.send(text).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = crate::qemu::console_lines(stdout, false);
     // Names in kernel lines map back to the static suite names.
     let names: Vec<&'static str> = suite::wasm2().into_iter().map(|f| f.name).collect();
     let lookup = |n: &str| names.iter().copied().find(|s| *s == n);

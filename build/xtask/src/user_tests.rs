@@ -2,10 +2,9 @@
 //! programs under `user/` the way `just exec` does (init's `exec=` boot
 //! argument), checking their output and exit codes. One QEMU boot per case.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::build::{self, Flavor};
@@ -270,18 +269,7 @@ fn interactive(root: &Path, config: &Config, userland: &Userland) -> Result<Vec<
         .map_err(|e| format!("cannot start {}: {e}", config.qemu.binary))?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).split(b'\n') {
-            let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
-            if tx.send(text).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = crate::qemu::console_lines(stdout, false);
     let deadline = Instant::now() + TIMEOUT;
     let mut lines = Vec::new();
     let mut result = Ok(());
