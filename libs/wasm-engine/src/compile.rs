@@ -24,7 +24,7 @@ use crate::runtime::config::Config;
 use crate::runtime::engine::Engine;
 use crate::translate::{self, TranslateOptions, clif_type, codes, wasm_signature};
 use crate::trap::TrapKind;
-use crate::types::FuncType;
+use crate::types::{FuncType, ValType};
 
 /// The default target: the machine we are built for.
 pub fn host_triple() -> &'static str {
@@ -336,4 +336,70 @@ pub(crate) fn host_trampoline(
     b.seal_all_blocks();
     b.finalize(isa.frontend_config());
     finish(isa, func, None)
+}
+
+/// Wasm → native trampoline for typed host functions of type `ty` (no `v128`, at most
+/// one result; see `func::NativeHostFn`). Its callee vmctx is a host function context
+/// whose second word is the function
+/// `extern "C" fn(ctx, caller_vmctx, out: *mut u64, params..) -> u32` (non-zero = error).
+/// Integer-like parameters travel as 64-bit values (`i32` zero-extended), so the callee
+/// never depends on how the platform ABI extends narrow integers; the result comes back
+/// through `out`.
+pub(crate) fn native_host_trampoline(
+    isa: &dyn isa::TargetIsa,
+    ty: &FuncType,
+) -> Result<CompiledFunction, Error> {
+    let mut func = Function::with_name_signature(UserFuncName::user(3, 0), wasm_signature(ty));
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let p = b.block_params(block).to_vec();
+    let flags = MemFlagsData::trusted();
+    let out = if ty.results().is_empty() {
+        b.ins().iconst(types::I64, 0)
+    } else {
+        let slot =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+        b.ins().stack_addr(types::I64, slot, 0)
+    };
+    let mut hsig = Signature::new(isa.default_call_conv());
+    for _ in 0..3 {
+        hsig.params.push(AbiParam::new(types::I64));
+    }
+    let mut args = alloc::vec![p[0], p[1], out];
+    for (v, t) in p[2..].iter().zip(ty.params()) {
+        let native = native_type(*t);
+        hsig.params.push(AbiParam::new(native));
+        args.push(if clif_type(*t) == native {
+            *v
+        } else {
+            b.ins().uextend(native, *v)
+        });
+    }
+    hsig.returns.push(AbiParam::new(types::I32));
+    let hsig = b.import_signature(hsig);
+    let target = b.ins().load(types::I64, flags, p[0], 8);
+    let call = b.ins().call_indirect(hsig, target, &args);
+    let failed = b.inst_results(call)[0];
+    b.ins().trapnz(failed, codes::HOST_ERROR);
+    let results: Vec<_> = ty
+        .results()
+        .iter()
+        .map(|t| b.ins().load(clif_type(*t), flags, out, 0))
+        .collect();
+    b.ins().return_(&results);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    finish(isa, func, None)
+}
+
+/// How a value of type `t` is passed to a native host function.
+fn native_type(t: ValType) -> types::Type {
+    match t {
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        _ => types::I64,
+    }
 }

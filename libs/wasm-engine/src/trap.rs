@@ -6,6 +6,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 
 use crate::Error;
 use crate::arch;
@@ -142,7 +143,9 @@ pub(crate) struct Activation {
     pub save: [usize; arch::SAVE_WORDS],
     pub prev: *mut Activation,
     pub trap: Option<TrapKind>,
-    pub pcs: [usize; MAX_FRAMES],
+    /// Backtrace of the trap; only `..npcs` is initialized (left uninitialized so that
+    /// entering Wasm does not pay for clearing it).
+    pub pcs: [MaybeUninit<usize>; MAX_FRAMES],
     pub npcs: usize,
     pub host_error: Option<Error>,
 }
@@ -153,7 +156,7 @@ impl Activation {
             save: [0; arch::SAVE_WORDS],
             prev,
             trap: None,
-            pcs: [0; MAX_FRAMES],
+            pcs: [const { MaybeUninit::uninit() }; MAX_FRAMES],
             npcs: 0,
             host_error: None,
         }
@@ -172,7 +175,9 @@ impl Activation {
                 let backtrace = self.pcs[..self.npcs]
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, &pc)| {
+                    .filter_map(|(i, pc)| {
+                        // SAFETY: `handle_fault` initialized the first `npcs` entries.
+                        let pc = unsafe { pc.assume_init() };
                         // Return addresses point after the call; look up the call itself.
                         let pc = if i == 0 { pc } else { pc - 1 };
                         lookup(pc)?.frame(pc)
@@ -219,7 +224,7 @@ pub unsafe fn handle_fault(
     // SAFETY: the platform passes the innermost live activation of this thread.
     let act = unsafe { &mut *(activation as *mut Activation) };
     act.trap = Some(kind);
-    act.pcs[0] = pc;
+    act.pcs[0].write(pc);
     let mut n = 1;
     let mut fp = fp;
     while n < MAX_FRAMES && fp != 0 && fp.is_multiple_of(8) {
@@ -235,7 +240,7 @@ pub unsafe fn handle_fault(
         if !is_wasm_pc(ret) {
             break;
         }
-        act.pcs[n] = ret;
+        act.pcs[n].write(ret);
         n += 1;
         if next <= fp {
             break;

@@ -17,10 +17,20 @@ use crate::runtime::config::Config;
 use crate::trap;
 use crate::types::FuncType;
 
+/// The kinds of per-signature trampoline (see `compile`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TrampolineKind {
+    /// Host → Wasm, arguments in an array.
+    Entry,
+    /// Wasm → host function in array-call form.
+    HostArray,
+    /// Wasm → host function in native form (typed closures).
+    HostNative,
+}
+
 #[derive(Default)]
 struct Trampolines {
-    entry: BTreeMap<u32, usize>,
-    host: BTreeMap<u32, usize>,
+    map: BTreeMap<(TrampolineKind, u32), usize>,
     regions: Vec<(usize, usize)>,
 }
 
@@ -109,19 +119,16 @@ impl Engine {
         self.inner.sigs.lock().1[id as usize].clone()
     }
 
-    fn trampoline(&self, sig: u32, host: bool) -> Result<usize, Error> {
-        {
-            let t = self.inner.trampolines.lock();
-            let map = if host { &t.host } else { &t.entry };
-            if let Some(addr) = map.get(&sig) {
-                return Ok(*addr);
-            }
+    /// The trampoline of `kind` for signature `sig`, compiled on first use.
+    pub(crate) fn trampoline(&self, kind: TrampolineKind, sig: u32) -> Result<usize, Error> {
+        if let Some(addr) = self.inner.trampolines.lock().map.get(&(kind, sig)) {
+            return Ok(*addr);
         }
         let ty = self.sig_type(sig);
-        let f = if host {
-            compile::host_trampoline(self.isa(), &ty)?
-        } else {
-            compile::entry_trampoline(self.isa(), &ty)?
+        let f = match kind {
+            TrampolineKind::Entry => compile::entry_trampoline(self.isa(), &ty)?,
+            TrampolineKind::HostArray => compile::host_trampoline(self.isa(), &ty)?,
+            TrampolineKind::HostNative => compile::native_host_trampoline(self.isa(), &ty)?,
         };
         let (base, size) = link::publish(
             self.platform(),
@@ -132,18 +139,7 @@ impl Engine {
         )?;
         let mut t = self.inner.trampolines.lock();
         t.regions.push((base, size));
-        let map = if host { &mut t.host } else { &mut t.entry };
-        Ok(*map.entry(sig).or_insert(base))
-    }
-
-    /// Trampoline that calls a Wasm function of signature `sig` with an array of values.
-    pub(crate) fn entry_trampoline(&self, sig: u32) -> Result<usize, Error> {
-        self.trampoline(sig, false)
-    }
-
-    /// Trampoline that lets Wasm call a host function of signature `sig`.
-    pub(crate) fn host_trampoline(&self, sig: u32) -> Result<usize, Error> {
-        self.trampoline(sig, true)
+        Ok(*t.map.entry((kind, sig)).or_insert(base))
     }
 }
 

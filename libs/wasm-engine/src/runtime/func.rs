@@ -8,6 +8,7 @@ use core::marker::PhantomData;
 
 use crate::Error;
 use crate::arch;
+use crate::runtime::engine::TrampolineKind;
 use crate::runtime::instance::Extern;
 use crate::runtime::store::{AsContext, AsContextMut, StoreInner, StoreOpaque, opaque, opaque_mut};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_STORE, VMFuncRef};
@@ -19,11 +20,51 @@ use crate::types::{ExternRef, FuncType, Val, ValType};
 pub type HostFn =
     Arc<dyn Fn(*mut StoreOpaque, Option<usize>, &mut [u128]) -> Result<(), Error> + Send + Sync>;
 
+/// A host function in native form: `code` is an
+/// `extern "C" fn(ctx: *const HostFuncCtx, caller_vmctx, out: *mut u64, params..) -> u32`
+/// (see `compile::native_host_trampoline`) reading its closure from `data`.
+#[derive(Clone, Copy)]
+pub(crate) struct NativeHostFn {
+    code: usize,
+    data: *const (),
+}
+
+/// A host function as definitions hold it: always callable through arrays, and through
+/// the native trampoline when its type allows (typed closures without `v128`, at most
+/// one result).
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct HostFunc {
+    pub(crate) ty: FuncType,
+    array: HostFn,
+    /// Its `data` points into `array`'s closure, which keeps it alive.
+    native: Option<NativeHostFn>,
+}
+
+// SAFETY: `native.data` points at a `Send + Sync` closure owned by `array`.
+unsafe impl Send for HostFunc {}
+// SAFETY: as above.
+unsafe impl Sync for HostFunc {}
+
+impl HostFunc {
+    pub(crate) fn array(ty: FuncType, array: HostFn) -> HostFunc {
+        HostFunc {
+            ty,
+            array,
+            native: None,
+        }
+    }
+}
+
 /// What compiled code sees as the callee vmctx of a host function.
 #[repr(C)]
 pub(crate) struct HostFuncCtx {
-    /// Must stay first: the host trampoline loads it from offset 0.
+    /// Must stay first: the array trampoline loads it from offset 0.
     shim: usize,
+    /// Must stay second: the native trampoline loads it from offset 8.
+    native: usize,
+    /// The closure `native` reads.
+    data: *const (),
     func: HostFn,
 }
 
@@ -61,33 +102,60 @@ unsafe extern "C" fn host_shim(
     // buffer of `len` values on its stack.
     unsafe {
         let ctx = &*ctx;
-        let store = *(caller_vmctx.add(VMCTX_STORE as usize) as *const *mut StoreOpaque);
-        let instance = *(caller_vmctx.add(VMCTX_INSTANCE as usize) as *const u64) as usize;
+        let (store, instance) = caller_of(caller_vmctx);
         let vals = core::slice::from_raw_parts_mut(values, len);
-        match (ctx.func)(store, Some(instance), vals) {
-            Ok(()) => 0,
-            Err(e) => {
-                let act = (*store).engine.platform().activation() as *mut Activation;
-                if !act.is_null() {
-                    (*act).host_error = Some(e);
-                }
-                1
+        host_status(store, (ctx.func)(store, Some(instance), vals))
+    }
+}
+
+/// A host function's outcome as its trampoline wants it: 0, or 1 after the error has
+/// been left in the current activation (the trampoline then traps with `HOST_ERROR`).
+///
+/// # Safety
+/// `store` must be the live store of the calling Wasm code.
+unsafe fn host_status(store: *mut StoreOpaque, result: Result<(), Error>) -> u32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            // SAFETY: per the contract, `store` is live.
+            let act = unsafe { (*store).engine.platform().activation() } as *mut Activation;
+            if !act.is_null() {
+                // SAFETY: the platform's current activation is live on this thread.
+                unsafe { (*act).host_error = Some(e) };
             }
+            1
         }
     }
 }
 
+/// The store and instance index of a calling instance's vmctx.
+///
+/// # Safety
+/// `caller_vmctx` must be the vmctx of a live instance.
+unsafe fn caller_of(caller_vmctx: *const u8) -> (*mut StoreOpaque, usize) {
+    // SAFETY: slots 0 and 2 of every vmctx hold the store pointer and instance index.
+    unsafe {
+        (
+            *(caller_vmctx.add(VMCTX_STORE as usize) as *const *mut StoreOpaque),
+            *(caller_vmctx.add(VMCTX_INSTANCE as usize) as *const u64) as usize,
+        )
+    }
+}
+
 impl Func {
-    pub(crate) fn register_host(
-        s: &mut StoreOpaque,
-        ty: FuncType,
-        func: HostFn,
-    ) -> Result<Func, Error> {
+    pub(crate) fn register_host(s: &mut StoreOpaque, host: HostFunc) -> Result<Func, Error> {
+        let HostFunc { ty, array, native } = host;
         let sig = s.engine.intern(&ty);
-        let tramp = s.engine.host_trampoline(sig)?;
+        let kind = match native {
+            Some(_) => TrampolineKind::HostNative,
+            None => TrampolineKind::HostArray,
+        };
+        let tramp = s.engine.trampoline(kind, sig)?;
         let ctx = Box::new(HostFuncCtx {
             shim: host_shim as *const () as usize,
-            func,
+            native: native.map_or(0, |n| n.code),
+            data: native.map_or(core::ptr::null(), |n| n.data),
+            func: array,
         });
         let index = s.funcs.len();
         let funcref = Box::new(VMFuncRef {
@@ -127,7 +195,7 @@ impl Func {
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<Func, Error> {
         let s = opaque_mut(&mut store);
-        Func::register_host(s, ty.clone(), dynamic_host_fn(ty, f))
+        Func::register_host(s, HostFunc::array(ty.clone(), dynamic_host_fn(ty, f)))
     }
 
     /// A host function from a Rust closure, with or without a leading `Caller`.
@@ -147,9 +215,9 @@ impl Func {
         mut store: impl AsContextMut<Data = T>,
         f: impl IntoFunc<T, Params, Results>,
     ) -> Result<Func, Error> {
-        let (ty, host) = f.into_host_fn();
+        let host = f.into_host_fn();
         let s = opaque_mut(&mut store);
-        Func::register_host(s, ty, host)
+        Func::register_host(s, host)
     }
 
     pub(crate) fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a FuncData {
@@ -213,6 +281,13 @@ impl Func {
         })
     }
 
+    /// Whether Wasm calls this host function through the native trampoline (typed
+    /// closures whose types allow it) rather than through an array of values.
+    #[doc(hidden)]
+    pub fn is_native_host_fn(&self, store: impl AsContext) -> bool {
+        matches!(&self.data_of(opaque(&store)).kind, FuncKind::Host(ctx) if ctx.native != 0)
+    }
+
     pub(crate) fn funcref_addr(&self, s: &StoreOpaque) -> usize {
         &*self.data_of(s).funcref as *const VMFuncRef as usize
     }
@@ -233,8 +308,16 @@ pub(crate) unsafe fn call_raw(
         return func(s as *mut StoreOpaque, None, vals);
     }
     let (sig, code, vmctx) = (f.sig, f.funcref.wasm_call, f.funcref.vmctx);
-    let tramp = s.engine.entry_trampoline(sig)?;
-    let platform = s.engine.platform().clone();
+    // A Wasm function's `array_call` caches its entry trampoline, which saves the
+    // engine's lock and map lookup on every later call.
+    let tramp = match f.funcref.array_call {
+        0 => {
+            let t = s.engine.trampoline(TrampolineKind::Entry, sig)?;
+            s.funcs[index].funcref.array_call = t;
+            t
+        }
+        t => t,
+    };
     if s.depth == 0 {
         // Approximate the current stack pointer with a local's address.
         let here = 0u8;
@@ -242,6 +325,7 @@ pub(crate) unsafe fn call_raw(
         s.limits.stack_limit = sp.saturating_sub(s.engine.config().max_wasm_stack);
     }
     s.depth += 1;
+    let platform = s.engine.platform();
     let mut act = Activation::new(platform.activation() as *mut Activation);
     let act_ptr: *mut Activation = &mut act;
     platform.set_activation(act_ptr as *mut u8);
@@ -381,6 +465,13 @@ impl<T> Caller<'_, T> {
 
 /// A Rust type that maps to a Wasm value type.
 pub trait WasmTy: Sized + Send + 'static {
+    /// How the native host-call path passes a parameter of this type (see
+    /// `compile::native_host_trampoline`).
+    #[doc(hidden)]
+    type Native: NativeArg;
+    /// Whether host functions may take and return this type natively (not `v128`).
+    #[doc(hidden)]
+    const NATIVE: bool = true;
     fn valtype() -> ValType;
     #[doc(hidden)]
     fn into_raw(self, s: &StoreOpaque) -> Result<u128, Error>;
@@ -388,9 +479,31 @@ pub trait WasmTy: Sized + Send + 'static {
     fn from_raw(s: &StoreOpaque, raw: u128) -> Self;
 }
 
+/// A native host-call argument: a 64-bit integer or a float.
+#[doc(hidden)]
+pub trait NativeArg: Copy {
+    fn to_raw(self) -> u128;
+}
+impl NativeArg for u64 {
+    fn to_raw(self) -> u128 {
+        u128::from(self)
+    }
+}
+impl NativeArg for f32 {
+    fn to_raw(self) -> u128 {
+        u128::from(self.to_bits())
+    }
+}
+impl NativeArg for f64 {
+    fn to_raw(self) -> u128 {
+        u128::from(self.to_bits())
+    }
+}
+
 macro_rules! wasm_ty_num {
-    ($t:ty, $vt:ident, $to:expr, $from:expr) => {
+    ($t:ty, $vt:ident, $native:ty, $to:expr, $from:expr) => {
         impl WasmTy for $t {
+            type Native = $native;
             fn valtype() -> ValType {
                 ValType::$vt
             }
@@ -403,21 +516,53 @@ macro_rules! wasm_ty_num {
         }
     };
 }
-wasm_ty_num!(i32, I32, |x: i32| u128::from(x as u32), |r: u128| r as u32
-    as i32);
-wasm_ty_num!(u32, I32, u128::from, |r: u128| r as u32);
-wasm_ty_num!(i64, I64, |x: i64| u128::from(x as u64), |r: u128| r as u64
-    as i64);
-wasm_ty_num!(u64, I64, u128::from, |r: u128| r as u64);
-wasm_ty_num!(f32, F32, |x: f32| u128::from(x.to_bits()), |r: u128| {
-    f32::from_bits(r as u32)
-});
-wasm_ty_num!(f64, F64, |x: f64| u128::from(x.to_bits()), |r: u128| {
-    f64::from_bits(r as u64)
-});
-wasm_ty_num!(u128, V128, |x| x, |r| r);
+wasm_ty_num!(
+    i32,
+    I32,
+    u64,
+    |x: i32| u128::from(x as u32),
+    |r: u128| r as u32 as i32
+);
+wasm_ty_num!(u32, I32, u64, u128::from, |r: u128| r as u32);
+wasm_ty_num!(
+    i64,
+    I64,
+    u64,
+    |x: i64| u128::from(x as u64),
+    |r: u128| r as u64 as i64
+);
+wasm_ty_num!(u64, I64, u64, u128::from, |r: u128| r as u64);
+wasm_ty_num!(
+    f32,
+    F32,
+    f32,
+    |x: f32| u128::from(x.to_bits()),
+    |r: u128| { f32::from_bits(r as u32) }
+);
+wasm_ty_num!(
+    f64,
+    F64,
+    f64,
+    |x: f64| u128::from(x.to_bits()),
+    |r: u128| { f64::from_bits(r as u64) }
+);
+impl WasmTy for u128 {
+    /// Unused: `v128` functions take the array path.
+    type Native = u64;
+    const NATIVE: bool = false;
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    fn into_raw(self, _: &StoreOpaque) -> Result<u128, Error> {
+        Ok(self)
+    }
+    fn from_raw(_: &StoreOpaque, raw: u128) -> Self {
+        raw
+    }
+}
 
 impl WasmTy for Option<ExternRef> {
+    type Native = u64;
     fn valtype() -> ValType {
         ValType::ExternRef
     }
@@ -430,6 +575,7 @@ impl WasmTy for Option<ExternRef> {
 }
 
 impl WasmTy for Option<Func> {
+    type Native = u64;
     fn valtype() -> ValType {
         ValType::FuncRef
     }
@@ -453,6 +599,9 @@ pub trait WasmParams: Send + 'static {
 
 /// Result lists of typed functions.
 pub trait WasmResults: Send + 'static {
+    /// Whether a host function may return these natively: at most one value, not `v128`.
+    #[doc(hidden)]
+    const NATIVE: bool;
     fn types() -> Vec<ValType>;
     #[doc(hidden)]
     fn load_raw(s: &StoreOpaque, vals: &[u128]) -> Self;
@@ -469,6 +618,7 @@ impl<A: WasmTy> WasmParams for A {
 }
 
 impl<A: WasmTy> WasmResults for A {
+    const NATIVE: bool = A::NATIVE;
     fn types() -> Vec<ValType> {
         alloc::vec![A::valtype()]
     }
@@ -490,6 +640,7 @@ macro_rules! tuples {
             }
         }
         impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {
+            const NATIVE: bool = { let names: &[&str] = &[$(stringify!($t)),*]; names.len() <= 1 $(&& $t::NATIVE)* };
             fn types() -> Vec<ValType> {
                 alloc::vec![$($t::valtype()),*]
             }
@@ -535,7 +686,28 @@ impl<R: WasmResults + WasmParams> WasmRet for Result<R, Error> {
 /// Rust closures usable as host functions (see [`Func::wrap`]).
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     #[doc(hidden)]
-    fn into_host_fn(self) -> (FuncType, HostFn);
+    fn into_host_fn(self) -> HostFunc;
+}
+
+/// The native form of `f` if its type has one.
+fn native_form<F>(native: bool, code: usize, f: &Arc<F>) -> Option<NativeHostFn> {
+    native.then_some(NativeHostFn {
+        code,
+        data: Arc::as_ptr(f) as *const (),
+    })
+}
+
+/// `out` as the result slice of a native host call (null when there are no results).
+///
+/// # Safety
+/// A non-null `out` must be the trampoline's 16-byte result slot.
+unsafe fn native_results<'a>(out: *mut u128) -> &'a mut [u128] {
+    if out.is_null() {
+        &mut []
+    } else {
+        // SAFETY: per the contract.
+        unsafe { core::slice::from_raw_parts_mut(out, 1) }
+    }
 }
 
 macro_rules! into_func {
@@ -544,15 +716,39 @@ macro_rules! into_func {
         where
             Fun: Fn($($t),*) -> R + Send + Sync + 'static,
         {
-            fn into_host_fn(self) -> (FuncType, HostFn) {
+            fn into_host_fn(self) -> HostFunc {
+                /// The native form, called by `compile::native_host_trampoline`.
+                unsafe extern "C" fn native<Fun, $($t: WasmTy,)* R: WasmRet>(
+                    ctx: *const HostFuncCtx,
+                    caller_vmctx: *const u8,
+                    out: *mut u128,
+                    $($t: $t::Native,)*
+                ) -> u32
+                where
+                    Fun: Fn($($t),*) -> R,
+                {
+                    // SAFETY: the trampoline passes the context holding this function
+                    // (whose `data` is the closure), the live caller's vmctx and its
+                    // result slot.
+                    unsafe {
+                        let f = &*((*ctx).data as *const Fun);
+                        let (store, _) = caller_of(caller_vmctx);
+                        let s = &*store;
+                        let r = f($($t::from_raw(s, NativeArg::to_raw($t))),*).into_result();
+                        host_status(store, r.and_then(|r| r.store_raw(s, native_results(out))))
+                    }
+                }
                 let ty = FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
-                let host: HostFn = Arc::new(move |store, _instance, vals| {
+                let f = Arc::new(self);
+                let code = native::<Fun, $($t,)* R> as *const () as usize;
+                let native = native_form(true $(&& $t::NATIVE)* && R::Results::NATIVE, code, &f);
+                let array: HostFn = Arc::new(move |store, _instance, vals| {
                     // SAFETY: `store` points at the live store running this call.
                     let s = unsafe { &*store };
-                    let r = (self)($($t::from_raw(s, vals[$i])),*).into_result()?;
+                    let r = (f)($($t::from_raw(s, vals[$i])),*).into_result()?;
                     r.store_raw(s, vals)
                 });
-                (ty, host)
+                HostFunc { ty, array, native }
             }
         }
 
@@ -560,19 +756,47 @@ macro_rules! into_func {
         where
             Fun: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
         {
-            fn into_host_fn(self) -> (FuncType, HostFn) {
+            fn into_host_fn(self) -> HostFunc {
+                /// The native form, called by `compile::native_host_trampoline`.
+                unsafe extern "C" fn native<T: 'static, Fun, $($t: WasmTy,)* R: WasmRet>(
+                    ctx: *const HostFuncCtx,
+                    caller_vmctx: *const u8,
+                    out: *mut u128,
+                    $($t: $t::Native,)*
+                ) -> u32
+                where
+                    Fun: Fn(Caller<'_, T>, $($t),*) -> R,
+                {
+                    // SAFETY: as in the variant without `Caller`; the store is the
+                    // `StoreOpaque` at the start of a live `StoreInner<T>` (host functions
+                    // only run in their own store).
+                    unsafe {
+                        let f = &*((*ctx).data as *const Fun);
+                        let (store, instance) = caller_of(caller_vmctx);
+                        let inner = &mut *(store as *mut StoreInner<T>);
+                        $( let $t = $t::from_raw(&inner.opaque, NativeArg::to_raw($t)); )*
+                        let r = f(Caller { store: inner, instance: Some(instance) }, $($t),*)
+                            .into_result();
+                        // The `Caller` borrow has ended.
+                        let s = &*store;
+                        host_status(store, r.and_then(|r| r.store_raw(s, native_results(out))))
+                    }
+                }
                 let ty = FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
-                let host: HostFn = Arc::new(move |store, instance, vals| {
+                let f = Arc::new(self);
+                let code = native::<T, Fun, $($t,)* R> as *const () as usize;
+                let native = native_form(true $(&& $t::NATIVE)* && R::Results::NATIVE, code, &f);
+                let array: HostFn = Arc::new(move |store, instance, vals| {
                     // SAFETY: `store` is the `StoreOpaque` at the start of a live
                     // `StoreInner<T>` (host functions only run in their own store).
                     let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
                     $( let $t = $t::from_raw(&inner.opaque, vals[$i]); )*
-                    let r = (self)(Caller { store: inner, instance }, $($t),*).into_result()?;
+                    let r = (f)(Caller { store: inner, instance }, $($t),*).into_result()?;
                     // SAFETY: as above; the `Caller` borrow has ended.
                     let s = unsafe { &*store };
                     r.store_raw(s, vals)
                 });
-                (ty, host)
+                HostFunc { ty, array, native }
             }
         }
     )*};
@@ -610,8 +834,8 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R, Error> {
         let s = opaque_mut(&mut store);
         s.check(self.func.store)?;
-        let n = P::types().len().max(R::types().len()).max(1);
-        let mut vals = alloc::vec![0u128; n];
+        // Parameter and result lists have at most 8 values (the tuple impls).
+        let mut vals = [0u128; 8];
         params.store_raw(s, &mut vals)?;
         // SAFETY: types were checked when this TypedFunc was created.
         unsafe { call_raw(s, self.func.index, &mut vals)? };

@@ -7,14 +7,14 @@ use alloc::string::String;
 use crate::Error;
 use crate::module::Module;
 use crate::runtime::engine::Engine;
-use crate::runtime::func::{Caller, Func, HostFn, IntoFunc};
+use crate::runtime::func::{Caller, Func, HostFunc, IntoFunc};
 use crate::runtime::instance::{Extern, Instance};
 use crate::runtime::store::{AsContextMut, opaque_mut};
 use crate::types::{FuncType, Val};
 
 enum Definition {
     Extern(Extern),
-    Host(FuncType, HostFn),
+    Host(HostFunc),
 }
 
 /// Named definitions used to instantiate modules.
@@ -58,8 +58,7 @@ impl<T: 'static> Linker<T> {
         name: &str,
         f: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self, Error> {
-        let (ty, host) = f.into_host_fn();
-        self.insert(module, name, Definition::Host(ty, host))
+        self.insert(module, name, Definition::Host(f.into_host_fn()))
     }
 
     pub fn func_new(
@@ -70,7 +69,7 @@ impl<T: 'static> Linker<T> {
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<&mut Self, Error> {
         let host = crate::runtime::func::dynamic_host_fn(ty.clone(), f);
-        self.insert(module, name, Definition::Host(ty, host))
+        self.insert(module, name, Definition::Host(HostFunc::array(ty, host)))
     }
 
     /// Defines every export of `instance` under `module_name`.
@@ -96,11 +95,9 @@ impl<T: 'static> Linker<T> {
     ) -> Option<Extern> {
         match self.defs.get(&(String::from(module), String::from(name)))? {
             Definition::Extern(e) => Some(*e),
-            Definition::Host(ty, host) => {
+            Definition::Host(host) => {
                 let s = opaque_mut(&mut store);
-                Func::register_host(s, ty.clone(), host.clone())
-                    .ok()
-                    .map(Extern::Func)
+                Func::register_host(s, host.clone()).ok().map(Extern::Func)
             }
         }
     }

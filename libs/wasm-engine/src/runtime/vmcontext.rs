@@ -58,7 +58,8 @@ pub struct VMGlobal {
 /// A function reference. Tables, `ref.func` and imports all use pointers to these.
 #[repr(C)]
 pub struct VMFuncRef {
-    /// For host functions: the array-call shim (informational).
+    /// For host functions: the array-call shim (informational). For Wasm functions: the
+    /// entry trampoline, filled in by the first call from the host (0 until then).
     pub array_call: usize,
     /// Code with the Wasm calling convention `(callee_vmctx, caller_vmctx, params..)`.
     pub wasm_call: usize,

@@ -89,6 +89,15 @@ fn vmflags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// Loads of VM fields that never change while the instance lives: the definition
+/// pointers in the vmctx, a memory's base (memories never move: `runtime::memory`
+/// reserves their maximum up front and grows in place) and imported functions' code and
+/// vmctx. Pure for the e-graph, so GVN merges them and loop-invariant code motion hoists
+/// them out of loops.
+fn constflags() -> MemFlagsData {
+    vmflags().with_readonly().with_can_move()
+}
+
 fn heap_flags() -> MemFlagsData {
     MemFlagsData::new().with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
 }
@@ -967,16 +976,17 @@ impl Translator<'_, '_> {
 
     fn memory_def(&mut self, mem: u32) -> Value {
         let off = self.info.offsets().memory(mem);
-        self.b
-            .ins()
-            .load(types::I64, vmflags().with_readonly(), self.vmctx, off)
+        self.b.ins().load(types::I64, constflags(), self.vmctx, off)
     }
 
     /// Native address of a `size`-byte access at `addr + offset`, with a bounds check
     /// unless the guard region covers it.
     fn heap_addr(&mut self, mem: u32, addr: Value, offset: u64, size: u32) -> Value {
         let def = self.memory_def(mem);
-        let base = self.b.ins().load(types::I64, vmflags(), def, MEMORY_BASE);
+        let base = self
+            .b
+            .ins()
+            .load(types::I64, constflags(), def, MEMORY_BASE);
         let addr = self.b.ins().uextend(types::I64, addr);
         let end = offset + u64::from(size);
         if self.opts.explicit_bounds || end > self.opts.guard_size {
@@ -1025,9 +1035,7 @@ impl Translator<'_, '_> {
 
     fn table_def(&mut self, table: u32) -> Value {
         let off = self.info.offsets().table(table);
-        self.b
-            .ins()
-            .load(types::I64, vmflags().with_readonly(), self.vmctx, off)
+        self.b.ins().load(types::I64, constflags(), self.vmctx, off)
     }
 
     /// Address of element `index` (i32) of `table`, trapping with `code` when out of bounds.
@@ -1107,18 +1115,15 @@ impl Translator<'_, '_> {
         let call = if self.info.is_imported_func(func) {
             let sig = self.sig_ref(self.info.funcs[func as usize]);
             let off = self.info.offsets().funcref(func);
-            let fref = self
-                .b
-                .ins()
-                .load(types::I64, vmflags().with_readonly(), self.vmctx, off);
+            let fref = self.b.ins().load(types::I64, constflags(), self.vmctx, off);
             let code = self
                 .b
                 .ins()
-                .load(types::I64, vmflags(), fref, FUNCREF_WASM_CALL);
+                .load(types::I64, constflags(), fref, FUNCREF_WASM_CALL);
             args[0] = self
                 .b
                 .ins()
-                .load(types::I64, vmflags(), fref, FUNCREF_VMCTX);
+                .load(types::I64, constflags(), fref, FUNCREF_VMCTX);
             self.b.ins().call_indirect(sig, code, &args)
         } else {
             let fref = match self.funcs.get(&func) {
