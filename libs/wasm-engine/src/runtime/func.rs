@@ -113,19 +113,29 @@ unsafe extern "C" fn host_shim(
 ///
 /// # Safety
 /// `store` must be the live store of the calling Wasm code.
+#[inline(always)]
 unsafe fn host_status(store: *mut StoreOpaque, result: Result<(), Error>) -> u32 {
     match result {
         Ok(()) => 0,
-        Err(e) => {
-            // SAFETY: per the contract, `store` is live.
-            let act = unsafe { (*store).engine.platform().activation() } as *mut Activation;
-            if !act.is_null() {
-                // SAFETY: the platform's current activation is live on this thread.
-                unsafe { (*act).host_error = Some(e) };
-            }
-            1
-        }
+        // SAFETY: per the contract.
+        Err(e) => unsafe { host_failed(store, e) },
     }
+}
+
+/// The error path of [`host_status`], kept out of the native functions' fast path.
+///
+/// # Safety
+/// As [`host_status`].
+#[cold]
+#[inline(never)]
+unsafe fn host_failed(store: *mut StoreOpaque, e: Error) -> u32 {
+    // SAFETY: per the contract, `store` is live.
+    let act = unsafe { (*store).engine.platform().activation() } as *mut Activation;
+    if !act.is_null() {
+        // SAFETY: the platform's current activation is live on this thread.
+        unsafe { (*act).host_error = Some(e) };
+    }
+    1
 }
 
 /// The store and instance index of a calling instance's vmctx.
