@@ -15,7 +15,9 @@ mod arch;
 mod backtrace;
 #[cfg(feature = "bench")]
 mod bench;
+mod boot_marks;
 mod console;
+mod counter;
 // `lookup` serves the kernel tests now and the Wasm loader later.
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod initrd;
@@ -118,11 +120,13 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     mem::set_phys_offset(bi.phys_offset);
     timer::init(bi.timer_hz, bi.boot_ticks);
     log::configure(bi.cmdline());
+    boot_marks::configure(bi.cmdline());
     let plat = platform::init(hart_id);
     if let Some(u) = plat.uart {
         // SAFETY: the UART (MMIO in the phys map, or I/O ports) is used only by `console`.
         unsafe { console::init(arch::uart_base(u.phys), u.reg_shift) };
     }
+    let first_line = boot_marks::take(boot_marks::Milestone::Kernel);
     println!();
     println!(
         "atoll kernel {} on {} ({} harts in the {})",
@@ -131,6 +135,9 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
         plat.cpus,
         platform::CPU_SOURCE
     );
+    if let Some(mark) = first_line {
+        mark.print();
+    }
 
     if let Err(e) = mem::frames::init(bi) {
         panic!("frame allocator: {e}");

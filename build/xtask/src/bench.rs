@@ -1,25 +1,38 @@
 //! `cargo xtask bench`: builds the benchmark modules and harnesses, runs
 //! them on the host (native, atoll's engine, wasmtime: `build/bench-host`)
-//! and in the kernel under QEMU (`kernel --features bench`), prints one
-//! table and writes it as JSON under `target/bench/`. `bench-compare OLD
-//! NEW` diffs two such files.
+//! and in the kernel under QEMU (`kernel --features bench`), measures the
+//! boot of the normal image (init and the shell) to its milestones, prints
+//! one table and writes it as JSON under `target/bench/`. `bench-compare
+//! OLD NEW` diffs two such files.
 //!
 //! Every harness prints `BENCH <measure> <subject> <value> <unit>` lines;
 //! this module only collects, derives ratios and formats.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use crate::build::{Artifacts, cargo};
+use crate::build::{Artifacts, Flavor, cargo};
 use crate::config::{Arch, Config};
 use crate::qemu::Launch;
 use crate::util::{describe, run, target_dir};
 
 /// The table's columns, in order.
 const COLUMNS: [&str; 4] = ["riscv64", "x86_64", "host-atoll", "host-wasmtime"];
+
+/// The boot argument that makes the kernel print its boot milestones
+/// (`kernel/src/boot_marks.rs`).
+const BOOT_SWITCH: &str = "bench.boot";
+
+/// Boot milestones: (name in the kernel's `BENCH boot.<name>` lines, the
+/// console line whose arrival is the milestone's wall-clock time, label).
+const MILESTONES: [(&str, &str, &str); 3] = [
+    ("kernel", "atoll kernel ", "boot kernel line"),
+    ("user", "BENCH boot.user ", "boot 1st user insn"),
+    ("prompt", "BENCH boot.prompt ", "boot prompt"),
+];
 
 /// Workload names, in report order (as `bench-workloads` lists them).
 const WORKLOADS: [&str; 10] = [
@@ -83,6 +96,11 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     let wasm = build_modules(root, &out)?;
     let mut records = Vec::new();
     let mut ok = true;
+    let userland = if opts.kernel_configs.is_empty() {
+        None
+    } else {
+        Some(crate::userland::build(root)?.initrd())
+    };
     if opts.host {
         match host(root, &wasm, opts.quick) {
             Ok((r, good)) => {
@@ -96,6 +114,19 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
         }
     }
     for name in &opts.kernel_configs {
+        let initrd = userland
+            .as_deref()
+            .expect("built when there are kernel configs");
+        match boot(root, name, initrd) {
+            Ok((r, good)) => {
+                records.extend(r);
+                ok &= good;
+            }
+            Err(e) => {
+                eprintln!("bench: {name} boot: {e}");
+                ok = false;
+            }
+        }
         match kernel(root, name, &wasm) {
             Ok((r, good)) => {
                 records.extend(r);
@@ -286,17 +317,8 @@ fn host(root: &Path, m: &Modules, quick: bool) -> Result<(Vec<Record>, bool), St
 /// modules in the initrd and collects its lines. On riscv64 QEMU counts
 /// instructions (`-icount shift=0`), so the results are deterministic.
 fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), String> {
-    let mut config = Config::load(root, name)?;
-    let column = match config.arch {
-        Arch::Riscv64 => "riscv64",
-        Arch::X86_64 => "x86_64",
-    };
-    if config.arch == Arch::Riscv64 {
-        config
-            .qemu
-            .extra
-            .extend(["-icount".into(), "shift=0".into()]);
-    }
+    let config = kernel_config(root, name)?;
+    let column = column_of(config.arch);
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut initrd = initrd::Builder::new();
     initrd.file("/bench/workloads.wasm", &read(&m.workloads)?);
@@ -351,23 +373,10 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
         serial_file: None,
     };
     let mut cmd = launch.command()?;
-    let (lines, ok) = run_timed(&mut cmd, Duration::from_secs(1200))?;
+    let run = run_console(&mut cmd, Duration::from_secs(1200), |_| false)?;
+    let lines = run.lines;
+    let ok = run.status.is_some();
     let mut records = parse_lines(column, lines.iter().map(|(_, l)| l.as_str()));
-    // Boot: wall-clock from QEMU's start to the kernel's first line and to
-    // the benchmark start (where init would start otherwise).
-    let first = lines.iter().find(|(_, l)| l.contains("atoll kernel"));
-    let ready = lines.iter().find(|(_, l)| l.starts_with("BENCH-BEGIN"));
-    for (measure, line) in [("boot.first_line_ms", first), ("boot.ready_ms", ready)] {
-        if let Some((t, _)) = line {
-            records.push(Record {
-                column: column.into(),
-                measure: measure.into(),
-                subject: "qemu".into(),
-                value: t.as_secs_f64() * 1e3,
-                unit: "ms".into(),
-            });
-        }
-    }
     let elf = read(&kernel)?;
     records.push(Record {
         column: column.into(),
@@ -383,12 +392,98 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
     Ok((records, ok && finished))
 }
 
-/// Runs `cmd` with no input, echoing its output, and returns each line with
-/// the time since the start; kills it after `timeout`.
-fn run_timed(
+/// The table column of an architecture's in-kernel results.
+fn column_of(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Riscv64 => "riscv64",
+        Arch::X86_64 => "x86_64",
+    }
+}
+
+/// A configuration for measuring: on riscv64 QEMU counts instructions
+/// (`-icount shift=0`: one instruction per virtual nanosecond), so counts
+/// are deterministic.
+fn kernel_config(root: &Path, name: &str) -> Result<Config, String> {
+    let mut config = Config::load(root, name)?;
+    if config.arch == Arch::Riscv64 {
+        config
+            .qemu
+            .extra
+            .extend(["-icount".into(), "shift=0".into()]);
+    }
+    Ok(config)
+}
+
+/// Boots the normal image (init and the shell, as `just run` does) with
+/// [`BOOT_SWITCH`] and records the kernel's counters at each of
+/// [`MILESTONES`] and the wall-clock time from QEMU's start to the console
+/// line of each; stops QEMU once the prompt was reached.
+fn boot(root: &Path, name: &str, initrd: &[u8]) -> Result<(Vec<Record>, bool), String> {
+    let config = kernel_config(root, name)?;
+    let column = column_of(config.arch);
+    let args = format!("{} {BOOT_SWITCH}", config.boot.args)
+        .trim()
+        .to_string();
+    let artifacts = crate::build::build(root, &config, Flavor::Normal, false, &args, Some(initrd))?;
+    let launch = Launch {
+        config: &config,
+        artifacts: &artifacts,
+        boot_args: args,
+        gdb: false,
+        serial_file: None,
+    };
+    let mut cmd = launch.command()?;
+    // The prompt's last line ends the run.
+    let run = run_console(&mut cmd, Duration::from_secs(600), |l| {
+        l.starts_with("BENCH boot.prompt.hart ")
+    })?;
+    let lines = || run.lines.iter().map(|(_, l)| l.as_str());
+    let mut records: Vec<Record> = parse_lines(column, lines())
+        .into_iter()
+        .filter(|r| r.measure.starts_with("boot."))
+        .collect();
+    records.extend(boot_wall_times(column, &run.lines));
+    if !run.stopped {
+        eprintln!("bench: {name}: the boot did not reach the prompt");
+    }
+    Ok((records, run.stopped))
+}
+
+/// `boot.<milestone>.wall` records: when each milestone's console line arrived.
+fn boot_wall_times(column: &str, lines: &[(Duration, String)]) -> Vec<Record> {
+    MILESTONES
+        .iter()
+        .filter_map(|(milestone, marker, _)| {
+            let (t, _) = lines.iter().find(|(_, l)| l.contains(marker))?;
+            Some(Record {
+                column: column.into(),
+                measure: format!("boot.{milestone}.wall"),
+                subject: "qemu".into(),
+                value: t.as_secs_f64() * 1e3,
+                unit: "ms".into(),
+            })
+        })
+        .collect()
+}
+
+/// What [`run_console`] saw.
+struct ConsoleRun {
+    /// Each console line with the time since QEMU was started.
+    lines: Vec<(Duration, String)>,
+    /// QEMU's exit status; `None` when it was killed (stopped or timed out).
+    status: Option<ExitStatus>,
+    /// Whether `stop` accepted a line (and QEMU was killed for it).
+    stopped: bool,
+}
+
+/// Runs QEMU with no input, echoing its console to stderr and timing each
+/// line from the spawn; kills it when `stop` accepts a line or after
+/// `timeout`.
+fn run_console(
     cmd: &mut Command,
     timeout: Duration,
-) -> Result<(Vec<(Duration, String)>, bool), String> {
+    stop: impl Fn(&str) -> bool,
+) -> Result<ConsoleRun, String> {
     eprintln!("+ {}", describe(cmd));
     let start = Instant::now();
     let mut child = cmd
@@ -396,39 +491,45 @@ fn run_timed(
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).split(b'\n') {
-            let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches('\r')
-                .to_string();
-            eprintln!("{text}");
-            if tx.send((start.elapsed(), text)).is_err() {
-                break;
+    let rx = crate::qemu::console_lines(child.stdout.take().expect("stdout is piped"), false);
+    let mut lines = Vec::new();
+    let mut stopped = false;
+    let mut timed_out = false;
+    loop {
+        let Some(left) = timeout.checked_sub(start.elapsed()) else {
+            timed_out = true;
+            break;
+        };
+        match rx.recv_timeout(left.min(Duration::from_millis(200))) {
+            Ok(line) => {
+                let t = start.elapsed();
+                eprintln!("{line}");
+                stopped = stop(&line);
+                lines.push((t, line));
+                if stopped {
+                    break;
+                }
             }
+            Err(RecvTimeoutError::Timeout) => {}
+            // The console closed: QEMU is exiting.
+            Err(RecvTimeoutError::Disconnected) => break,
         }
-    });
-    let deadline = start + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("waiting for QEMU: {e}")),
-        }
+    }
+    let status = if stopped || timed_out {
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    } else {
+        Some(child.wait().map_err(|e| format!("waiting for QEMU: {e}"))?)
     };
-    let _ = reader.join();
-    let lines: Vec<_> = rx.try_iter().collect();
-    if status.is_none() {
+    if timed_out {
         eprintln!("bench: QEMU killed after {timeout:?}");
     }
-    Ok((lines, status.is_some()))
+    Ok(ConsoleRun {
+        lines,
+        status,
+        stopped,
+    })
 }
 
 /// Bytes of the ELF's loadable segments in memory (PT_LOAD `p_memsz`).
@@ -581,22 +682,30 @@ impl Report {
             let v = |i: usize| recs[i].map(|r| r.value);
             row(&mut t, label, &shown, ratio_of(v(2), v(3)));
         }
-        for (label, measure) in [
-            ("boot to first kernel line", "boot.first_line_ms"),
-            ("boot to ready", "boot.ready_ms"),
-        ] {
-            let shown: Vec<String> = COLUMNS
-                .iter()
-                .map(|c| {
-                    fmt(
-                        self.get(Self::source(c).0, measure, "qemu")
-                            .map(|r| r.value),
-                        "ms",
-                    )
-                })
-                .collect();
-            if shown.iter().any(|s| s != "n/a") {
-                row(&mut t, label, &shown, "-".into());
+        for (milestone, _, label) in MILESTONES {
+            // The counter (riscv64: instructions of the hart, x86_64: TSC),
+            // the time counter since reset, and the host's wall clock.
+            for (suffix, subject, scale, unit) in [
+                ("", "atoll", 1.0, None),
+                (".time", "atoll", 1e-6, Some("ms")),
+                (".wall", "qemu", 1.0, None),
+            ] {
+                let measure = format!("boot.{milestone}{suffix}");
+                let shown: Vec<String> = COLUMNS
+                    .iter()
+                    .map(|c| match self.get(Self::source(c).0, &measure, subject) {
+                        Some(r) => fmt(Some(r.value * scale), unit.unwrap_or(&r.unit)),
+                        None => "n/a".into(),
+                    })
+                    .collect();
+                if shown.iter().any(|s| s != "n/a") {
+                    let what = match suffix {
+                        "" => "counter",
+                        ".time" => "time",
+                        _ => "wall",
+                    };
+                    row(&mut t, &format!("{label} ({what})"), &shown, "-".into());
+                }
             }
         }
         if let Some(r) = self.get("host", "hostcall", "linux-getpid") {
@@ -822,6 +931,42 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].value, 12.5);
         assert_eq!(r[0].unit, "insn");
+    }
+
+    #[test]
+    fn boot_milestones_are_timed_and_tabled() {
+        let ms = Duration::from_millis;
+        let lines: Vec<(Duration, String)> = [
+            (ms(5), "BdsDxe: loading"),
+            (ms(120), "atoll kernel 0.1.0 on QEMU (4 harts in the MADT)"),
+            (ms(121), "BENCH boot.kernel atoll 4000000 insn"),
+            (ms(900), "BENCH boot.user atoll 90000000 insn"),
+            (ms(1500), "BENCH boot.prompt atoll 150000000 insn"),
+            (ms(1501), "BENCH boot.prompt.time atoll 2500000000 ns"),
+        ]
+        .into_iter()
+        .map(|(t, l)| (t, l.to_string()))
+        .collect();
+        let wall = boot_wall_times("riscv64", &lines);
+        let at = |m: &str| wall.iter().find(|r| r.measure == m).map(|r| r.value);
+        assert_eq!(at("boot.kernel.wall"), Some(120.0));
+        assert_eq!(at("boot.user.wall"), Some(900.0));
+        assert_eq!(at("boot.prompt.wall"), Some(1500.0));
+        let mut records = parse_lines("riscv64", lines.iter().map(|(_, l)| l.as_str()));
+        records.extend(wall);
+        let table = Report::new(records).table();
+        let row = |label: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(label))
+                .unwrap_or_else(|| panic!("no row {label} in\n{table}"))
+                .to_string()
+        };
+        assert!(row("boot prompt (counter)").contains("1.500e8 insn"));
+        // The time counter is shown in ms.
+        assert!(row("boot prompt (time)").contains("2500.0 ms"));
+        assert!(row("boot kernel line (wall)").contains("120.0 ms"));
+        assert!(!table.contains("boot kernel line (time)"));
     }
 
     #[test]

@@ -34,6 +34,11 @@ impl Console for KernelConsole {
         if self.null {
             return Ok(0);
         }
+        let prompt = crate::boot_marks::Milestone::Prompt;
+        if crate::boot_marks::armed(prompt) && !crate::console::stdin_ready() {
+            // The read will block: the reader (the shell) waits at its prompt.
+            crate::boot_marks::reach(prompt);
+        }
         crate::console::read_stdin(buf, super::current_killed).map_err(|()| Errno::Intr)
     }
 

@@ -434,6 +434,9 @@ fn run(proc: Arc<Process>, module: wasm_engine::Module, state: ProcState, ready:
             }
         };
         report(Ok(()));
+        if proc.pid == 1 {
+            crate::boot_marks::reach(crate::boot_marks::Milestone::User);
+        }
         let r = start.call(&mut store, ());
         let exit = store.data().wasi.exit_code();
         // Closing its handles wakes peers (EPIPE) before the store goes.
