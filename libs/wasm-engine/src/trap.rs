@@ -11,6 +11,8 @@ use core::mem::MaybeUninit;
 use crate::Error;
 use crate::arch;
 use crate::error::{FrameInfo, Trap, TrapCode};
+use crate::runtime::store::StoreOpaque;
+use crate::runtime::vmcontext::VMCTX_STORE;
 
 /// What a trapping instruction means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,7 +223,23 @@ pub unsafe fn handle_fault(
     }
     let region = lookup(pc)?;
     let kind = region.trap_at((pc - region.start) as u32)?;
-    // SAFETY: the platform passes the innermost live activation of this thread.
+    // SAFETY: the platform passes the innermost live activation of this thread, and
+    // `fp` is the faulting frame's.
+    let save = unsafe { record(activation, kind, pc, fp) };
+    Some(ResumeContext {
+        pc: arch::landing_pad(),
+        arg: save as usize,
+    })
+}
+
+/// Records a trap of `kind` at `pc` (with the backtrace from frame pointer `fp`) in
+/// `activation`, and returns its register save area for the landing pad.
+///
+/// # Safety
+/// `activation` must be the thread's innermost live activation, and `fp` the frame
+/// pointer of the Wasm frame containing `pc`.
+unsafe fn record(activation: *mut u8, kind: TrapKind, pc: usize, fp: usize) -> *mut usize {
+    // SAFETY: per the contract.
     let act = unsafe { &mut *(activation as *mut Activation) };
     act.trap = Some(kind);
     act.pcs[0].write(pc);
@@ -248,8 +266,31 @@ pub unsafe fn handle_fault(
         fp = next;
     }
     act.npcs = n;
-    Some(ResumeContext {
-        pc: arch::landing_pad(),
-        arg: act.save.as_ptr() as usize,
-    })
+    act.save.as_mut_ptr()
+}
+
+/// Raises trap `code` (a Cranelift trap code) for compiled code that called
+/// `atoll_wasm_raise` at return address `ret` with frame pointer `fp`: records it and
+/// resumes at the landing pad, as a fault would, without taking one. Returns only when
+/// there is no activation to resume (the caller then executes its trap instruction).
+///
+/// # Safety
+/// Called only by `atoll_wasm_raise`, from compiled code with its own vmctx.
+pub(crate) unsafe extern "C" fn raise(vmctx: *const u64, code: u64, ret: usize, fp: usize) {
+    // SAFETY: slot 0 of a live vmctx is its store.
+    let store = unsafe { *vmctx.add(VMCTX_STORE as usize / 8) } as *const StoreOpaque;
+    // SAFETY: the store outlives the Wasm code running in it.
+    let activation = unsafe { (*store).engine.platform().activation() };
+    let kind = core::num::NonZeroU8::new(code as u8)
+        .and_then(|c| crate::compile::trap_kind(cranelift_codegen::ir::TrapCode::from_raw(c)));
+    let (false, Some(kind)) = (activation.is_null(), kind) else {
+        return;
+    };
+    // `ret - 1` lies inside the call, which is the trap site for backtraces.
+    // SAFETY: the activation is the innermost one of this thread (Wasm runs only
+    // inside one), and `fp` is the calling Wasm frame's.
+    let save = unsafe { record(activation, kind, ret - 1, fp) };
+    // SAFETY: the save area holds the registers of the `atoll_wasm_enter` that started
+    // this activation; only Wasm frames (no destructors) lie between it and here.
+    unsafe { arch::atoll_wasm_landing(save) }
 }

@@ -84,6 +84,47 @@ fn backtrace_names_functions() {
     }
 }
 
+/// `unreachable` is raised by a call rather than a fault (see `arch`); the trap and its
+/// backtrace must look exactly like a fault's, also after a Wasm -> host -> Wasm nest.
+#[test]
+fn raised_unreachable_has_the_fault_backtrace() {
+    let e = engine();
+    let wat = r#"(module
+          (func $inner (param i32) (result i32) local.get 0 if unreachable end i32.const 7)
+          (func $middle (param i32) (result i32) local.get 0 call $inner i32.const 1 i32.add)
+          (func (export "outer") (param i32) (result i32) local.get 0 call $middle i32.const 2 i32.add))"#;
+    let unreachable_at = wasmparser::Parser::new(0)
+        .parse_all(&wat::parse_str(wat).unwrap())
+        .find_map(|p| match p.unwrap() {
+            wasmparser::Payload::CodeSectionEntry(body) => body
+                .get_operators_reader()
+                .unwrap()
+                .into_iter_with_offsets()
+                .map(Result::unwrap)
+                .find(|(op, _)| matches!(op, wasmparser::Operator::Unreachable))
+                .map(|(_, offset)| offset as usize),
+            _ => None,
+        })
+        .unwrap();
+    let (mut store, inst) = instantiate(&e, wat);
+    let f = inst.get_typed_func::<i32, i32>(&store, "outer").unwrap();
+    for _ in 0..3 {
+        assert_eq!(f.call(&mut store, 0).unwrap(), 10);
+        match f.call(&mut store, 1) {
+            Err(Error::Trap(t)) => {
+                assert_eq!(t.code, TrapCode::Unreachable);
+                let names: Vec<_> = t.backtrace.iter().map(|f| f.func_name.clone()).collect();
+                assert_eq!(
+                    names,
+                    vec![Some("inner".to_string()), Some("middle".to_string()), None]
+                );
+                assert_eq!(t.backtrace[0].module_offset, Some(unreachable_at));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 #[test]
 fn thousand_traps_in_a_row() {
     let e = engine();

@@ -5,6 +5,13 @@
 //! the stack pointer into `save`, calls `f(a0, a1, a2, a3)` and returns 0. A fault handler
 //! that resumes at `atoll_wasm_landing` with the first argument register set to `save`
 //! makes that same `atoll_wasm_enter` call return 1.
+//!
+//! `atoll_wasm_raise(vmctx, code)` is how compiled code traps without a fault: it passes
+//! its return address and the caller's frame pointer to [`crate::trap::raise`], which
+//! records the trap and jumps to the landing pad itself. Signals are expensive on some
+//! hosts (a `ud2` costs ~13 µs under KVM, which intercepts #UD), and a kernel saves a
+//! whole trap frame; a call costs neither. If `raise` returns (no activation), the stub
+//! returns and the caller's own trap instruction follows.
 
 #[cfg(target_arch = "riscv64")]
 mod riscv64;
@@ -24,8 +31,16 @@ unsafe extern "C" {
         a2: usize,
         a3: usize,
     ) -> u32;
-    /// Landing pad for resumed traps. Never called directly.
-    pub fn atoll_wasm_landing();
+    /// Landing pad for resumed traps: fault handlers resume here, and `trap::raise`
+    /// calls it with the activation's save area.
+    pub fn atoll_wasm_landing(save: *mut usize) -> !;
+    /// See the module docs. Called only from compiled code.
+    pub fn atoll_wasm_raise();
+}
+
+/// Address of the trap-raising stub compiled code calls.
+pub fn raise_stub() -> usize {
+    atoll_wasm_raise as *const () as usize
 }
 
 /// Address of the landing pad.

@@ -81,5 +81,18 @@ core::arch::global_asm!(
     "addi sp, sp, 16",
     "li a0, 1",
     "ret",
+    // a0 = vmctx, a1 = trap code, ra = return address into Wasm, s0 = its frame.
+    ".globl atoll_wasm_raise",
+    ".p2align 2",
+    "atoll_wasm_raise:",
+    "addi sp, sp, -16",
+    "sd ra, 8(sp)",
+    "mv a2, ra",
+    "mv a3, s0",
+    "call {raise}",
+    "ld ra, 8(sp)",
+    "addi sp, sp, 16",
+    "ret",
     ".option pop",
+    raise = sym crate::trap::raise,
 );

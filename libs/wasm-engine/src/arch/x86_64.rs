@@ -35,4 +35,15 @@ core::arch::global_asm!(
     "mov eax, 1",
     "pop rbp",
     "ret",
+    // rdi = vmctx, rsi = trap code, [rsp] = return address into Wasm, rbp = its frame.
+    ".globl atoll_wasm_raise",
+    ".p2align 4",
+    "atoll_wasm_raise:",
+    "mov rdx, [rsp]",
+    "mov rcx, rbp",
+    "sub rsp, 8",
+    "call {raise}",
+    "add rsp, 8",
+    "ret",
+    raise = sym crate::trap::raise,
 );

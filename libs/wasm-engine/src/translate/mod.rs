@@ -391,6 +391,13 @@ impl Translator<'_, '_> {
             // ---- control ----
             Operator::Nop => {}
             Operator::Unreachable => {
+                // Raise by call (see `arch`); the trap instruction after it is only the
+                // fallback when there is no activation to resume.
+                let code = self
+                    .b
+                    .ins()
+                    .iconst(types::I64, i64::from(codes::UNREACHABLE.as_raw().get()));
+                self.libcall(crate::arch::raise_stub(), &[self.vmctx, code], false);
                 self.b.ins().trap(codes::UNREACHABLE);
                 self.reachable = false;
             }
