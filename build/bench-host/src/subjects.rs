@@ -62,6 +62,13 @@ mod atoll {
             // SAFETY: forwarded with the caller's guarantee.
             unsafe { self.0.release(ptr, size) }
         }
+        fn reserve_memory(&self, size: usize, committed: usize) -> Result<*mut u8, Error> {
+            self.0.reserve_memory(size, committed)
+        }
+        unsafe fn release_memory(&self, ptr: *mut u8, size: usize, committed: usize) {
+            // SAFETY: forwarded with the caller's guarantee.
+            unsafe { self.0.release_memory(ptr, size, committed) }
+        }
         fn activation(&self) -> *mut u8 {
             self.0.activation()
         }

@@ -5,6 +5,10 @@
 //! compile and memory measures follow. Every result is one console line
 //! `BENCH <measure> <subject> <value> <unit>`, which xtask parses; the unit
 //! is the architecture's counter (see [`arch`]).
+//!
+//! Built with `ATOLL_BENCH_ONLY=instantiate` in the environment, the kernel
+//! runs only the instantiation measures (and their phase breakdown): the
+//! workloads and the big compile take many minutes under QEMU.
 
 mod arch;
 
@@ -17,6 +21,9 @@ use wasm_engine::{Config, Engine, Error, Instance, Linker, Module, Store, Val};
 
 use crate::mem::{frames, heap};
 use crate::println;
+
+/// `instantiate`: run only the instantiation measures (see the module docs).
+const ONLY: Option<&str> = option_env!("ATOLL_BENCH_ONLY");
 
 /// Repetitions of each workload (the fastest counts; under `-icount` they
 /// differ only by timer interrupts).
@@ -72,6 +79,16 @@ pub fn run() {
 
 fn run_all(b: &mut Bench) {
     let unit = b.unit;
+    if ONLY == Some("instantiate") {
+        match crate::wasm::new_engine(&Config::new()) {
+            Ok(engine) => {
+                instantiation(b, &engine);
+                instantiation_phases(b, &engine);
+            }
+            Err(e) => b.fail("engine", e),
+        }
+        return;
+    }
     // u128 storage gives the 16-byte alignment the workloads assume.
     let mut storage: Vec<u128> = vec![0; SCRATCH_BYTES / 16];
     // SAFETY: the same memory as bytes (u8 accepts any bit pattern); the
@@ -277,4 +294,86 @@ fn instantiation(b: &mut Bench, engine: &Engine) {
         frames_per as f64,
         "frames",
     );
+}
+
+/// Where an instantiate + drop spends its time: the store alone, and the
+/// platform's reserve / commit / release of a guard-mode memory (4 GiB +
+/// the configured guard), per operation.
+fn instantiation_phases(b: &mut Bench, engine: &Engine) {
+    use crate::wasm::platform;
+    const N: u32 = 100;
+    let unit = b.unit;
+    let (t, ()) = b.best(REPS, || {
+        for _ in 0..N {
+            drop(Store::new(engine, ()));
+        }
+    });
+    b.emit("instantiate.phase.store", "atoll", t / N as f64, unit);
+
+    let size = (4usize << 30) + (2 << 30);
+    for (measure, commit) in [
+        ("instantiate.phase.reserve_release", 0u64),
+        ("instantiate.phase.1page_memory", 64 << 10),
+        ("instantiate.phase.64mib_memory", 64 << 20),
+    ] {
+        let n = if commit > (1 << 20) { 5 } else { N };
+        let (t, r) = b.best(REPS, || {
+            (0..n).try_for_each(|_| {
+                let base = platform::reserve(size)?;
+                let c = platform::commit(base, commit);
+                platform::release(base)?;
+                c
+            })
+        });
+        match r {
+            Ok(()) => b.emit(measure, "atoll", t / n as f64, unit),
+            Err(e) => b.fail(measure, e),
+        }
+    }
+    // Through the memory path the engine uses (kept memories are reused).
+    for (measure, commit) in [
+        ("instantiate.phase.1page_memory_reused", 64u64 << 10),
+        ("instantiate.phase.64mib_memory_reused", 64 << 20),
+    ] {
+        let n = if commit > (1 << 20) { 5 } else { N };
+        let (t, r) = b.best(REPS, || {
+            (0..n).try_for_each(|_| {
+                let base = platform::reserve_memory(size, commit)?;
+                platform::release_memory(base)
+            })
+        });
+        match r {
+            Ok(()) => b.emit(measure, "atoll", t / n as f64, unit),
+            Err(e) => b.fail(measure, e),
+        }
+    }
+    // The same with the phases split (one run each, after the warm-up above).
+    for (name, commit) in [("1page", 64u64 << 10), ("64mib", 64 << 20)] {
+        let t0 = (b.read)();
+        let base = match platform::reserve(size) {
+            Ok(a) => a,
+            Err(e) => return b.fail("phase reserve", e),
+        };
+        let t1 = (b.read)();
+        if let Err(e) = platform::commit(base, commit) {
+            return b.fail("phase commit", e);
+        }
+        let t2 = (b.read)();
+        if let Err(e) = platform::release(base) {
+            return b.fail("phase release", e);
+        }
+        let t3 = (b.read)();
+        for (phase, v) in [
+            ("reserve", t1 - t0),
+            ("commit", t2 - t1),
+            ("release", t3 - t2),
+        ] {
+            b.emit(
+                &format!("instantiate.phase.{name}.{phase}"),
+                "atoll",
+                v as f64,
+                unit,
+            );
+        }
+    }
 }

@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use boot_info::BootInfo;
 use boot_info::layout::{STACKS_BASE, STACKS_SIZE, VMAP_BASE, VMAP_SIZE};
 pub use page_table::Flags;
-use page_table::MapError;
+use page_table::{MapError, PageSize};
 
 use super::PAGE_SIZE;
 use super::frames::{self, PtFrames};
@@ -66,37 +66,78 @@ pub fn init(bi: &BootInfo) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Beyond this many bytes a flush drops whole TLBs instead of going page by page.
+const FLUSH_ALL_ABOVE: u64 = 64 * PAGE_SIZE;
+
 /// Invalidates `virt..virt + len` on every online hart (and this one).
 fn shootdown(virt: u64, len: u64) {
-    crate::arch::flush_tlb_local(virt, len);
+    let (virt, len) = if len > FLUSH_ALL_ABOVE {
+        crate::arch::flush_tlb_all_local();
+        (0, u64::MAX)
+    } else {
+        crate::arch::flush_tlb_local(virt, len);
+        (virt, len)
+    };
     let others = percpu::online_mask() & !(1 << percpu::current().id());
     if others != 0 {
         crate::arch::flush_tlb_harts(others, virt, len);
     }
 }
 
+/// A huge (2 MiB) page.
+pub const HUGE_PAGE_SIZE: u64 = PageSize::Size2M.bytes();
+
 /// Maps fresh zeroed frames at `virt..virt + len`. On failure nothing stays mapped.
 pub fn map_fresh(virt: u64, len: u64, flags: Flags) -> Result<(), VmError> {
-    let mut pt = KERNEL_PT.lock();
-    let pt = pt.as_mut().ok_or(VmError::NotInitialized)?;
+    map_zeroed(virt, len, flags, false)
+}
+
+/// Like [`map_fresh`]; with `huge`, every 2 MiB-aligned 2 MiB of the range
+/// is one huge page when contiguous frames are free (fewer frames to zero
+/// one by one, tables to fill and TLB entries). Such pages lie wholly
+/// inside the range: unmapping must never split one.
+pub fn map_zeroed(virt: u64, len: u64, flags: Flags, huge: bool) -> Result<(), VmError> {
     let mut off = 0;
     while off < len {
-        let r = match frames::alloc_zeroed() {
-            None => Err(VmError::OutOfMemory),
-            Some(f) => frames::with(|a| pt.map(virt + off, f, PAGE_SIZE, flags, &mut PtFrames(a)))
-                .unwrap_or(Err(MapError::OutOfMemory))
-                .map_err(|e| {
-                    let _ = frames::free(f, 1);
-                    VmError::from(e)
-                }),
+        let v = virt + off;
+        // Frames are allocated and zeroed outside the page-table lock.
+        let big = huge && v.is_multiple_of(HUGE_PAGE_SIZE) && len - off >= HUGE_PAGE_SIZE;
+        let frame = if big {
+            frames::alloc_contiguous_zeroed(HUGE_PAGE_SIZE / PAGE_SIZE, HUGE_PAGE_SIZE)
+                .map(|f| (f, PageSize::Size2M))
+        } else {
+            None
         };
-        if let Err(e) = r {
-            if off > 0 {
-                unmap_locked(pt, virt, off, true);
+        let r = match frame.or_else(|| frames::alloc_zeroed().map(|f| (f, PageSize::Size4K))) {
+            None => Err(VmError::OutOfMemory),
+            Some((f, size)) => {
+                let mut pt = KERNEL_PT.lock();
+                match pt.as_mut() {
+                    None => Err(VmError::NotInitialized),
+                    Some(pt) => {
+                        frames::with(|a| pt.map(v, f, size.bytes(), flags, size, &mut PtFrames(a)))
+                            .unwrap_or(Err(MapError::OutOfMemory))
+                            .map_err(VmError::from)
+                    }
+                }
+                .map(|()| size.bytes())
+                .inspect_err(|_| {
+                    let _ = frames::free(f, size.bytes() / PAGE_SIZE);
+                })
             }
-            return Err(e);
+        };
+        match r {
+            Ok(n) => off += n,
+            Err(e) => {
+                if off > 0 {
+                    let mut pt = KERNEL_PT.lock();
+                    if let Some(pt) = pt.as_mut() {
+                        unmap_locked(pt, virt, off, true);
+                    }
+                }
+                return Err(e);
+            }
         }
-        off += PAGE_SIZE;
     }
     Ok(())
 }
@@ -105,7 +146,7 @@ pub fn map_fresh(virt: u64, len: u64, flags: Flags) -> Result<(), VmError> {
 pub fn map_phys(virt: u64, phys: u64, len: u64, flags: Flags) -> Result<(), VmError> {
     let mut pt = KERNEL_PT.lock();
     let pt = pt.as_mut().ok_or(VmError::NotInitialized)?;
-    frames::with(|a| pt.map(virt, phys, len, flags, &mut PtFrames(a)))
+    frames::with(|a| pt.map(virt, phys, len, flags, PageSize::Size4K, &mut PtFrames(a)))
         .ok_or(VmError::NotInitialized)?
         .map_err(VmError::from)
 }
@@ -119,28 +160,21 @@ pub fn unmap(virt: u64, len: u64, free_frames: bool) -> Result<(), VmError> {
 }
 
 fn unmap_locked(pt: &mut KernelTable, virt: u64, len: u64, free_frames: bool) {
-    // Frames go back only after every hart has dropped the old translation,
-    // so unmap in batches: unmap, shoot down, then free.
-    const BATCH: usize = 64;
-    let mut off = 0;
-    while off < len {
-        let chunk = (len - off).min(BATCH as u64 * PAGE_SIZE);
-        let mut freed = [(0u64, 0u64); BATCH];
-        let mut n = 0;
-        let _ = pt.unmap_range(virt + off, chunk, |m| {
-            if n < BATCH {
-                freed[n] = (m.phys, m.size.bytes() / PAGE_SIZE);
-                n += 1;
-            }
-        });
-        shootdown(virt + off, chunk);
+    // Frames go back only after every hart has dropped the old translation:
+    // unmap everything, shoot down once, then free. Until then the frames
+    // are still ours, so they carry the list of themselves: each unmapped
+    // run's first word links to the previous run (through the phys map).
+    let mut list = frames::RunList::new();
+    let _ = pt.unmap_range(virt, len, |m| {
         if free_frames {
-            for &(phys, count) in &freed[..n] {
-                let _ = frames::free(phys, count);
-            }
+            // SAFETY: the frames were just unmapped and are not freed yet:
+            // nothing else owns them.
+            unsafe { list.push(m.phys, m.size.bytes() / PAGE_SIZE) };
         }
-        off += chunk;
-    }
+    });
+    shootdown(virt, len);
+    // SAFETY: every hart has dropped the translations; the runs are ours.
+    unsafe { list.free_all() };
 }
 
 /// Changes the protection of every page in `virt..virt + len` (all must be mapped).

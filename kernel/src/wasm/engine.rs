@@ -40,6 +40,18 @@ impl Platform for KernelPlatform {
         platform::commit(ptr as u64, len as u64).map_err(error)
     }
 
+    fn reserve_memory(&self, size: usize, committed: usize) -> Result<*mut u8, Error> {
+        platform::reserve_memory(size, committed as u64)
+            .map(|a| a as *mut u8)
+            .map_err(error)
+    }
+
+    unsafe fn release_memory(&self, ptr: *mut u8, _size: usize, _committed: usize) {
+        if let Err(e) = platform::release_memory(ptr as u64) {
+            crate::warn!("wasm: releasing memory {ptr:p}: {e}");
+        }
+    }
+
     fn publish_code(&self, ptr: *mut u8, len: usize) -> Result<(), Error> {
         platform::publish_code(ptr as u64, len as u64).map_err(error)
     }

@@ -9,6 +9,12 @@
 //! big ones (4 GiB + guard per linear memory in guard mode). Reserved but
 //! uncommitted pages are never mapped: nothing is demand-paged, so any
 //! access to them faults and becomes a Wasm trap.
+//!
+//! Linear memories ([`reserve_memory`], [`release_memory`]) are recycled:
+//! a released one with little committed is zeroed and kept, mapped, for the
+//! next memory of its size, which then costs neither frames, page-table
+//! work nor a TLB shootdown (an IPI round to every hart). Bigger commits
+//! use 2 MiB pages where they can.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -36,10 +42,25 @@ struct Reservation {
     code: bool,
 }
 
+/// A released linear memory kept for reuse: `[base, base + committed)` is
+/// mapped and zero, the rest of its `len` bytes is not mapped.
+#[derive(Clone, Copy)]
+struct Kept {
+    base: u64,
+    len: u64,
+    committed: u64,
+}
+
+/// At most this many memories are kept...
+const KEPT_MAX: usize = 8;
+/// ...each with at most this much committed (its frames stay allocated).
+const KEPT_COMMITTED_MAX: u64 = 256 << 10;
+
 struct Space {
     small: RangeAllocator,
     big: RangeAllocator,
     reservations: BTreeMap<u64, Reservation>,
+    kept: Vec<Kept>,
     ready: bool,
 }
 
@@ -47,6 +68,7 @@ static SPACE: spin::Mutex<Space> = spin::Mutex::new(Space {
     small: RangeAllocator::empty(),
     big: RangeAllocator::empty(),
     reservations: BTreeMap::new(),
+    kept: Vec::new(),
     ready: false,
 });
 
@@ -59,6 +81,9 @@ pub struct SpaceStats {
     pub code_bytes: u64,
     pub free_bytes: u64,
     pub fragments: usize,
+    /// Released memories kept for reuse, and their (zeroed) committed bytes.
+    pub kept: usize,
+    pub kept_bytes: u64,
 }
 
 /// The end of the lower half in the paging mode the loader chose.
@@ -92,6 +117,8 @@ pub fn stats() -> SpaceStats {
         code_bytes: 0,
         free_bytes: s.small.free_bytes() + s.big.free_bytes(),
         fragments: s.small.fragments() + s.big.fragments(),
+        kept: s.kept.len(),
+        kept_bytes: s.kept.iter().map(|k| k.committed).sum(),
     };
     for r in s.reservations.values() {
         st.reserved_bytes += r.len;
@@ -216,18 +243,29 @@ pub fn reserve(size: usize) -> Result<u64, SpaceError> {
 }
 
 /// Maps zeroed RW frames at the pages of `[addr, addr + len)` not mapped
-/// yet (all or nothing); the range must lie in one reservation.
+/// yet (all or nothing); the range must lie in one reservation. Out of
+/// memory, it gives the kept memories' frames back and tries again.
 pub fn commit(addr: u64, len: u64) -> Result<(), SpaceError> {
+    match commit_once(addr, len) {
+        Err(SpaceError::OutOfMemory) if drain_kept() > 0 => commit_once(addr, len),
+        r => r,
+    }
+}
+
+fn commit_once(addr: u64, len: u64) -> Result<(), SpaceError> {
     let start = addr & !(PAGE_SIZE - 1);
     let len = (addr + len).next_multiple_of(PAGE_SIZE) - start;
     if len == 0 {
         return Ok(());
     }
     let mut s = SPACE.lock();
-    let (_, r) = find(&mut s, start, len)?;
+    let (base, r) = find(&mut s, start, len)?;
+    // Memories (big reservations) take huge pages; code does not, as it
+    // is re-protected in ranges that need not cover whole huge pages.
+    let huge = r.len >= BIG_RESERVATION && base.is_multiple_of(vm::HUGE_PAGE_SIZE);
     let todo = gaps(&r.committed, start, len);
     for (i, &(a, l)) in todo.iter().enumerate() {
-        if let Err(e) = vm::map_fresh(a, l, Flags::RW) {
+        if let Err(e) = vm::map_zeroed(a, l, Flags::RW, huge) {
             for &(a, l) in &todo[..i] {
                 let _ = vm::unmap(a, l, true);
             }
@@ -282,4 +320,158 @@ pub fn release(addr: u64) -> Result<(), SpaceError> {
         s.small.free(addr, r.len + PAGE_SIZE);
     }
     Ok(())
+}
+
+/// Reserves `size` bytes for a linear memory of which the first `committed`
+/// are mapped and zero: a kept memory of that size if there is one, else
+/// [`reserve`] and [`commit`].
+pub fn reserve_memory(size: usize, committed: u64) -> Result<u64, SpaceError> {
+    let len = (size as u64).max(1).next_multiple_of(PAGE_SIZE);
+    let committed = committed.next_multiple_of(PAGE_SIZE);
+    if committed > len {
+        return Err(SpaceError::NotReserved(0, committed));
+    }
+    let reused = {
+        let mut s = SPACE.lock();
+        // Prefer one committed as wanted: it needs no mapping change at all.
+        let i = s
+            .kept
+            .iter()
+            .rposition(|k| k.len == len && k.committed == committed)
+            .or_else(|| s.kept.iter().rposition(|k| k.len == len));
+        i.map(|i| {
+            let k = s.kept.swap_remove(i);
+            let extents = if k.committed > 0 {
+                alloc::vec![(k.base, k.committed)]
+            } else {
+                Vec::new()
+            };
+            s.reservations.insert(
+                k.base,
+                Reservation {
+                    len: k.len,
+                    committed: extents,
+                    code: false,
+                },
+            );
+            k
+        })
+    };
+    let Some(k) = reused else {
+        let base = reserve(size)?;
+        if let Err(e) = commit(base, committed) {
+            let _ = release(base);
+            return Err(e);
+        }
+        return Ok(base);
+    };
+    let adjusted = if k.committed < committed {
+        commit(k.base + k.committed, committed - k.committed)
+    } else if k.committed > committed {
+        // Kept memories never hold huge pages (too little is committed),
+        // so the cut cannot split one.
+        decommit_tail(k.base, committed)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = adjusted {
+        let _ = release(k.base);
+        return Err(e);
+    }
+    Ok(k.base)
+}
+
+/// Unmaps (and frees) what is committed of the reservation at `base` from
+/// `base + keep` on; `[base, base + keep)` must be one committed extent.
+fn decommit_tail(base: u64, keep: u64) -> Result<(), SpaceError> {
+    let mut s = SPACE.lock();
+    let (_, r) = find(&mut s, base, 0)?;
+    let Some(&(start, len)) = r.committed.first() else {
+        return Ok(());
+    };
+    if start != base || r.committed.len() != 1 || len < keep {
+        return Err(SpaceError::NotReserved(base, keep));
+    }
+    vm::unmap(base + keep, len - keep, true).map_err(SpaceError::Map)?;
+    r.committed = if keep > 0 {
+        alloc::vec![(base, keep)]
+    } else {
+        Vec::new()
+    };
+    Ok(())
+}
+
+/// Returns a linear memory's reservation: kept for reuse (zeroed, still
+/// mapped) if it has only a small prefix committed and there is room,
+/// otherwise [`release`]d.
+pub fn release_memory(base: u64) -> Result<(), SpaceError> {
+    let k = {
+        let mut s = SPACE.lock();
+        let keep = match s.reservations.get(&base) {
+            None => return Err(SpaceError::NotReserved(base, 0)),
+            Some(r) => {
+                let prefix = match r.committed.as_slice() {
+                    [] => Some(0),
+                    &[(start, len)] if start == base => Some(len),
+                    _ => None,
+                };
+                prefix.filter(|&c| !r.code && r.len >= BIG_RESERVATION && c <= KEPT_COMMITTED_MAX)
+            }
+        };
+        match keep {
+            Some(committed) if s.kept.len() < KEPT_MAX => {
+                let r = s
+                    .reservations
+                    .remove(&base)
+                    .ok_or(SpaceError::NotReserved(base, 0))?;
+                Kept {
+                    base,
+                    len: r.len,
+                    committed,
+                }
+            }
+            _ => {
+                drop(s);
+                return release(base);
+            }
+        }
+    };
+    // Zeroed outside the lock: the range is in neither list meanwhile, and
+    // its previous owner no longer uses it (the engine's contract).
+    // SAFETY: `[base, base + committed)` is mapped RW (one committed
+    // extent) and owned by nobody else.
+    unsafe { crate::mem::frames::zero_bytes(base as *mut u64, k.committed) };
+    let mut s = SPACE.lock();
+    if s.kept.len() < KEPT_MAX {
+        s.kept.push(k);
+        return Ok(());
+    }
+    // Another hart filled the list meanwhile: give it back for real.
+    s.reservations.insert(
+        base,
+        Reservation {
+            len: k.len,
+            committed: if k.committed > 0 {
+                alloc::vec![(base, k.committed)]
+            } else {
+                Vec::new()
+            },
+            code: false,
+        },
+    );
+    drop(s);
+    release(base)
+}
+
+/// Releases every kept memory (returning its frames), e.g. when memory is
+/// short. Returns how many there were.
+pub fn drain_kept() -> usize {
+    let kept = core::mem::take(&mut SPACE.lock().kept);
+    for k in &kept {
+        if k.committed > 0 {
+            let _ = vm::unmap(k.base, k.committed, true);
+        }
+        SPACE.lock().big.free(k.base, k.len);
+    }
+    kept.len()
 }

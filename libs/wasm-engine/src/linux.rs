@@ -1,9 +1,14 @@
 //! Linux host platform: mmap/mprotect for memory and code, a per-thread activation
 //! pointer, and SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers (on an alternate signal stack) that
 //! turn faults in Wasm code into traps.
+//!
+//! Linear-memory reservations are kept for reuse: creating a memory is then a lookup
+//! instead of an mmap of 4 GiB + guard and its munmap, which cost more than everything
+//! else in an instantiation (each splits and merges VMAs and shoots down TLBs).
 
 use core::cell::Cell;
-use std::sync::Once;
+use std::sync::{Mutex, Once};
+use std::vec::Vec;
 
 use crate::Error;
 use crate::platform::Platform;
@@ -12,8 +17,25 @@ use crate::trap;
 /// The Linux implementation of [`Platform`].
 #[derive(Default)]
 pub struct LinuxPlatform {
-    _private: (),
+    /// Released memory reservations kept for reuse (at most [`KEPT_MAX`]).
+    kept: Mutex<Vec<Kept>>,
 }
+
+/// A released linear-memory reservation: `[base, base + committed)` is read-write and
+/// reads as zero, the rest of the `size` bytes is `PROT_NONE`.
+struct Kept {
+    base: usize,
+    size: usize,
+    committed: usize,
+}
+
+/// Reservations kept for reuse (each is address space, plus its committed bytes
+/// when they were zeroed by writing).
+const KEPT_MAX: usize = 16;
+/// Committed bytes up to this are zeroed by writing them, which keeps the pages
+/// resident, so that the next instance takes no page faults; larger memories are
+/// given back to the kernel with `MADV_DONTNEED` (reading as zero afterwards).
+const ZERO_BY_WRITING: usize = 256 << 10;
 
 std::thread_local! {
     static ACTIVATION: Cell<*mut u8> = const { Cell::new(core::ptr::null_mut()) };
@@ -31,7 +53,53 @@ static INSTALL: Once = Once::new();
 impl LinuxPlatform {
     pub fn new() -> LinuxPlatform {
         install_handlers();
-        LinuxPlatform { _private: () }
+        LinuxPlatform::default()
+    }
+
+    /// Takes a kept reservation of `size` bytes and makes exactly its first `committed`
+    /// bytes read-write; `None` if there is none (or adjusting it failed).
+    fn take_kept(&self, size: usize, committed: usize) -> Option<*mut u8> {
+        let k = {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            // Prefer one committed exactly as wanted: it needs no system call.
+            let i = kept
+                .iter()
+                .rposition(|k| k.size == size && k.committed == committed)
+                .or_else(|| kept.iter().rposition(|k| k.size == size))?;
+            kept.swap_remove(i)
+        };
+        let base = k.base as *mut u8;
+        let adjusted = if k.committed < committed {
+            self.commit(base.wrapping_add(k.committed), committed - k.committed)
+                .is_ok()
+        } else if k.committed > committed {
+            let tail = base.wrapping_add(committed);
+            let len = k.committed - committed;
+            // SAFETY: the tail lies in the kept reservation, which nothing uses.
+            unsafe {
+                libc::mprotect(tail as *mut _, len, libc::PROT_NONE) == 0
+                    && libc::madvise(tail as *mut _, len, libc::MADV_DONTNEED) == 0
+            }
+        } else {
+            true
+        };
+        if adjusted {
+            Some(base)
+        } else {
+            // SAFETY: the whole reservation is ours and unused.
+            unsafe { libc::munmap(base as *mut _, k.size) };
+            None
+        }
+    }
+}
+
+impl Drop for LinuxPlatform {
+    fn drop(&mut self) {
+        let kept = self.kept.get_mut().unwrap_or_else(|e| e.into_inner());
+        for k in kept.drain(..) {
+            // SAFETY: a kept reservation belongs to the platform alone.
+            unsafe { libc::munmap(k.base as *mut _, k.size) };
+        }
     }
 }
 
@@ -68,6 +136,51 @@ impl Platform for LinuxPlatform {
             return Err(os_error("mprotect"));
         }
         Ok(())
+    }
+
+    fn reserve_memory(&self, size: usize, committed: usize) -> Result<*mut u8, Error> {
+        if let Some(p) = self.take_kept(size, committed) {
+            return Ok(p);
+        }
+        let p = self.reserve(size)?;
+        if committed > 0
+            && let Err(e) = self.commit(p, committed)
+        {
+            // SAFETY: just reserved, never used.
+            unsafe { self.release(p, size) };
+            return Err(e);
+        }
+        Ok(p)
+    }
+
+    unsafe fn release_memory(&self, ptr: *mut u8, size: usize, committed: usize) {
+        if !self.kept.lock().is_ok_and(|k| k.len() < KEPT_MAX) {
+            // SAFETY: forwarded from the caller.
+            return unsafe { self.release(ptr, size) };
+        }
+        // Whatever the last instance wrote must read as zero for the next one.
+        let zeroed = if committed <= ZERO_BY_WRITING {
+            // SAFETY: the caller guarantees `[ptr, ptr + committed)` is committed
+            // read-write memory that nothing uses any more.
+            unsafe { core::ptr::write_bytes(ptr, 0, committed) };
+            true
+        } else {
+            // SAFETY: as above; private anonymous pages read as zero after this.
+            unsafe { libc::madvise(ptr as *mut _, committed, libc::MADV_DONTNEED) == 0 }
+        };
+        if zeroed {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.len() < KEPT_MAX {
+                kept.push(Kept {
+                    base: ptr as usize,
+                    size,
+                    committed,
+                });
+                return;
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { self.release(ptr, size) }
     }
 
     fn publish_code(&self, ptr: *mut u8, len: usize) -> Result<(), Error> {
@@ -219,5 +332,115 @@ mod regs {
         let r = &mut uc.uc_mcontext.__gregs;
         r[0] = pc as _;
         r[10] = arg as _;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZE: usize = 6 << 30;
+    const PAGE: usize = 65536;
+
+    /// Whether the byte at `p` is readable, without faulting: the kernel
+    /// reports `EFAULT` when it cannot read a `write` buffer.
+    fn readable(p: *const u8) -> bool {
+        let mut fds = [0; 2];
+        // SAFETY: plain system calls on our own pipe.
+        unsafe {
+            assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+            let n = libc::write(fds[1], p as *const _, 1);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+            n == 1
+        }
+    }
+
+    fn all_zero(p: *mut u8, len: usize) -> bool {
+        // SAFETY: the caller passes a committed range.
+        unsafe { core::slice::from_raw_parts(p, len) }
+            .iter()
+            .all(|&b| b == 0)
+    }
+
+    fn fill(p: *mut u8, len: usize) {
+        // SAFETY: the caller passes a committed range.
+        unsafe { core::ptr::write_bytes(p, 0xa5, len) };
+    }
+
+    #[test]
+    fn kept_memories_read_as_zero_and_fault_past_their_length() {
+        let pf = LinuxPlatform::new();
+        let a = pf.reserve_memory(SIZE, 2 * PAGE).unwrap();
+        assert!(readable(a) && !readable(a.wrapping_add(2 * PAGE)));
+        fill(a, 2 * PAGE);
+        // SAFETY: exactly two pages are committed; nothing uses them any more.
+        unsafe { pf.release_memory(a, SIZE, 2 * PAGE) };
+
+        // Same length: the same reservation, zeroed.
+        let b = pf.reserve_memory(SIZE, 2 * PAGE).unwrap();
+        assert_eq!(a, b, "the released memory was not reused");
+        assert!(all_zero(b, 2 * PAGE));
+        assert!(!readable(b.wrapping_add(2 * PAGE)));
+        fill(b, 2 * PAGE);
+        // SAFETY: as above.
+        unsafe { pf.release_memory(b, SIZE, 2 * PAGE) };
+
+        // Shorter: the tail faults again.
+        let c = pf.reserve_memory(SIZE, PAGE).unwrap();
+        assert_eq!(a, c);
+        assert!(all_zero(c, PAGE));
+        assert!(!readable(c.wrapping_add(PAGE)) && !readable(c.wrapping_add(2 * PAGE - 1)));
+        fill(c, PAGE);
+        // SAFETY: one page is committed.
+        unsafe { pf.release_memory(c, SIZE, PAGE) };
+
+        // Longer: the new part is committed and zero too.
+        let d = pf.reserve_memory(SIZE, 3 * PAGE).unwrap();
+        assert_eq!(a, d);
+        assert!(all_zero(d, 3 * PAGE));
+        assert!(!readable(d.wrapping_add(3 * PAGE)));
+        // Growing after reuse works as on a fresh reservation.
+        pf.commit(d.wrapping_add(3 * PAGE), PAGE).unwrap();
+        assert!(all_zero(d, 4 * PAGE));
+        fill(d, 4 * PAGE);
+        // SAFETY: four pages are committed.
+        unsafe { pf.release_memory(d, SIZE, 4 * PAGE) };
+
+        // Zero pages committed: nothing is accessible.
+        let e = pf.reserve_memory(SIZE, 0).unwrap();
+        assert_eq!(a, e);
+        assert!(!readable(e));
+        // SAFETY: nothing is committed.
+        unsafe { pf.release_memory(e, SIZE, 0) };
+    }
+
+    #[test]
+    fn big_kept_memories_are_zeroed_by_the_kernel() {
+        let pf = LinuxPlatform::new();
+        let len = 4 * ZERO_BY_WRITING;
+        let a = pf.reserve_memory(SIZE, len).unwrap();
+        fill(a, len);
+        // SAFETY: `len` bytes are committed; nothing uses them any more.
+        unsafe { pf.release_memory(a, SIZE, len) };
+        let b = pf.reserve_memory(SIZE, len).unwrap();
+        assert_eq!(a, b);
+        assert!(all_zero(b, len));
+        assert!(!readable(b.wrapping_add(len)));
+        // SAFETY: as above.
+        unsafe { pf.release_memory(b, SIZE, len) };
+    }
+
+    #[test]
+    fn at_most_kept_max_memories_are_kept() {
+        let pf = LinuxPlatform::new();
+        let all: Vec<_> = (0..KEPT_MAX + 4)
+            .map(|_| pf.reserve_memory(SIZE, PAGE).unwrap())
+            .collect();
+        for &p in &all {
+            // SAFETY: one page is committed; nothing uses it any more.
+            unsafe { pf.release_memory(p, SIZE, PAGE) };
+        }
+        assert_eq!(pf.kept.lock().unwrap().len(), KEPT_MAX);
     }
 }

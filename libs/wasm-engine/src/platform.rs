@@ -21,6 +21,35 @@ pub trait Platform: Send + Sync + 'static {
     /// first time).
     fn commit(&self, ptr: *mut u8, len: usize) -> Result<(), Error>;
 
+    /// Reserves `size` bytes of which the first `committed` (page-aligned) are readable,
+    /// writable and zero, the rest faulting: `reserve` then `commit`. Linear memories
+    /// come from here, so that a platform can hand out a reservation it kept from
+    /// [`Platform::release_memory`] instead of building a new one.
+    fn reserve_memory(&self, size: usize, committed: usize) -> Result<*mut u8, Error> {
+        let ptr = self.reserve(size)?;
+        if committed > 0
+            && let Err(e) = self.commit(ptr, committed)
+        {
+            // SAFETY: just reserved, never used.
+            unsafe { self.release(ptr, size) };
+            return Err(e);
+        }
+        Ok(ptr)
+    }
+
+    /// Returns a reservation from [`Platform::reserve_memory`] whose first `committed`
+    /// bytes, and nothing else, are committed. The platform may keep it for a later
+    /// `reserve_memory` of the same size, which must then see it zeroed and faulting
+    /// beyond its own `committed`. The default releases it.
+    ///
+    /// # Safety
+    /// As for [`Platform::release`]; and exactly `[ptr, ptr + committed)` is committed.
+    unsafe fn release_memory(&self, ptr: *mut u8, size: usize, committed: usize) {
+        let _ = committed;
+        // SAFETY: forwarded from the caller.
+        unsafe { self.release(ptr, size) }
+    }
+
     /// Makes `[ptr, ptr + len)` read+execute, no write, and makes it visible to instruction
     /// fetch on every hart (icache flush; `fence.i` on riscv, nothing on x86).
     fn publish_code(&self, ptr: *mut u8, len: usize) -> Result<(), Error>;

@@ -42,15 +42,17 @@ impl KernelTable {
         }
     }
 
+    /// Maps with pages up to `max_size` where addresses and length allow.
     pub fn map(
         &mut self,
         virt: u64,
         phys: u64,
         len: u64,
         flags: Flags,
+        max_size: PageSize,
         alloc: &mut impl page_table::FrameAllocator,
     ) -> Result<(), MapError> {
-        each!(self, pt => pt.map(virt, phys, len, flags | Flags::GLOBAL, PageSize::Size4K, alloc))
+        each!(self, pt => pt.map(virt, phys, len, flags | Flags::GLOBAL, max_size, alloc))
     }
 
     pub fn unmap_range(

@@ -25,22 +25,18 @@ impl KernelTable {
         }
     }
 
+    /// Maps with pages up to `max_size` where addresses and length allow.
     pub fn map(
         &mut self,
         virt: u64,
         phys: u64,
         len: u64,
         flags: Flags,
+        max_size: PageSize,
         alloc: &mut impl page_table::FrameAllocator,
     ) -> Result<(), MapError> {
-        self.0.map(
-            virt,
-            phys,
-            len,
-            flags | Flags::GLOBAL,
-            PageSize::Size4K,
-            alloc,
-        )
+        self.0
+            .map(virt, phys, len, flags | Flags::GLOBAL, max_size, alloc)
     }
 
     pub fn unmap_range(

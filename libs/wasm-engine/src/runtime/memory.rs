@@ -22,6 +22,10 @@ pub(crate) struct MemoryData {
     pub ty: MemoryType,
     pub def: Box<VMMemoryDefinition>,
     reserved: usize,
+    /// Whether exactly `[base, base + length)` is committed, so that the platform may
+    /// keep the reservation for reuse. False after a failed commit, which may have
+    /// committed part of its range.
+    exact: bool,
     /// Pages this memory may grow to (declared max, store limit, reservation).
     max_pages: u64,
     platform: Arc<dyn Platform>,
@@ -33,7 +37,14 @@ unsafe impl Send for MemoryData {}
 impl Drop for MemoryData {
     fn drop(&mut self) {
         // SAFETY: the reservation is ours; the store (and so all code using it) is gone.
-        unsafe { self.platform.release(self.def.base, self.reserved) };
+        // Unless a commit failed, exactly `[base, base + length)` is committed.
+        unsafe {
+            if self.exact {
+                (self.platform).release_memory(self.def.base, self.reserved, self.def.length)
+            } else {
+                self.platform.release(self.def.base, self.reserved)
+            }
+        }
     }
 }
 
@@ -59,19 +70,13 @@ impl MemoryData {
             BoundsChecks::Guard => (4u64 << 30) + config.guard_size,
             BoundsChecks::Explicit => (max_pages * PAGE).max(platform.page_size() as u64),
         } as usize;
-        let base = platform.reserve(reserved)?;
         let len = (ty.minimum() * PAGE) as usize;
-        if len > 0
-            && let Err(e) = platform.commit(base, len)
-        {
-            // SAFETY: just reserved, unused.
-            unsafe { platform.release(base, reserved) };
-            return Err(e);
-        }
+        let base = platform.reserve_memory(reserved, len)?;
         Ok(MemoryData {
             ty,
             def: Box::new(VMMemoryDefinition { base, length: len }),
             reserved,
+            exact: true,
             max_pages,
             platform,
         })
@@ -91,7 +96,10 @@ impl MemoryData {
         if delta > 0 {
             // SAFETY: `old * PAGE` is inside the reservation (new <= max_pages).
             let at = unsafe { self.def.base.add(self.def.length) };
-            self.platform.commit(at, (delta * PAGE) as usize).ok()?;
+            if self.platform.commit(at, (delta * PAGE) as usize).is_err() {
+                self.exact = false;
+                return None;
+            }
             self.def.length = (new * PAGE) as usize;
         }
         Some(old)
