@@ -256,6 +256,71 @@ pub(crate) fn compile_function(
     finish(isa, func, Some(body.body.range().start as usize))
 }
 
+/// Compiles a trampoline with signature `sig`: `body` gets a builder positioned in the
+/// entry block and the function's parameters, and emits everything up to the return.
+fn trampoline(
+    isa: &dyn isa::TargetIsa,
+    name: u32,
+    sig: Signature,
+    body: impl FnOnce(&mut FunctionBuilder<'_>, &[ir::Value]),
+) -> Result<CompiledFunction, Error> {
+    let mut func = Function::with_name_signature(UserFuncName::user(name, 0), sig);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let params = b.block_params(block).to_vec();
+    body(&mut b, &params);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    finish(isa, func, None)
+}
+
+/// A platform C ABI signature with `n` 64-bit integer parameters and optional `returns`.
+fn c_signature(isa: &dyn isa::TargetIsa, n: usize, returns: Option<types::Type>) -> Signature {
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.resize(n, AbiParam::new(types::I64));
+    sig.returns.extend(returns.map(AbiParam::new));
+    sig
+}
+
+/// A 16-byte-aligned stack slot of `bytes` and its address.
+fn stack_buffer(b: &mut FunctionBuilder<'_>, bytes: usize) -> ir::Value {
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        bytes as u32,
+        4,
+    ));
+    b.ins().stack_addr(types::I64, slot, 0)
+}
+
+/// Calls a host function through `call` (which returns non-zero for an error), traps
+/// with `HOST_ERROR` on error, and returns `ty`'s results read from `values`.
+fn call_host_and_return(
+    b: &mut FunctionBuilder<'_>,
+    call: ir::Inst,
+    ty: &FuncType,
+    values: ir::Value,
+) {
+    let failed = b.inst_results(call)[0];
+    b.ins().trapnz(failed, codes::HOST_ERROR);
+    let results: Vec<_> = ty
+        .results()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            b.ins().load(
+                clif_type(*t),
+                MemFlagsData::trusted(),
+                values,
+                (i * 16) as i32,
+            )
+        })
+        .collect();
+    b.ins().return_(&results);
+}
+
 /// Array → Wasm trampoline for `ty`, with the platform C ABI:
 /// `(callee_code, callee_vmctx, caller_vmctx, values: *mut u128)`. Arguments are read from
 /// `values` and results written back to it.
@@ -263,33 +328,21 @@ pub(crate) fn entry_trampoline(
     isa: &dyn isa::TargetIsa,
     ty: &FuncType,
 ) -> Result<CompiledFunction, Error> {
-    let mut sig = Signature::new(isa.default_call_conv());
-    for _ in 0..4 {
-        sig.params.push(AbiParam::new(types::I64));
-    }
-    let mut func = Function::with_name_signature(UserFuncName::user(1, 0), sig);
-    let mut fctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    let p = b.block_params(block).to_vec();
-    let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
-    let mut args = alloc::vec![callee_vmctx, caller_vmctx];
-    let flags = MemFlagsData::trusted();
-    for (i, t) in ty.params().iter().enumerate() {
-        args.push(b.ins().load(clif_type(*t), flags, values, (i * 16) as i32));
-    }
-    let wsig = b.import_signature(wasm_signature(ty));
-    let call = b.ins().call_indirect(wsig, code, &args);
-    let results = b.inst_results(call).to_vec();
-    for (i, r) in results.iter().enumerate() {
-        b.ins().store(flags, *r, values, (i * 16) as i32);
-    }
-    b.ins().return_(&[]);
-    b.seal_all_blocks();
-    b.finalize(isa.frontend_config());
-    finish(isa, func, None)
+    trampoline(isa, 1, c_signature(isa, 4, None), |b, p| {
+        let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
+        let mut args = alloc::vec![callee_vmctx, caller_vmctx];
+        let flags = MemFlagsData::trusted();
+        for (i, t) in ty.params().iter().enumerate() {
+            args.push(b.ins().load(clif_type(*t), flags, values, (i * 16) as i32));
+        }
+        let wsig = b.import_signature(wasm_signature(ty));
+        let call = b.ins().call_indirect(wsig, code, &args);
+        let results = b.inst_results(call).to_vec();
+        for (i, r) in results.iter().enumerate() {
+            b.ins().store(flags, *r, values, (i * 16) as i32);
+        }
+        b.ins().return_(&[]);
+    })
 }
 
 /// Wasm → array trampoline for host functions of type `ty`. Its callee vmctx is a host
@@ -299,100 +352,54 @@ pub(crate) fn host_trampoline(
     isa: &dyn isa::TargetIsa,
     ty: &FuncType,
 ) -> Result<CompiledFunction, Error> {
-    let mut func = Function::with_name_signature(UserFuncName::user(2, 0), wasm_signature(ty));
-    let mut fctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    let p = b.block_params(block).to_vec();
-    let len = ty.params().len().max(ty.results().len()).max(1);
-    let slot = b.create_sized_stack_slot(StackSlotData::new(
-        StackSlotKind::ExplicitSlot,
-        (len * 16) as u32,
-        4,
-    ));
-    let values = b.ins().stack_addr(types::I64, slot, 0);
-    let flags = MemFlagsData::trusted();
-    for (i, v) in p[2..].iter().enumerate() {
-        b.ins().store(flags, *v, values, (i * 16) as i32);
-    }
-    let mut hsig = Signature::new(isa.default_call_conv());
-    for _ in 0..4 {
-        hsig.params.push(AbiParam::new(types::I64));
-    }
-    hsig.returns.push(AbiParam::new(types::I32));
-    let hsig = b.import_signature(hsig);
-    let shim = b.ins().load(types::I64, flags, p[0], 0);
-    let n = b.ins().iconst(types::I64, len as i64);
-    let call = b.ins().call_indirect(hsig, shim, &[p[0], p[1], values, n]);
-    let failed = b.inst_results(call)[0];
-    b.ins().trapnz(failed, codes::HOST_ERROR);
-    let mut results = Vec::new();
-    for (i, t) in ty.results().iter().enumerate() {
-        results.push(b.ins().load(clif_type(*t), flags, values, (i * 16) as i32));
-    }
-    b.ins().return_(&results);
-    b.seal_all_blocks();
-    b.finalize(isa.frontend_config());
-    finish(isa, func, None)
+    trampoline(isa, 2, wasm_signature(ty), |b, p| {
+        let len = ty.params().len().max(ty.results().len()).max(1);
+        let values = stack_buffer(b, len * 16);
+        let flags = MemFlagsData::trusted();
+        for (i, v) in p[2..].iter().enumerate() {
+            b.ins().store(flags, *v, values, (i * 16) as i32);
+        }
+        let hsig = b.import_signature(c_signature(isa, 4, Some(types::I32)));
+        let shim = b.ins().load(types::I64, flags, p[0], 0);
+        let n = b.ins().iconst(types::I64, len as i64);
+        let call = b.ins().call_indirect(hsig, shim, &[p[0], p[1], values, n]);
+        call_host_and_return(b, call, ty, values);
+    })
 }
 
 /// Wasm → native trampoline for typed host functions of type `ty` (no `v128`, at most
 /// one result; see `func::NativeHostFn`). Its callee vmctx is a host function context
 /// whose second word is the function
-/// `extern "C" fn(ctx, caller_vmctx, out: *mut u64, params..) -> u32` (non-zero = error).
+/// `extern "C" fn(ctx, caller_vmctx, out: *mut u128, params..) -> u32` (non-zero = error).
 /// Integer-like parameters travel as 64-bit values (`i32` zero-extended), so the callee
 /// never depends on how the platform ABI extends narrow integers; the result comes back
-/// through `out`.
+/// through `out` (null when there is none).
 pub(crate) fn native_host_trampoline(
     isa: &dyn isa::TargetIsa,
     ty: &FuncType,
 ) -> Result<CompiledFunction, Error> {
-    let mut func = Function::with_name_signature(UserFuncName::user(3, 0), wasm_signature(ty));
-    let mut fctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    let p = b.block_params(block).to_vec();
-    let flags = MemFlagsData::trusted();
-    let out = if ty.results().is_empty() {
-        b.ins().iconst(types::I64, 0)
-    } else {
-        let slot =
-            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
-        b.ins().stack_addr(types::I64, slot, 0)
-    };
-    let mut hsig = Signature::new(isa.default_call_conv());
-    for _ in 0..3 {
-        hsig.params.push(AbiParam::new(types::I64));
-    }
-    let mut args = alloc::vec![p[0], p[1], out];
-    for (v, t) in p[2..].iter().zip(ty.params()) {
-        let native = native_type(*t);
-        hsig.params.push(AbiParam::new(native));
-        args.push(if clif_type(*t) == native {
-            *v
+    trampoline(isa, 3, wasm_signature(ty), |b, p| {
+        let out = if ty.results().is_empty() {
+            b.ins().iconst(types::I64, 0)
         } else {
-            b.ins().uextend(native, *v)
-        });
-    }
-    hsig.returns.push(AbiParam::new(types::I32));
-    let hsig = b.import_signature(hsig);
-    let target = b.ins().load(types::I64, flags, p[0], 8);
-    let call = b.ins().call_indirect(hsig, target, &args);
-    let failed = b.inst_results(call)[0];
-    b.ins().trapnz(failed, codes::HOST_ERROR);
-    let results: Vec<_> = ty
-        .results()
-        .iter()
-        .map(|t| b.ins().load(clif_type(*t), flags, out, 0))
-        .collect();
-    b.ins().return_(&results);
-    b.seal_all_blocks();
-    b.finalize(isa.frontend_config());
-    finish(isa, func, None)
+            stack_buffer(b, 16)
+        };
+        let mut hsig = c_signature(isa, 3, Some(types::I32));
+        let mut args = alloc::vec![p[0], p[1], out];
+        for (v, t) in p[2..].iter().zip(ty.params()) {
+            let native = native_type(*t);
+            hsig.params.push(AbiParam::new(native));
+            args.push(if clif_type(*t) == native {
+                *v
+            } else {
+                b.ins().uextend(native, *v)
+            });
+        }
+        let hsig = b.import_signature(hsig);
+        let target = b.ins().load(types::I64, MemFlagsData::trusted(), p[0], 8);
+        let call = b.ins().call_indirect(hsig, target, &args);
+        call_host_and_return(b, call, ty, out);
+    })
 }
 
 /// How a value of type `t` is passed to a native host function.

@@ -510,52 +510,34 @@ impl NativeArg for f64 {
     }
 }
 
+/// Numbers: `$bits` is the unsigned type of the same width, whose value is the raw form;
+/// `$to_bits`/`$from_bits` convert to and from it.
 macro_rules! wasm_ty_num {
-    ($t:ty, $vt:ident, $native:ty, $to:expr, $from:expr) => {
+    ($($t:ty: $vt:ident, $native:ty, $bits:ty, $to_bits:expr, $from_bits:expr;)*) => {$(
         impl WasmTy for $t {
             type Native = $native;
             fn valtype() -> ValType {
                 ValType::$vt
             }
             fn into_raw(self, _: &StoreOpaque) -> Result<u128, Error> {
-                Ok($to(self))
+                let to_bits: fn($t) -> $bits = $to_bits;
+                Ok(u128::from(to_bits(self)))
             }
             fn from_raw(_: &StoreOpaque, raw: u128) -> Self {
-                $from(raw)
+                let from_bits: fn($bits) -> $t = $from_bits;
+                from_bits(raw as $bits)
             }
         }
-    };
+    )*};
 }
-wasm_ty_num!(
-    i32,
-    I32,
-    u64,
-    |x: i32| u128::from(x as u32),
-    |r: u128| r as u32 as i32
-);
-wasm_ty_num!(u32, I32, u64, u128::from, |r: u128| r as u32);
-wasm_ty_num!(
-    i64,
-    I64,
-    u64,
-    |x: i64| u128::from(x as u64),
-    |r: u128| r as u64 as i64
-);
-wasm_ty_num!(u64, I64, u64, u128::from, |r: u128| r as u64);
-wasm_ty_num!(
-    f32,
-    F32,
-    f32,
-    |x: f32| u128::from(x.to_bits()),
-    |r: u128| { f32::from_bits(r as u32) }
-);
-wasm_ty_num!(
-    f64,
-    F64,
-    f64,
-    |x: f64| u128::from(x.to_bits()),
-    |r: u128| { f64::from_bits(r as u64) }
-);
+wasm_ty_num! {
+    i32: I32, u64, u32, |x| x as u32, |b| b as i32;
+    u32: I32, u64, u32, |x| x, |b| b;
+    i64: I64, u64, u64, |x| x as u64, |b| b as i64;
+    u64: I64, u64, u64, |x| x, |b| b;
+    f32: F32, f32, u32, f32::to_bits, f32::from_bits;
+    f64: F64, f64, u64, f64::to_bits, f64::from_bits;
+}
 impl WasmTy for u128 {
     /// Unused: `v128` functions take the array path.
     type Native = u64;
@@ -699,12 +681,21 @@ pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     fn into_host_fn(self) -> HostFunc;
 }
 
-/// The native form of `f` if its type has one.
-fn native_form<F>(native: bool, code: usize, f: &Arc<F>) -> Option<NativeHostFn> {
-    native.then_some(NativeHostFn {
+/// A typed host function: closure `f` of type `ty`, with the native entry `code`
+/// (reading `f`) used when `native` says the types allow it, and `array` (which must
+/// own `f`, keeping it alive) for every other call.
+fn typed_host_func<F>(
+    ty: FuncType,
+    f: &Arc<F>,
+    native: bool,
+    code: usize,
+    array: HostFn,
+) -> HostFunc {
+    let native = native.then_some(NativeHostFn {
         code,
         data: Arc::as_ptr(f) as *const (),
-    })
+    });
+    HostFunc { ty, array, native }
 }
 
 /// `out` as the result slice of a native host call (null when there are no results).
@@ -727,38 +718,9 @@ macro_rules! into_func {
             Fun: Fn($($t),*) -> R + Send + Sync + 'static,
         {
             fn into_host_fn(self) -> HostFunc {
-                /// The native form, called by `compile::native_host_trampoline`.
-                unsafe extern "C" fn native<Fun, $($t: WasmTy,)* R: WasmRet>(
-                    ctx: *const HostFuncCtx,
-                    caller_vmctx: *const u8,
-                    out: *mut u128,
-                    $($t: $t::Native,)*
-                ) -> u32
-                where
-                    Fun: Fn($($t),*) -> R,
-                {
-                    // SAFETY: the trampoline passes the context holding this function
-                    // (whose `data` is the closure), the live caller's vmctx and its
-                    // result slot.
-                    unsafe {
-                        let f = &*((*ctx).data as *const Fun);
-                        let (store, _) = caller_of(caller_vmctx);
-                        let s = &*store;
-                        let r = f($($t::from_raw(s, NativeArg::to_raw($t))),*).into_result();
-                        host_status(store, r.and_then(|r| r.store_raw(s, native_results(out))))
-                    }
-                }
-                let ty = FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
-                let f = Arc::new(self);
-                let code = native::<Fun, $($t,)* R> as *const () as usize;
-                let native = native_form(true $(&& $t::NATIVE)* && R::Results::NATIVE, code, &f);
-                let array: HostFn = Arc::new(move |store, _instance, vals| {
-                    // SAFETY: `store` points at the live store running this call.
-                    let s = unsafe { &*store };
-                    let r = (f)($($t::from_raw(s, vals[$i])),*).into_result()?;
-                    r.store_raw(s, vals)
-                });
-                HostFunc { ty, array, native }
+                // The `Caller` form, ignoring its caller.
+                let with_caller = move |_: Caller<'_, T>, $($t: $t),*| self($($t),*);
+                IntoFunc::<T, (Caller<'static, T>, $($t,)*), R>::into_host_fn(with_caller)
             }
         }
 
@@ -777,9 +739,10 @@ macro_rules! into_func {
                 where
                     Fun: Fn(Caller<'_, T>, $($t),*) -> R,
                 {
-                    // SAFETY: as in the variant without `Caller`; the store is the
-                    // `StoreOpaque` at the start of a live `StoreInner<T>` (host functions
-                    // only run in their own store).
+                    // SAFETY: the trampoline passes the context holding this function
+                    // (whose `data` is the closure), the live caller's vmctx and its
+                    // result slot; the store is the `StoreOpaque` at the start of a live
+                    // `StoreInner<T>` (host functions only run in their own store).
                     unsafe {
                         let f = &*((*ctx).data as *const Fun);
                         let (store, instance) = caller_of(caller_vmctx);
@@ -792,21 +755,24 @@ macro_rules! into_func {
                         host_status(store, r.and_then(|r| r.store_raw(s, native_results(out))))
                     }
                 }
-                let ty = FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
                 let f = Arc::new(self);
-                let code = native::<T, Fun, $($t,)* R> as *const () as usize;
-                let native = native_form(true $(&& $t::NATIVE)* && R::Results::NATIVE, code, &f);
-                let array: HostFn = Arc::new(move |store, instance, vals| {
-                    // SAFETY: `store` is the `StoreOpaque` at the start of a live
-                    // `StoreInner<T>` (host functions only run in their own store).
-                    let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
-                    $( let $t = $t::from_raw(&inner.opaque, vals[$i]); )*
-                    let r = (f)(Caller { store: inner, instance }, $($t),*).into_result()?;
-                    // SAFETY: as above; the `Caller` borrow has ended.
-                    let s = unsafe { &*store };
-                    r.store_raw(s, vals)
-                });
-                HostFunc { ty, array, native }
+                let g = f.clone();
+                typed_host_func(
+                    FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types()),
+                    &f,
+                    true $(&& $t::NATIVE)* && R::Results::NATIVE,
+                    native::<T, Fun, $($t,)* R> as *const () as usize,
+                    Arc::new(move |store, instance, vals| {
+                        // SAFETY: `store` is the `StoreOpaque` at the start of a live
+                        // `StoreInner<T>` (host functions only run in their own store).
+                        let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
+                        $( let $t = $t::from_raw(&inner.opaque, vals[$i]); )*
+                        let r = (g)(Caller { store: inner, instance }, $($t),*).into_result()?;
+                        // SAFETY: as above; the `Caller` borrow has ended.
+                        let s = unsafe { &*store };
+                        r.store_raw(s, vals)
+                    }),
+                )
             }
         }
     )*};
