@@ -142,6 +142,7 @@ unsafe fn host_failed(store: *mut StoreOpaque, e: Error) -> u32 {
 ///
 /// # Safety
 /// `caller_vmctx` must be the vmctx of a live instance.
+#[inline(always)]
 unsafe fn caller_of(caller_vmctx: *const u8) -> (*mut StoreOpaque, usize) {
     // SAFETY: slots 0 and 2 of every vmctx hold the store pointer and instance index.
     unsafe {
@@ -495,16 +496,19 @@ pub trait NativeArg: Copy {
     fn to_raw(self) -> u128;
 }
 impl NativeArg for u64 {
+    #[inline(always)]
     fn to_raw(self) -> u128 {
         u128::from(self)
     }
 }
 impl NativeArg for f32 {
+    #[inline(always)]
     fn to_raw(self) -> u128 {
         u128::from(self.to_bits())
     }
 }
 impl NativeArg for f64 {
+    #[inline(always)]
     fn to_raw(self) -> u128 {
         u128::from(self.to_bits())
     }
@@ -519,10 +523,12 @@ macro_rules! wasm_ty_num {
             fn valtype() -> ValType {
                 ValType::$vt
             }
+            #[inline(always)]
             fn into_raw(self, _: &StoreOpaque) -> Result<u128, Error> {
                 let to_bits: fn($t) -> $bits = $to_bits;
                 Ok(u128::from(to_bits(self)))
             }
+            #[inline(always)]
             fn from_raw(_: &StoreOpaque, raw: u128) -> Self {
                 let from_bits: fn($bits) -> $t = $from_bits;
                 from_bits(raw as $bits)
@@ -545,9 +551,11 @@ impl WasmTy for u128 {
     fn valtype() -> ValType {
         ValType::V128
     }
+    #[inline(always)]
     fn into_raw(self, _: &StoreOpaque) -> Result<u128, Error> {
         Ok(self)
     }
+    #[inline(always)]
     fn from_raw(_: &StoreOpaque, raw: u128) -> Self {
         raw
     }
@@ -558,9 +566,11 @@ impl WasmTy for Option<ExternRef> {
     fn valtype() -> ValType {
         ValType::ExternRef
     }
+    #[inline(always)]
     fn into_raw(self, _: &StoreOpaque) -> Result<u128, Error> {
         Ok(u128::from(ExternRef::to_raw(self)))
     }
+    #[inline(always)]
     fn from_raw(_: &StoreOpaque, raw: u128) -> Self {
         ExternRef::from_raw(raw as u64)
     }
@@ -603,6 +613,7 @@ impl<A: WasmTy> WasmParams for A {
     fn types() -> Vec<ValType> {
         alloc::vec![A::valtype()]
     }
+    #[inline(always)]
     fn store_raw(self, s: &StoreOpaque, vals: &mut [u128]) -> Result<(), Error> {
         vals[0] = self.into_raw(s)?;
         Ok(())
@@ -626,6 +637,7 @@ macro_rules! tuples {
                 alloc::vec![$($t::valtype()),*]
             }
             #[allow(unused_variables)]
+            #[inline(always)]
             fn store_raw(self, s: &StoreOpaque, vals: &mut [u128]) -> Result<(), Error> {
                 $( vals[$i] = self.$i.into_raw(s)?; )*
                 Ok(())
@@ -663,6 +675,7 @@ pub trait WasmRet: Send + 'static {
 
 impl<R: WasmResults + WasmParams> WasmRet for R {
     type Results = R;
+    #[inline(always)]
     fn into_result(self) -> Result<R, Error> {
         Ok(self)
     }
@@ -670,6 +683,7 @@ impl<R: WasmResults + WasmParams> WasmRet for R {
 
 impl<R: WasmResults + WasmParams> WasmRet for Result<R, Error> {
     type Results = R;
+    #[inline(always)]
     fn into_result(self) -> Result<R, Error> {
         self
     }
@@ -702,6 +716,7 @@ fn typed_host_func<F>(
 ///
 /// # Safety
 /// A non-null `out` must be the trampoline's 16-byte result slot.
+#[inline(always)]
 unsafe fn native_results<'a>(out: *mut u128) -> &'a mut [u128] {
     if out.is_null() {
         &mut []
