@@ -69,34 +69,17 @@ pub fn free(addr: u64, count: u64) -> Result<(), frame_alloc::Error> {
 
 fn zero(phys: u64, count: u64) {
     // SAFETY: freshly allocated frames, owned by the caller, mapped at phys_offset.
-    unsafe { zero_bytes(super::phys_to_virt(phys) as *mut u64, count * FRAME_SIZE) };
+    unsafe { zero_pages(super::phys_to_virt(phys), count * FRAME_SIZE) };
 }
 
-/// Zeroes `bytes` (a multiple of 64) at `p`, eight words per step: the
-/// `memset` the compiler would call stores one word per loop iteration,
-/// three instructions for every eight bytes.
+/// Zeroes `bytes` (whole pages) at virtual address `virt` as fast as the
+/// CPU allows (see `arch::paging::zero_pages`).
 ///
 /// # Safety
-/// `p..p + bytes` must be writable, 8-byte aligned and not aliased by
-/// references.
-pub unsafe fn zero_bytes(p: *mut u64, bytes: u64) {
-    let words = (bytes / 8) as usize;
-    let mut i = 0;
-    while i + 8 <= words {
-        // SAFETY: inside the range (the caller's contract). Volatile keeps
-        // the compiler from turning the loop back into a `memset` call.
-        unsafe {
-            for k in 0..8 {
-                p.add(i + k).write_volatile(0);
-            }
-        }
-        i += 8;
-    }
-    while i < words {
-        // SAFETY: as above.
-        unsafe { p.add(i).write_volatile(0) };
-        i += 1;
-    }
+/// `virt..virt + bytes` must be mapped writable and not aliased by references.
+pub unsafe fn zero_pages(virt: u64, bytes: u64) {
+    // SAFETY: forwarded from the caller.
+    unsafe { crate::arch::paging::zero_pages(virt as *mut u8, bytes as usize) };
 }
 
 /// Runs of frames waiting to be freed (after a TLB shootdown), linked

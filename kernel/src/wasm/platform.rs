@@ -106,6 +106,9 @@ pub fn init() {
     s.small.reset(LOWER_HALF_BASE, code_end);
     s.big.reset(code_end, end);
     s.ready = true;
+    drop(s);
+    // Zeroing is what committing and reusing memories mostly costs.
+    crate::arch::paging::init_zeroing();
 }
 
 pub fn stats() -> SpaceStats {
@@ -440,7 +443,7 @@ pub fn release_memory(base: u64) -> Result<(), SpaceError> {
     // its previous owner no longer uses it (the engine's contract).
     // SAFETY: `[base, base + committed)` is mapped RW (one committed
     // extent) and owned by nobody else.
-    unsafe { crate::mem::frames::zero_bytes(base as *mut u64, k.committed) };
+    unsafe { crate::mem::frames::zero_pages(base, k.committed) };
     let mut s = SPACE.lock();
     if s.kept.len() < KEPT_MAX {
         s.kept.push(k);
@@ -474,4 +477,109 @@ pub fn drain_kept() -> usize {
         SPACE.lock().big.free(k.base, k.len);
     }
     kept.len()
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use ktest::ktest;
+
+    use super::*;
+    use crate::arch::trap::{LOAD_PAGE_FAULT, STORE_PAGE_FAULT};
+    use crate::mem::frames;
+    use crate::recover::{self, Fault};
+
+    /// A guard-mode memory reservation: 4 GiB + 2 GiB of guard.
+    const SIZE: usize = 6 << 30;
+    const WASM_PAGE: u64 = 65536;
+
+    fn read(a: u64) -> u64 {
+        // SAFETY: the caller expects `a` to be mapped, or `recover` to catch it.
+        unsafe { (a as *const u64).read_volatile() }
+    }
+
+    fn write(a: u64, v: u64) {
+        // SAFETY: as in `read`.
+        unsafe { (a as *mut u64).write_volatile(v) }
+    }
+
+    fn faults(cause: usize, a: u64, f: impl FnOnce()) -> bool {
+        matches!(recover::catch(f), Err(Fault::Trap { cause: c, stval, .. }) if c == cause && stval as u64 == a)
+    }
+
+    fn zero(a: u64, len: u64) -> bool {
+        (a..a + len).step_by(8).all(|p| read(p) == 0)
+    }
+
+    fn fill(a: u64, len: u64) {
+        (a..a + len).step_by(8).for_each(|p| write(p, p | 1));
+    }
+
+    ktest! {
+        fn wasm_kept_memories_are_zeroed_and_fault_past_their_length() {
+            drain_kept();
+            // Warm up: the page tables for the range stay once built.
+            let w = reserve_memory(SIZE, KEPT_COMMITTED_MAX + WASM_PAGE).unwrap();
+            release_memory(w).unwrap();
+            assert_eq!(stats().kept, 0, "too much committed to keep");
+            let free0 = frames::stats().0;
+            let a = reserve_memory(SIZE, 2 * WASM_PAGE).unwrap();
+            fill(a, 2 * WASM_PAGE);
+            assert!(faults(STORE_PAGE_FAULT, a + 2 * WASM_PAGE, || write(a + 2 * WASM_PAGE, 1)));
+            release_memory(a).unwrap();
+            assert_eq!((stats().kept, stats().kept_bytes), (1, 2 * WASM_PAGE));
+            assert_eq!(frames::stats().0, free0 - 32, "a kept memory keeps its frames");
+
+            // Shorter: same range, zeroed, the tail unmapped again.
+            let b = reserve_memory(SIZE, WASM_PAGE).unwrap();
+            assert_eq!(a, b, "the kept memory was not reused");
+            assert!(zero(b, WASM_PAGE), "a reused memory is not zeroed");
+            assert!(faults(LOAD_PAGE_FAULT, b + WASM_PAGE, || {
+                read(b + WASM_PAGE);
+            }));
+            assert_eq!(frames::stats().0, free0 - 16);
+            fill(b, WASM_PAGE);
+            release_memory(b).unwrap();
+
+            // Longer: the new pages are committed and zero too; past them, faults.
+            let c = reserve_memory(SIZE, 3 * WASM_PAGE).unwrap();
+            assert_eq!(a, c);
+            assert!(zero(c, 3 * WASM_PAGE));
+            assert!(faults(LOAD_PAGE_FAULT, c + 3 * WASM_PAGE, || {
+                read(c + 3 * WASM_PAGE);
+            }));
+            release_memory(c).unwrap();
+
+            // Too big to keep: released for real.
+            let d = reserve_memory(SIZE, KEPT_COMMITTED_MAX + WASM_PAGE).unwrap();
+            fill(d, KEPT_COMMITTED_MAX + WASM_PAGE);
+            let kept = stats().kept;
+            release_memory(d).unwrap();
+            assert_eq!(stats().kept, kept);
+
+            // Draining returns every frame and the address space.
+            drain_kept();
+            assert_eq!(stats().kept, 0);
+            assert_eq!(frames::stats().0, free0, "kept memories leaked frames");
+            assert!(faults(LOAD_PAGE_FAULT, a, || {
+                read(a);
+            }));
+        }
+    }
+
+    ktest! {
+        fn zeroing_pages_clears_exactly_the_range() {
+            let f = frames::alloc_zeroed().unwrap();
+            let page = crate::mem::phys_to_virt(f);
+            for (start, len) in [(64u64, 128u64), (0, 4096), (1024, 2048), (8, 56)] {
+                (page..page + 4096).step_by(8).for_each(|p| write(p, u64::MAX));
+                // SAFETY: inside our own frame.
+                unsafe { frames::zero_pages(page + start, len) };
+                for p in (page..page + 4096).step_by(8) {
+                    let inside = (page + start..page + start + len).contains(&p);
+                    assert_eq!(read(p), if inside { 0 } else { u64::MAX }, "{start}+{len} at {:#x}", p - page);
+                }
+            }
+            frames::free(f, 1).unwrap();
+        }
+    }
 }
