@@ -35,8 +35,10 @@ use crate::println;
 const SWITCH: &str = "bench.boot";
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-/// The counter and its unit (probed once, when the switch is seen).
-static COUNTER: Once<(fn() -> u64, &'static str)> = Once::new();
+/// A counter: its read function and its unit.
+type Counter = (fn() -> u64, &'static str);
+/// The counter (probed once, when the switch is seen).
+static COUNTER: Once<Counter> = Once::new();
 /// One bit per [`Milestone`] already reached.
 static REACHED: AtomicU8 = AtomicU8::new(0);
 
