@@ -1,6 +1,7 @@
 //! Harts, per-hart data, the timer, cross-hart calls, and kernel threads
 //! with the scheduler.
 
+pub mod parallel;
 pub mod percpu;
 pub mod smp;
 pub mod thread;

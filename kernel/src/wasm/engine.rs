@@ -73,6 +73,10 @@ impl Platform for KernelPlatform {
     fn monotonic_nanos(&self) -> u64 {
         crate::sched::timer::now_ns()
     }
+
+    fn run_jobs(&self, jobs: &mut [&mut (dyn FnMut() + Send)]) {
+        crate::sched::parallel::run(jobs);
+    }
 }
 
 /// An engine on the kernel platform, compiling for the ISA every hart has
