@@ -570,7 +570,7 @@ mod tests {
         fn zeroing_pages_clears_exactly_the_range() {
             let f = frames::alloc_zeroed().unwrap();
             let page = crate::mem::phys_to_virt(f);
-            for (start, len) in [(64u64, 128u64), (0, 4096), (1024, 2048), (8, 56)] {
+            for (start, len) in [(64u64, 128u64), (0, 4096), (1024, 2048), (192, 320), (128, 3904), (8, 56)] {
                 (page..page + 4096).step_by(8).for_each(|p| write(p, u64::MAX));
                 // SAFETY: inside our own frame.
                 unsafe { frames::zero_pages(page + start, len) };
