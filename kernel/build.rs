@@ -1,6 +1,6 @@
 //! Links the kernel as a static PIE at 0 with its own script (see kernel.ld),
-//! and for kernel test builds with Wasm compiles the test modules
-//! (`tests-wasm/*.wat`) to binaries in `OUT_DIR`.
+//! and for kernel test and benchmark builds with Wasm compiles the test
+//! modules (`tests-wasm/*.wat`) to binaries in `OUT_DIR`.
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let target = std::env::var("TARGET").unwrap_or_default();
@@ -30,9 +30,9 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=--compress-debug-sections=zlib");
         println!("cargo:rustc-link-arg-bins=--discard-locals");
     }
-    if std::env::var_os("CARGO_FEATURE_KTEST").is_some()
-        && std::env::var_os("CARGO_FEATURE_WASM").is_some()
-    {
+    // The kernel tests' modules; the benchmarks use `proc_idle`.
+    let feature = |f: &str| std::env::var_os(format!("CARGO_FEATURE_{f}")).is_some();
+    if (feature("KTEST") || feature("BENCH")) && feature("WASM") {
         compile_wat(&dir);
     }
 }

@@ -23,9 +23,12 @@ fn error(e: SpaceError) -> Error {
     }
 }
 
-/// The kernel platform (stateless: its state is global and per-hart).
+/// The kernel platform (its state is global and per-hart).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct KernelPlatform;
+pub struct KernelPlatform {
+    /// Compile on the calling hart only (for measuring one hart's work).
+    pub one_hart: bool,
+}
 
 impl Platform for KernelPlatform {
     fn page_size(&self) -> usize {
@@ -75,7 +78,11 @@ impl Platform for KernelPlatform {
     }
 
     fn run_jobs(&self, jobs: &mut [&mut (dyn FnMut() + Send)]) {
-        crate::sched::parallel::run(jobs);
+        if self.one_hart {
+            jobs.iter_mut().for_each(|job| job());
+        } else {
+            crate::sched::parallel::run(jobs);
+        }
     }
 }
 
@@ -83,9 +90,14 @@ impl Platform for KernelPlatform {
 /// (see `arch::wasm::configure`: SIMD only with vector hardware, the CPU's
 /// extensions as Cranelift settings).
 pub fn new_engine(config: &Config) -> Result<Engine, Error> {
+    new_engine_on(config, KernelPlatform::default())
+}
+
+/// [`new_engine`] on a given kernel platform.
+pub fn new_engine_on(config: &Config, platform: KernelPlatform) -> Result<Engine, Error> {
     let mut config = config.clone();
     crate::arch::wasm::configure(&mut config)?;
-    Engine::new(&config, Arc::new(KernelPlatform))
+    Engine::new(&config, Arc::new(platform))
 }
 
 /// Engines whose epoch the timer advances, with their registration ids.

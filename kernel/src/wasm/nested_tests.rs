@@ -238,7 +238,7 @@ mod no_vector {
             let mut config = Config::new();
             crate::arch::wasm::configure(&mut config).unwrap();
             config.simd(false);
-            let e = Engine::new(&config, Arc::new(crate::wasm::engine::KernelPlatform)).unwrap();
+            let e = Engine::new(&config, Arc::new(crate::wasm::engine::KernelPlatform::default())).unwrap();
             let simd = include_bytes!(concat!(env!("OUT_DIR"), "/simd.wasm"));
             match Module::new(&e, simd) {
                 Err(Error::Compile { message, .. }) => {

@@ -107,7 +107,7 @@ mod tests {
             let mut config = Config::new();
             configure(&mut config).unwrap();
             let e = wasm_engine::Engine::new(&config, alloc::sync::Arc::new(
-                crate::wasm::engine::KernelPlatform,
+                crate::wasm::engine::KernelPlatform::default(),
             ));
             assert!(e.is_ok(), "Cranelift rejected the detected settings");
         }
