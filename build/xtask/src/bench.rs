@@ -673,8 +673,12 @@ impl Report {
             ("compile big all", "compile.big.all"),
             ("compile workloads", "compile.workloads.insn_per_byte"),
             ("compile big", "compile.big.insn_per_byte"),
+            ("compile big, 1 hart", "compile.big.ms.1"),
+            ("compile big, all harts", "compile.big.ms.all"),
             ("instance heap (idle)", "memory.instance_heap"),
             ("instance frames (idle)", "memory.instance_frames"),
+            ("process heap (idle)", "memory.process_heap"),
+            ("process frames (idle)", "memory.process_frames"),
             ("kernel image (loaded)", "memory.kernel_image"),
         ] {
             let recs: Vec<Option<&Record>> =
