@@ -391,14 +391,7 @@ impl Translator<'_, '_> {
             // ---- control ----
             Operator::Nop => {}
             Operator::Unreachable => {
-                // Raise by call (see `arch`); the trap instruction after it is only the
-                // fallback when there is no activation to resume.
-                let code = self
-                    .b
-                    .ins()
-                    .iconst(types::I64, i64::from(codes::UNREACHABLE.as_raw().get()));
-                self.libcall(crate::arch::raise_stub(), &[self.vmctx, code], false);
-                self.b.ins().trap(codes::UNREACHABLE);
+                self.raise(codes::UNREACHABLE);
                 self.reachable = false;
             }
             Operator::Block { blockty } => {
@@ -1000,7 +993,7 @@ impl Translator<'_, '_> {
             let len = self.b.ins().load(types::I64, vmflags(), def, MEMORY_LENGTH);
             let last = self.b.ins().iadd_imm_s(addr, end as i64);
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
-            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            self.trap_if(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
         }
         let p = self.b.ins().iadd(base, addr);
         if offset == 0 {
@@ -1054,7 +1047,7 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-        self.b.ins().trapnz(oob, code);
+        self.trap_if(oob, code);
         let base = self.b.ins().load(types::I64, vmflags(), def, TABLE_BASE);
         let off = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, off)
@@ -1101,7 +1094,30 @@ impl Translator<'_, '_> {
 
     fn trapping_libcall(&mut self, addr: usize, args: &[Value], code: TrapCode) {
         let r = self.libcall(addr, args, true).expect("returns");
-        self.b.ins().trapnz(r, code);
+        self.trap_if(r, code);
+    }
+
+    /// Traps with `code`: raised by a call (see `arch`: no fault, which costs a signal
+    /// on Linux and a trap frame in a kernel), then the trap instruction, which is
+    /// only the fallback when there is no activation to resume.
+    fn raise(&mut self, code: TrapCode) {
+        let raw = i64::from(code.as_raw().get());
+        let raw = self.b.ins().iconst(types::I64, raw);
+        self.libcall(crate::arch::raise_stub(), &[self.vmctx, raw], false);
+        self.b.ins().trap(code);
+    }
+
+    /// Traps with `code` when `cond` is non-zero, through a cold block that raises it.
+    fn trap_if(&mut self, cond: Value, code: TrapCode) {
+        let trap = self.b.create_block();
+        let next = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(cond, trap, &[], next, &[]);
+        self.b.seal_block(trap);
+        self.b.seal_block(next);
+        self.b.switch_to_block(trap);
+        self.raise(code);
+        self.b.switch_to_block(next);
     }
 
     fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
@@ -1166,14 +1182,15 @@ impl Translator<'_, '_> {
         let index = self.pop();
         let addr = self.table_addr(table, index, codes::UNDEFINED_ELEMENT);
         let fref = self.b.ins().load(types::I64, vmflags(), addr, 0);
-        self.b.ins().trapz(fref, codes::INDIRECT_CALL_TO_NULL);
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, fref, 0);
+        self.trap_if(null, codes::INDIRECT_CALL_TO_NULL);
         let ty_id = self
             .b
             .ins()
             .load(types::I64, vmflags(), fref, FUNCREF_TYPE_ID);
         let expected = i64::from(self.info.sig_ids[type_index as usize]);
         let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, ty_id, expected);
-        self.b.ins().trapnz(bad, codes::BAD_SIGNATURE);
+        self.trap_if(bad, codes::BAD_SIGNATURE);
         let code = self
             .b
             .ins()
