@@ -921,6 +921,14 @@ mod tests {
         }
     }
 
+    /// The first line of `text` for which `is` holds (the test fails without one).
+    fn line_of(text: &str, is: impl Fn(&str) -> bool, what: &str) -> String {
+        text.lines()
+            .find(|l| is(l))
+            .unwrap_or_else(|| panic!("no line {what} in\n{text}"))
+            .to_string()
+    }
+
     #[test]
     fn json_round_trips() {
         let report = Report::new(vec![
@@ -963,13 +971,7 @@ mod tests {
             rec("x86_64", "code.fib", "atoll", 50.0),
         ]);
         let goals = report.goals();
-        let line = |needle: &str| {
-            goals
-                .lines()
-                .find(|l| l.contains(needle))
-                .unwrap_or_else(|| panic!("no goal line for {needle}:\n{goals}"))
-                .to_string()
-        };
+        let line = |needle: &str| line_of(&goals, |l| l.contains(needle), needle);
         // The slowest trap kind counts: 12k instructions are 12 us at 1 GIPS.
         assert!(line("slowest kind (riscv64").contains("MISSED by 1.20x"));
         assert!(line("slowest kind (host)").contains("met (0.40 us)"));
@@ -1013,13 +1015,7 @@ mod tests {
         let mut records = parse_lines("riscv64", lines.iter().map(|(_, l)| l.as_str()));
         records.extend(wall);
         let table = Report::new(records).table();
-        let row = |label: &str| {
-            table
-                .lines()
-                .find(|l| l.starts_with(label))
-                .unwrap_or_else(|| panic!("no row {label} in\n{table}"))
-                .to_string()
-        };
+        let row = |label: &str| line_of(&table, |l| l.starts_with(label), label);
         assert!(row("boot prompt (counter)").contains("1.500e8 insn"));
         // The time counter is shown in ms.
         assert!(row("boot prompt (time)").contains("2500.0 ms"));

@@ -139,18 +139,10 @@ impl Platform for LinuxPlatform {
     }
 
     fn reserve_memory(&self, size: usize, committed: usize) -> Result<*mut u8, Error> {
-        if let Some(p) = self.take_kept(size, committed) {
-            return Ok(p);
+        match self.take_kept(size, committed) {
+            Some(p) => Ok(p),
+            None => crate::platform::fresh_memory(self, size, committed),
         }
-        let p = self.reserve(size)?;
-        if committed > 0
-            && let Err(e) = self.commit(p, committed)
-        {
-            // SAFETY: just reserved, never used.
-            unsafe { self.release(p, size) };
-            return Err(e);
-        }
-        Ok(p)
     }
 
     unsafe fn release_memory(&self, ptr: *mut u8, size: usize, committed: usize) {

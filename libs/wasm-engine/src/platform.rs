@@ -10,6 +10,24 @@
 
 use crate::Error;
 
+/// A new reservation of `size` bytes with its first `committed` committed: what
+/// [`Platform::reserve_memory`] does when the platform has nothing kept to reuse.
+pub fn fresh_memory<P: Platform + ?Sized>(
+    platform: &P,
+    size: usize,
+    committed: usize,
+) -> Result<*mut u8, Error> {
+    let ptr = platform.reserve(size)?;
+    if committed > 0
+        && let Err(e) = platform.commit(ptr, committed)
+    {
+        // SAFETY: just reserved, never used.
+        unsafe { platform.release(ptr, size) };
+        return Err(e);
+    }
+    Ok(ptr)
+}
+
 pub trait Platform: Send + Sync + 'static {
     /// Page size for `reserve`/`commit`.
     fn page_size(&self) -> usize;
@@ -26,15 +44,7 @@ pub trait Platform: Send + Sync + 'static {
     /// come from here, so that a platform can hand out a reservation it kept from
     /// [`Platform::release_memory`] instead of building a new one.
     fn reserve_memory(&self, size: usize, committed: usize) -> Result<*mut u8, Error> {
-        let ptr = self.reserve(size)?;
-        if committed > 0
-            && let Err(e) = self.commit(ptr, committed)
-        {
-            // SAFETY: just reserved, never used.
-            unsafe { self.release(ptr, size) };
-            return Err(e);
-        }
-        Ok(ptr)
+        fresh_memory(self, size, committed)
     }
 
     /// Returns a reservation from [`Platform::reserve_memory`] whose first `committed`
