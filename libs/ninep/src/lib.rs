@@ -1,0 +1,14 @@
+//! 9P2000.L for atoll, `no_std` + `alloc`.
+#![no_std]
+
+extern crate alloc;
+
+pub mod client;
+pub mod errno;
+pub mod msg;
+pub mod transport;
+pub mod wire;
+
+pub use client::{Client, Error, WalkFailure};
+pub use transport::{Transport, TransportError};
+pub use wire::{Qid, WireError};
