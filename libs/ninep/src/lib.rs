@@ -2,10 +2,14 @@
 #![no_std]
 
 extern crate alloc;
+#[cfg(feature = "server")]
+extern crate std;
 
 pub mod client;
 pub mod errno;
 pub mod msg;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod transport;
 pub mod wire;
 
