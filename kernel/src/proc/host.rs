@@ -6,9 +6,11 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::Once;
+use wasi_p1::fs::{Access, Handle, SetTime};
 use wasi_p1::{
     Clock, Console, DirEntry, Errno, FileSystem, InitrdFs, Ino, MemFs, OutputStream, Random,
     Scheduler, Stat, WasiCtx,
@@ -171,8 +173,14 @@ pub fn root_fs() -> Arc<dyn FileSystem> {
 
 /// `/tmp`: RAM, writable, shared by all processes.
 pub fn tmp_fs() -> Arc<dyn FileSystem> {
-    TMP.call_once(|| Arc::new(MemFs::new(TMP_DEV).with_capacity(64 << 20)))
-        .clone()
+    TMP.call_once(|| {
+        Arc::new(
+            MemFs::new(TMP_DEV)
+                .with_clock(Arc::new(KernelClock))
+                .with_capacity(64 << 20),
+        )
+    })
+    .clone()
 }
 
 /// A directory of another tree, seen as the root of its own.
@@ -197,23 +205,23 @@ impl FileSystem for SubdirFs {
     fn stat(&self, ino: Ino) -> Result<Stat, Errno> {
         self.inner.stat(ino)
     }
-    fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.inner.read(ino, offset, buf)
+    fn set_times(&self, ino: Ino, atime: SetTime, mtime: SetTime) -> Result<(), Errno> {
+        self.inner.set_times(ino, atime, mtime)
     }
-    fn read_dir(&self, dir: Ino, index: u64) -> Result<Option<DirEntry>, Errno> {
-        self.inner.read_dir(dir, index)
+    fn readlink(&self, ino: Ino) -> Result<String, Errno> {
+        self.inner.readlink(ino)
     }
-    fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno> {
-        self.inner.write(ino, offset, data)
-    }
-    fn set_len(&self, ino: Ino, len: u64) -> Result<(), Errno> {
-        self.inner.set_len(ino, len)
-    }
-    fn create_file(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
-        self.inner.create_file(dir, name)
+    fn create_file(&self, dir: Ino, name: &str, access: Access) -> Result<(Ino, Handle), Errno> {
+        self.inner.create_file(dir, name, access)
     }
     fn create_dir(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
         self.inner.create_dir(dir, name)
+    }
+    fn symlink(&self, dir: Ino, name: &str, target: &str) -> Result<Ino, Errno> {
+        self.inner.symlink(dir, name, target)
+    }
+    fn link(&self, ino: Ino, dir: Ino, name: &str) -> Result<(), Errno> {
+        self.inner.link(ino, dir, name)
     }
     fn unlink(&self, dir: Ino, name: &str) -> Result<(), Errno> {
         self.inner.unlink(dir, name)
@@ -223,6 +231,39 @@ impl FileSystem for SubdirFs {
     }
     fn rename(&self, from_dir: Ino, from: &str, to_dir: Ino, to: &str) -> Result<(), Errno> {
         self.inner.rename(from_dir, from, to_dir, to)
+    }
+    fn open(&self, ino: Ino, access: Access) -> Result<Handle, Errno> {
+        self.inner.open(ino, access)
+    }
+    fn close(&self, handle: Handle) {
+        self.inner.close(handle)
+    }
+    fn fstat(&self, handle: Handle) -> Result<Stat, Errno> {
+        self.inner.fstat(handle)
+    }
+    fn fset_times(&self, handle: Handle, atime: SetTime, mtime: SetTime) -> Result<(), Errno> {
+        self.inner.fset_times(handle, atime, mtime)
+    }
+    fn read(&self, handle: Handle, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.inner.read(handle, offset, buf)
+    }
+    fn write(&self, handle: Handle, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.inner.write(handle, offset, data)
+    }
+    fn set_len(&self, handle: Handle, len: u64) -> Result<(), Errno> {
+        self.inner.set_len(handle, len)
+    }
+    fn sync(&self, handle: Handle, data_only: bool) -> Result<(), Errno> {
+        self.inner.sync(handle, data_only)
+    }
+    fn read_dir(
+        &self,
+        handle: Handle,
+        cookie: u64,
+        max_bytes: usize,
+        out: &mut Vec<DirEntry>,
+    ) -> Result<bool, Errno> {
+        self.inner.read_dir(handle, cookie, max_bytes, out)
     }
 }
 

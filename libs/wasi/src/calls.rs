@@ -13,9 +13,9 @@ use crate::abi::{
     ADVICE_MAX, clockid, eventrwflags, eventtype, fdflags, filetype, fstflags, layout, lookupflags,
     oflags, preopentype, rights, subclockflags, whence,
 };
-use crate::ctx::{Fd, FdKind, WasiCtx};
+use crate::ctx::{Fd, FdKind, Opened, WasiCtx};
 use crate::errno::Errno;
-use crate::fs::{FileKind, FileSystem, Ino, Stat};
+use crate::fs::{Access, DirEntry, FileKind, FileSystem, Ino, Stat};
 use crate::host::OutputStream;
 use crate::mem::GuestMemory;
 
@@ -231,17 +231,26 @@ impl Resolved {
 
 fn write_filestat(mem: &mut GuestMemory<'_>, out: u32, dev: u64, st: &Stat) -> Result<(), Errno> {
     mem.check(out, layout::FILESTAT_SIZE)?;
-    let ft = match st.kind {
-        FileKind::File => filetype::REGULAR_FILE,
-        FileKind::Directory => filetype::DIRECTORY,
-    };
     write_filestat_raw(
         mem,
         out,
         [dev, st.ino],
-        ft,
-        [st.nlink, st.size, st.mtime, st.mtime, st.mtime],
+        filetype_of(st.kind),
+        [st.nlink, st.size, st.atime, st.mtime, st.ctime],
     )
+}
+
+/// The `$filetype` of a [`FileKind`].
+fn filetype_of(kind: FileKind) -> u8 {
+    match kind {
+        FileKind::File => filetype::REGULAR_FILE,
+        FileKind::Directory => filetype::DIRECTORY,
+        FileKind::SymbolicLink => filetype::SYMBOLIC_LINK,
+        FileKind::CharacterDevice => filetype::CHARACTER_DEVICE,
+        FileKind::BlockDevice => filetype::BLOCK_DEVICE,
+        FileKind::Socket => filetype::SOCKET_STREAM,
+        FileKind::Unknown => filetype::UNKNOWN,
+    }
 }
 
 fn write_filestat_raw(
@@ -438,7 +447,7 @@ impl WasiCtx {
 
     fn fd_allocate(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, offset: u64, len: u64) -> R {
         let f = self.fd(fd)?;
-        let FdKind::File { fs, ino, .. } = &f.kind else {
+        let FdKind::File { file, .. } = &f.kind else {
             return Err(match f.kind {
                 FdKind::Dir { .. } => Errno::Badf,
                 _ => Errno::Spipe,
@@ -450,8 +459,8 @@ impl WasiCtx {
             return Err(Errno::Inval.into());
         }
         let end = offset.checked_add(len).ok_or(Errno::Fbig)?;
-        if end > fs.stat(*ino)?.size {
-            fs.set_len(*ino, end)?;
+        if end > file.fs.fstat(file.handle)?.size {
+            file.fs.set_len(file.handle, end)?;
         }
         Ok(())
     }
@@ -499,7 +508,11 @@ impl WasiCtx {
         let f = self.fd(fd)?;
         f.need(rights::FD_FILESTAT_GET)?;
         match &f.kind {
-            FdKind::File { fs, ino, .. } | FdKind::Dir { fs, ino, .. } => {
+            FdKind::File { file, .. } => {
+                let st = file.fs.fstat(file.handle)?;
+                Ok(write_filestat(mem, out, file.fs.dev(), &st)?)
+            }
+            FdKind::Dir { fs, ino, .. } => {
                 let st = fs.stat(*ino)?;
                 Ok(write_filestat(mem, out, fs.dev(), &st)?)
             }
@@ -516,9 +529,9 @@ impl WasiCtx {
     fn fd_filestat_set_size(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, size: u64) -> R {
         let f = self.fd(fd)?;
         match &f.kind {
-            FdKind::File { fs, ino, .. } => {
+            FdKind::File { file, .. } => {
                 f.need(rights::FD_FILESTAT_SET_SIZE)?;
-                Ok(fs.set_len(*ino, size)?)
+                Ok(file.fs.set_len(file.handle, size)?)
             }
             FdKind::Dir { .. } => Err(Errno::Isdir.into()),
             _ => Err(Errno::Inval.into()),
@@ -590,8 +603,8 @@ impl WasiCtx {
         } else {
             rights::FD_SEEK
         };
-        let (base, fs, ino, pos) = match &mut f.kind {
-            FdKind::File { fs, ino, pos } => (f.base, fs, *ino, pos),
+        let (base, file, pos) = match &mut f.kind {
+            FdKind::File { file, pos } => (f.base, &*file, pos),
             FdKind::Dir { .. } => return Err(Errno::Isdir.into()),
             _ => return Err(Errno::Spipe.into()),
         };
@@ -601,7 +614,7 @@ impl WasiCtx {
         let from = match whence {
             whence::SET => 0,
             whence::CUR => *pos,
-            whence::END => fs.stat(ino)?.size,
+            whence::END => file.fs.fstat(file.handle)?.size,
             _ => return Err(Errno::Inval.into()),
         };
         let new = i64::try_from(from)
@@ -627,8 +640,7 @@ impl WasiCtx {
 
     /// Reads into the iovecs from a file at `at`; returns the bytes read.
     fn file_read(
-        fs: &dyn FileSystem,
-        ino: Ino,
+        file: &Opened,
         mut at: u64,
         mem: &mut GuestMemory<'_>,
         iovs: &[(u32, u32)],
@@ -636,7 +648,7 @@ impl WasiCtx {
         let mut total = 0;
         for &(buf, len) in iovs {
             let dst = mem.slice_mut(buf, len)?;
-            let n = fs.read(ino, at, dst)?;
+            let n = file.fs.read(file.handle, at, dst)?;
             total += n;
             at += n as u64;
             if n < len as usize {
@@ -648,15 +660,14 @@ impl WasiCtx {
 
     /// Writes the iovecs to a file at `at`; returns the bytes written.
     fn file_write(
-        fs: &dyn FileSystem,
-        ino: Ino,
+        file: &Opened,
         mut at: u64,
         mem: &GuestMemory<'_>,
         iovs: &[(u32, u32)],
     ) -> Result<usize, Errno> {
         let mut total = 0;
         for &(buf, len) in iovs {
-            let n = fs.write(ino, at, mem.slice(buf, len)?)?;
+            let n = file.fs.write(file.handle, at, mem.slice(buf, len)?)?;
             total += n;
             at += n as u64;
             if n < len as usize {
@@ -705,8 +716,8 @@ impl WasiCtx {
                 }
                 n
             }
-            FdKind::File { fs, ino, pos } => {
-                let n = Self::file_read(&**fs, *ino, *pos, mem, &iov)?;
+            FdKind::File { file, pos } => {
+                let n = Self::file_read(file, *pos, mem, &iov)?;
                 *pos += n as u64;
                 n
             }
@@ -728,7 +739,7 @@ impl WasiCtx {
         let iov = mem.iovecs(iovs, iovs_len)?;
         mem.check(nread, 4)?;
         let f = self.fd(fd)?;
-        let FdKind::File { fs, ino, .. } = &f.kind else {
+        let FdKind::File { file, .. } = &f.kind else {
             return Err(match f.kind {
                 FdKind::Dir { .. } => Errno::Isdir,
                 _ => Errno::Spipe,
@@ -739,7 +750,7 @@ impl WasiCtx {
             return Err(Errno::Badf.into());
         }
         f.need(rights::FD_SEEK)?;
-        let n = Self::file_read(&**fs, *ino, offset, mem, &iov)?;
+        let n = Self::file_read(file, offset, mem, &iov)?;
         Ok(mem.write_u32(nread, n as u32)?)
     }
 
@@ -775,11 +786,11 @@ impl WasiCtx {
                 }
                 total
             }
-            FdKind::File { fs, ino, pos } => {
+            FdKind::File { file, pos } => {
                 if append {
-                    *pos = fs.stat(*ino)?.size;
+                    *pos = file.fs.fstat(file.handle)?.size;
                 }
-                let n = Self::file_write(&**fs, *ino, *pos, mem, &iov)?;
+                let n = Self::file_write(file, *pos, mem, &iov)?;
                 *pos += n as u64;
                 n
             }
@@ -801,7 +812,7 @@ impl WasiCtx {
         let iov = mem.iovecs(iovs, iovs_len)?;
         mem.check(nwritten, 4)?;
         let f = self.fd(fd)?;
-        let FdKind::File { fs, ino, .. } = &f.kind else {
+        let FdKind::File { file, .. } = &f.kind else {
             return Err(match f.kind {
                 FdKind::Dir { .. } => Errno::Isdir,
                 _ => Errno::Spipe,
@@ -812,7 +823,7 @@ impl WasiCtx {
             return Err(Errno::Badf.into());
         }
         f.need(rights::FD_SEEK)?;
-        let n = Self::file_write(&**fs, *ino, offset, mem, &iov)?;
+        let n = Self::file_write(file, offset, mem, &iov)?;
         Ok(mem.write_u32(nwritten, n as u32)?)
     }
 
@@ -827,41 +838,57 @@ impl WasiCtx {
     ) -> R {
         mem.check(buf, buf_len)?;
         mem.check(bufused, 4)?;
-        let f = self.fd(fd)?;
-        let FdKind::Dir {
-            fs, ino, parent, ..
-        } = &f.kind
-        else {
+        let f = self.fd_mut(fd)?;
+        if !matches!(f.kind, FdKind::Dir { .. }) {
             return Err(Errno::Notdir.into());
-        };
+        }
         f.need(rights::FD_READDIR)?;
-        let mut used: u32 = 0;
-        let mut index = cookie;
-        while used < buf_len {
-            let (name, d_ino, kind) = match index {
-                0 => (String::from("."), *ino, FileKind::Directory),
-                1 => (String::from(".."), *parent, FileKind::Directory),
-                n => match fs.read_dir(*ino, n - 2)? {
-                    Some(e) => (e.name, e.ino, e.kind),
-                    None => break,
-                },
-            };
-            let mut rec = Vec::with_capacity(layout::DIRENT_SIZE as usize + name.len());
-            rec.extend_from_slice(&(index + 1).to_le_bytes());
-            rec.extend_from_slice(&d_ino.to_le_bytes());
-            rec.extend_from_slice(&(name.len() as u32).to_le_bytes());
-            rec.push(match kind {
-                FileKind::File => filetype::REGULAR_FILE,
-                FileKind::Directory => filetype::DIRECTORY,
+        let ino = match f.kind {
+            FdKind::Dir { ino, .. } => ino,
+            _ => 0,
+        };
+        let dir = f.kind.dir_handle()?;
+        // `.` and `..` come first (cookies 0 and 1), then the tree's entries: position `n`
+        // of the listing has cookie `n`, as wasmtime numbers them.
+        let mut list: Vec<DirEntry> = Vec::new();
+        for (i, name) in [".", ".."].into_iter().enumerate() {
+            list.push(DirEntry {
+                name: String::from(name),
+                ino,
+                kind: FileKind::Directory,
+                next: i as u64 + 1,
             });
+        }
+        let mut fs_cookie = 0;
+        loop {
+            let mut chunk = Vec::new();
+            let done = dir.fs.read_dir(dir.handle, fs_cookie, 4096, &mut chunk)?;
+            if let Some(last) = chunk.last() {
+                fs_cookie = last.next;
+            }
+            list.extend(chunk);
+            if done || list.len() as u64 > cookie.saturating_add(u64::from(buf_len)) {
+                break;
+            }
+        }
+        let mut used: u32 = 0;
+        let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+        for (i, e) in list.iter().enumerate().skip(start) {
+            if used >= buf_len {
+                break;
+            }
+            let mut rec = Vec::with_capacity(layout::DIRENT_SIZE as usize + e.name.len());
+            rec.extend_from_slice(&(i as u64 + 1).to_le_bytes());
+            rec.extend_from_slice(&e.ino.to_le_bytes());
+            rec.extend_from_slice(&(e.name.len() as u32).to_le_bytes());
+            rec.push(filetype_of(e.kind));
             rec.extend_from_slice(&[0; 3]);
-            rec.extend_from_slice(name.as_bytes());
+            rec.extend_from_slice(e.name.as_bytes());
             // A record that does not fit is truncated; the guest sees a full buffer and
             // retries from this cookie with a bigger one.
             let take = rec.len().min((buf_len - used) as usize);
             mem.write_bytes(buf + used, &rec[..take])?;
             used += take as u32;
-            index += 1;
         }
         Ok(mem.write_u32(bufused, used)?)
     }
@@ -1067,7 +1094,8 @@ impl WasiCtx {
         let dir_fd = self.fd(fd)?;
         let read_only = r.fs.is_read_only();
         let wants_write = base & rights::FD_WRITE != 0 || oflags & oflags::TRUNC != 0;
-        let (ino, parent) = match r.target() {
+        let mut created = None;
+        let (ino, _parent) = match r.target() {
             Ok((ino, parent)) => {
                 if oflags & (oflags::CREAT | oflags::EXCL) == oflags::CREAT | oflags::EXCL {
                     return Err(Errno::Exist.into());
@@ -1081,7 +1109,13 @@ impl WasiCtx {
                 if read_only {
                     return Err(Errno::Rofs.into());
                 }
-                (r.fs.create_file(r.parent(), r.plain_name()?)?, r.parent())
+                let access = Access {
+                    read: true,
+                    write: true,
+                };
+                let (ino, h) = r.fs.create_file(r.parent(), r.plain_name()?, access)?;
+                created = Some(Opened::new(&r.fs, h));
+                (ino, r.parent())
             }
             Err(e) => return Err(e.into()),
         };
@@ -1110,20 +1144,36 @@ impl WasiCtx {
         };
         let new_base = base & dir_fd.inheriting & kind_rights & mask;
         let new_inheriting = inheriting & dir_fd.inheriting & mask;
+        let access = Access {
+            read: !is_dir,
+            write: !is_dir && !read_only,
+        };
+        let opened = match created {
+            Some(o) => o,
+            None => Opened::new(
+                &r.fs,
+                r.fs.open(
+                    ino,
+                    Access {
+                        read: true,
+                        ..access
+                    },
+                )?,
+            ),
+        };
         if oflags & oflags::TRUNC != 0 {
-            r.fs.set_len(ino, 0)?;
+            r.fs.set_len(opened.handle, 0)?;
         }
         let kind = if is_dir {
             FdKind::Dir {
                 fs: r.fs.clone(),
                 ino,
-                parent,
+                handle: Some(opened),
                 preopen: None,
             }
         } else {
             FdKind::File {
-                fs: r.fs.clone(),
-                ino,
+                file: opened,
                 pos: 0,
             }
         };
@@ -1268,10 +1318,12 @@ impl WasiCtx {
                         Ok(f) => match (&f.kind, read) {
                             (FdKind::Stdin, true) => Sub::Stdin,
                             (FdKind::Stdout | FdKind::Stderr, false) => Sub::Ready(0, 0),
-                            (FdKind::File { fs, ino, pos }, true) => match fs.stat(*ino) {
-                                Ok(st) => Sub::Ready(st.size.saturating_sub(*pos), 0),
-                                Err(e) => Sub::Error(e),
-                            },
+                            (FdKind::File { file, pos }, true) => {
+                                match file.fs.fstat(file.handle) {
+                                    Ok(st) => Sub::Ready(st.size.saturating_sub(*pos), 0),
+                                    Err(e) => Sub::Error(e),
+                                }
+                            }
                             (FdKind::File { .. }, false) => Sub::Ready(0, 0),
                             (FdKind::Dir { .. }, _) => Sub::Error(Errno::Isdir),
                             _ => Sub::Error(Errno::Badf),

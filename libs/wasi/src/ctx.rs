@@ -7,11 +7,33 @@ use alloc::vec::Vec;
 
 use crate::abi::{filetype, rights};
 use crate::errno::Errno;
-use crate::fs::{FileSystem, Ino};
+use crate::fs::{Access, FileSystem, Handle, Ino};
 use crate::host::{Clock, Console, Random, Scheduler};
 
 /// Most fds a process may have open at once.
 pub const MAX_FDS: usize = 1024;
+
+/// A [`Handle`] of a tree, closed when dropped: an fd owns its handles, so closing the fd,
+/// renumbering another fd over it or dropping the [`WasiCtx`] closes each exactly once.
+pub(crate) struct Opened {
+    pub fs: Arc<dyn FileSystem>,
+    pub handle: Handle,
+}
+
+impl Opened {
+    pub fn new(fs: &Arc<dyn FileSystem>, handle: Handle) -> Opened {
+        Opened {
+            fs: fs.clone(),
+            handle,
+        }
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        self.fs.close(self.handle);
+    }
+}
 
 /// What an open fd refers to.
 pub(crate) enum FdKind {
@@ -19,18 +41,40 @@ pub(crate) enum FdKind {
     Stdout,
     Stderr,
     File {
-        fs: Arc<dyn FileSystem>,
-        ino: Ino,
+        file: Opened,
         pos: u64,
     },
     Dir {
         fs: Arc<dyn FileSystem>,
         ino: Ino,
-        /// Parent inside the same tree (itself at the tree's root), for `..` in `fd_readdir`.
-        parent: Ino,
+        /// Opened on first use for a preopen, at `path_open` otherwise.
+        handle: Option<Opened>,
         /// The guest path if this fd is a preopen.
         preopen: Option<String>,
     },
+}
+
+impl FdKind {
+    /// The directory's handle, opening it first if this is its first use.
+    pub fn dir_handle(&mut self) -> Result<&Opened, crate::errno::Errno> {
+        let FdKind::Dir {
+            fs, ino, handle, ..
+        } = self
+        else {
+            return Err(crate::errno::Errno::Notdir);
+        };
+        if handle.is_none() {
+            let h = fs.open(
+                *ino,
+                Access {
+                    read: true,
+                    write: false,
+                },
+            )?;
+            *handle = Some(Opened::new(fs, h));
+        }
+        handle.as_ref().ok_or(crate::errno::Errno::Badf)
+    }
 }
 
 pub(crate) struct Fd {
@@ -187,7 +231,7 @@ impl WasiCtxBuilder {
             kind: FdKind::Dir {
                 fs,
                 ino,
-                parent: ino,
+                handle: None,
                 preopen: Some(String::from(guest_path)),
             },
             base: rights::DIRECTORY & mask,

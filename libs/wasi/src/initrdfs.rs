@@ -2,8 +2,9 @@
 //!
 //! The archive is parsed once, at construction, into an inode table; file contents stay
 //! borrowed from the `'static` image (no copy). Directories that only appear as parents of
-//! other entries exist too. Symbolic links and device nodes are left out: the [`FileSystem`]
-//! seam has only files and directories.
+//! other entries exist too. Symbolic links are served (their target is the entry's data);
+//! device nodes and FIFOs are left out. A handle is the inode number itself: nothing here
+//! changes, so an open object needs no state.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -12,14 +13,15 @@ use core::fmt;
 use initrd::Archive;
 
 use crate::errno::Errno;
-use crate::fs::{DirEntry, FileKind, FileSystem, Ino, Stat};
+use crate::fs::{Access, DirEntry, FileKind, FileSystem, Handle, Ino, SetTime, Stat};
 
 /// Why an archive cannot be mounted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InitrdFsError {
     /// The cpio archive itself is malformed.
     Archive(initrd::Error),
-    /// An entry's path has a `..` component or a component longer than 255 bytes.
+    /// An entry's path has a `..` component or a component longer than 255 bytes, or a
+    /// symbolic link's target is not UTF-8.
     BadPath(String),
     /// A path is both a file and a directory (e.g. `a` is a file and `a/b` exists).
     Conflict(String),
@@ -44,6 +46,10 @@ impl From<initrd::Error> for InitrdFsError {
 enum Node {
     File {
         data: &'static [u8],
+        mtime: u64,
+    },
+    Symlink {
+        target: &'static str,
         mtime: u64,
     },
     /// Children sorted by name: `lookup` is a binary search, `read_dir` an index.
@@ -88,7 +94,7 @@ impl InitrdFs {
         };
         for entry in archive.entries() {
             let entry = entry?;
-            if !entry.is_file() && !entry.is_dir() {
+            if !entry.is_file() && !entry.is_dir() && !entry.is_symlink() {
                 continue;
             }
             let path = entry.path();
@@ -138,20 +144,13 @@ impl InitrdFs {
                     );
                 }
                 (None, false) => {
-                    fs.add(
-                        dir,
-                        name,
-                        Node::File {
-                            data: entry.data,
-                            mtime,
-                        },
-                    );
+                    let node = Self::leaf(&entry, mtime)?;
+                    fs.add(dir, name, node);
                 }
                 (Some(ino), is_dir) => match (fs.node_mut(ino), is_dir) {
                     (Some(Node::Dir { mtime: m, .. }), true) => *m = mtime,
-                    (Some(Node::File { data, mtime: m }), false) => {
-                        *data = entry.data;
-                        *m = mtime;
+                    (Some(old @ (Node::File { .. } | Node::Symlink { .. })), false) => {
+                        *old = Self::leaf(&entry, mtime)?;
                     }
                     _ => return Err(conflict()),
                 },
@@ -160,7 +159,21 @@ impl InitrdFs {
         Ok(fs)
     }
 
-    /// How many files and directories the tree holds, the root included.
+    /// The node of a file or symbolic link entry.
+    fn leaf(entry: &initrd::Entry<'static>, mtime: u64) -> Result<Node, InitrdFsError> {
+        if entry.is_symlink() {
+            let target = core::str::from_utf8(entry.data)
+                .map_err(|_| InitrdFsError::BadPath(String::from(entry.path())))?;
+            Ok(Node::Symlink { target, mtime })
+        } else {
+            Ok(Node::File {
+                data: entry.data,
+                mtime,
+            })
+        }
+    }
+
+    /// How many files, directories and links the tree holds, the root included.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
@@ -189,7 +202,7 @@ impl InitrdFs {
     fn children(&self, dir: Ino) -> Result<&[(String, Ino)], Errno> {
         match self.node(dir)? {
             Node::Dir { children, .. } => Ok(children),
-            Node::File { .. } => Err(Errno::Notdir),
+            _ => Err(Errno::Notdir),
         }
     }
 
@@ -214,6 +227,7 @@ impl InitrdFs {
         match node {
             Node::File { .. } => FileKind::File,
             Node::Dir { .. } => FileKind::Directory,
+            Node::Symlink { .. } => FileKind::SymbolicLink,
         }
     }
 }
@@ -232,6 +246,9 @@ impl FileSystem for InitrdFs {
     }
 
     fn lookup(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
+        if name.len() > 255 {
+            return Err(Errno::Nametoolong);
+        }
         let c = self.children(dir)?;
         c.binary_search_by(|(n, _)| n.as_str().cmp(name))
             .map(|i| c[i].1)
@@ -241,6 +258,7 @@ impl FileSystem for InitrdFs {
     fn stat(&self, ino: Ino) -> Result<Stat, Errno> {
         let (size, nlink, mtime) = match self.node(ino)? {
             Node::File { data, mtime } => (data.len() as u64, 1, *mtime),
+            Node::Symlink { target, mtime } => (target.len() as u64, 1, *mtime),
             Node::Dir { children, mtime } => {
                 // `.`, the entry in the parent, and each subdirectory's `..`.
                 let subdirs = children.iter().filter(|(_, i)| self.is_dir(*i)).count();
@@ -252,49 +270,37 @@ impl FileSystem for InitrdFs {
             kind: Self::kind(self.node(ino)?),
             size,
             nlink,
+            atime: mtime,
             mtime,
+            ctime: mtime,
         })
     }
 
-    fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let data = match self.node(ino)? {
-            Node::File { data, .. } => *data,
-            Node::Dir { .. } => return Err(Errno::Isdir),
-        };
-        let avail = usize::try_from(offset)
-            .ok()
-            .and_then(|o| data.get(o..))
-            .unwrap_or(&[]);
-        let n = avail.len().min(buf.len());
-        buf[..n].copy_from_slice(&avail[..n]);
-        Ok(n)
-    }
-
-    fn read_dir(&self, dir: Ino, index: u64) -> Result<Option<DirEntry>, Errno> {
-        let c = self.children(dir)?;
-        let Some((name, ino)) = usize::try_from(index).ok().and_then(|i| c.get(i)) else {
-            return Ok(None);
-        };
-        Ok(Some(DirEntry {
-            name: name.clone(),
-            ino: *ino,
-            kind: Self::kind(self.node(*ino)?),
-        }))
-    }
-
-    fn write(&self, _ino: Ino, _offset: u64, _data: &[u8]) -> Result<usize, Errno> {
+    fn set_times(&self, ino: Ino, _atime: SetTime, _mtime: SetTime) -> Result<(), Errno> {
+        self.node(ino)?;
         Err(Errno::Rofs)
     }
 
-    fn set_len(&self, _ino: Ino, _len: u64) -> Result<(), Errno> {
-        Err(Errno::Rofs)
+    fn readlink(&self, ino: Ino) -> Result<String, Errno> {
+        match self.node(ino)? {
+            Node::Symlink { target, .. } => Ok(String::from(*target)),
+            _ => Err(Errno::Inval),
+        }
     }
 
-    fn create_file(&self, _dir: Ino, _name: &str) -> Result<Ino, Errno> {
+    fn create_file(&self, _dir: Ino, _name: &str, _access: Access) -> Result<(Ino, Handle), Errno> {
         Err(Errno::Rofs)
     }
 
     fn create_dir(&self, _dir: Ino, _name: &str) -> Result<Ino, Errno> {
+        Err(Errno::Rofs)
+    }
+
+    fn symlink(&self, _dir: Ino, _name: &str, _target: &str) -> Result<Ino, Errno> {
+        Err(Errno::Rofs)
+    }
+
+    fn link(&self, _ino: Ino, _dir: Ino, _name: &str) -> Result<(), Errno> {
         Err(Errno::Rofs)
     }
 
@@ -308,6 +314,81 @@ impl FileSystem for InitrdFs {
 
     fn rename(&self, _: Ino, _: &str, _: Ino, _: &str) -> Result<(), Errno> {
         Err(Errno::Rofs)
+    }
+
+    fn open(&self, ino: Ino, access: Access) -> Result<Handle, Errno> {
+        match self.node(ino)? {
+            Node::Symlink { .. } => Err(Errno::Loop),
+            Node::Dir { .. } if access.write => Err(Errno::Isdir),
+            _ if access.write => Err(Errno::Rofs),
+            _ => Ok(ino),
+        }
+    }
+
+    fn close(&self, _handle: Handle) {}
+
+    fn fstat(&self, handle: Handle) -> Result<Stat, Errno> {
+        self.stat(handle).map_err(|_| Errno::Badf)
+    }
+
+    fn fset_times(&self, handle: Handle, _atime: SetTime, _mtime: SetTime) -> Result<(), Errno> {
+        self.node(handle).map_err(|_| Errno::Badf)?;
+        Err(Errno::Rofs)
+    }
+
+    fn read(&self, handle: Handle, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let data = match self.node(handle).map_err(|_| Errno::Badf)? {
+            Node::File { data, .. } => *data,
+            Node::Dir { .. } => return Err(Errno::Isdir),
+            Node::Symlink { .. } => return Err(Errno::Badf),
+        };
+        let avail = usize::try_from(offset)
+            .ok()
+            .and_then(|o| data.get(o..))
+            .unwrap_or(&[]);
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        Ok(n)
+    }
+
+    fn write(&self, handle: Handle, _offset: u64, _data: &[u8]) -> Result<usize, Errno> {
+        self.node(handle).map_err(|_| Errno::Badf)?;
+        // Never opened for writing: as write(2) on a read-only descriptor.
+        Err(Errno::Badf)
+    }
+
+    fn set_len(&self, handle: Handle, _len: u64) -> Result<(), Errno> {
+        self.node(handle).map_err(|_| Errno::Badf)?;
+        Err(Errno::Inval)
+    }
+
+    fn sync(&self, handle: Handle, _data_only: bool) -> Result<(), Errno> {
+        self.node(handle).map(|_| ()).map_err(|_| Errno::Badf)
+    }
+
+    fn read_dir(
+        &self,
+        handle: Handle,
+        cookie: u64,
+        max_bytes: usize,
+        out: &mut Vec<DirEntry>,
+    ) -> Result<bool, Errno> {
+        let c = self.children(handle)?;
+        let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+        let mut bytes = 0;
+        for (i, (name, ino)) in c.iter().enumerate().skip(start) {
+            if bytes >= max_bytes && bytes > 0 {
+                return Ok(false);
+            }
+            out.push(DirEntry {
+                name: name.clone(),
+                ino: *ino,
+                kind: Self::kind(self.node(*ino)?),
+                next: i as u64 + 1,
+            });
+            bytes += name.len() + 24;
+        }
+        Ok(true)
     }
 }
 
@@ -371,10 +452,15 @@ mod tests {
     }
 
     fn names(fs: &InitrdFs, dir: Ino) -> Vec<(String, FileKind)> {
-        (0..)
-            .map_while(|i| fs.read_dir(dir, i).unwrap())
-            .map(|e| (e.name, e.kind))
-            .collect()
+        let h = fs.open(dir, Access::default()).unwrap();
+        let mut out = Vec::new();
+        let mut cookie = 0;
+        // One entry at a time, so every cookie is used.
+        while !fs.read_dir(h, cookie, 0, &mut out).unwrap() {
+            cookie = out.last().unwrap().next;
+        }
+        fs.close(h);
+        out.into_iter().map(|e| (e.name, e.kind)).collect()
     }
 
     #[test]
@@ -417,28 +503,45 @@ mod tests {
         let st = fs.stat(motd).unwrap();
         assert_eq!((st.kind, st.size, st.nlink), (FileKind::File, 17, 1));
         let mut buf = [0u8; 32];
-        assert_eq!(fs.read(motd, 0, &mut buf), Ok(17));
+        let motd_h = fs.open(motd, Access::default()).unwrap();
+        assert_eq!(fs.read(motd_h, 0, &mut buf), Ok(17));
         assert_eq!(&buf[..17], b"welcome to atoll\n");
-        assert_eq!(fs.read(motd, 11, &mut buf[..3]), Ok(3));
+        assert_eq!(fs.read(motd_h, 11, &mut buf[..3]), Ok(3));
         assert_eq!(&buf[..3], b"ato");
-        assert_eq!(fs.read(motd, 17, &mut buf), Ok(0));
-        assert_eq!(fs.read(motd, u64::MAX, &mut buf), Ok(0));
-        assert_eq!(fs.read(walk(&fs, "empty").unwrap(), 0, &mut buf), Ok(0));
+        assert_eq!(fs.read(motd_h, 17, &mut buf), Ok(0));
+        assert_eq!(fs.read(motd_h, u64::MAX, &mut buf), Ok(0));
+        let empty = fs.open(walk(&fs, "empty").unwrap(), Access::default());
+        assert_eq!(fs.read(empty.unwrap(), 0, &mut buf), Ok(0));
         // Errors are exact.
         assert_eq!(fs.lookup(root, "nope"), Err(Errno::Noent));
         assert_eq!(fs.lookup(motd, "x"), Err(Errno::Notdir));
-        assert_eq!(fs.read(bin, 0, &mut buf), Err(Errno::Isdir));
-        assert_eq!(fs.read_dir(motd, 0), Err(Errno::Notdir));
-        assert_eq!(fs.read_dir(bin, 2), Ok(None));
-        assert_eq!(fs.read_dir(bin, u64::MAX), Ok(None));
+        let bin_h = fs.open(bin, Access::default()).unwrap();
+        assert_eq!(fs.read(bin_h, 0, &mut buf), Err(Errno::Isdir));
+        let mut out = Vec::new();
+        assert_eq!(fs.read_dir(motd_h, 0, 99, &mut out), Err(Errno::Notdir));
+        assert_eq!(fs.read_dir(bin_h, 2, 99, &mut out), Ok(true));
+        assert_eq!(fs.read_dir(bin_h, u64::MAX, 99, &mut out), Ok(true));
+        assert!(out.is_empty());
+        let rw = Access {
+            read: true,
+            write: true,
+        };
+        assert_eq!(fs.open(motd, rw), Err(Errno::Rofs));
+        assert_eq!(fs.open(bin, rw), Err(Errno::Isdir));
         for bad in [0, 99, u64::MAX] {
             assert_eq!(fs.stat(bad), Err(Errno::Noent));
             assert_eq!(fs.lookup(bad, "bin"), Err(Errno::Noent));
         }
         // Every mutation is refused, and nothing changed.
-        assert_eq!(fs.write(motd, 0, b"x"), Err(Errno::Rofs));
-        assert_eq!(fs.set_len(motd, 0), Err(Errno::Rofs));
-        assert_eq!(fs.create_file(root, "new"), Err(Errno::Rofs));
+        assert_eq!(fs.write(motd_h, 0, b"x"), Err(Errno::Badf));
+        assert_eq!(fs.set_len(motd_h, 0), Err(Errno::Inval));
+        assert_eq!(
+            fs.set_times(motd, SetTime::Now, SetTime::Omit),
+            Err(Errno::Rofs)
+        );
+        assert_eq!(fs.create_file(root, "new", rw), Err(Errno::Rofs));
+        assert_eq!(fs.symlink(root, "new", "x"), Err(Errno::Rofs));
+        assert_eq!(fs.link(motd, root, "new"), Err(Errno::Rofs));
         assert_eq!(fs.create_dir(root, "new"), Err(Errno::Rofs));
         assert_eq!(
             fs.unlink(walk(&fs, "etc").unwrap(), "motd"),
@@ -472,9 +575,19 @@ mod tests {
         assert_eq!(fs.stat(c).unwrap().mtime, 1_700_000_000 * 1_000_000_000);
         assert_eq!(names(&fs, walk(&fs, "a/b").unwrap()).len(), 2);
         assert_eq!(fs.stat(walk(&fs, "a/d.txt").unwrap()).unwrap().size, 2);
-        // The symbolic link is left out.
-        assert_eq!(fs.lookup(fs.root(), "link"), Err(Errno::Noent));
-        assert_eq!(names(&fs, fs.root()), [("a".into(), FileKind::Directory)]);
+        // The symbolic link is served as one, with its target.
+        let link = fs.lookup(fs.root(), "link").unwrap();
+        assert_eq!(fs.readlink(link).as_deref(), Ok("a/d.txt"));
+        assert_eq!(fs.stat(link).unwrap().size, 7);
+        assert_eq!(fs.readlink(a), Err(Errno::Inval));
+        assert_eq!(fs.open(link, Access::default()), Err(Errno::Loop));
+        assert_eq!(
+            names(&fs, fs.root()),
+            [
+                ("a".into(), FileKind::Directory),
+                ("link".into(), FileKind::SymbolicLink)
+            ]
+        );
     }
 
     #[test]
@@ -491,7 +604,8 @@ mod tests {
         .unwrap();
         let f = walk(&fs, "d/f").unwrap();
         let mut buf = [0u8; 8];
-        assert_eq!(fs.read(f, 0, &mut buf), Ok(4));
+        let h = fs.open(f, Access::default()).unwrap();
+        assert_eq!(fs.read(h, 0, &mut buf), Ok(4));
         assert_eq!(&buf[..4], b"new!");
         assert_eq!(names(&fs, walk(&fs, "d").unwrap()).len(), 1);
         assert_eq!(fs.len(), 3);
