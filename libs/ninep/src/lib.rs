@@ -7,6 +7,7 @@ extern crate std;
 
 pub mod client;
 pub mod errno;
+pub mod fs;
 pub mod msg;
 #[cfg(feature = "server")]
 pub mod server;
@@ -14,5 +15,6 @@ pub mod transport;
 pub mod wire;
 
 pub use client::{Client, Error, WalkFailure};
+pub use fs::{MountOptions, NinepFs};
 pub use transport::{Transport, TransportError};
 pub use wire::{Qid, WireError};
