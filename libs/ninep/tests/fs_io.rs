@@ -67,7 +67,10 @@ fn directories_open_for_reading_only_and_are_not_read_as_files() {
     assert_eq!(s.fs.fstat(h).unwrap().kind, FileKind::Directory);
     s.fs.close(h);
     let (_, f) = s.create("f", b"");
-    assert_eq!(s.fs.read_dir(f, 0, 100, &mut Vec::new()), Err(Errno::Notdir));
+    assert_eq!(
+        s.fs.read_dir(f, 0, 100, &mut Vec::new()),
+        Err(Errno::Notdir)
+    );
 }
 
 #[test]
@@ -113,7 +116,8 @@ fn fstat_and_fset_times_work_on_the_open_object() {
     let (ino, h) = s.create("f", b"abc");
     let st = s.fs.fstat(h).unwrap();
     assert_eq!((st.ino, st.size, st.kind), (ino, 3, FileKind::File));
-    s.fs.fset_times(h, SetTime::At(3_000_000_007), SetTime::At(4_000_000_009)).unwrap();
+    s.fs.fset_times(h, SetTime::At(3_000_000_007), SetTime::At(4_000_000_009))
+        .unwrap();
     let st = s.fs.fstat(h).unwrap();
     assert_eq!((st.atime, st.mtime), (3_000_000_007, 4_000_000_009));
 }
@@ -141,7 +145,10 @@ fn a_listing_has_every_entry_once_with_its_inode_and_kind_and_never_dot_or_dotdo
     let mut out = Vec::new();
     assert!(s.fs.read_dir(h, 0, 1 << 20, &mut out).unwrap());
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    let got: Vec<_> = out.iter().map(|e| (e.name.as_str(), e.kind, e.ino)).collect();
+    let got: Vec<_> = out
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind, e.ino))
+        .collect();
     assert_eq!(
         got,
         [
@@ -183,7 +190,9 @@ fn a_listing_continues_from_any_entrys_cookie() {
 #[test]
 fn a_small_byte_budget_pages_a_large_directory_without_loss_or_repeats() {
     let s = share();
-    let names: HashSet<String> = (0..1000).map(|i| format!("entry-with-a-longish-name-{i}")).collect();
+    let names: HashSet<String> = (0..1000)
+        .map(|i| format!("entry-with-a-longish-name-{i}"))
+        .collect();
     for n in &names {
         std::fs::write(s.host(n), b"").unwrap();
     }
@@ -217,7 +226,9 @@ fn an_empty_directory_lists_nothing_and_ends() {
 
 /// A deterministic pattern that differs at every offset of a large file.
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1]).collect()
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1])
+        .collect()
 }
 
 #[test]
@@ -237,7 +248,10 @@ fn a_64_mib_file_is_written_and_read_back_in_msize_chunks() {
     let mut back = vec![0u8; data.len()];
     let before = s.server.requests();
     assert_eq!(s.fs.read(h, 0, &mut back).unwrap(), data.len());
-    assert_eq!((s.server.requests() - before) as usize, data.len().div_ceil(chunk));
+    assert_eq!(
+        (s.server.requests() - before) as usize,
+        data.len().div_ceil(chunk)
+    );
     assert!(back == data);
     s.fs.close(h);
 }
@@ -245,7 +259,10 @@ fn a_64_mib_file_is_written_and_read_back_in_msize_chunks() {
 #[test]
 fn a_server_with_a_small_msize_still_moves_large_buffers_in_many_chunks() {
     let s = share_with(
-        ServerOptions { max_msize: 4096, ..ServerOptions::default() },
+        ServerOptions {
+            max_msize: 4096,
+            ..ServerOptions::default()
+        },
         MountOptions::default(),
     );
     assert_eq!(s.fs.client().msize(), 4096);

@@ -75,9 +75,18 @@ fn stat_reports_kind_size_links_and_times_as_the_host_has_them() {
     assert_eq!(st.size, 5);
     assert_eq!(st.nlink, 1);
     assert_eq!(st.ino, m.ino());
-    assert_eq!(st.mtime, m.mtime() as u64 * 1_000_000_000 + m.mtime_nsec() as u64);
-    assert_eq!(st.atime, m.atime() as u64 * 1_000_000_000 + m.atime_nsec() as u64);
-    assert_eq!(st.ctime, m.ctime() as u64 * 1_000_000_000 + m.ctime_nsec() as u64);
+    assert_eq!(
+        st.mtime,
+        m.mtime() as u64 * 1_000_000_000 + m.mtime_nsec() as u64
+    );
+    assert_eq!(
+        st.atime,
+        m.atime() as u64 * 1_000_000_000 + m.atime_nsec() as u64
+    );
+    assert_eq!(
+        st.ctime,
+        m.ctime() as u64 * 1_000_000_000 + m.ctime_nsec() as u64
+    );
 }
 
 #[test]
@@ -87,8 +96,14 @@ fn stat_of_a_fifo_is_unknown_and_of_a_socket_is_socket() {
     // SAFETY: `fifo` is a NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
     let _sock = std::os::unix::net::UnixListener::bind(s.host("sock")).unwrap();
-    assert_eq!(s.fs.stat(s.path("p").unwrap()).unwrap().kind, FileKind::Unknown);
-    assert_eq!(s.fs.stat(s.path("sock").unwrap()).unwrap().kind, FileKind::Socket);
+    assert_eq!(
+        s.fs.stat(s.path("p").unwrap()).unwrap().kind,
+        FileKind::Unknown
+    );
+    assert_eq!(
+        s.fs.stat(s.path("sock").unwrap()).unwrap().kind,
+        FileKind::Socket
+    );
 }
 
 #[test]
@@ -96,11 +111,20 @@ fn create_file_is_exclusive_even_over_a_dangling_link() {
     let s = share();
     let (ino, h) = s.fs.create_file(s.root(), "f", RW).unwrap();
     assert_eq!(ino, host_ino(&s.host("f")));
-    assert_eq!(std::fs::metadata(s.host("f")).unwrap().mode() & 0o777, 0o644);
+    assert_eq!(
+        std::fs::metadata(s.host("f")).unwrap().mode() & 0o777,
+        0o644
+    );
     s.fs.close(h);
-    assert_eq!(s.fs.create_file(s.root(), "f", RW).err(), Some(Errno::Exist));
+    assert_eq!(
+        s.fs.create_file(s.root(), "f", RW).err(),
+        Some(Errno::Exist)
+    );
     std::os::unix::fs::symlink("nowhere", s.host("dangling")).unwrap();
-    assert_eq!(s.fs.create_file(s.root(), "dangling", RW).err(), Some(Errno::Exist));
+    assert_eq!(
+        s.fs.create_file(s.root(), "dangling", RW).err(),
+        Some(Errno::Exist)
+    );
     assert!(!s.host("nowhere").exists());
 }
 
@@ -110,7 +134,10 @@ fn create_dir_makes_a_directory_and_refuses_a_taken_name() {
     let d = s.fs.create_dir(s.root(), "d").unwrap();
     assert_eq!(d, host_ino(&s.host("d")));
     assert!(s.host("d").is_dir());
-    assert_eq!(std::fs::metadata(s.host("d")).unwrap().mode() & 0o777, 0o755);
+    assert_eq!(
+        std::fs::metadata(s.host("d")).unwrap().mode() & 0o777,
+        0o755
+    );
     assert_eq!(s.fs.create_dir(s.root(), "d"), Err(Errno::Exist));
     let sub = s.fs.create_dir(d, "sub").unwrap();
     assert_eq!(s.path("d/sub").unwrap(), sub);
@@ -121,7 +148,10 @@ fn a_symbolic_link_keeps_its_target_as_given_and_readlink_returns_it() {
     let s = share();
     let l = s.fs.symlink(s.root(), "l", "../outside/x").unwrap();
     assert_eq!(l, host_ino(&s.host("l")));
-    assert_eq!(std::fs::read_link(s.host("l")).unwrap().to_str(), Some("../outside/x"));
+    assert_eq!(
+        std::fs::read_link(s.host("l")).unwrap().to_str(),
+        Some("../outside/x")
+    );
     assert_eq!(s.fs.readlink(l).unwrap(), "../outside/x");
     assert_eq!(s.fs.stat(l).unwrap().size, 12);
     assert_eq!(s.fs.symlink(s.root(), "l", "t"), Err(Errno::Exist));
@@ -203,11 +233,20 @@ fn rename_follows_posix_rules_for_directories() {
     let full = s.fs.create_dir(s.root(), "full").unwrap();
     s.fs.create_dir(full, "x").unwrap();
     s.fs.close(s.create("f", b"").1);
-    assert_eq!(s.fs.rename(s.root(), "d", s.root(), "full"), Err(Errno::Notempty));
+    assert_eq!(
+        s.fs.rename(s.root(), "d", s.root(), "full"),
+        Err(Errno::Notempty)
+    );
     assert_eq!(s.fs.rename(s.root(), "d", d, "inside"), Err(Errno::Inval));
     assert_eq!(s.fs.rename(s.root(), "f", s.root(), "d"), Err(Errno::Isdir));
-    assert_eq!(s.fs.rename(s.root(), "d", s.root(), "f"), Err(Errno::Notdir));
-    assert_eq!(s.fs.rename(s.root(), "missing", s.root(), "z"), Err(Errno::Noent));
+    assert_eq!(
+        s.fs.rename(s.root(), "d", s.root(), "f"),
+        Err(Errno::Notdir)
+    );
+    assert_eq!(
+        s.fs.rename(s.root(), "missing", s.root(), "z"),
+        Err(Errno::Noent)
+    );
     s.fs.rename(s.root(), "d", s.root(), "empty").unwrap();
     assert_eq!(s.path("empty").unwrap(), d);
 }
@@ -231,14 +270,18 @@ fn set_times_sets_given_times_leaves_omitted_ones_and_takes_now_from_the_host() 
     s.fs.close(s.create("f", b"").1);
     let f = s.path("f").unwrap();
     let before = s.fs.stat(f).unwrap();
-    s.fs.set_times(f, SetTime::At(1_000_000_123), SetTime::Omit).unwrap();
+    s.fs.set_times(f, SetTime::At(1_000_000_123), SetTime::Omit)
+        .unwrap();
     let st = s.fs.stat(f).unwrap();
     assert_eq!(st.atime, 1_000_000_123);
     assert_eq!(st.mtime, before.mtime);
-    s.fs.set_times(f, SetTime::Omit, SetTime::At(5_000_000_000)).unwrap();
+    s.fs.set_times(f, SetTime::Omit, SetTime::At(5_000_000_000))
+        .unwrap();
     assert_eq!(s.fs.stat(f).unwrap().mtime, 5_000_000_000);
     s.fs.set_times(f, SetTime::Now, SetTime::Now).unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     let st = s.fs.stat(f).unwrap();
     let close = |t: u64| (t as i128 - now.as_nanos() as i128).abs() < 5_000_000_000;
     assert!(close(st.atime) && close(st.mtime), "{st:?} vs {now:?}");
@@ -250,16 +293,23 @@ fn set_times_on_a_link_changes_the_link_not_its_target() {
     s.fs.close(s.create("t", b"").1);
     let l = s.fs.symlink(s.root(), "l", "t").unwrap();
     let target_before = std::fs::metadata(s.host("t")).unwrap().mtime();
-    s.fs.set_times(l, SetTime::Omit, SetTime::At(7_000_000_000)).unwrap();
+    s.fs.set_times(l, SetTime::Omit, SetTime::At(7_000_000_000))
+        .unwrap();
     assert_eq!(s.fs.stat(l).unwrap().mtime, 7_000_000_000);
     assert_eq!(std::fs::symlink_metadata(s.host("l")).unwrap().mtime(), 7);
-    assert_eq!(std::fs::metadata(s.host("t")).unwrap().mtime(), target_before);
+    assert_eq!(
+        std::fs::metadata(s.host("t")).unwrap().mtime(),
+        target_before
+    );
 }
 
 #[test]
 fn a_read_only_export_is_detected_and_every_mutation_is_rofs() {
     let s = share_with(
-        ServerOptions { read_only: true, ..ServerOptions::default() },
+        ServerOptions {
+            read_only: true,
+            ..ServerOptions::default()
+        },
         MountOptions::default(),
     );
     std::fs::write(s.host("f"), b"data").unwrap();
@@ -274,12 +324,18 @@ fn a_read_only_export_is_detected_and_every_mutation_is_rofs() {
     assert_eq!(s.fs.unlink(root, "f"), Err(Errno::Rofs));
     assert_eq!(s.fs.remove_dir(root, "d"), Err(Errno::Rofs));
     assert_eq!(s.fs.rename(root, "f", root, "g"), Err(Errno::Rofs));
-    assert_eq!(s.fs.set_times(f, SetTime::Now, SetTime::Now), Err(Errno::Rofs));
+    assert_eq!(
+        s.fs.set_times(f, SetTime::Now, SetTime::Now),
+        Err(Errno::Rofs)
+    );
     assert_eq!(s.fs.open(f, RW), Err(Errno::Rofs));
     let h = s.fs.open(f, RO).unwrap();
     assert_eq!(s.fs.write(h, 0, b"x"), Err(Errno::Rofs));
     assert_eq!(s.fs.set_len(h, 0), Err(Errno::Rofs));
-    assert_eq!(s.fs.fset_times(h, SetTime::Now, SetTime::Omit), Err(Errno::Rofs));
+    assert_eq!(
+        s.fs.fset_times(h, SetTime::Now, SetTime::Omit),
+        Err(Errno::Rofs)
+    );
     assert_eq!(s.read_all(h), b"data");
     assert_eq!(s.list(root), ["d", "f"]);
     assert_eq!(std::fs::read(s.host("f")).unwrap(), b"data");
@@ -289,7 +345,10 @@ fn a_read_only_export_is_detected_and_every_mutation_is_rofs() {
 fn a_writable_export_mounted_read_only_refuses_writes() {
     let s = share_with(
         ServerOptions::default(),
-        MountOptions { read_only: true, ..MountOptions::default() },
+        MountOptions {
+            read_only: true,
+            ..MountOptions::default()
+        },
     );
     assert!(s.fs.is_read_only());
     assert_eq!(s.fs.create_dir(s.root(), "d"), Err(Errno::Rofs));

@@ -17,17 +17,27 @@ fn encode_r(r: &Rmsg<'_>, tag: u16) -> Vec<u8> {
 fn sample_replies() -> Vec<Vec<u8>> {
     use ninep::msg::{Attr, StatFs};
     use ninep::wire::Qid;
-    let q = Qid { ty: 0x80, version: 1, path: 2 };
+    let q = Qid {
+        ty: 0x80,
+        version: 1,
+        path: 2,
+    };
     [
         Rmsg::Lerror { ecode: 2 },
-        Rmsg::Version { msize: 8192, version: b"9P2000.L" },
+        Rmsg::Version {
+            msize: 8192,
+            version: b"9P2000.L",
+        },
         Rmsg::Attach { qid: q },
         Rmsg::Walk { qids: vec![q, q] },
         Rmsg::Lopen { qid: q, iounit: 1 },
         Rmsg::Lcreate { qid: q, iounit: 1 },
         Rmsg::Read { data: b"data" },
         Rmsg::Write { count: 4 },
-        Rmsg::Getattr(Attr { qid: q, ..Attr::default() }),
+        Rmsg::Getattr(Attr {
+            qid: q,
+            ..Attr::default()
+        }),
         Rmsg::Readdir { data: &[0; 30] },
         Rmsg::Mkdir { qid: q },
         Rmsg::Symlink { qid: q },
@@ -61,10 +71,29 @@ fn every_truncation_of_every_reply_is_an_error() {
 #[test]
 fn every_truncation_of_every_request_is_an_error() {
     let reqs = [
-        Tmsg::Walk { fid: 1, newfid: 2, names: vec![b"a", b"bcd"] },
-        Tmsg::Write { fid: 1, offset: 9, data: b"xyz" },
-        Tmsg::Renameat { olddirfid: 1, oldname: b"a", newdirfid: 2, newname: b"b" },
-        Tmsg::Lcreate { fid: 1, name: b"f", flags: 0, mode: 0, gid: 0 },
+        Tmsg::Walk {
+            fid: 1,
+            newfid: 2,
+            names: vec![b"a", b"bcd"],
+        },
+        Tmsg::Write {
+            fid: 1,
+            offset: 9,
+            data: b"xyz",
+        },
+        Tmsg::Renameat {
+            olddirfid: 1,
+            oldname: b"a",
+            newdirfid: 2,
+            newname: b"b",
+        },
+        Tmsg::Lcreate {
+            fid: 1,
+            name: b"f",
+            flags: 0,
+            mode: 0,
+            gid: 0,
+        },
     ];
     for t in reqs {
         let mut full = Vec::new();
@@ -96,7 +125,30 @@ fn a_walk_reply_with_more_qids_than_names_allowed_or_present_is_a_bad_count() {
     let len = msg.len() as u32;
     msg[..4].copy_from_slice(&len.to_le_bytes());
     assert_eq!(Rmsg::decode(&msg), Err(WireError::BadCount));
-    let msg = [9 + 13, 0, 0, 0, 111, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let msg = [
+        9 + 13,
+        0,
+        0,
+        0,
+        111,
+        1,
+        0,
+        3,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
     assert_eq!(Rmsg::decode(&msg), Err(WireError::BadCount));
 }
 
@@ -115,10 +167,22 @@ fn a_string_longer_than_the_message_is_truncated() {
 
 #[test]
 fn size_fields_below_the_header_or_past_the_buffer_are_rejected() {
-    assert_eq!(split_frame(&[6, 0, 0, 0, 121, 1, 0]), Err(WireError::BadSize));
-    assert_eq!(split_frame(&[0, 0, 0, 0, 121, 1, 0]), Err(WireError::BadSize));
-    assert_eq!(split_frame(&[8, 0, 0, 0, 121, 1, 0]), Err(WireError::Truncated));
-    assert_eq!(split_frame(&[0xff, 0xff, 0xff, 0xff, 121, 1, 0]), Err(WireError::Truncated));
+    assert_eq!(
+        split_frame(&[6, 0, 0, 0, 121, 1, 0]),
+        Err(WireError::BadSize)
+    );
+    assert_eq!(
+        split_frame(&[0, 0, 0, 0, 121, 1, 0]),
+        Err(WireError::BadSize)
+    );
+    assert_eq!(
+        split_frame(&[8, 0, 0, 0, 121, 1, 0]),
+        Err(WireError::Truncated)
+    );
+    assert_eq!(
+        split_frame(&[0xff, 0xff, 0xff, 0xff, 121, 1, 0]),
+        Err(WireError::Truncated)
+    );
     assert_eq!(split_frame(&[7, 0, 0]), Err(WireError::Truncated));
 }
 
@@ -136,16 +200,30 @@ fn a_buffer_longer_than_the_size_field_is_read_up_to_the_size() {
 
 #[test]
 fn unknown_and_wrong_direction_types_are_rejected() {
-    assert_eq!(Rmsg::decode(&[7, 0, 0, 0, 200, 1, 0]), Err(WireError::UnknownType(200)));
+    assert_eq!(
+        Rmsg::decode(&[7, 0, 0, 0, 200, 1, 0]),
+        Err(WireError::UnknownType(200))
+    );
     // A request type where a reply is expected, and the other way round.
-    assert_eq!(Rmsg::decode(&[11, 0, 0, 0, 120, 1, 0, 1, 0, 0, 0]), Err(WireError::UnknownType(120)));
-    assert_eq!(Tmsg::decode(&[7, 0, 0, 0, 121, 1, 0]), Err(WireError::UnknownType(121)));
+    assert_eq!(
+        Rmsg::decode(&[11, 0, 0, 0, 120, 1, 0, 1, 0, 0, 0]),
+        Err(WireError::UnknownType(120))
+    );
+    assert_eq!(
+        Tmsg::decode(&[7, 0, 0, 0, 121, 1, 0]),
+        Err(WireError::UnknownType(121))
+    );
 }
 
 #[test]
 fn a_name_too_long_for_its_length_prefix_does_not_encode() {
     let long = vec![b'a'; 70_000];
-    let t = Tmsg::Mkdir { dfid: 0, name: &long, mode: 0, gid: 0 };
+    let t = Tmsg::Mkdir {
+        dfid: 0,
+        name: &long,
+        mode: 0,
+        gid: 0,
+    };
     assert_eq!(t.encode(1, &mut Vec::new()), Err(WireError::TooLong));
 }
 
@@ -184,7 +262,10 @@ struct Scripted {
 
 impl Scripted {
     fn new(replies: Vec<Vec<u8>>) -> Self {
-        Scripted { replies: Mutex::new(replies), claim: None }
+        Scripted {
+            replies: Mutex::new(replies),
+            claim: None,
+        }
     }
 }
 

@@ -19,59 +19,113 @@ const NONE: u32 = 0xffff_ffff;
 
 /// `(tag, request, its bytes, reply, its bytes)`.
 fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> {
-    let dir2 = Qid { ty: 0x80, version: 0, path: 2 };
-    let file = Qid { ty: 0, version: 0, path: 0x11 };
+    let dir2 = Qid {
+        ty: 0x80,
+        version: 0,
+        path: 2,
+    };
+    let file = Qid {
+        ty: 0,
+        version: 0,
+        path: 0x11,
+    };
     vec![
         (
             0xffff,
-            Tmsg::Version { msize: 8192, version: b"9P2000.L" },
+            Tmsg::Version {
+                msize: 8192,
+                version: b"9P2000.L",
+            },
             hex("15000000 64 ffff 00200000 0800 39503230 30302e4c"),
-            Rmsg::Version { msize: 8192, version: b"9P2000.L" },
+            Rmsg::Version {
+                msize: 8192,
+                version: b"9P2000.L",
+            },
             hex("15000000 65 ffff 00200000 0800 39503230 30302e4c"),
         ),
         (
             1,
-            Tmsg::Attach { fid: 0, afid: NONE, uname: b"", aname: b"", n_uname: NONE },
+            Tmsg::Attach {
+                fid: 0,
+                afid: NONE,
+                uname: b"",
+                aname: b"",
+                n_uname: NONE,
+            },
             hex("17000000 68 0100 00000000 ffffffff 0000 0000 ffffffff"),
             Rmsg::Attach { qid: dir2 },
             hex("14000000 69 0100 | 80 00000000 0200000000000000"),
         ),
         (
             2,
-            Tmsg::Walk { fid: 0, newfid: 1, names: vec![b"a", b"bc"] },
+            Tmsg::Walk {
+                fid: 0,
+                newfid: 1,
+                names: vec![b"a", b"bc"],
+            },
             hex("18000000 6e 0200 00000000 01000000 0200 | 0100 61 | 0200 6263"),
             Rmsg::Walk {
                 qids: vec![
-                    Qid { ty: 0x80, version: 1, path: 0x10 },
-                    Qid { ty: 0, version: 2, path: 0x11 },
+                    Qid {
+                        ty: 0x80,
+                        version: 1,
+                        path: 0x10,
+                    },
+                    Qid {
+                        ty: 0,
+                        version: 2,
+                        path: 0x11,
+                    },
                 ],
             },
-            hex("23000000 6f 0200 0200 | 80 01000000 1000000000000000 | 00 02000000 1100000000000000"),
+            hex(
+                "23000000 6f 0200 0200 | 80 01000000 1000000000000000 | 00 02000000 1100000000000000",
+            ),
         ),
         (
             3,
             Tmsg::Lopen { fid: 1, flags: 2 },
             hex("0f000000 0c 0300 01000000 02000000"),
-            Rmsg::Lopen { qid: file, iounit: 0x1000 },
+            Rmsg::Lopen {
+                qid: file,
+                iounit: 0x1000,
+            },
             hex("18000000 0d 0300 | 00 00000000 1100000000000000 | 00100000"),
         ),
         (
             4,
-            Tmsg::Lcreate { fid: 1, name: b"f", flags: 0o302, mode: 0o644, gid: NONE },
+            Tmsg::Lcreate {
+                fid: 1,
+                name: b"f",
+                flags: 0o302,
+                mode: 0o644,
+                gid: NONE,
+            },
             hex("1a000000 0e 0400 01000000 0100 66 c2000000 a4010000 ffffffff"),
-            Rmsg::Lcreate { qid: Qid { path: 0x12, ..file }, iounit: 0 },
+            Rmsg::Lcreate {
+                qid: Qid { path: 0x12, ..file },
+                iounit: 0,
+            },
             hex("18000000 0f 0400 | 00 00000000 1200000000000000 | 00000000"),
         ),
         (
             5,
-            Tmsg::Read { fid: 1, offset: 0x100, count: 0x200 },
+            Tmsg::Read {
+                fid: 1,
+                offset: 0x100,
+                count: 0x200,
+            },
             hex("17000000 74 0500 01000000 0001000000000000 00020000"),
             Rmsg::Read { data: b"hi" },
             hex("0d000000 75 0500 02000000 6869"),
         ),
         (
             6,
-            Tmsg::Write { fid: 1, offset: 0, data: b"abc" },
+            Tmsg::Write {
+                fid: 1,
+                offset: 0,
+                data: b"abc",
+            },
             hex("1a000000 76 0600 01000000 0000000000000000 03000000 616263"),
             Rmsg::Write { count: 3 },
             hex("0b000000 77 0600 03000000"),
@@ -85,7 +139,10 @@ fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> 
         ),
         (
             8,
-            Tmsg::Getattr { fid: 1, request_mask: getattr::BASIC },
+            Tmsg::Getattr {
+                fid: 1,
+                request_mask: getattr::BASIC,
+            },
             hex("13000000 18 0800 01000000 ff07000000000000"),
             Rmsg::Getattr(Attr {
                 valid: getattr::BASIC,
@@ -109,8 +166,7 @@ fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> 
                 generation: 0,
                 data_version: 0,
             }),
-            hex(
-                "a0000000 19 0800
+            hex("a0000000 19 0800
                  ff07000000000000
                  00 00000000 1100000000000000
                  a4810000 e8030000 e8030000
@@ -120,8 +176,7 @@ fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> 
                  0300000000000000 0400000000000000
                  0500000000000000 0600000000000000
                  0000000000000000 0000000000000000
-                 0000000000000000 0000000000000000",
-            ),
+                 0000000000000000 0000000000000000"),
         ),
         (
             9,
@@ -134,34 +189,54 @@ fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> 
                     ..SetAttr::default()
                 },
             },
-            hex(
-                "43000000 1a 0900 01000000 b0000000
+            hex("43000000 1a 0900 01000000 b0000000
                  00000000 00000000 00000000 0000000000000000
                  00e1f50500000000 0700000000000000
-                 0000000000000000 0000000000000000",
-            ),
+                 0000000000000000 0000000000000000"),
             Rmsg::Setattr,
             hex("07000000 1b 0900"),
         ),
         (
             10,
-            Tmsg::Readdir { fid: 1, offset: 0, count: 0x1000 },
+            Tmsg::Readdir {
+                fid: 1,
+                offset: 0,
+                count: 0x1000,
+            },
             hex("17000000 28 0a00 01000000 0000000000000000 00100000"),
             Rmsg::Readdir { data: &[] },
             hex("0b000000 29 0a00 00000000"),
         ),
         (
             11,
-            Tmsg::Mkdir { dfid: 0, name: b"d", mode: 0o755, gid: NONE },
+            Tmsg::Mkdir {
+                dfid: 0,
+                name: b"d",
+                mode: 0o755,
+                gid: NONE,
+            },
             hex("16000000 48 0b00 00000000 0100 64 ed010000 ffffffff"),
-            Rmsg::Mkdir { qid: Qid { path: 0x13, ..dir2 } },
+            Rmsg::Mkdir {
+                qid: Qid { path: 0x13, ..dir2 },
+            },
             hex("14000000 49 0b00 | 80 00000000 1300000000000000"),
         ),
         (
             12,
-            Tmsg::Symlink { fid: 0, name: b"l", target: b"t", gid: NONE },
+            Tmsg::Symlink {
+                fid: 0,
+                name: b"l",
+                target: b"t",
+                gid: NONE,
+            },
             hex("15000000 10 0c00 00000000 0100 6c 0100 74 ffffffff"),
-            Rmsg::Symlink { qid: Qid { ty: 0x02, version: 0, path: 0x14 } },
+            Rmsg::Symlink {
+                qid: Qid {
+                    ty: 0x02,
+                    version: 0,
+                    path: 0x14,
+                },
+            },
             hex("14000000 11 0c00 | 02 00000000 1400000000000000"),
         ),
         (
@@ -173,28 +248,44 @@ fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> 
         ),
         (
             14,
-            Tmsg::Link { dfid: 0, fid: 2, name: b"h" },
+            Tmsg::Link {
+                dfid: 0,
+                fid: 2,
+                name: b"h",
+            },
             hex("12000000 46 0e00 00000000 02000000 0100 68"),
             Rmsg::Link,
             hex("07000000 47 0e00"),
         ),
         (
             15,
-            Tmsg::Unlinkat { dirfid: 0, name: b"d", flags: 0x200 },
+            Tmsg::Unlinkat {
+                dirfid: 0,
+                name: b"d",
+                flags: 0x200,
+            },
             hex("12000000 4c 0f00 00000000 0100 64 00020000"),
             Rmsg::Unlinkat,
             hex("07000000 4d 0f00"),
         ),
         (
             16,
-            Tmsg::Renameat { olddirfid: 0, oldname: b"a", newdirfid: 3, newname: b"b" },
+            Tmsg::Renameat {
+                olddirfid: 0,
+                oldname: b"a",
+                newdirfid: 3,
+                newname: b"b",
+            },
             hex("15000000 4a 1000 00000000 0100 61 03000000 0100 62"),
             Rmsg::Renameat,
             hex("07000000 4b 1000"),
         ),
         (
             17,
-            Tmsg::Fsync { fid: 1, datasync: 1 },
+            Tmsg::Fsync {
+                fid: 1,
+                datasync: 1,
+            },
             hex("0f000000 32 1100 01000000 01000000"),
             Rmsg::Fsync,
             hex("07000000 33 1100"),
@@ -214,11 +305,9 @@ fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> 
                 fsid: 0x1234,
                 namelen: 255,
             }),
-            hex(
-                "43000000 09 1200 53ef0000 00100000
+            hex("43000000 09 1200 53ef0000 00100000
                  6400000000000000 3200000000000000 2800000000000000
-                 e803000000000000 8403000000000000 3412000000000000 ff000000",
-            ),
+                 e803000000000000 8403000000000000 3412000000000000 ff000000"),
         ),
         (
             19,
@@ -229,7 +318,11 @@ fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> 
         ),
         (
             20,
-            Tmsg::Unlinkat { dirfid: 0, name: b"missing", flags: 0 },
+            Tmsg::Unlinkat {
+                dirfid: 0,
+                name: b"missing",
+                flags: 0,
+            },
             hex("18000000 4c 1400 00000000 0700 6d697373696e67 00000000"),
             Rmsg::Lerror { ecode: 2 },
             hex("0b000000 07 1400 02000000"),
@@ -273,7 +366,11 @@ fn every_reply_decodes_from_the_bytes_of_the_spec() {
 fn every_reply_fits_the_capacity_its_request_announces() {
     for (_, t, _, r, bytes) in conversation() {
         let cap = t.reply_capacity(8192);
-        assert!(bytes.len() <= cap, "{r:?} is {} bytes, capacity {cap}", bytes.len());
+        assert!(
+            bytes.len() <= cap,
+            "{r:?} is {} bytes, capacity {cap}",
+            bytes.len()
+        );
         // An Rlerror always fits.
         assert!(cap >= 11);
     }
@@ -291,14 +388,25 @@ fn every_reply_type_is_its_request_type_plus_one() {
 #[test]
 fn readdir_entries_encode_and_decode_as_qid_offset_type_name() {
     use ninep::msg::{DirEntries, RawDirEntry};
-    let bytes = hex(
-        "80 00000000 0200000000000000 0100000000000000 04 0100 2e
-         00 00000000 1100000000000000 ffffffffffffff7f 08 0300 616263",
-    );
+    let bytes = hex("80 00000000 0200000000000000 0100000000000000 04 0100 2e
+         00 00000000 1100000000000000 ffffffffffffff7f 08 0300 616263");
     let entries = [
-        RawDirEntry { qid: Qid { ty: 0x80, version: 0, path: 2 }, offset: 1, dtype: 4, name: b"." },
         RawDirEntry {
-            qid: Qid { ty: 0, version: 0, path: 0x11 },
+            qid: Qid {
+                ty: 0x80,
+                version: 0,
+                path: 2,
+            },
+            offset: 1,
+            dtype: 4,
+            name: b".",
+        },
+        RawDirEntry {
+            qid: Qid {
+                ty: 0,
+                version: 0,
+                path: 0x11,
+            },
             offset: i64::MAX as u64,
             dtype: 8,
             name: b"abc",

@@ -17,12 +17,27 @@ pub struct Share {
     pub fs: NinepFs<Loopback>,
 }
 
-pub const RW: Access = Access { read: true, write: true };
-pub const RO: Access = Access { read: true, write: false };
-pub const WO: Access = Access { read: false, write: true };
+pub const RW: Access = Access {
+    read: true,
+    write: true,
+};
+pub const RO: Access = Access {
+    read: true,
+    write: false,
+};
+pub const WO: Access = Access {
+    read: false,
+    write: true,
+};
 
 pub fn share() -> Share {
-    share_with(ServerOptions::default(), MountOptions { dev: 7, ..MountOptions::default() })
+    share_with(
+        ServerOptions::default(),
+        MountOptions {
+            dev: 7,
+            ..MountOptions::default()
+        },
+    )
 }
 
 pub fn share_with(server: ServerOptions, mount: MountOptions) -> Share {
