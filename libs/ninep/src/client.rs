@@ -337,7 +337,10 @@ impl<T: Transport> Client<T> {
     /// reports an error: a clunked fid is gone either way).
     pub fn clunk(&self, fid: u32) -> Result<(), Error> {
         let r = self.rpc(&Tmsg::Clunk { fid }, |_| Ok(()));
-        self.forget_failed(fid, r.err().unwrap_or(Error::Remote(0)));
+        match r {
+            Ok(()) => self.release_fid(fid),
+            Err(e) => self.forget_failed(fid, e),
+        }
         r
     }
 

@@ -18,7 +18,9 @@ fn hex(s: &str) -> Vec<u8> {
 const NONE: u32 = 0xffff_ffff;
 
 /// `(tag, request, its bytes, reply, its bytes)`.
-fn conversation() -> Vec<(u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>)> {
+type Exchange = (u16, Tmsg<'static>, Vec<u8>, Rmsg<'static>, Vec<u8>);
+
+fn conversation() -> Vec<Exchange> {
     let dir2 = Qid {
         ty: 0x80,
         version: 0,
