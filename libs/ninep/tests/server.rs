@@ -281,3 +281,18 @@ fn a_read_only_export_answers_erofs_outside_qemus_read_only_list() {
     f.client.fsync(9, false).unwrap();
     assert!(f.client.statfs(f.root).is_ok());
 }
+
+#[test]
+fn a_host_tool_mounts_a_directory_in_one_call() {
+    use wasi_p1::FileSystem;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"x").unwrap();
+    let fs =
+        ninep::server::mount(dir.path(), ServerOptions::default(), Default::default()).unwrap();
+    assert_eq!(
+        fs.lookup(fs.root(), "f").unwrap(),
+        ino(&dir.path().join("f"))
+    );
+    let missing = dir.path().join("missing");
+    assert!(ninep::server::mount(&missing, ServerOptions::default(), Default::default()).is_err());
+}

@@ -40,7 +40,7 @@ pub enum Rmsg<'a> {
     Clunk,
     Getattr(Attr),
     Setattr,
-    /// Packed entries; see [`DirEntries`].
+    /// Packed entries; see [`super::DirEntries`].
     Readdir {
         data: &'a [u8],
     },

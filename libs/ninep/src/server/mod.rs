@@ -194,6 +194,19 @@ impl Server {
     }
 }
 
+/// Serves the host directory `root` in this process and mounts it through the loopback
+/// transport: a [`crate::NinepFs`] for a host tool to preopen, running the same client code
+/// the kernel runs over virtio-9p.
+pub fn mount(
+    root: &Path,
+    server: ServerOptions,
+    mount: crate::MountOptions,
+) -> std::io::Result<crate::NinepFs<Loopback>> {
+    let server = Arc::new(Server::new(root, server)?);
+    crate::NinepFs::mount_with(Loopback::new(server), mount)
+        .map_err(|e| std::io::Error::other(e.message()))
+}
+
 fn error_reply(tag: u16, ecode: u32, out: &mut Vec<u8>) {
     // An `Rlerror` always encodes.
     let _ = Rmsg::Lerror { ecode }.encode(tag, out);
