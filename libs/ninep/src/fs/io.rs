@@ -53,7 +53,7 @@ impl<T: Transport> NinepFs<T> {
         }
         // Non-blocking so that opening a FIFO on the host cannot hang the server.
         let flags = access_flags(access) | open::NONBLOCK;
-        let mut lease = self.resolve_for_open(ino)?;
+        let mut lease = self.resolve(ino)?;
         loop {
             let r = self.open_clone(lease.fid, flags);
             let stale = match &r {
@@ -84,17 +84,6 @@ impl<T: Transport> NinepFs<T> {
             }
             drop(lease);
             return Ok(self.state.lock().add_handle(fid, ino, dir));
-        }
-    }
-
-    fn resolve_for_open(&self, ino: Ino) -> Result<Lease<'_, T>, Errno> {
-        if ino == self.root {
-            return self.walk_fresh(ino);
-        }
-        let cached = self.state.lock().take_cached(ino);
-        match cached {
-            Some(fid) => Ok(self.lease(fid, false)),
-            None => self.walk_fresh(ino),
         }
     }
 
@@ -218,6 +207,10 @@ impl<T: Transport> NinepFs<T> {
             if bad_offset {
                 // The WASI layer needs the top cookies for its own `.` and `..`.
                 return Err(Errno::Overflow);
+            }
+            if batch.last().map(|e| e.3) == Some(pos) {
+                // A server that does not move on would list forever.
+                return Err(Errno::Io);
             }
             for (dot, name, qid, next, kind) in batch {
                 pos = next;

@@ -85,7 +85,7 @@ impl<T: Transport> NinepFs<T> {
     }
 
     /// A fid for `ino`: the cached one (unchecked) or a fresh walk.
-    fn resolve(&self, ino: Ino) -> Result<Lease<'_, T>, Errno> {
+    pub(super) fn resolve(&self, ino: Ino) -> Result<Lease<'_, T>, Errno> {
         if ino == self.root {
             return Ok(self.root_lease());
         }

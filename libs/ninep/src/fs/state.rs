@@ -395,3 +395,7 @@ impl State {
         clunk
     }
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;
