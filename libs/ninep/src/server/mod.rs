@@ -12,6 +12,7 @@
 //! read-only list and to `Tlopen` for writing. [`Loopback`] connects a [`crate::Client`]
 //! to it in the same process.
 
+mod fids;
 mod host;
 mod loopback;
 mod ops;

@@ -1,4 +1,5 @@
-//! The request handlers of the test [`Server`]: one host operation per 9P request.
+//! The test [`Server`]'s dispatcher: one host operation per 9P request (the handlers that
+//! keep fid state are in `fids`).
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::Ordering;
@@ -9,12 +10,11 @@ use super::host::{self, Errno};
 use super::{Open, Server, lock};
 use crate::errno;
 use crate::msg::{
-    AT_REMOVEDIR, Attr, HEADER_LEN, RawDirEntry, Rmsg, SetAttr, StatFs, Tmsg, VERSION_9P2000_L, dt,
-    getattr, open, setattr,
+    AT_REMOVEDIR, Attr, HEADER_LEN, Rmsg, StatFs, Tmsg, VERSION_9P2000_L, getattr, open,
 };
 use crate::wire::{QT_DIR, QT_FILE, QT_SYMLINK, Qid};
 
-fn qid(st: &libc::stat) -> Qid {
+pub(super) fn qid(st: &libc::stat) -> Qid {
     let ty = match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => QT_DIR,
         libc::S_IFLNK => QT_SYMLINK,
@@ -55,7 +55,7 @@ fn attr(st: &libc::stat) -> Attr {
 
 /// 9P2000.L open flags to the host's, without the ones a server drops (QEMU's
 /// `get_dotl_openflags`), never following a final symbolic link.
-fn host_flags(flags: u32) -> i32 {
+pub(super) fn host_flags(flags: u32) -> i32 {
     let map = [
         (open::CREATE, libc::O_CREAT),
         (open::EXCL, libc::O_EXCL),
@@ -75,7 +75,7 @@ fn host_flags(flags: u32) -> i32 {
     out | libc::O_NOFOLLOW
 }
 
-fn wants_write(flags: u32) -> bool {
+pub(super) fn wants_write(flags: u32) -> bool {
     flags & open::ACCMODE != open::RDONLY || flags & (open::TRUNC | open::APPEND) != 0
 }
 
@@ -84,12 +84,12 @@ fn cstring(bytes: &[u8]) -> Result<std::ffi::CString, Errno> {
 }
 
 /// `Rlerror` when an encoding limit is hit (a reply that cannot be expressed).
-fn enc(r: Result<(), crate::wire::WireError>) -> Result<(), Errno> {
+pub(super) fn enc(r: Result<(), crate::wire::WireError>) -> Result<(), Errno> {
     r.map_err(|_| errno::EIO)
 }
 
 impl Server {
-    fn iounit(&self, fd: BorrowedFd<'_>) -> u32 {
+    pub(super) fn iounit(&self, fd: BorrowedFd<'_>) -> u32 {
         let room = self
             .msize
             .load(Ordering::Relaxed)
@@ -321,239 +321,6 @@ impl Server {
                 reply(Rmsg::Statfs(s), out)
             }
             Tmsg::Flush { .. } => reply(Rmsg::Flush, out),
-        }
-    }
-
-    fn walk(&self, fid: u32, newfid: u32, names: &[&[u8]]) -> Result<Vec<Qid>, Errno> {
-        let from = self.fid(fid)?;
-        let mut path = lock(&from.path).clone();
-        if newfid != fid && lock(&self.fids).contains_key(&newfid) {
-            return Err(errno::EINVAL);
-        }
-        if names.len() > crate::msg::MAXWELEM {
-            return Err(errno::E2BIG);
-        }
-        let mut qids = Vec::with_capacity(names.len());
-        // The open directory at `path`, when known.
-        let mut dir = None;
-        for (i, &n) in names.iter().enumerate() {
-            let step = (|| {
-                if n == b".." {
-                    path.pop();
-                    dir = None;
-                    let (d, name) = self.locate(&path)?;
-                    return host::lstat(d.as_fd(), name.as_deref());
-                }
-                let d = match dir.take() {
-                    Some(d) => d,
-                    None => self.open_dir(&path)?,
-                };
-                let name = host::name(n)?;
-                let st = host::lstat(d.as_fd(), Some(&name))?;
-                if st.st_mode & libc::S_IFMT == libc::S_IFDIR && i + 1 < names.len() {
-                    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
-                    dir = Some(host::openat(d.as_fd(), &name, flags, 0)?);
-                }
-                path.push(n.to_vec());
-                Ok(st)
-            })();
-            match step {
-                Ok(st) => qids.push(qid(&st)),
-                Err(e) if i == 0 => return Err(e),
-                Err(_) => return Ok(qids),
-            }
-        }
-        if newfid == fid {
-            *lock(&from.path) = path;
-        } else {
-            self.add_fid(newfid, path, Open::None)?;
-        }
-        Ok(qids)
-    }
-
-    fn lopen(&self, fid: u32, flags: u32) -> Result<(Qid, u32), Errno> {
-        let f = self.fid(fid)?;
-        let mut open = lock(&f.open);
-        if !matches!(*open, Open::None) {
-            return Err(errno::EINVAL);
-        }
-        let path = lock(&f.path).clone();
-        let (dir, name) = self.locate(&path)?;
-        let st = host::lstat(dir.as_fd(), name.as_deref())?;
-        let fd = if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
-            let fd = match &name {
-                Some(n) => host::openat(
-                    dir.as_fd(),
-                    n,
-                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
-                    0,
-                )?,
-                None => dir,
-            };
-            *open = Open::Dir(fd);
-            open.fd()
-        } else {
-            if self.options.read_only && wants_write(flags) {
-                return Err(errno::EROFS);
-            }
-            let name = name.ok_or(errno::EINVAL)?;
-            let hf = host_flags(flags) & !(libc::O_CREAT | libc::O_EXCL);
-            *open = Open::File(host::openat(dir.as_fd(), &name, hf, 0)?);
-            open.fd()
-        };
-        let fd = fd.ok_or(errno::EIO)?;
-        let st = host::fstat(fd.as_fd())?;
-        Ok((qid(&st), self.iounit(fd.as_fd())))
-    }
-
-    fn lcreate(
-        &self,
-        fid: u32,
-        name: &[u8],
-        flags: u32,
-        mode: u32,
-        gid: u32,
-    ) -> Result<(Qid, u32), Errno> {
-        let f = self.fid(fid)?;
-        let mut open = lock(&f.open);
-        if !matches!(*open, Open::None) {
-            return Err(errno::EINVAL);
-        }
-        let mut path = lock(&f.path).clone();
-        let dir = self.open_dir(&path)?;
-        let n = host::name(name)?;
-        let fd = host::openat(
-            dir.as_fd(),
-            &n,
-            host_flags(flags) | libc::O_CREAT,
-            mode & 0o7777,
-        )?;
-        host::fchmodat(fd.as_fd(), None, mode & 0o7777)?;
-        let _ = host::fchownat(fd.as_fd(), None, u32::MAX, gid);
-        let st = host::fstat(fd.as_fd())?;
-        let iounit = self.iounit(fd.as_fd());
-        path.push(name.to_vec());
-        *lock(&f.path) = path;
-        *open = Open::File(fd);
-        Ok((qid(&st), iounit))
-    }
-
-    fn setattr(&self, fid: u32, a: &SetAttr) -> Result<(), Errno> {
-        let f = self.fid(fid)?;
-        let open = lock(&f.open);
-        let path = lock(&f.path).clone();
-        // The object: its open descriptor, or its parent and name.
-        let located = match open.fd() {
-            Some(_) => None,
-            None => Some(self.locate(&path)?),
-        };
-        let (fd, name) = match (&located, open.fd()) {
-            (Some((d, n)), _) => (d.as_fd(), n.as_deref()),
-            (None, Some(fd)) => (fd.as_fd(), None),
-            (None, None) => return Err(errno::EBADF),
-        };
-        if a.valid & setattr::MODE != 0 {
-            host::fchmodat(fd, name, a.mode & 0o7777)?;
-        }
-        if a.valid & (setattr::ATIME | setattr::MTIME) != 0 {
-            let time = |set: u32, given: u32, sec: u64, nsec: u64| {
-                if a.valid & set == 0 {
-                    libc::timespec {
-                        tv_sec: 0,
-                        tv_nsec: libc::UTIME_OMIT,
-                    }
-                } else if a.valid & given == 0 {
-                    libc::timespec {
-                        tv_sec: 0,
-                        tv_nsec: libc::UTIME_NOW,
-                    }
-                } else {
-                    libc::timespec {
-                        tv_sec: sec as i64,
-                        tv_nsec: nsec as i64,
-                    }
-                }
-            };
-            let times = [
-                time(
-                    setattr::ATIME,
-                    setattr::ATIME_SET,
-                    a.atime_sec,
-                    a.atime_nsec,
-                ),
-                time(
-                    setattr::MTIME,
-                    setattr::MTIME_SET,
-                    a.mtime_sec,
-                    a.mtime_nsec,
-                ),
-            ];
-            host::set_times(fd, name, &times)?;
-        }
-        if a.valid & (setattr::UID | setattr::GID) != 0 {
-            let uid = if a.valid & setattr::UID != 0 {
-                a.uid
-            } else {
-                u32::MAX
-            };
-            let gid = if a.valid & setattr::GID != 0 {
-                a.gid
-            } else {
-                u32::MAX
-            };
-            host::fchownat(fd, name, uid, gid)?;
-        }
-        if a.valid & setattr::SIZE != 0 {
-            match (&*open, name) {
-                (Open::File(fd), _) => host::ftruncate(fd.as_fd(), a.size)?,
-                (Open::Dir(_), _) => return Err(errno::EISDIR),
-                (Open::None, Some(n)) => {
-                    let w = host::openat(fd, n, libc::O_WRONLY | libc::O_NOFOLLOW, 0)?;
-                    host::ftruncate(w.as_fd(), a.size)?;
-                }
-                (Open::None, None) => return Err(errno::EISDIR),
-            }
-        }
-        Ok(())
-    }
-
-    fn readdir(&self, fid: u32, offset: u64, count: u32) -> Result<Vec<u8>, Errno> {
-        let f = self.fid(fid)?;
-        let open = lock(&f.open);
-        let Open::Dir(fd) = &*open else {
-            return Err(errno::ENOTDIR);
-        };
-        let room = self.msize.load(Ordering::Relaxed) as usize - HEADER_LEN - 4;
-        let cap = (count as usize).min(room);
-        let mut data = Vec::new();
-        let mut pos = offset;
-        loop {
-            let batch = host::read_dir_at(fd.as_fd(), pos)?;
-            if batch.is_empty() {
-                return Ok(data);
-            }
-            for d in batch {
-                if data.len() + RawDirEntry::encoded_len(d.name.len()) > cap {
-                    return Ok(data);
-                }
-                let ty = match d.dtype {
-                    dt::DIR => QT_DIR,
-                    dt::LNK => QT_SYMLINK,
-                    _ => QT_FILE,
-                };
-                let e = RawDirEntry {
-                    qid: Qid {
-                        ty,
-                        version: 0,
-                        path: d.ino,
-                    },
-                    offset: d.next,
-                    dtype: d.dtype,
-                    name: &d.name,
-                };
-                enc(e.encode(&mut data))?;
-                pos = d.next;
-            }
         }
     }
 }
