@@ -28,11 +28,12 @@ mod initrdfs;
 #[cfg(feature = "engine")]
 mod linker;
 mod mem;
+mod walk;
 pub mod memfs;
 #[cfg(test)]
 mod tests;
 
-pub use calls::{Function, ParamType, dispatch};
+pub use calls::{Function, ParamType, Stop, dispatch};
 pub use console::MemConsole;
 pub use ctx::{MAX_FDS, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
