@@ -24,10 +24,12 @@
 //! (through `proc_exit`) with 0 if every check passed and 1 otherwise.
 //! `wasi-conformance --exit N` only calls `proc_exit(N)`: a test of exit-code pass-through.
 //!
-//! Expected errnos follow atoll's documented rules (`libs/wasi/src/lib.rs`): a pointer or length
-//! outside linear memory is EFAULT; an fd that is not open is EBADF; reading or writing without
-//! the right is EBADF; changing the read-only tree is EROFS; leaving a preopen is ENOTCAPABLE;
-//! what no tree supports (links, timestamps, signals) is ENOSYS and every fd is ENOTSOCK.
+//! Expected errnos follow atoll's documented rules (`libs/wasi/src/lib.rs`), which are
+//! wasmtime 51's: an fd that is not open is EBADF; reading or writing an fd not opened for it
+//! is EBADF; leaving a preopen is EPERM (cap-std's answer); signals are ENOTSUP and every fd
+//! is ENOTSOCK. Where atoll differs on purpose: a pointer or length outside linear memory is
+//! EFAULT (wasmtime traps) and changing the read-only tree is EROFS. Invalid flag or enum
+//! values trap (as in wasmtime), so they are not checked here.
 
 use std::fmt::Write as _;
 
@@ -119,7 +121,7 @@ const ENOTEMPTY: i32 = 55;
 const ENOTSOCK: i32 = 57;
 const EROFS: i32 = 69;
 const ESPIPE: i32 = 70;
-const ENOTCAPABLE: i32 = 76;
+const EPERM: i32 = 63;
 
 fn errno_name(e: i32) -> &'static str {
     match e {
@@ -136,7 +138,7 @@ fn errno_name(e: i32) -> &'static str {
         ENOTSOCK => "ENOTSOCK",
         EROFS => "EROFS",
         ESPIPE => "ESPIPE",
-        ENOTCAPABLE => "ENOTCAPABLE",
+        EPERM => "EPERM",
         _ => "?",
     }
 }
@@ -666,7 +668,8 @@ fn preopens(r: &mut Report) {
     r.errno(
         "fd_prestat_dir_name: not a preopen",
         sys::fd_prestat_dir_name(1, a(PATH), 16),
-        EBADF,
+        // wasmtime's legacy answer for an open fd that is not a preopen.
+        ENOTDIR,
     );
 }
 
@@ -675,20 +678,20 @@ fn fdstats(r: &mut Report) {
         "fd_fdstat_get(stdout)",
         fdstat(1).map_err(|e| format!("errno {e}")).and_then(|s| {
             ensure(
-                s.filetype == FT_CHARACTER_DEVICE && s.base & FD_WRITE != 0,
+                // A terminal is a character device, a pipe or capture UNKNOWN (wasmtime).
+                (s.filetype == FT_CHARACTER_DEVICE || s.filetype == 0) && s.base == FD_WRITE,
                 || format!("filetype {}, rights {:#x}", s.filetype, s.base),
             )
         }),
     );
     r.check(
-        "fd_fdstat_get(/): read-only directory",
+        "fd_fdstat_get(/): preopened directory",
         fdstat(ROOT)
             .map_err(|e| format!("errno {e}"))
             .and_then(|s| {
                 ensure(
-                    s.filetype == FT_DIRECTORY
-                        && s.base & (PATH_OPEN | FD_READDIR) == PATH_OPEN | FD_READDIR
-                        && s.base & PATH_CREATE_FILE == 0,
+                    // wasmtime's fixed preopen rights, whatever the tree.
+                    s.filetype == FT_DIRECTORY && s.base == 0x7b7_fe00,
                     || format!("filetype {}, rights {:#x}", s.filetype, s.base),
                 )
             }),
@@ -839,11 +842,6 @@ fn read_only_file(r: &mut Report, path: &str) {
         EINVAL,
     );
     r.errno(
-        "fd_seek: bad whence",
-        sys::fd_seek(fd, 0, 7, a(OUT)),
-        EINVAL,
-    );
-    r.errno(
         "fd_seek: out of bounds",
         sys::fd_seek(fd, 0, SEEK_SET, straddle()),
         EFAULT,
@@ -921,12 +919,12 @@ fn path_open_errors(r: &mut Report) {
     r.errno(
         "path_open: escaping with ..",
         open_err("../etc", 0, FD_READ),
-        ENOTCAPABLE,
+        EPERM,
     );
     r.errno(
         "path_open: absolute path",
         open_err("/bin", 0, FD_READ),
-        ENOTCAPABLE,
+        EPERM,
     );
     r.errno(
         "path_open: O_DIRECTORY on a file",
@@ -965,14 +963,9 @@ fn path_open_errors(r: &mut Report) {
         EBADF,
     );
     r.errno(
-        "path_open: fd is not a directory",
+        "path_open: fd is a stream",
         sys::path_open(1, 0, a(PATH), len, 0, FD_READ, 0, 0, a(OUT)),
-        ENOTDIR,
-    );
-    r.errno(
-        "path_open: bad oflags",
-        sys::path_open(ROOT, 0, a(PATH), len, 0x100, FD_READ, 0, 0, a(OUT)),
-        EINVAL,
+        EBADF,
     );
     r.errno(
         "path_create_directory: in /",
