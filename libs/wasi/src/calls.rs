@@ -186,7 +186,6 @@ functions! {
     sock_shutdown(fd: u32, how: u32);
 }
 
-
 /// The `$filetype` of a [`FileKind`].
 fn filetype_of(kind: FileKind) -> u8 {
     match kind {
@@ -203,7 +202,9 @@ fn filetype_of(kind: FileKind) -> u8 {
 /// Writes a `$filestat` record.
 fn write_filestat(mem: &mut GuestMemory<'_>, out: u32, dev: u64, st: &Stat) -> Result<(), Errno> {
     let mut rec = [0u8; layout::FILESTAT_SIZE as usize];
-    let fields = [dev, st.ino, 0, st.nlink, st.size, st.atime, st.mtime, st.ctime];
+    let fields = [
+        dev, st.ino, 0, st.nlink, st.size, st.atime, st.mtime, st.ctime,
+    ];
     for (i, v) in fields.iter().enumerate() {
         rec[8 * i..8 * i + 8].copy_from_slice(&v.to_le_bytes());
     }
@@ -329,7 +330,9 @@ impl WasiCtx {
     /// outside of [0..126)").
     fn proc_exit(&mut self, _mem: &mut GuestMemory<'_>, code: u32) -> R {
         if code >= 126 {
-            return Err(Fail::Trap("exit with invalid exit status outside of [0..126)"));
+            return Err(Fail::Trap(
+                "exit with invalid exit status outside of [0..126)",
+            ));
         }
         self.exit_code = Some(code);
         Err(Fail::Exit(code))
@@ -386,4 +389,3 @@ impl WasiCtx {
         self.not_a_socket(fd)
     }
 }
-

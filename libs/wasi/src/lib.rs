@@ -28,10 +28,10 @@ mod initrdfs;
 #[cfg(feature = "engine")]
 mod linker;
 mod mem;
-mod walk;
 pub mod memfs;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 pub use calls::{Function, ParamType, Stop, dispatch};
 pub use console::MemConsole;

@@ -805,10 +805,7 @@ fn poll() {
             t.mem[(ev + 32 * i + 9) as usize],
         ])
     };
-    assert_eq!(
-        [errno(&t, 0), errno(&t, 1), errno(&t, 2)],
-        [0, 0, 0]
-    );
+    assert_eq!([errno(&t, 0), errno(&t, 1), errno(&t, 2)], [0, 0, 0]);
     assert_eq!(t.clock.0.load(Ordering::SeqCst), 6_000);
     // Errors of the call itself.
     assert_eq!(
@@ -872,7 +869,10 @@ fn exit_and_unsupported() {
         t.call("path_symlink", &[PATH.into(), len, 4, PATH.into(), len]),
         Errno::Success
     );
-    assert_eq!(t.call("fd_filestat_set_times", &[4, 0, 0, 0]), Errno::Success);
+    assert_eq!(
+        t.call("fd_filestat_set_times", &[4, 0, 0, 0]),
+        Errno::Success
+    );
     assert_eq!(t.call("fd_filestat_set_times", &[4, 0, 0, 3]), Errno::Inval);
     // wasmtime: sync and advise take regular files only (EBADF for directories, streams).
     assert_eq!(t.call("fd_sync", &[4]), Errno::Badf);

@@ -121,7 +121,9 @@ impl<'a> Walk<'a> {
         for (i, c) in comps.into_iter().enumerate() {
             let last = i + 1 == n;
             self.enter(loc, c, !last || follow || dir_only)?;
-            if (!last || dir_only) && self.kind(loc.last().copied().unwrap_or(0))? != FileKind::Directory {
+            if (!last || dir_only)
+                && self.kind(loc.last().copied().unwrap_or(0))? != FileKind::Directory
+            {
                 return Err(Errno::Notdir);
             }
         }

@@ -102,7 +102,13 @@ impl WasiCtx {
     }
 
     /// wasmtime: `ENOTSUP` for a regular file, `EBADF` for anything else.
-    pub(super) fn fd_allocate(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, _o: u64, _l: u64) -> R {
+    pub(super) fn fd_allocate(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        _o: u64,
+        _l: u64,
+    ) -> R {
         self.file(fd)?;
         Err(Errno::Notsup.into())
     }
@@ -165,7 +171,12 @@ impl WasiCtx {
 
     /// Regular files only (`EBADF` otherwise). Only `APPEND` and `NONBLOCK` may be set; the
     /// sync flags are `EINVAL`, as in wasmtime.
-    pub(super) fn fd_fdstat_set_flags(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, fl: u32) -> R {
+    pub(super) fn fd_fdstat_set_flags(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        fl: u32,
+    ) -> R {
         let fl = flags(u64::from(fl), u64::from(fdflags::ALL))? as u16;
         let f = self.file_mut(fd)?;
         if fl & (fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC) != 0 {
@@ -225,7 +236,12 @@ impl WasiCtx {
 
     /// Regular files only (`EBADF` otherwise); a file not open for writing is `EINVAL`
     /// (ftruncate's answer).
-    pub(super) fn fd_filestat_set_size(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, size: u64) -> R {
+    pub(super) fn fd_filestat_set_size(
+        &mut self,
+        _mem: &mut GuestMemory<'_>,
+        fd: u32,
+        size: u64,
+    ) -> R {
         let f = self.file(fd)?;
         Ok(f.file.fs.set_len(f.file.handle, size)?)
     }
@@ -318,7 +334,12 @@ impl WasiCtx {
     }
 
     /// Reads into one guest buffer from a file at `at`.
-    fn file_read(f: &FileFd, at: u64, mem: &mut GuestMemory<'_>, buf: (u32, u32)) -> Result<usize, Errno> {
+    fn file_read(
+        f: &FileFd,
+        at: u64,
+        mem: &mut GuestMemory<'_>,
+        buf: (u32, u32),
+    ) -> Result<usize, Errno> {
         let dst = mem.slice_mut(buf.0, buf.1)?;
         if dst.is_empty() {
             return Ok(0);
@@ -328,7 +349,12 @@ impl WasiCtx {
 
     /// Writes one guest buffer to a file: at its end with `APPEND` (as Linux's `pwrite` on
     /// an append-mode file does, whatever the offset), else at `at`.
-    fn file_write(f: &FileFd, at: u64, mem: &GuestMemory<'_>, buf: (u32, u32)) -> Result<usize, Errno> {
+    fn file_write(
+        f: &FileFd,
+        at: u64,
+        mem: &GuestMemory<'_>,
+        buf: (u32, u32),
+    ) -> Result<usize, Errno> {
         let data = mem.slice(buf.0, buf.1)?;
         let fs = &f.file.fs;
         if !f.access.write {
@@ -494,7 +520,15 @@ impl WasiCtx {
             if (i as u64) >= cookie {
                 let kind = FileKind::Directory;
                 let next = i as u64 + 1;
-                list.push((i as u64, DirEntry { name: String::from(name), ino, kind, next }));
+                list.push((
+                    i as u64,
+                    DirEntry {
+                        name: String::from(name),
+                        ino,
+                        kind,
+                        next,
+                    },
+                ));
             }
         }
         let mut bytes = 0u64;

@@ -179,7 +179,11 @@ impl WasiCtx {
         if ff & (fdflags::DSYNC | fdflags::RSYNC | fdflags::SYNC) != 0 {
             return Err(Errno::Notsup.into());
         }
-        let (creat, excl, trunc) = (of & oflags::CREAT != 0, of & oflags::EXCL != 0, of & oflags::TRUNC != 0);
+        let (creat, excl, trunc) = (
+            of & oflags::CREAT != 0,
+            of & oflags::EXCL != 0,
+            of & oflags::TRUNC != 0,
+        );
         let directory = of & oflags::DIRECTORY != 0;
         if directory && (creat || excl || trunc) {
             return Err(Errno::Inval.into());
@@ -241,7 +245,13 @@ impl WasiCtx {
                     if creat || trunc || want_write {
                         return Err(Errno::Isdir.into());
                     }
-                    let h = fs.open(ino, Access { read: true, write: false })?;
+                    let h = fs.open(
+                        ino,
+                        Access {
+                            read: true,
+                            write: false,
+                        },
+                    )?;
                     Fd::Dir(DirFd {
                         fs: fs.clone(),
                         ino,

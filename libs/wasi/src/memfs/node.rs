@@ -86,7 +86,10 @@ impl Entries {
 pub(super) enum Body {
     File(FileData),
     /// The entries (listed newest first, as Linux's tmpfs does) and the parent directory.
-    Dir { entries: Entries, parent: Ino },
+    Dir {
+        entries: Entries,
+        parent: Ino,
+    },
     Symlink(String),
 }
 
