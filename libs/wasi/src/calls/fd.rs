@@ -53,6 +53,8 @@ fn whence_of(w: u32) -> Result<u32, Fail> {
     }
 }
 
+// The parameter lists are the preview 1 ABI's.
+#[allow(clippy::too_many_arguments)]
 impl WasiCtx {
     pub(super) fn fd_close(&mut self, _mem: &mut GuestMemory<'_>, fd: u32) -> R {
         // Preopens too: wasmtime lets them be closed.

@@ -38,6 +38,8 @@ fn is_dots(name: &str) -> bool {
     name == "." || name == ".."
 }
 
+// The parameter lists are the preview 1 ABI's.
+#[allow(clippy::too_many_arguments)]
 impl WasiCtx {
     fn start(&self, fd: u32) -> Result<Start, Errno> {
         let d = self.dir(fd)?;
