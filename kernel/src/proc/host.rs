@@ -47,6 +47,12 @@ impl Console for KernelConsole {
     fn stdin_ready(&mut self) -> bool {
         self.null || crate::console::stdin_ready()
     }
+
+    /// The serial console is a terminal (guests see `FILETYPE_CHARACTER_DEVICE` and
+    /// `isatty` is true); null stdio is not.
+    fn is_terminal(&self, _fd: u32) -> bool {
+        !self.null
+    }
 }
 
 struct KernelClock;

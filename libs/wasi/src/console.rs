@@ -12,6 +12,8 @@ pub struct MemConsole {
     pub stdin: VecDeque<u8>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// Which of fds 0, 1 and 2 claim to be terminals (none by default: captured streams).
+    pub terminal: [bool; 3],
 }
 
 impl MemConsole {
@@ -20,6 +22,7 @@ impl MemConsole {
             stdin: stdin.iter().copied().collect(),
             stdout: Vec::new(),
             stderr: Vec::new(),
+            terminal: [false; 3],
         }
     }
 }
@@ -45,6 +48,13 @@ impl Console for MemConsole {
         // Data or end of input: a read never blocks.
         true
     }
+
+    fn is_terminal(&self, fd: u32) -> bool {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.terminal.get(i))
+            .is_some_and(|t| *t)
+    }
 }
 
 /// A console shared with the embedder (e.g. to read captured output after a run).
@@ -59,5 +69,9 @@ impl<C: Console> Console for alloc::sync::Arc<spin::Mutex<C>> {
 
     fn stdin_ready(&mut self) -> bool {
         self.lock().stdin_ready()
+    }
+
+    fn is_terminal(&self, fd: u32) -> bool {
+        self.lock().is_terminal(fd)
     }
 }

@@ -1,16 +1,21 @@
 //! Per-process WASI state: arguments, environment, the fd table and the host traits.
+//!
+//! The fd table follows wasmtime's preview 1 adapter: fds 0-2 are the standard streams,
+//! preopens follow from 3, a new fd takes the highest number freed by `fd_close` or
+//! `fd_renumber` (or one past the highest in use), and rights are not stored: `fd_fdstat_get`
+//! derives them from what an fd is and how it was opened, as wasmtime does.
 
 use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use crate::abi::{filetype, rights};
 use crate::errno::Errno;
 use crate::fs::{Access, FileSystem, Handle, Ino};
 use crate::host::{Clock, Console, Random, Scheduler};
 
-/// Most fds a process may have open at once.
+/// Most fds a process may have open at once (an atoll limit; wasmtime has none).
 pub const MAX_FDS: usize = 1024;
 
 /// A [`Handle`] of a tree, closed when dropped: an fd owns its handles, so closing the fd,
@@ -35,79 +40,58 @@ impl Drop for Opened {
     }
 }
 
+/// An open regular file (or another non-directory a tree can open).
+pub(crate) struct FileFd {
+    pub file: Opened,
+    pub pos: u64,
+    /// `FDFLAGS_APPEND`: every write goes to the end, and `fd_pwrite` ignores its offset.
+    pub append: bool,
+    /// `FDFLAGS_NONBLOCK`: only reported back (files never block).
+    pub nonblock: bool,
+    pub access: Access,
+}
+
+/// An open directory.
+pub(crate) struct DirFd {
+    pub fs: Arc<dyn FileSystem>,
+    pub ino: Ino,
+    /// Opened on first use for a preopen, at `path_open` otherwise.
+    pub handle: Option<Opened>,
+    /// The guest path if this fd is a preopen.
+    pub preopen: Option<String>,
+}
+
+impl DirFd {
+    /// The directory's handle, opening it first if this is its first use.
+    pub fn handle(&mut self) -> Result<&Opened, Errno> {
+        if self.handle.is_none() {
+            let read = Access {
+                read: true,
+                write: false,
+            };
+            let h = self.fs.open(self.ino, read)?;
+            self.handle = Some(Opened::new(&self.fs, h));
+        }
+        self.handle.as_ref().ok_or(Errno::Badf)
+    }
+}
+
 /// What an open fd refers to.
-pub(crate) enum FdKind {
+pub(crate) enum Fd {
     Stdin,
     Stdout,
     Stderr,
-    File {
-        file: Opened,
-        pos: u64,
-    },
-    Dir {
-        fs: Arc<dyn FileSystem>,
-        ino: Ino,
-        /// Opened on first use for a preopen, at `path_open` otherwise.
-        handle: Option<Opened>,
-        /// The guest path if this fd is a preopen.
-        preopen: Option<String>,
-    },
-}
-
-impl FdKind {
-    /// The directory's handle, opening it first if this is its first use.
-    pub fn dir_handle(&mut self) -> Result<&Opened, crate::errno::Errno> {
-        let FdKind::Dir {
-            fs, ino, handle, ..
-        } = self
-        else {
-            return Err(crate::errno::Errno::Notdir);
-        };
-        if handle.is_none() {
-            let h = fs.open(
-                *ino,
-                Access {
-                    read: true,
-                    write: false,
-                },
-            )?;
-            *handle = Some(Opened::new(fs, h));
-        }
-        handle.as_ref().ok_or(crate::errno::Errno::Badf)
-    }
-}
-
-pub(crate) struct Fd {
-    pub kind: FdKind,
-    pub base: u64,
-    pub inheriting: u64,
-    pub flags: u16,
-}
-
-impl Fd {
-    pub fn filetype(&self) -> u8 {
-        match self.kind {
-            FdKind::Stdin | FdKind::Stdout | FdKind::Stderr => filetype::CHARACTER_DEVICE,
-            FdKind::File { .. } => filetype::REGULAR_FILE,
-            FdKind::Dir { .. } => filetype::DIRECTORY,
-        }
-    }
-
-    /// `Ok` if this fd holds every right in `needed`.
-    pub fn need(&self, needed: u64) -> Result<(), Errno> {
-        if self.base & needed == needed {
-            Ok(())
-        } else {
-            Err(Errno::Notcapable)
-        }
-    }
+    File(FileFd),
+    Dir(DirFd),
 }
 
 /// The WASI state of one process (one Wasm instance).
 pub struct WasiCtx {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
-    pub(crate) fds: Vec<Option<Fd>>,
+    pub(crate) fds: BTreeMap<u32, Fd>,
+    /// Numbers freed by `fd_close` and `fd_renumber`, reused highest first.
+    pub(crate) free: BTreeSet<u32>,
     pub(crate) console: Box<dyn Console>,
     pub(crate) clock: Box<dyn Clock>,
     pub(crate) random: Box<dyn Random>,
@@ -122,30 +106,23 @@ pub struct WasiCtxBuilder {
 
 impl WasiCtx {
     /// Starts a context with fds 0-2 on `console` and no arguments, environment or preopens.
+    /// Whether each stream is a terminal comes from [`Console::is_terminal`].
     pub fn builder(
         console: Box<dyn Console>,
         clock: Box<dyn Clock>,
         random: Box<dyn Random>,
         sched: Box<dyn Scheduler>,
     ) -> WasiCtxBuilder {
-        let tty = |kind, drop: u64| {
-            Some(Fd {
-                kind,
-                base: rights::TTY & !drop,
-                inheriting: 0,
-                flags: 0,
-            })
-        };
-        let fds = alloc::vec![
-            tty(FdKind::Stdin, rights::FD_WRITE),
-            tty(FdKind::Stdout, rights::FD_READ),
-            tty(FdKind::Stderr, rights::FD_READ),
-        ];
+        let mut fds = BTreeMap::new();
+        fds.insert(0, Fd::Stdin);
+        fds.insert(1, Fd::Stdout);
+        fds.insert(2, Fd::Stderr);
         WasiCtxBuilder {
             ctx: WasiCtx {
                 args: Vec::new(),
                 env: Vec::new(),
                 fds,
+                free: BTreeSet::new(),
                 console,
                 clock,
                 random,
@@ -166,30 +143,75 @@ impl WasiCtx {
     }
 
     pub(crate) fn fd(&self, fd: u32) -> Result<&Fd, Errno> {
-        self.fds
-            .get(fd as usize)
-            .and_then(Option::as_ref)
-            .ok_or(Errno::Badf)
+        self.fds.get(&fd).ok_or(Errno::Badf)
     }
 
     pub(crate) fn fd_mut(&mut self, fd: u32) -> Result<&mut Fd, Errno> {
-        self.fds
-            .get_mut(fd as usize)
-            .and_then(Option::as_mut)
-            .ok_or(Errno::Badf)
+        self.fds.get_mut(&fd).ok_or(Errno::Badf)
     }
 
-    /// Puts `fd` in the lowest free slot.
-    pub(crate) fn alloc_fd(&mut self, fd: Fd) -> Result<u32, Errno> {
-        if let Some(i) = self.fds.iter().position(Option::is_none) {
-            self.fds[i] = Some(fd);
-            return Ok(i as u32);
+    /// An open regular file; anything else is [`Errno::Badf`] (wasmtime's `get_file`).
+    pub(crate) fn file(&self, fd: u32) -> Result<&FileFd, Errno> {
+        match self.fd(fd)? {
+            Fd::File(f) => Ok(f),
+            _ => Err(Errno::Badf),
         }
+    }
+
+    pub(crate) fn file_mut(&mut self, fd: u32) -> Result<&mut FileFd, Errno> {
+        match self.fd_mut(fd)? {
+            Fd::File(f) => Ok(f),
+            _ => Err(Errno::Badf),
+        }
+    }
+
+    /// A seekable fd: a file; the standard streams are [`Errno::Spipe`], others
+    /// [`Errno::Badf`] (wasmtime's `get_seekable`).
+    pub(crate) fn seekable(&mut self, fd: u32) -> Result<&mut FileFd, Errno> {
+        match self.fd_mut(fd)? {
+            Fd::File(f) => Ok(f),
+            Fd::Stdin | Fd::Stdout | Fd::Stderr => Err(Errno::Spipe),
+            Fd::Dir(_) => Err(Errno::Badf),
+        }
+    }
+
+    /// An open directory; anything else is [`Errno::Badf`] (wasmtime's `get_dir_fd`).
+    pub(crate) fn dir(&self, fd: u32) -> Result<&DirFd, Errno> {
+        match self.fd(fd)? {
+            Fd::Dir(d) => Ok(d),
+            _ => Err(Errno::Badf),
+        }
+    }
+
+    pub(crate) fn dir_mut(&mut self, fd: u32) -> Result<&mut DirFd, Errno> {
+        match self.fd_mut(fd)? {
+            Fd::Dir(d) => Ok(d),
+            _ => Err(Errno::Badf),
+        }
+    }
+
+    /// Gives `fd` a number: the highest freed one, else one past the highest in use.
+    pub(crate) fn alloc_fd(&mut self, fd: Fd) -> Result<u32, Errno> {
         if self.fds.len() >= MAX_FDS {
             return Err(Errno::Mfile);
         }
-        self.fds.push(Some(fd));
-        Ok((self.fds.len() - 1) as u32)
+        let n = match self.free.pop_last() {
+            Some(n) => n,
+            None => match self.fds.last_key_value() {
+                Some((&last, _)) => last.checked_add(1).ok_or(Errno::Mfile)?,
+                None => 0,
+            },
+        };
+        self.fds.insert(n, fd);
+        Ok(n)
+    }
+
+    /// Closes `fd` (its handles are closed as it drops).
+    pub(crate) fn close_fd(&mut self, fd: u32) -> Result<(), Errno> {
+        let old = self.fds.remove(&fd).ok_or(Errno::Badf)?;
+        self.free.insert(fd);
+        drop(old);
+        Ok(())
     }
 }
 
@@ -219,26 +241,17 @@ impl WasiCtxBuilder {
     }
 
     /// Preopens the root of `fs` as directory `guest_path` (e.g. `/` or `/tmp`); the first
-    /// preopen is fd 3, the next fd 4, and so on. A read-only tree never grants mutating rights.
+    /// preopen is fd 3, the next fd 4, and so on.
     pub fn preopen_dir(mut self, fs: Arc<dyn FileSystem>, guest_path: &str) -> Self {
-        let mask = if fs.is_read_only() {
-            !rights::MUTATING
-        } else {
-            rights::ALL
-        };
         let ino = fs.root();
-        let fd = Fd {
-            kind: FdKind::Dir {
-                fs,
-                ino,
-                handle: None,
-                preopen: Some(String::from(guest_path)),
-            },
-            base: rights::DIRECTORY & mask,
-            inheriting: (rights::DIRECTORY | rights::FILE) & mask,
-            flags: 0,
-        };
-        self.ctx.fds.push(Some(fd));
+        let fd = Fd::Dir(DirFd {
+            fs,
+            ino,
+            handle: None,
+            preopen: Some(String::from(guest_path)),
+        });
+        let n = self.ctx.fds.last_key_value().map_or(0, |(&k, _)| k + 1);
+        self.ctx.fds.insert(n, fd);
         self
     }
 

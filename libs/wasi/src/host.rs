@@ -24,6 +24,15 @@ pub trait Console: Send {
 
     /// Whether a `read` would return without blocking (data or end of input is there).
     fn stdin_ready(&mut self) -> bool;
+
+    /// Whether standard stream `fd` (0, 1 or 2) is a terminal. wasmtime reports a terminal
+    /// as `FILETYPE_CHARACTER_DEVICE` and anything else (a pipe, a file, captured output)
+    /// as `FILETYPE_UNKNOWN`, in `fd_fdstat_get` and `fd_filestat_get`; so `isatty` in the
+    /// guest answers yes exactly for the streams this says are terminals. Default: none is.
+    fn is_terminal(&self, fd: u32) -> bool {
+        let _ = fd;
+        false
+    }
 }
 
 /// Clocks, in nanoseconds.

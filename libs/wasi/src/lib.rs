@@ -6,12 +6,14 @@
 //! nothing of the engine; [`add_to_linker`] (feature `engine`) registers all of them into a
 //! `wasm_engine::Linker`.
 //!
-//! Errno rules: a guest pointer or length outside linear memory is [`Errno::Fault`]; an fd
-//! that is not open is [`Errno::Badf`]; missing rights are [`Errno::Notcapable`] (reading or
-//! writing without `fd_read`/`fd_write` rights is [`Errno::Badf`], as POSIX has it); what no
-//! trait can provide (symlinks, hard links, timestamps, signals, sockets) is [`Errno::Nosys`]
-//! or [`Errno::Notsock`]. No function traps or panics on guest input; `proc_exit` ends the
-//! call with [`ProcExit`].
+//! Semantics are wasmtime 51's preview 1 (its adapter over preview 2 and cap-std, on Linux):
+//! an fd that is not open is [`Errno::Badf`]; rights are not enforced (only the access mode
+//! an fd was opened with, as wasmtime); paths resolve as cap-std does ([`walk`] rules: no
+//! escape through `..`, absolute paths or symlinks, which is [`Errno::Perm`]); an invalid
+//! flag or enum value traps. Deliberate differences: a guest pointer or length outside linear
+//! memory is [`Errno::Fault`] (wasmtime traps), a read-only tree answers [`Errno::Rofs`], and
+//! inode and device numbers are the trees' own (wasmtime hashes them). `proc_exit` ends the
+//! call with [`Stop::Exit`]; no function panics on guest input.
 
 #![no_std]
 
@@ -31,8 +33,9 @@ mod mem;
 pub mod memfs;
 #[cfg(test)]
 mod tests;
+pub mod walk;
 
-pub use calls::{Function, ParamType, dispatch};
+pub use calls::{Function, ParamType, Stop, dispatch};
 pub use console::MemConsole;
 pub use ctx::{MAX_FDS, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;

@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use wasm_engine::{Caller, Error, Extern, FuncType, Linker, Val, ValType};
 
 use crate::MODULE;
-use crate::calls::{Function, ParamType, dispatch};
+use crate::calls::{Function, ParamType, Stop, dispatch};
 use crate::ctx::WasiCtx;
 use crate::mem::GuestMemory;
 
@@ -94,6 +94,7 @@ fn call<T>(
             }
             Ok(())
         }
-        Err(code) => Err(Error::Host(format!("{PROC_EXIT_PREFIX}{code}"))),
+        Err(Stop::Exit(code)) => Err(Error::Host(format!("{PROC_EXIT_PREFIX}{code}"))),
+        Err(Stop::Trap(m)) => Err(Error::Host(format!("{}: {m}", func.name()))),
     }
 }

@@ -24,10 +24,12 @@
 //! (through `proc_exit`) with 0 if every check passed and 1 otherwise.
 //! `wasi-conformance --exit N` only calls `proc_exit(N)`: a test of exit-code pass-through.
 //!
-//! Expected errnos follow atoll's documented rules (`libs/wasi/src/lib.rs`): a pointer or length
-//! outside linear memory is EFAULT; an fd that is not open is EBADF; reading or writing without
-//! the right is EBADF; changing the read-only tree is EROFS; leaving a preopen is ENOTCAPABLE;
-//! what no tree supports (links, timestamps, signals) is ENOSYS and every fd is ENOTSOCK.
+//! Expected errnos follow atoll's documented rules (`libs/wasi/src/lib.rs`), which are
+//! wasmtime 51's: an fd that is not open is EBADF; reading or writing an fd not opened for it
+//! is EBADF; leaving a preopen is EPERM (cap-std's answer); signals are ENOTSUP and every fd
+//! is ENOTSOCK. Where atoll differs on purpose: a pointer or length outside linear memory is
+//! EFAULT (wasmtime traps) and changing the read-only tree is EROFS. Invalid flag or enum
+//! values trap (as in wasmtime), so they are not checked here.
 
 use std::fmt::Write as _;
 
@@ -119,7 +121,8 @@ const ENOTEMPTY: i32 = 55;
 const ENOTSOCK: i32 = 57;
 const EROFS: i32 = 69;
 const ESPIPE: i32 = 70;
-const ENOTCAPABLE: i32 = 76;
+const EPERM: i32 = 63;
+const ENOTSUP: i32 = 58;
 
 fn errno_name(e: i32) -> &'static str {
     match e {
@@ -136,7 +139,8 @@ fn errno_name(e: i32) -> &'static str {
         ENOTSOCK => "ENOTSOCK",
         EROFS => "EROFS",
         ESPIPE => "ESPIPE",
-        ENOTCAPABLE => "ENOTCAPABLE",
+        EPERM => "EPERM",
+        ENOTSUP => "ENOTSUP",
         _ => "?",
     }
 }
@@ -666,7 +670,8 @@ fn preopens(r: &mut Report) {
     r.errno(
         "fd_prestat_dir_name: not a preopen",
         sys::fd_prestat_dir_name(1, a(PATH), 16),
-        EBADF,
+        // wasmtime's legacy answer for an open fd that is not a preopen.
+        ENOTDIR,
     );
 }
 
@@ -675,20 +680,20 @@ fn fdstats(r: &mut Report) {
         "fd_fdstat_get(stdout)",
         fdstat(1).map_err(|e| format!("errno {e}")).and_then(|s| {
             ensure(
-                s.filetype == FT_CHARACTER_DEVICE && s.base & FD_WRITE != 0,
+                // A terminal is a character device, a pipe or capture UNKNOWN (wasmtime).
+                (s.filetype == FT_CHARACTER_DEVICE || s.filetype == 0) && s.base == FD_WRITE,
                 || format!("filetype {}, rights {:#x}", s.filetype, s.base),
             )
         }),
     );
     r.check(
-        "fd_fdstat_get(/): read-only directory",
+        "fd_fdstat_get(/): preopened directory",
         fdstat(ROOT)
             .map_err(|e| format!("errno {e}"))
             .and_then(|s| {
                 ensure(
-                    s.filetype == FT_DIRECTORY
-                        && s.base & (PATH_OPEN | FD_READDIR) == PATH_OPEN | FD_READDIR
-                        && s.base & PATH_CREATE_FILE == 0,
+                    // wasmtime's fixed preopen rights, whatever the tree.
+                    s.filetype == FT_DIRECTORY && s.base == 0x7b7_fe00,
                     || format!("filetype {}, rights {:#x}", s.filetype, s.base),
                 )
             }),
@@ -839,11 +844,6 @@ fn read_only_file(r: &mut Report, path: &str) {
         EINVAL,
     );
     r.errno(
-        "fd_seek: bad whence",
-        sys::fd_seek(fd, 0, 7, a(OUT)),
-        EINVAL,
-    );
-    r.errno(
         "fd_seek: out of bounds",
         sys::fd_seek(fd, 0, SEEK_SET, straddle()),
         EFAULT,
@@ -921,12 +921,12 @@ fn path_open_errors(r: &mut Report) {
     r.errno(
         "path_open: escaping with ..",
         open_err("../etc", 0, FD_READ),
-        ENOTCAPABLE,
+        EPERM,
     );
     r.errno(
         "path_open: absolute path",
         open_err("/bin", 0, FD_READ),
-        ENOTCAPABLE,
+        EPERM,
     );
     r.errno(
         "path_open: O_DIRECTORY on a file",
@@ -965,14 +965,9 @@ fn path_open_errors(r: &mut Report) {
         EBADF,
     );
     r.errno(
-        "path_open: fd is not a directory",
+        "path_open: fd is a stream",
         sys::path_open(1, 0, a(PATH), len, 0, FD_READ, 0, 0, a(OUT)),
-        ENOTDIR,
-    );
-    r.errno(
-        "path_open: bad oflags",
-        sys::path_open(ROOT, 0, a(PATH), len, 0x100, FD_READ, 0, 0, a(OUT)),
-        EINVAL,
+        EBADF,
     );
     r.errno(
         "path_create_directory: in /",
@@ -1059,7 +1054,7 @@ fn readdir_checks(r: &mut Report) {
     r.errno(
         "fd_readdir: not a directory",
         sys::fd_readdir(1, a(BUF), 100, 0, a(OUT)),
-        ENOTDIR,
+        EBADF,
     );
     r.errno(
         "fd_readdir: buffer out of bounds",
@@ -1103,10 +1098,13 @@ fn tmp_checks(r: &mut Report) {
         },
     );
     r.check(
-        "fd_write: two iovecs to a file",
-        match write(fd, &[b"hello, ", b"atoll\n"]) {
-            Ok(13) => Ok(()),
-            other => Err(format!("{other:?}, expected 13 bytes")),
+        "fd_write: two iovecs to a file (the first only, as wasmtime)",
+        match write(fd, &[b"hello, ", b"atoll\n"]).and_then(|n| {
+            let rest: &[u8] = b"atoll\n";
+            write(fd, &[rest]).map(|m| (n, m))
+        }) {
+            Ok((7, 6)) => Ok(()),
+            other => Err(format!("{other:?}, expected 7 then 6 bytes")),
         },
     );
     r.check(
@@ -1294,11 +1292,6 @@ fn clocks_random_sched(r: &mut Report) {
         SUCCESS,
     );
     r.errno(
-        "clock_time_get: bad clock",
-        sys::clock_time_get(99, 1, a(OUT)),
-        EINVAL,
-    );
-    r.errno(
         "clock_time_get: out of bounds",
         sys::clock_time_get(CLOCK_MONOTONIC, 1, mem_end() - 4),
         EFAULT,
@@ -1315,11 +1308,6 @@ fn clocks_random_sched(r: &mut Report) {
             }),
         );
     }
-    r.errno(
-        "clock_res_get: bad clock",
-        sys::clock_res_get(99, a(OUT)),
-        EINVAL,
-    );
     r.errno(
         "clock_res_get: out of bounds",
         sys::clock_res_get(CLOCK_MONOTONIC, FAR),
@@ -1445,19 +1433,13 @@ fn poll_checks(r: &mut Report) {
     // stdout is always writable; a bad fd is an event with EBADF, not a failed call.
     subscribe(0, 20, EVENT_FD_WRITE, 1, 0, 0);
     subscribe(1, 21, EVENT_FD_READ, 9999, 0, 0);
+    // wasmtime: an fd that is not open fails the whole call.
     r.check(
         "poll_oneoff: stdout writable, bad fd",
-        poll(2).map_err(|e| format!("errno {e}")).and_then(|ev| {
-            let out = ev.iter().find(|e| e.userdata == 20);
-            let bad = ev.iter().find(|e| e.userdata == 21);
-            ensure(
-                out.is_some_and(|e| e.error == 0 && e.tag == EVENT_FD_WRITE),
-                || "no ready event for stdout".into(),
-            )?;
-            ensure(bad.is_some_and(|e| e.error as i32 == EBADF), || {
-                "no EBADF event for fd 9999".into()
-            })
-        }),
+        match poll(2) {
+            Err(EBADF) => Ok(()),
+            other => Err(format!("{:?}, expected EBADF", other.map(|e| e.len()))),
+        },
     );
     r.errno(
         "poll_oneoff: no subscriptions",
@@ -1493,7 +1475,22 @@ fn unsupported(r: &mut Report) {
     r.errno(
         "path_symlink: in /tmp",
         sys::path_symlink(a(PATH + 0x100), old, TMP, a(PATH), target),
-        ENOSYS,
+        SUCCESS,
+    );
+    r.errno(
+        "path_symlink: the name is taken",
+        sys::path_symlink(a(PATH + 0x100), old, TMP, a(PATH), target),
+        EEXIST,
+    );
+    r.errno(
+        "path_readlink: the link in /tmp",
+        sys::path_readlink(TMP, a(PATH), target, a(BUF), 64, a(OUT)),
+        SUCCESS,
+    );
+    r.errno(
+        "path_unlink_file: the link in /tmp",
+        sys::path_unlink_file(TMP, a(PATH), target),
+        SUCCESS,
     );
     r.errno(
         "path_symlink: in /",
@@ -1507,9 +1504,9 @@ fn unsupported(r: &mut Report) {
     );
     let dot = put(PATH + 0x200, b".");
     r.errno(
-        "path_link: in /tmp",
+        "path_link: a directory",
         sys::path_link(TMP, 0, a(PATH + 0x200), dot, TMP, a(PATH), target),
-        ENOSYS,
+        EPERM,
     );
     let len = put(PATH + 0x200, b"bin");
     r.errno(
@@ -1517,7 +1514,7 @@ fn unsupported(r: &mut Report) {
         sys::path_readlink(ROOT, a(PATH + 0x200), len, a(BUF), 64, a(OUT)),
         EINVAL,
     );
-    r.errno("proc_raise", sys::proc_raise(6), ENOSYS);
+    r.errno("proc_raise", sys::proc_raise(6), ENOTSUP);
     r.errno(
         "sock_accept: not a socket",
         sys::sock_accept(ROOT, 0, a(OUT)),

@@ -18,7 +18,7 @@ use spin::Mutex;
 use crate::errno::Errno;
 use crate::fs::{Access, DirEntry, FileKind, FileSystem, Handle, Ino, SetTime, Stat};
 use crate::host::Clock;
-use node::{Body, Inner, Node, Open, ROOT, valid_name};
+use node::{Body, Entries, Inner, Node, Open, ROOT, valid_name};
 pub use node::{FileData, MAX_FILE_SIZE, NAME_MAX};
 
 /// An in-memory tree of files, directories and symbolic links.
@@ -83,8 +83,8 @@ impl MemFs {
     fn mkdirs(&self, inner: &mut Inner, components: &[&str]) -> Result<Ino, Errno> {
         let mut dir = ROOT;
         for name in components {
-            dir = match inner.entries(dir)?.get(*name) {
-                Some(&ino) => {
+            dir = match inner.entries(dir)?.get(name) {
+                Some(ino) => {
                     inner.entries(ino)?;
                     ino
                 }
@@ -92,7 +92,7 @@ impl MemFs {
                     dir,
                     name,
                     Body::Dir {
-                        entries: Default::default(),
+                        entries: Entries::default(),
                         parent: dir,
                     },
                     self.now(),
@@ -108,7 +108,7 @@ impl MemFs {
         let (name, parents) = comps.split_last().ok_or(Errno::Inval)?;
         let mut inner = self.inner.lock();
         let dir = self.mkdirs(&mut inner, parents)?;
-        if let Some(&old) = inner.entries(dir)?.get(*name) {
+        if let Some(old) = inner.entries(dir)?.get(name) {
             if inner.node(old)?.kind() == FileKind::Directory {
                 return Err(Errno::Isdir);
             }
@@ -139,7 +139,7 @@ impl MemFs {
         let inner = self.inner.lock();
         let mut ino = ROOT;
         for name in Self::split(path) {
-            ino = *inner.entries(ino).ok()?.get(name)?;
+            ino = inner.entries(ino).ok()?.get(name)?;
         }
         match &inner.node(ino).ok()?.body {
             Body::File(d) => Some(d.bytes().to_vec()),
@@ -205,7 +205,6 @@ impl FileSystem for MemFs {
             .lock()
             .entries(dir)?
             .get(name)
-            .copied()
             .ok_or(Errno::Noent)
     }
 
@@ -252,7 +251,7 @@ impl FileSystem for MemFs {
         let mut inner = self.inner.lock();
         inner.writable()?;
         let body = Body::Dir {
-            entries: Default::default(),
+            entries: Entries::default(),
             parent: dir,
         };
         inner.insert(dir, name, body, self.now())
@@ -284,7 +283,7 @@ impl FileSystem for MemFs {
             return Err(Errno::Exist);
         }
         let now = self.now();
-        inner.entries_mut(dir)?.insert(name.to_string(), ino);
+        inner.add_entry(dir, name, ino)?;
         let n = inner.node_mut(ino)?;
         n.nlink += 1;
         n.ctime = now;
@@ -297,7 +296,7 @@ impl FileSystem for MemFs {
     fn unlink(&self, dir: Ino, name: &str) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
         inner.writable()?;
-        let ino = *inner.entries(dir)?.get(name).ok_or(Errno::Noent)?;
+        let ino = inner.entries(dir)?.get(name).ok_or(Errno::Noent)?;
         if inner.node(ino)?.kind() == FileKind::Directory {
             return Err(Errno::Isdir);
         }
@@ -307,7 +306,7 @@ impl FileSystem for MemFs {
     fn remove_dir(&self, dir: Ino, name: &str) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
         inner.writable()?;
-        let ino = *inner.entries(dir)?.get(name).ok_or(Errno::Noent)?;
+        let ino = inner.entries(dir)?.get(name).ok_or(Errno::Noent)?;
         if !inner.entries(ino)?.is_empty() {
             return Err(Errno::Notempty);
         }
@@ -323,14 +322,14 @@ impl FileSystem for MemFs {
     ) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
         inner.writable()?;
-        let ino = *inner
+        let ino = inner
             .entries(from_dir)?
             .get(from_name)
             .ok_or(Errno::Noent)?;
         valid_name(to_name)?;
         inner.live_dir(to_dir)?;
         let moving_dir = inner.node(ino)?.kind() == FileKind::Directory;
-        let old = inner.entries(to_dir)?.get(to_name).copied();
+        let old = inner.entries(to_dir)?.get(to_name);
         if old == Some(ino) {
             // Two names of one file (or one name): POSIX says do nothing.
             return Ok(());
@@ -349,8 +348,8 @@ impl FileSystem for MemFs {
             }
             inner.drop_name(to_dir, to_name, old, now)?;
         }
-        inner.entries_mut(from_dir)?.remove(from_name);
-        inner.entries_mut(to_dir)?.insert(to_name.to_string(), ino);
+        inner.remove_entry(from_dir, from_name)?;
+        inner.add_entry(to_dir, to_name, ino)?;
         if moving_dir {
             if let Body::Dir { parent, .. } = &mut inner.node_mut(ino)?.body {
                 *parent = to_dir;
@@ -485,18 +484,18 @@ impl FileSystem for MemFs {
         let ino = inner.open(handle)?.ino;
         let entries = inner.entries(ino)?;
         let mut bytes = 0;
-        // The cookie is the position in name order; `next` is the one after an entry.
-        let start = usize::try_from(cookie).unwrap_or(usize::MAX);
-        for (i, (name, &child)) in entries.iter().enumerate().skip(start) {
+        // Newest first, as tmpfs lists; a cookie is the sequence number of the entry before.
+        let before = if cookie == 0 { u64::MAX } else { cookie };
+        for (seq, name, child) in entries.newest_first(before) {
             if bytes >= max_bytes && bytes > 0 {
                 return Ok(false);
             }
             let kind = inner.node(child).map_or(FileKind::Unknown, Node::kind);
             out.push(DirEntry {
-                name: name.clone(),
+                name: name.to_string(),
                 ino: child,
                 kind,
-                next: i as u64 + 1,
+                next: seq,
             });
             bytes += name.len() + 24;
         }

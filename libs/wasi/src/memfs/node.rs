@@ -37,11 +37,57 @@ impl FileData {
     }
 }
 
+/// A directory's entries: by name, and in the order tmpfs lists them (newest first).
+#[derive(Default)]
+pub(super) struct Entries {
+    by_name: BTreeMap<String, (Ino, u64)>,
+    by_age: BTreeMap<u64, String>,
+}
+
+impl Entries {
+    pub fn get(&self, name: &str) -> Option<Ino> {
+        self.by_name.get(name).map(|e| e.0)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Adds `name` as the newest entry (`seq` grows with every entry added to the tree).
+    pub fn insert(&mut self, name: &str, ino: Ino, seq: u64) {
+        self.remove(name);
+        self.by_name.insert(name.into(), (ino, seq));
+        self.by_age.insert(seq, name.into());
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        if let Some((_, seq)) = self.by_name.remove(name) {
+            self.by_age.remove(&seq);
+        }
+    }
+
+    /// Entries newest first, with their sequence numbers, starting below `before`.
+    pub fn newest_first(&self, before: u64) -> impl Iterator<Item = (u64, &str, Ino)> {
+        self.by_age
+            .range(..before)
+            .rev()
+            .filter_map(|(seq, name)| Some((*seq, name.as_str(), self.get(name)?)))
+    }
+}
+
 pub(super) enum Body {
     File(FileData),
-    /// Entries by name (sorted, so listings are stable) and the parent directory.
+    /// The entries (listed newest first, as Linux's tmpfs does) and the parent directory.
     Dir {
-        entries: BTreeMap<String, Ino>,
+        entries: Entries,
         parent: Ino,
     },
     Symlink(String),
@@ -98,6 +144,8 @@ pub(super) struct Inner {
     pub handles: BTreeMap<u64, Open>,
     pub next_ino: Ino,
     pub next_handle: u64,
+    /// Orders directory entries: the next one added gets this.
+    pub next_seq: u64,
     pub read_only: bool,
     /// Bytes held by owned file contents of live nodes.
     pub used: u64,
@@ -122,7 +170,7 @@ impl Inner {
             ROOT,
             Node {
                 body: Body::Dir {
-                    entries: BTreeMap::new(),
+                    entries: Entries::default(),
                     parent: ROOT,
                 },
                 nlink: 2,
@@ -137,6 +185,7 @@ impl Inner {
             handles: BTreeMap::new(),
             next_ino: ROOT + 1,
             next_handle: 1,
+            next_seq: 1,
             read_only: false,
             used: 0,
             capacity: u64::MAX,
@@ -151,14 +200,14 @@ impl Inner {
         self.nodes.get_mut(&ino).ok_or(Errno::Noent)
     }
 
-    pub fn entries(&self, dir: Ino) -> Result<&BTreeMap<String, Ino>, Errno> {
+    pub fn entries(&self, dir: Ino) -> Result<&Entries, Errno> {
         match &self.node(dir)?.body {
             Body::Dir { entries, .. } => Ok(entries),
             _ => Err(Errno::Notdir),
         }
     }
 
-    pub fn entries_mut(&mut self, dir: Ino) -> Result<&mut BTreeMap<String, Ino>, Errno> {
+    fn entries_mut(&mut self, dir: Ino) -> Result<&mut Entries, Errno> {
         match &mut self.node_mut(dir)?.body {
             Body::Dir { entries, .. } => Ok(entries),
             _ => Err(Errno::Notdir),
@@ -211,7 +260,7 @@ impl Inner {
                 ctime: now,
             },
         );
-        self.entries_mut(dir)?.insert(name.into(), ino);
+        self.add_entry(dir, name, ino)?;
         let d = self.node_mut(dir)?;
         if is_dir {
             d.nlink += 1;
@@ -237,9 +286,22 @@ impl Inner {
         }
     }
 
+    /// Adds the entry `name` for `ino` to `dir`, as its newest.
+    pub fn add_entry(&mut self, dir: Ino, name: &str, ino: Ino) -> Result<(), Errno> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.entries_mut(dir)?.insert(name, ino, seq);
+        Ok(())
+    }
+
+    pub fn remove_entry(&mut self, dir: Ino, name: &str) -> Result<(), Errno> {
+        self.entries_mut(dir)?.remove(name);
+        Ok(())
+    }
+
     /// Drops the name `name` from `dir` for node `ino` and updates link counts and times.
     pub fn drop_name(&mut self, dir: Ino, name: &str, ino: Ino, now: u64) -> Result<(), Errno> {
-        self.entries_mut(dir)?.remove(name);
+        self.remove_entry(dir, name)?;
         let is_dir = self.node(ino)?.kind() == FileKind::Directory;
         let n = self.node_mut(ino)?;
         n.nlink = if is_dir { 0 } else { n.nlink.saturating_sub(1) };
