@@ -218,6 +218,35 @@ fn a_program_walks_dot_dot_inside_the_share_and_not_out_of_it() {
 }
 
 #[test]
+fn a_program_makes_reads_and_follows_links_inside_the_share_and_not_out_of_it() {
+    let s = share();
+    std::fs::create_dir(s.dir.path().join("d")).unwrap();
+    std::fs::write(s.dir.path().join("target"), b"t").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", s.dir.path().join("escape")).unwrap();
+    let mut g = Guest::new(Arc::new(s.fs));
+    let (len, len2) = (g.put(PATH, b"../target"), g.put(PATH2, b"d/link"));
+    assert_eq!(
+        g.call("path_symlink", &[PATH.into(), len, 3, PATH2.into(), len2]),
+        Errno::Success
+    );
+    assert_eq!(
+        std::fs::read_link(s.dir.path().join("d/link"))
+            .unwrap()
+            .to_str(),
+        Some("../target")
+    );
+    let args = [3, PATH2.into(), len2, BUF.into(), 64, OUT.into()];
+    assert_eq!(g.call("path_readlink", &args), Errno::Success);
+    assert_eq!(&g.mem[BUF as usize..][..g.u32(OUT) as usize], b"../target");
+    let target = host_ino(&s.dir.path().join("target"));
+    assert_eq!(
+        g.stat("d/link").unwrap(),
+        (target, filetype::REGULAR_FILE, 1)
+    );
+    assert!(g.stat("escape").is_err());
+}
+
+#[test]
 fn a_program_renames_lists_and_removes_what_the_host_then_sees() {
     let s = share();
     let mut g = Guest::new(Arc::new(s.fs));
