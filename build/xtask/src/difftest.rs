@@ -37,7 +37,9 @@ fn runner_under_test(root: &Path, name: &str) -> Result<Box<dyn Runner + Send>, 
         "wasmtime" => Ok(Box::new(runner::Wasmtime::new(root, "wasmtime")?)),
         // atoll's runners go here: "atoll-host" (libs/wasi on the host engine) and "atoll-qemu"
         // (one QEMU boot running a batch of cases, as `just exec` does one).
-        other => Err(format!("unknown runner `{other}` (known: wasmtime)\n\n{USAGE}")),
+        other => Err(format!(
+            "unknown runner `{other}` (known: wasmtime)\n\n{USAGE}"
+        )),
     }
 }
 
@@ -54,7 +56,12 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--runner" => opts.runner = it.next().ok_or(format!("--runner needs a name\n\n{USAGE}"))?.clone(),
+            "--runner" => {
+                opts.runner = it
+                    .next()
+                    .ok_or(format!("--runner needs a name\n\n{USAGE}"))?
+                    .clone()
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             s if s.starts_with('-') => return Err(format!("unknown option `{s}`\n\n{USAGE}")),
             s => opts.filters.push(s.to_string()),
@@ -76,7 +83,9 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     let cases: Vec<&Case> = manifest
         .cases
         .iter()
-        .filter(|c| opts.filters.is_empty() || opts.filters.iter().any(|f| c.name.contains(f.as_str())))
+        .filter(|c| {
+            opts.filters.is_empty() || opts.filters.iter().any(|f| c.name.contains(f.as_str()))
+        })
         .collect();
     if cases.is_empty() {
         return Err(format!("no case matches {:?}", opts.filters));
@@ -89,10 +98,17 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     };
     let work = util::target_dir(root).join("difftest");
     let prepare_side = |label: &str| -> Result<Vec<Prepared>, String> {
-        cases.iter().map(|c| layout.prepare(c, &work.join(label).join(&c.name))).collect()
+        cases
+            .iter()
+            .map(|c| layout.prepare(c, &work.join(label).join(&c.name)))
+            .collect()
     };
     let (ref_cases, test_cases) = (prepare_side(&ref_label)?, prepare_side(&test_label)?);
-    println!("difftest: {} cases, {ref_label} against {test_label} (work dir {})", cases.len(), work.display());
+    println!(
+        "difftest: {} cases, {ref_label} against {test_label} (work dir {})",
+        cases.len(),
+        work.display()
+    );
 
     let start = Instant::now();
     let (ref_out, test_out) = std::thread::scope(|s| {
@@ -104,13 +120,23 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     let (test_out, test_secs) = test_out?;
     for (label, outs) in [(&ref_label, &ref_out), (&test_label, &test_out)] {
         if outs.len() != cases.len() {
-            return Err(format!("runner {label} returned {} outcomes for {} cases", outs.len(), cases.len()));
+            return Err(format!(
+                "runner {label} returned {} outcomes for {} cases",
+                outs.len(),
+                cases.len()
+            ));
         }
     }
 
     let (mut passed, mut failed) = (0, 0);
     for (i, case) in cases.iter().enumerate() {
-        let problems = compare_case(case, (&ref_cases[i], &ref_out[i]), (&test_cases[i], &test_out[i]), &ref_label, &test_label);
+        let problems = compare_case(
+            case,
+            (&ref_cases[i], &ref_out[i]),
+            (&test_cases[i], &test_out[i]),
+            &ref_label,
+            &test_label,
+        );
         if problems.is_empty() {
             passed += 1;
             println!("ok   {}", case.name);
@@ -134,20 +160,32 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
 
 fn timed(r: &mut (dyn Runner + Send), cases: &[Prepared]) -> Result<(Vec<Outcome>, f64), String> {
     let t = Instant::now();
-    let out = r.run_all(cases).map_err(|e| format!("runner {}: {e}", r.name()))?;
+    let out = r
+        .run_all(cases)
+        .map_err(|e| format!("runner {}: {e}", r.name()))?;
     Ok((out, t.elapsed().as_secs_f64()))
 }
 
 fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
-    h.join().unwrap_or_else(|_| Err("a runner thread panicked".into()))
+    h.join()
+        .unwrap_or_else(|_| Err("a runner thread panicked".into()))
 }
 
 /// Everything that differs between the two runs of one case (empty when they match).
-fn compare_case(case: &Case, a: (&Prepared, &Outcome), b: (&Prepared, &Outcome), la: &str, lb: &str) -> Vec<String> {
+fn compare_case(
+    case: &Case,
+    a: (&Prepared, &Outcome),
+    b: (&Prepared, &Outcome),
+    la: &str,
+    lb: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     for (label, o) in [(la, a.1), (lb, b.1)] {
         if o.code < 0 {
-            out.push(format!("{label} gave no exit code; its stderr ends: \"{}\"", diff::escape(tail(&o.stderr))));
+            out.push(format!(
+                "{label} gave no exit code; its stderr ends: \"{}\"",
+                diff::escape(tail(&o.stderr))
+            ));
         }
     }
     if a.1.code != b.1.code {
@@ -198,11 +236,114 @@ fn check_coverage(layout: &Layout, m: &Manifest) -> Result<(), String> {
         .filter(|p| !used.contains(p) && !excluded.contains(p))
         .collect();
     if !uncovered.is_empty() {
-        return Err(format!("programs with no case in cases.toml (add one, or an [[excluded]] with a reason): {uncovered:?}"));
+        return Err(format!(
+            "programs with no case in cases.toml (add one, or an [[excluded]] with a reason): {uncovered:?}"
+        ));
     }
-    let stale: Vec<&str> = excluded.iter().copied().filter(|p| !built.contains(*p)).collect();
+    let stale: Vec<&str> = excluded
+        .iter()
+        .copied()
+        .filter(|p| !built.contains(*p))
+        .collect();
     if !stale.is_empty() {
-        return Err(format!("cases.toml excludes programs that do not exist: {stale:?}"));
+        return Err(format!(
+            "cases.toml excludes programs that do not exist: {stale:?}"
+        ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(compare_stderr: bool) -> Case {
+        manifest::parse(&format!(
+            "[[case]]\nname = \"c\"\nprogram = \"p\"\ncompare_stderr = {compare_stderr}\n"
+        ))
+        .unwrap()
+        .cases
+        .remove(0)
+    }
+
+    fn prepared() -> Prepared {
+        Prepared {
+            name: "c".into(),
+            wasm: "p.wasm".into(),
+            argv: vec![],
+            env: vec![],
+            stdin: vec![],
+            dirs: vec![],
+            scratch: "/nonexistent".into(),
+        }
+    }
+
+    fn outcome(stdout: &str, stderr: &str, code: i32) -> Outcome {
+        Outcome {
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            code,
+        }
+    }
+
+    fn problems(c: &Case, a: &Outcome, b: &Outcome) -> Vec<String> {
+        let p = prepared();
+        compare_case(c, (&p, a), (&p, b), "wasmtime", "atoll")
+    }
+
+    #[test]
+    fn equal_outcomes_pass() {
+        let o = outcome("out\n", "err\n", 3);
+        assert!(problems(&case(true), &o, &o).is_empty());
+    }
+
+    #[test]
+    fn a_different_exit_code_fails_and_names_both_codes() {
+        let p = problems(&case(true), &outcome("", "", 0), &outcome("", "", 134));
+        assert_eq!(p, ["exit code: wasmtime 0, atoll 134"]);
+    }
+
+    #[test]
+    fn a_different_stdout_fails_with_the_first_differing_line() {
+        let p = problems(
+            &case(true),
+            &outcome("a\nb\n", "", 0),
+            &outcome("a\nc\n", "", 0),
+        );
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].starts_with("stdout: first difference at byte 2 (line 2"),
+            "{}",
+            p[0]
+        );
+    }
+
+    #[test]
+    fn stderr_is_ignored_only_where_the_case_says_so() {
+        let (a, b) = (
+            outcome("", "Error: one", 134),
+            outcome("", "Error: two", 134),
+        );
+        assert!(problems(&case(false), &a, &b).is_empty());
+        let p = problems(&case(true), &a, &b);
+        assert!(p[0].starts_with("stderr: "), "{p:?}");
+    }
+
+    #[test]
+    fn a_missing_exit_code_never_passes_even_on_both_sides() {
+        let o = outcome("", "difftest: killed after 120 s\n", -1);
+        let p = problems(&case(true), &o, &o);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].starts_with("wasmtime gave no exit code"), "{p:?}");
+    }
+
+    #[test]
+    fn options_take_a_runner_and_filters_and_refuse_unknown_flags() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse_args(&args(&["--runner", "wasmtime", "file-", "args"])).unwrap();
+        assert_eq!(o.runner, "wasmtime");
+        assert_eq!(o.filters, ["file-", "args"]);
+        assert!(parse_args(&args(&["--runner"])).is_err());
+        assert!(parse_args(&args(&["--bogus"])).is_err());
+    }
 }

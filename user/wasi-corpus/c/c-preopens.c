@@ -18,8 +18,17 @@ int main(void) {
         e = __wasi_fd_prestat_dir_name(fd, (uint8_t *)name, len);
         printf("fd %u: tag %u name \"%s\" (%s)\n", fd, ps.tag, name, errno_name(e));
     }
-    const char *probe[] = {"/a/file.txt", "/b/file.txt", "/a/b/file.txt", "/ab/file.txt"};
-    for (int i = 0; i < 4; i++) {
+    /* The longest matching preopen name wins: /a/b/made.txt lands in the third directory. */
+    FILE *f = fopen("/a/b/made.txt", "w");
+    printf("create /a/b/made.txt: %s\n", f ? "ok" : errno_name(errno));
+    if (f)
+        fclose(f);
+    f = fopen("/a/made.txt", "w");
+    printf("create /a/made.txt: %s\n", f ? "ok" : errno_name(errno));
+    if (f)
+        fclose(f);
+    const char *probe[] = {"/a/made.txt", "/a/b/made.txt", "/b/readme.txt", "/b/dir/file.txt", "/ab/made.txt", "/a/../b/readme.txt"};
+    for (int i = 0; i < 6; i++) {
         struct stat st;
         printf("stat %s: %s\n", probe[i], stat(probe[i], &st) == 0 ? "exists" : errno_name(errno));
     }

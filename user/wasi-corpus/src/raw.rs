@@ -19,12 +19,10 @@ unsafe extern "C" {
     pub fn fd_filestat_get(fd: u32, out: *mut u8) -> u16;
     pub fn fd_filestat_set_size(fd: u32, size: u64) -> u16;
     pub fn fd_filestat_set_times(fd: u32, atim: u64, mtim: u64, fstflags: u16) -> u16;
-    pub fn fd_pread(fd: u32, iovs: *const u8, iovs_len: usize, offset: u64, n: *mut usize)
-    -> u16;
+    pub fn fd_pread(fd: u32, iovs: *const u8, iovs_len: usize, offset: u64, n: *mut usize) -> u16;
     pub fn fd_prestat_get(fd: u32, out: *mut u8) -> u16;
     pub fn fd_prestat_dir_name(fd: u32, path: *mut u8, len: usize) -> u16;
-    pub fn fd_pwrite(fd: u32, iovs: *const u8, iovs_len: usize, offset: u64, n: *mut usize)
-    -> u16;
+    pub fn fd_pwrite(fd: u32, iovs: *const u8, iovs_len: usize, offset: u64, n: *mut usize) -> u16;
     pub fn fd_read(fd: u32, iovs: *const u8, iovs_len: usize, n: *mut usize) -> u16;
     pub fn fd_readdir(fd: u32, buf: *mut u8, len: usize, cookie: u64, used: *mut usize) -> u16;
     pub fn fd_renumber(from: u32, to: u32) -> u16;
@@ -84,8 +82,7 @@ unsafe extern "C" {
     pub fn path_symlink(old: *const u8, old_len: usize, fd: u32, new: *const u8, len: usize)
     -> u16;
     pub fn path_unlink_file(fd: u32, path: *const u8, len: usize) -> u16;
-    pub fn poll_oneoff(subs: *const u8, events: *mut u8, nsubs: usize, nevents: *mut usize)
-    -> u16;
+    pub fn poll_oneoff(subs: *const u8, events: *mut u8, nsubs: usize, nevents: *mut usize) -> u16;
     pub fn proc_exit(code: u32) -> !;
     pub fn random_get(buf: *mut u8, len: usize) -> u16;
     pub fn sched_yield() -> u16;

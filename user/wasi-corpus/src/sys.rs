@@ -36,7 +36,9 @@ pub struct Filestat {
 
 /// The iovec array for `bufs` (guest addresses are 32-bit: a pointer and a length each).
 fn iovecs(bufs: &[&[u8]]) -> Vec<[usize; 2]> {
-    bufs.iter().map(|b| [b.as_ptr() as usize, b.len()]).collect()
+    bufs.iter()
+        .map(|b| [b.as_ptr() as usize, b.len()])
+        .collect()
 }
 
 pub fn fd_read(fd: u32, bufs: &mut [&mut [u8]]) -> R<usize> {
@@ -186,7 +188,15 @@ pub fn path_open(
     inheriting: u64,
     fdflags: u16,
 ) -> R<u32> {
-    path_open_bytes(fd, dirflags, path.as_bytes(), oflags, base, inheriting, fdflags)
+    path_open_bytes(
+        fd,
+        dirflags,
+        path.as_bytes(),
+        oflags,
+        base,
+        inheriting,
+        fdflags,
+    )
 }
 
 /// `path_open` with a path that need not be UTF-8.
@@ -263,7 +273,15 @@ pub fn path_rename(fd: u32, old: &str, new_fd: u32, new: &str) -> R<()> {
 pub fn path_link(old_fd: u32, flags: u32, old: &str, new_fd: u32, new: &str) -> R<()> {
     // SAFETY: both paths are live for their lengths.
     ok(unsafe {
-        raw::path_link(old_fd, flags, old.as_ptr(), old.len(), new_fd, new.as_ptr(), new.len())
+        raw::path_link(
+            old_fd,
+            flags,
+            old.as_ptr(),
+            old.len(),
+            new_fd,
+            new.as_ptr(),
+            new.len(),
+        )
     })
 }
 
@@ -277,7 +295,14 @@ pub fn path_readlink(fd: u32, path: &str, buf: &mut [u8]) -> R<usize> {
     let mut used = 0;
     // SAFETY: `path` is live; `buf` is live and writable for its length; `used` is live.
     ok(unsafe {
-        raw::path_readlink(fd, path.as_ptr(), path.len(), buf.as_mut_ptr(), buf.len(), &mut used)
+        raw::path_readlink(
+            fd,
+            path.as_ptr(),
+            path.len(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut used,
+        )
     })?;
     Ok(used)
 }
@@ -377,7 +402,12 @@ pub fn poll_oneoff(subs: &[Sub]) -> R<Vec<Event>> {
     // SAFETY: `bytes` holds `subs.len()` encoded subscriptions; `events` has room for as many
     // 32-byte events; `n` is a live out-parameter.
     ok(unsafe {
-        raw::poll_oneoff(bytes.as_ptr(), events.as_mut_ptr().cast(), subs.len(), &mut n)
+        raw::poll_oneoff(
+            bytes.as_ptr(),
+            events.as_mut_ptr().cast(),
+            subs.len(),
+            &mut n,
+        )
     })?;
     let raw: Vec<u8> = events.iter().flat_map(|w| w.to_le_bytes()).collect();
     Ok(raw

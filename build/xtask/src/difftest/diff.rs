@@ -14,7 +14,10 @@ pub fn describe(a: &[u8], b: &[u8], la: &str, lb: &str) -> Option<String> {
     }
     let at = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let line = a[..at].iter().filter(|&&c| c == b'\n').count() + 1;
-    let line_start = a[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+    let line_start = a[..at]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
     let width = la.len().max(lb.len());
     let mut out = format!(
         "first difference at byte {at} (line {line}, column {}); {la} has {} bytes, {lb} has {}",
@@ -37,7 +40,10 @@ pub fn describe(a: &[u8], b: &[u8], la: &str, lb: &str) -> Option<String> {
 
 /// The line at the start of `rest`, escaped (with its newline shown as `\n`), cut to `max`.
 fn escape_line(rest: &[u8], max: usize) -> String {
-    let end = rest.iter().position(|&c| c == b'\n').map_or(rest.len(), |p| p + 1);
+    let end = rest
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(rest.len(), |p| p + 1);
     let mut s = escape(&rest[..end.min(max)]);
     if end > max {
         s.push_str("...");
@@ -73,8 +79,17 @@ mod tests {
 
     #[test]
     fn the_first_differing_line_and_byte_are_named_with_both_sides() {
-        let d = describe(b"one\ntwo\nthree\n", b"one\ntwX\nthree\n", "wasmtime", "atoll").unwrap();
-        assert!(d.starts_with("first difference at byte 6 (line 2, column 3)"), "{d}");
+        let d = describe(
+            b"one\ntwo\nthree\n",
+            b"one\ntwX\nthree\n",
+            "wasmtime",
+            "atoll",
+        )
+        .unwrap();
+        assert!(
+            d.starts_with("first difference at byte 6 (line 2, column 3)"),
+            "{d}"
+        );
         assert!(d.contains("wasmtime: \"two\\n\""), "{d}");
         assert!(d.contains("   atoll: \"twX\\n\""), "{d}");
     }

@@ -114,12 +114,17 @@ pub fn parse(text: &str) -> Result<Manifest, String> {
         let mut guests = std::collections::BTreeSet::new();
         for d in &c.dirs {
             if d.guest.is_empty() || !guests.insert(d.guest.as_str()) {
-                return Err(at(format!("guest name `{}` is empty or given twice", d.guest)));
+                return Err(at(format!(
+                    "guest name `{}` is empty or given twice",
+                    d.guest
+                )));
             }
             if let Some(f) = &d.fixture
                 && (f.is_empty() || f.contains("..") || f.starts_with('/'))
             {
-                return Err(at(format!("fixture `{f}` must be a plain name under fixtures/")));
+                return Err(at(format!(
+                    "fixture `{f}` must be a plain name under fixtures/"
+                )));
             }
         }
     }
@@ -128,7 +133,10 @@ pub fn parse(text: &str) -> Result<Manifest, String> {
             return Err(format!("excluded `{}`: give a reason", e.program));
         }
         if m.cases.iter().any(|c| c.program == e.program) {
-            return Err(format!("`{}` is both excluded and used by a case", e.program));
+            return Err(format!(
+                "`{}` is both excluded and used by a case",
+                e.program
+            ));
         }
     }
     Ok(m)
@@ -181,8 +189,9 @@ mod tests {
 
     #[test]
     fn two_stdin_sources_are_refused() {
-        let e = parse("[[case]]\nname = \"x\"\nprogram = \"p\"\nstdin = \"a\"\nstdin_file = \"f\"\n")
-            .unwrap_err();
+        let e =
+            parse("[[case]]\nname = \"x\"\nprogram = \"p\"\nstdin = \"a\"\nstdin_file = \"f\"\n")
+                .unwrap_err();
         assert!(e.contains("not both"), "{e}");
     }
 

@@ -28,7 +28,10 @@ impl Layout {
         Layout {
             fixtures: corpus.join("fixtures"),
             corpus,
-            program_dirs: vec![root.join("user/target/corpus"), root.join("user/target/wasm")],
+            program_dirs: vec![
+                root.join("user/target/corpus"),
+                root.join("user/target/wasm"),
+            ],
         }
     }
 
@@ -42,8 +45,13 @@ impl Layout {
             .collect();
         match found.as_slice() {
             [one] => Ok(one.clone()),
-            [] => Err(format!("program `{name}` not found (did user/build.sh build it?)")),
-            _ => Err(format!("program `{name}` is in more than one of {:?}", self.program_dirs)),
+            [] => Err(format!(
+                "program `{name}` not found (did user/build.sh build it?)"
+            )),
+            _ => Err(format!(
+                "program `{name}` is in more than one of {:?}",
+                self.program_dirs
+            )),
         }
     }
 
@@ -54,7 +62,8 @@ impl Layout {
             StdinSource::Inline(text) => text.as_bytes().to_vec(),
             StdinSource::File(f) => {
                 let path = self.corpus.join(f);
-                std::fs::read(&path).map_err(|e| format!("case `{}`: {}: {e}", case.name, path.display()))?
+                std::fs::read(&path)
+                    .map_err(|e| format!("case `{}`: {}: {e}", case.name, path.display()))?
             }
         };
         Ok(once.repeat(case.stdin_repeat.unwrap_or(1)))
@@ -62,7 +71,9 @@ impl Layout {
 
     /// Lays out `case` under `work` (removing what an earlier run left there).
     pub fn prepare(&self, case: &Case, work: &Path) -> Result<Prepared, String> {
-        let err = |what: &str, p: &Path, e: std::io::Error| format!("case `{}`: {what} {}: {e}", case.name, p.display());
+        let err = |what: &str, p: &Path, e: std::io::Error| {
+            format!("case `{}`: {what} {}: {e}", case.name, p.display())
+        };
         if work.exists() {
             std::fs::remove_dir_all(work).map_err(|e| err("removing", work, e))?;
         }
@@ -76,7 +87,11 @@ impl Layout {
                 Some(f) => {
                     let src = self.fixtures.join(f);
                     if !src.is_dir() {
-                        return Err(format!("case `{}`: no fixture directory {}", case.name, src.display()));
+                        return Err(format!(
+                            "case `{}`: no fixture directory {}",
+                            case.name,
+                            src.display()
+                        ));
                     }
                     copy_tree(&src, &host)?;
                 }
@@ -130,7 +145,10 @@ mod tests {
         symlink("/nowhere", src.join("dangling")).unwrap();
         copy_tree(&src, &base.join("dst")).unwrap();
         assert_eq!(std::fs::read(base.join("dst/a/b/f")).unwrap(), b"x");
-        assert_eq!(std::fs::read_link(base.join("dst/dangling")).unwrap(), Path::new("/nowhere"));
+        assert_eq!(
+            std::fs::read_link(base.join("dst/dangling")).unwrap(),
+            Path::new("/nowhere")
+        );
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

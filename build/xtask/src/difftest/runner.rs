@@ -76,7 +76,8 @@ impl Wasmtime {
         cmd.arg(&self.script);
         for (host, guest, read_only) in &case.dirs {
             let ro = if *read_only { "::readonly" } else { "" };
-            cmd.arg("--dir").arg(format!("{}::{guest}{ro}", host.display()));
+            cmd.arg("--dir")
+                .arg(format!("{}::{guest}{ro}", host.display()));
         }
         for e in &case.env {
             cmd.arg("--env").arg(e);
@@ -98,8 +99,12 @@ impl Wasmtime {
         let mut child = self
             .command(case)
             .stdin(Stdio::from(File::open(&inp).map_err(|e| io("stdin", e))?))
-            .stdout(Stdio::from(File::create(&out).map_err(|e| io("stdout", e))?))
-            .stderr(Stdio::from(File::create(&err).map_err(|e| io("stderr", e))?))
+            .stdout(Stdio::from(
+                File::create(&out).map_err(|e| io("stdout", e))?,
+            ))
+            .stderr(Stdio::from(
+                File::create(&err).map_err(|e| io("stderr", e))?,
+            ))
             .spawn()
             .map_err(|e| io(&format!("starting {}", self.python.display()), e))?;
         let start = Instant::now();
@@ -128,7 +133,11 @@ impl Wasmtime {
                 -1
             }),
         };
-        Ok(Outcome { stdout, stderr, code })
+        Ok(Outcome {
+            stdout,
+            stderr,
+            code,
+        })
     }
 }
 

@@ -77,7 +77,10 @@ fn walk(
             Node::Symlink(target.as_os_str().as_bytes().to_vec())
         } else if ft.is_file() {
             if meta.nlink() > 1 {
-                inodes.entry((meta.dev(), meta.ino())).or_default().push(rel.clone());
+                inodes
+                    .entry((meta.dev(), meta.ino()))
+                    .or_default()
+                    .push(rel.clone());
             }
             Node::File(std::fs::read(&path).map_err(|e| err(&path, e))?)
         } else {
@@ -102,7 +105,12 @@ pub fn compare(a: &Tree, b: &Tree, la: &str, lb: &str) -> Vec<String> {
                     let d = diff::describe(x, y, la, lb).unwrap_or_default();
                     out.push(format!("{}: contents differ: {d}", show(path)));
                 }
-                _ => out.push(format!("{}: {la} has a {}, {lb} a {}", show(path), na.kind(), nb.kind())),
+                _ => out.push(format!(
+                    "{}: {la} has a {}, {lb} a {}",
+                    show(path),
+                    na.kind(),
+                    nb.kind()
+                )),
             },
         }
     }
@@ -117,9 +125,17 @@ pub fn compare(a: &Tree, b: &Tree, la: &str, lb: &str) -> Vec<String> {
                 .iter()
                 .map(|g| g.iter().map(|p| show(p)).collect::<Vec<_>>().join(" = "))
                 .collect();
-            if groups.is_empty() { "none".to_string() } else { groups.join("; ") }
+            if groups.is_empty() {
+                "none".to_string()
+            } else {
+                groups.join("; ")
+            }
         };
-        out.push(format!("hard links differ: {la}: {}; {lb}: {}", fmt(&a.links), fmt(&b.links)));
+        out.push(format!(
+            "hard links differ: {la}: {}; {lb}: {}",
+            fmt(&a.links),
+            fmt(&b.links)
+        ));
     }
     out
 }
@@ -164,7 +180,10 @@ mod tests {
 
     fn tree(entries: &[(&str, Node)]) -> Tree {
         Tree {
-            entries: entries.iter().map(|(p, n)| (p.as_bytes().to_vec(), n.clone())).collect(),
+            entries: entries
+                .iter()
+                .map(|(p, n)| (p.as_bytes().to_vec(), n.clone()))
+                .collect(),
             links: BTreeSet::new(),
         }
     }
@@ -175,18 +194,36 @@ mod tests {
         let b = tree(&[("x", Node::File(b"help\n".to_vec()))]);
         let d = compare(&a, &b, "wasmtime", "atoll");
         assert_eq!(d.len(), 1);
-        assert!(d[0].starts_with("x: contents differ: first difference at byte 3"), "{}", d[0]);
+        assert!(
+            d[0].starts_with("x: contents differ: first difference at byte 3"),
+            "{}",
+            d[0]
+        );
     }
 
     #[test]
     fn missing_entries_kind_changes_and_symlink_targets_are_reported() {
-        let a = tree(&[("only-a", Node::Dir), ("k", Node::Dir), ("s", Node::Symlink(b"t1".to_vec()))]);
-        let b = tree(&[("only-b", Node::File(vec![1])), ("k", Node::File(vec![])), ("s", Node::Symlink(b"t2".to_vec()))]);
+        let a = tree(&[
+            ("only-a", Node::Dir),
+            ("k", Node::Dir),
+            ("s", Node::Symlink(b"t1".to_vec())),
+        ]);
+        let b = tree(&[
+            ("only-b", Node::File(vec![1])),
+            ("k", Node::File(vec![])),
+            ("s", Node::Symlink(b"t2".to_vec())),
+        ]);
         let d = compare(&a, &b, "a", "b").join("\n");
         assert!(d.contains("only-a only in a (directory)"), "{d}");
         assert!(d.contains("only-b only in b (file of 1 bytes)"), "{d}");
-        assert!(d.contains("k: a has a directory, b a file of 0 bytes"), "{d}");
-        assert!(d.contains("s: a has a symlink to \"t1\", b a symlink to \"t2\""), "{d}");
+        assert!(
+            d.contains("k: a has a directory, b a file of 0 bytes"),
+            "{d}"
+        );
+        assert!(
+            d.contains("s: a has a symlink to \"t1\", b a symlink to \"t2\""),
+            "{d}"
+        );
     }
 
     #[test]

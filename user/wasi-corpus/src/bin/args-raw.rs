@@ -11,7 +11,10 @@ fn dump(what: &str, sizes: Sizes, get: Get) {
     let (mut count, mut size) = (0usize, 0usize);
     // SAFETY: both out-parameters are live.
     let e = unsafe { sizes(&mut count, &mut size) };
-    println!("{what}_sizes_get: errno={} count={count} size={size}", corpus::errno_name(e.into()));
+    println!(
+        "{what}_sizes_get: errno={} count={count} size={size}",
+        corpus::errno_name(e.into())
+    );
     let mut ptrs = vec![std::ptr::null_mut::<u8>(); count];
     let mut buf = vec![0u8; size];
     // SAFETY: `ptrs` has room for `count` pointers and `buf` for `size` bytes, as the host said.

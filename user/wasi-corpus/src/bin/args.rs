@@ -5,7 +5,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     println!("argc={}", args.len());
     for (i, a) in args.iter().enumerate() {
-        println!("argv[{i}] len={} esc=\"{}\"", a.len(), corpus::esc(a.as_bytes()));
+        println!(
+            "argv[{i}] len={} esc=\"{}\"",
+            a.len(),
+            corpus::esc(a.as_bytes())
+        );
         println!("argv[{i}] raw={a}");
     }
 }

@@ -12,7 +12,9 @@ fn main() {
     let d = find_preopen("/data").unwrap_or(3);
     let r: R<String> = match mode.as_str() {
         "whence" => sys::fd_seek(d, 0, 3).map(|v| v.to_string()),
-        "advice" => open_rw(d, "f", O_CREAT).and_then(|fd| sys::fd_advise(fd, 0, 1, 6)).map(|_| "ok".into()),
+        "advice" => open_rw(d, "f", O_CREAT)
+            .and_then(|fd| sys::fd_advise(fd, 0, 1, 6))
+            .map(|_| "ok".into()),
         "clock" => sys::clock_time_get(9, 0).map(|_| "ok".into()),
         "event" => {
             let mut b = [0u8; 48];
@@ -21,7 +23,11 @@ fn main() {
             let mut n = 0;
             // SAFETY: one 48-byte subscription in, room for one 32-byte event out, `n` live.
             let e = unsafe { raw::poll_oneoff(b.as_ptr(), ev.as_mut_ptr().cast(), 1, &mut n) };
-            if e == 0 { Ok(format!("{n} events")) } else { Err(Errno(e)) }
+            if e == 0 {
+                Ok(format!("{n} events"))
+            } else {
+                Err(Errno(e))
+            }
         }
         "oflags" => sys::path_open(d, 1, "f", 16, FILE_RW, 0, 0).map(|_| "opened".into()),
         "fdflags" => sys::path_open(d, 1, "f", O_CREAT, FILE_RW, 0, 32).map(|_| "opened".into()),

@@ -8,7 +8,11 @@ use std::io::Write;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--raw") {
-        let size: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(4096).max(2);
+        let size: usize = args
+            .get(2)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(4096)
+            .max(2);
         let (mut a, mut b) = (vec![0u8; size / 2], vec![0u8; size - size / 2]);
         let (mut reads, mut total) = (0, 0);
         loop {
@@ -27,7 +31,10 @@ fn main() {
                 }
             }
         }
-        eprintln!("{total} bytes in {} reads", if reads > 0 { "some" } else { "no" });
+        eprintln!(
+            "{total} bytes in {} reads",
+            if reads > 0 { "some" } else { "no" }
+        );
     } else {
         let n = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::stdout().lock());
         let _ = std::io::stdout().flush();

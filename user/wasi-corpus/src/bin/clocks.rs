@@ -6,13 +6,39 @@ use corpus::*;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn main() {
-    for (id, name) in [(CLOCK_REALTIME, "realtime"), (CLOCK_MONOTONIC, "monotonic"), (CLOCK_PROCESS_CPUTIME, "process-cputime"), (CLOCK_THREAD_CPUTIME, "thread-cputime")] {
-        show(&format!("{name} res"), sys::clock_res_get(id).map(|r| if r > 0 && r <= 1_000_000_000 { "plausible" } else { "implausible" }));
-        show(&format!("{name} time"), sys::clock_time_get(id, 1).map(|t| if t > 0 { "nonzero" } else { "zero" }));
-        show(&format!("{name} time, precision 0"), sys::clock_time_get(id, 0).map(|_| "ok"));
-        show(&format!("{name} time, precision max"), sys::clock_time_get(id, u64::MAX).map(|_| "ok"));
+    for (id, name) in [
+        (CLOCK_REALTIME, "realtime"),
+        (CLOCK_MONOTONIC, "monotonic"),
+        (CLOCK_PROCESS_CPUTIME, "process-cputime"),
+        (CLOCK_THREAD_CPUTIME, "thread-cputime"),
+    ] {
+        show(
+            &format!("{name} res"),
+            sys::clock_res_get(id).map(|r| {
+                if r > 0 && r <= 1_000_000_000 {
+                    "plausible"
+                } else {
+                    "implausible"
+                }
+            }),
+        );
+        show(
+            &format!("{name} time"),
+            sys::clock_time_get(id, 1).map(|t| if t > 0 { "nonzero" } else { "zero" }),
+        );
+        show(
+            &format!("{name} time, precision 0"),
+            sys::clock_time_get(id, 0).map(|_| "ok"),
+        );
+        show(
+            &format!("{name} time, precision max"),
+            sys::clock_time_get(id, u64::MAX).map(|_| "ok"),
+        );
     }
-    show("realtime after 2020", sys::clock_time_get(CLOCK_REALTIME, 1).map(|t| t > 1_577_836_800_000_000_000));
+    show(
+        "realtime after 2020",
+        sys::clock_time_get(CLOCK_REALTIME, 1).map(|t| t > 1_577_836_800_000_000_000),
+    );
     let mut last = 0;
     let mut backwards = 0;
     for _ in 0..1000 {
@@ -28,7 +54,12 @@ fn main() {
     while start.elapsed() < Duration::from_millis(5) {
         spin += 1;
     }
-    println!("Instant advances: {}", spin > 0 && start.elapsed() >= Duration::from_millis(5));
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() > 1_577_836_800);
+    println!(
+        "Instant advances: {}",
+        spin > 0 && start.elapsed() >= Duration::from_millis(5)
+    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() > 1_577_836_800);
     println!("SystemTime after 2020: {now:?}");
 }

@@ -6,11 +6,33 @@ use corpus::*;
 
 fn main() {
     let d = preopen("/data");
-    for p in [".", "./", "sub/..", "sub/.", "./sub/./note.txt", "sub/../sub/note.txt", "sub//note.txt", "sub/note.txt/.", "sub/note.txt/..", "..", "sub/../.."] {
-        show(&format!("stat {p}"), sys::path_filestat_get(d, LOOKUP_FOLLOW, p).map(|s| describe(&s)));
+    for p in [
+        ".",
+        "./",
+        "sub/..",
+        "sub/.",
+        "./sub/./note.txt",
+        "sub/../sub/note.txt",
+        "sub//note.txt",
+        "sub/note.txt/.",
+        "sub/note.txt/..",
+        "..",
+        "sub/../..",
+    ] {
+        show(
+            &format!("stat {p}"),
+            sys::path_filestat_get(d, LOOKUP_FOLLOW, p).map(|s| describe(&s)),
+        );
     }
-    for p in ["sub/../sub/note.txt", "./sub/note.txt", "sub/./../sub/note.txt"] {
-        show(&format!("read {p}"), open_ro(d, p).and_then(read_to_end).map(|b| esc(&b)));
+    for p in [
+        "sub/../sub/note.txt",
+        "./sub/note.txt",
+        "sub/./../sub/note.txt",
+    ] {
+        show(
+            &format!("read {p}"),
+            open_ro(d, p).and_then(read_to_end).map(|b| esc(&b)),
+        );
     }
     if let Ok(fd) = open_dir(d, "sub/..") {
         show("listing of sub/..", listing(fd, "."));
@@ -25,8 +47,14 @@ fn main() {
         });
         show("dot entries", kinds);
     }
-    step("mkdir sub/../made", sys::path_create_directory(d, "sub/../made"));
+    step(
+        "mkdir sub/../made",
+        sys::path_create_directory(d, "sub/../made"),
+    );
     step("mkdir sub/..", sys::path_create_directory(d, "sub/.."));
     step("create ./made/./f", open_rw(d, "./made/./f", O_CREAT));
-    println!("listing: {}", listing(d, ".").unwrap_or_else(|e| e.to_string()));
+    println!(
+        "listing: {}",
+        listing(d, ".").unwrap_or_else(|e| e.to_string())
+    );
 }

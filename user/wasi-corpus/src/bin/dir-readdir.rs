@@ -3,11 +3,13 @@
 //! that resuming at each entry's cookie gives the rest of the listing, reads with small
 //! buffers (entries cut at the buffer's end), reads past the last cookie, and readdir on a file.
 
-use corpus::*;
 use corpus::sys::{Dirent, fd_readdir, parse_dirents};
+use corpus::*;
 
 fn names(v: &[Dirent]) -> Vec<String> {
-    v.iter().map(|e| format!("{}:{}", esc(&e.name), filetype_name(e.kind))).collect()
+    v.iter()
+        .map(|e| format!("{}:{}", esc(&e.name), filetype_name(e.kind)))
+        .collect()
 }
 
 fn main() {
@@ -35,20 +37,28 @@ fn main() {
         let rest = fd_readdir(fd, &mut buf, e.next).map(|u| parse_dirents(&buf[..u]).0);
         if rest.as_deref() != Ok(&all[k + 1..]) {
             consistent = false;
-            println!("resume after entry {k} differs: {:?}", rest.map(|r| names(&r)));
+            println!(
+                "resume after entry {k} differs: {:?}",
+                rest.map(|r| names(&r))
+            );
         }
     }
     println!("resuming at every cookie gives the rest: {consistent}");
     let mut buf = vec![0u8; 65536];
     let first = fd_readdir(fd, &mut buf, 0).map(|u| parse_dirents(&buf[..u]).0);
-    println!("cookie 0 again gives everything: {}", first.as_deref() == Ok(&all[..]));
+    println!(
+        "cookie 0 again gives everything: {}",
+        first.as_deref() == Ok(&all[..])
+    );
     for size in [1usize, 23, 24, 30, 100] {
         let mut small = vec![0u8; size];
         let (mut cookie, mut got, mut calls) = (0u64, Vec::new(), 0);
         let mut stuck = false;
         loop {
             calls += 1;
-            let Ok(used) = fd_readdir(fd, &mut small, cookie) else { break };
+            let Ok(used) = fd_readdir(fd, &mut small, cookie) else {
+                break;
+            };
             let (entries, cut) = parse_dirents(&small[..used]);
             if used < size && !cut {
                 got.extend(entries);
@@ -59,23 +69,40 @@ fn main() {
                 None => {
                     // Not even one entry fits: read it whole with a buffer of its size.
                     let mut big = vec![0u8; 4096];
-                    let Ok(u) = fd_readdir(fd, &mut big, cookie) else { break };
+                    let Ok(u) = fd_readdir(fd, &mut big, cookie) else {
+                        break;
+                    };
                     let one = parse_dirents(&big[..u]).0;
-                    let Some(e) = one.into_iter().next() else { break };
+                    let Some(e) = one.into_iter().next() else {
+                        break;
+                    };
                     cookie = e.next;
                     got.push(e);
-                    if calls > 10_000 { stuck = true; break; }
+                    if calls > 10_000 {
+                        stuck = true;
+                        break;
+                    }
                     continue;
                 }
             }
             got.extend(entries);
-            if calls > 10_000 { stuck = true; break; }
+            if calls > 10_000 {
+                stuck = true;
+                break;
+            }
         }
-        println!("buffer of {size} bytes: same entries: {}{}", got == all, if stuck { " (stuck)" } else { "" });
+        println!(
+            "buffer of {size} bytes: same entries: {}{}",
+            got == all,
+            if stuck { " (stuck)" } else { "" }
+        );
     }
     let last = all.last().map_or(0, |e| e.next);
     show("read at the last cookie", fd_readdir(fd, &mut buf, last));
-    show("read at a cookie far past the end", fd_readdir(fd, &mut buf, last + 1000));
+    show(
+        "read at a cookie far past the end",
+        fd_readdir(fd, &mut buf, last + 1000),
+    );
     show("zero-length buffer", fd_readdir(fd, &mut [], 0));
     if let Ok(f) = open_rw(d, "readdir-file", O_CREAT) {
         show("readdir on a file", fd_readdir(f, &mut buf, 0));

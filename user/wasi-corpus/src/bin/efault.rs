@@ -25,7 +25,12 @@ fn main() {
             "path" => raw::path_open(d, 1, p, 10, 0, FD_READ, 0, 0, &mut fd),
             "iovec" => raw::fd_write(1, p, 1, &mut used),
             "buffer" => raw::fd_write(1, iov.as_ptr().cast(), 1, &mut used),
-            "result" => raw::fd_write(1, [b"x".as_ptr() as usize, 1].as_ptr().cast(), 1, BAD as *mut usize),
+            "result" => raw::fd_write(
+                1,
+                [b"x".as_ptr() as usize, 1].as_ptr().cast(),
+                1,
+                BAD as *mut usize,
+            ),
             "read" => raw::fd_read(0, iov.as_ptr().cast(), 1, &mut used),
             "none" => raw::fd_write(1, p, 0, &mut used),
             other => {

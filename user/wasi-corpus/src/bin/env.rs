@@ -5,7 +5,11 @@ fn main() {
     let vars: Vec<(String, String)> = std::env::vars().collect();
     println!("count={}", vars.len());
     for (k, v) in &vars {
-        println!("{}={}", corpus::esc(k.as_bytes()), corpus::esc(v.as_bytes()));
+        println!(
+            "{}={}",
+            corpus::esc(k.as_bytes()),
+            corpus::esc(v.as_bytes())
+        );
     }
     for name in std::env::args().skip(1) {
         match std::env::var(&name) {

@@ -26,7 +26,10 @@ fn main() {
     println!("a is fd {a}, b is fd {b}");
     step("renumber a over b", sys::fd_renumber(a, b));
     println!("b reads {}", read_all(b));
-    show("a after renumber", sys::fd_fdstat_get(a).map(|s| filetype_name(s.filetype)));
+    show(
+        "a after renumber",
+        sys::fd_fdstat_get(a).map(|s| filetype_name(s.filetype)),
+    );
     step("renumber b onto itself", sys::fd_renumber(b, b));
     println!("b reads {}", read_all(b));
     step("renumber a closed fd", sys::fd_renumber(a, b));
@@ -37,10 +40,16 @@ fn main() {
     if let Ok(log) = open_rw(d, "stderr.txt", O_CREAT | O_TRUNC) {
         step("renumber a file over stderr", sys::fd_renumber(log, 2));
         eprintln!("this line goes to stderr.txt");
-        show("stderr fdstat", sys::fd_fdstat_get(2).map(|s| filetype_name(s.filetype)));
+        show(
+            "stderr fdstat",
+            sys::fd_fdstat_get(2).map(|s| filetype_name(s.filetype)),
+        );
     }
     step("renumber a preopen over b", sys::fd_renumber(d, b));
-    show("b is now a directory?", sys::fd_fdstat_get(b).map(|s| filetype_name(s.filetype)));
+    show(
+        "b is now a directory?",
+        sys::fd_fdstat_get(b).map(|s| filetype_name(s.filetype)),
+    );
     show("prestat of b", sys::fd_prestat_get(b).map(|(_, n)| n));
     show("old preopen fd", sys::fd_prestat_get(d).map(|(_, n)| n));
     show("listing through b", listing(b, "."));

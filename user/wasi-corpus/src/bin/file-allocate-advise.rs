@@ -15,13 +15,26 @@ fn main() {
     step("allocate zero length", sys::fd_allocate(fd, 0, 0));
     step("allocate past the end", sys::fd_allocate(fd, 4096, 10));
     show("size", sys::fd_filestat_get(fd).map(|s| s.size));
-    for (advice, name) in ["normal", "sequential", "random", "willneed", "dontneed", "noreuse"]
-        .iter()
-        .enumerate()
+    for (advice, name) in [
+        "normal",
+        "sequential",
+        "random",
+        "willneed",
+        "dontneed",
+        "noreuse",
+    ]
+    .iter()
+    .enumerate()
     {
-        step(&format!("advise {name}"), sys::fd_advise(fd, 0, 10, advice as u8));
+        step(
+            &format!("advise {name}"),
+            sys::fd_advise(fd, 0, 10, advice as u8),
+        );
     }
-    step("advise a huge range", sys::fd_advise(fd, u64::MAX - 1, 10, 0));
+    step(
+        "advise a huge range",
+        sys::fd_advise(fd, u64::MAX - 1, 10, 0),
+    );
     let _ = sys::fd_close(fd);
     if let Some(ro) = step("open read-only", open_ro(d, "alloc.bin")) {
         step("allocate on read-only", sys::fd_allocate(ro, 0, 10));

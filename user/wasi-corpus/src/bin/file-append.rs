@@ -24,7 +24,10 @@ fn main() {
     ) else {
         return;
     };
-    show("flags", sys::fd_fdstat_get(fd).map(|s| fdflags_names(s.flags)));
+    show(
+        "flags",
+        sys::fd_fdstat_get(fd).map(|s| fdflags_names(s.flags)),
+    );
     show("offset after open", sys::fd_tell(fd));
     show("seek to 0", sys::fd_seek(fd, 0, WHENCE_SET));
     show("write XYZ", sys::fd_write(fd, &[b"XYZ"]));
@@ -33,11 +36,17 @@ fn main() {
     show("pwrite at 1", sys::fd_pwrite(fd, &[b"p"], 1));
     println!("contents: {}", contents(d, "log.txt"));
     step("clear append", sys::fd_fdstat_set_flags(fd, 0));
-    show("flags", sys::fd_fdstat_get(fd).map(|s| fdflags_names(s.flags)));
+    show(
+        "flags",
+        sys::fd_fdstat_get(fd).map(|s| fdflags_names(s.flags)),
+    );
     show("seek to 1", sys::fd_seek(fd, 1, WHENCE_SET));
     show("write q", sys::fd_write(fd, &[b"q"]));
     println!("contents: {}", contents(d, "log.txt"));
-    step("set append again", sys::fd_fdstat_set_flags(fd, FDFLAGS_APPEND));
+    step(
+        "set append again",
+        sys::fd_fdstat_set_flags(fd, FDFLAGS_APPEND),
+    );
     show("seek to 0", sys::fd_seek(fd, 0, WHENCE_SET));
     show("write END", sys::fd_write(fd, &[b"END"]));
     println!("contents: {}", contents(d, "log.txt"));

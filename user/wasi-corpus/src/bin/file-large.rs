@@ -5,7 +5,10 @@
 use corpus::*;
 
 fn main() {
-    let mib: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(32);
+    let mib: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(32);
     let d = preopen("/data");
     let Some(fd) = step("create big.bin", open_rw(d, "big.bin", O_CREAT | O_TRUNC)) else {
         return;
@@ -39,12 +42,22 @@ fn main() {
         let digest = all
             .chunks(1 << 20)
             .fold(0u64, |acc, c| acc.rotate_left(5) ^ fnv(c));
-        println!("read with {size}-byte buffers: {} bytes, digest matches: {}", all.len(), digest == digest_in);
+        println!(
+            "read with {size}-byte buffers: {} bytes, digest matches: {}",
+            all.len(),
+            digest == digest_in
+        );
     }
     let total = (mib as u64) << 20;
     let mut b = [0u8; 4];
-    show("pread at end-1", sys::fd_pread(fd, &mut [&mut b], total - 1).map(|n| esc(&b[..n])));
-    show("pread at the middle", sys::fd_pread(fd, &mut [&mut b], total / 2).map(|n| esc(&b[..n])));
+    show(
+        "pread at end-1",
+        sys::fd_pread(fd, &mut [&mut b], total - 1).map(|n| esc(&b[..n])),
+    );
+    show(
+        "pread at the middle",
+        sys::fd_pread(fd, &mut [&mut b], total / 2).map(|n| esc(&b[..n])),
+    );
     step("truncate to half", sys::fd_filestat_set_size(fd, total / 2));
     show("size", sys::fd_filestat_get(fd).map(|s| s.size));
     let _ = sys::fd_close(fd);

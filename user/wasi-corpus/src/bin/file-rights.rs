@@ -26,31 +26,55 @@ fn main() {
         let _ = sys::fd_close(fd);
     }
     let mut b = [0u8; 8];
-    if let Some(fd) = step("open FD_READ only", sys::path_open(d, 1, "r.txt", 0, FD_READ, 0, 0)) {
+    if let Some(fd) = step(
+        "open FD_READ only",
+        sys::path_open(d, 1, "r.txt", 0, FD_READ, 0, 0),
+    ) {
         rights("file read-only", fd);
         show("write", sys::fd_write(fd, &[b"x"]));
-        show("read", sys::fd_read(fd, &mut [&mut b]).map(|n| esc(&b[..n])));
+        show(
+            "read",
+            sys::fd_read(fd, &mut [&mut b]).map(|n| esc(&b[..n])),
+        );
         show("seek (not granted)", sys::fd_seek(fd, 0, WHENCE_SET));
-        show("filestat (not granted)", sys::fd_filestat_get(fd).map(|s| s.size));
+        show(
+            "filestat (not granted)",
+            sys::fd_filestat_get(fd).map(|s| s.size),
+        );
         let _ = sys::fd_close(fd);
     }
-    if let Some(fd) = step("open FD_WRITE only", sys::path_open(d, 1, "r.txt", 0, FD_WRITE, 0, 0)) {
+    if let Some(fd) = step(
+        "open FD_WRITE only",
+        sys::path_open(d, 1, "r.txt", 0, FD_WRITE, 0, 0),
+    ) {
         rights("file write-only", fd);
         show("read", sys::fd_read(fd, &mut [&mut b]));
         show("write", sys::fd_write(fd, &[b"W"]));
         let _ = sys::fd_close(fd);
     }
-    if let Some(fd) = step("open with no rights", sys::path_open(d, 1, "r.txt", 0, 0, 0, 0)) {
+    if let Some(fd) = step(
+        "open with no rights",
+        sys::path_open(d, 1, "r.txt", 0, 0, 0, 0),
+    ) {
         rights("file no rights", fd);
         show("read", sys::fd_read(fd, &mut [&mut b]));
         let _ = sys::fd_close(fd);
     }
-    if let Some(fd) = step("open with every right", sys::path_open(d, 1, "r.txt", 0, ALL_RIGHTS, ALL_RIGHTS, 0)) {
+    if let Some(fd) = step(
+        "open with every right",
+        sys::path_open(d, 1, "r.txt", 0, ALL_RIGHTS, ALL_RIGHTS, 0),
+    ) {
         rights("file all rights", fd);
-        step("set_rights to read", sys::fd_fdstat_set_rights(fd, FD_READ, 0));
+        step(
+            "set_rights to read",
+            sys::fd_fdstat_set_rights(fd, FD_READ, 0),
+        );
         rights("after set_rights", fd);
         show("write after dropping it", sys::fd_write(fd, &[b"x"]));
-        step("set_rights back to all", sys::fd_fdstat_set_rights(fd, ALL_RIGHTS, 0));
+        step(
+            "set_rights back to all",
+            sys::fd_fdstat_set_rights(fd, ALL_RIGHTS, 0),
+        );
         rights("after growing", fd);
         let _ = sys::fd_close(fd);
     }
@@ -60,6 +84,12 @@ fn main() {
         show("write a directory", sys::fd_write(dir, &[b"x"]));
         let _ = sys::fd_close(dir);
     }
-    show("open a dir with read rights only", sys::path_open(d, 1, "sub", O_DIRECTORY, FD_READ, 0, 0).map(|_| "opened"));
-    show("final", open_ro(d, "r.txt").and_then(read_to_end).map(|b| esc(&b)));
+    show(
+        "open a dir with read rights only",
+        sys::path_open(d, 1, "sub", O_DIRECTORY, FD_READ, 0, 0).map(|_| "opened"),
+    );
+    show(
+        "final",
+        open_ro(d, "r.txt").and_then(read_to_end).map(|b| esc(&b)),
+    );
 }

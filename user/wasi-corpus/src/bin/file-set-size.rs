@@ -12,11 +12,20 @@ fn main() {
     step("grow to 12", sys::fd_filestat_set_size(fd, 12));
     show("offset", sys::fd_tell(fd));
     let mut b = [0u8; 16];
-    show("pread", sys::fd_pread(fd, &mut [&mut b], 0).map(|n| esc(&b[..n])));
+    show(
+        "pread",
+        sys::fd_pread(fd, &mut [&mut b], 0).map(|n| esc(&b[..n])),
+    );
     step("shrink to 3", sys::fd_filestat_set_size(fd, 3));
     show("size", sys::fd_filestat_get(fd).map(|s| s.size));
-    show("write at offset 6 (past the end)", sys::fd_write(fd, &[b"!"]));
-    show("pread", sys::fd_pread(fd, &mut [&mut b], 0).map(|n| esc(&b[..n])));
+    show(
+        "write at offset 6 (past the end)",
+        sys::fd_write(fd, &[b"!"]),
+    );
+    show(
+        "pread",
+        sys::fd_pread(fd, &mut [&mut b], 0).map(|n| esc(&b[..n])),
+    );
     step("set size 0", sys::fd_filestat_set_size(fd, 0));
     step("set size 2^63", sys::fd_filestat_set_size(fd, 1 << 63));
     let _ = sys::fd_close(fd);

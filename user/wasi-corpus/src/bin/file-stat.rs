@@ -19,20 +19,41 @@ fn main() {
     let d = preopen("/data");
     if let Ok(fd) = open_rw(d, "file.txt", O_CREAT | O_TRUNC) {
         let _ = write_all(fd, b"twelve bytes");
-        show("fd_filestat_get", sys::fd_filestat_get(fd).map(|s| describe(&s)));
+        show(
+            "fd_filestat_get",
+            sys::fd_filestat_get(fd).map(|s| describe(&s)),
+        );
         let _ = sys::fd_close(fd);
     }
     let _ = open_rw(d, "empty.txt", O_CREAT | O_TRUNC);
     let _ = sys::path_create_directory(d, "dir");
     let _ = sys::path_symlink("file.txt", d, "link");
     let _ = sys::path_symlink("missing", d, "dangling");
-    for path in ["file.txt", "empty.txt", "dir", "link", "dangling", "missing", "file.txt/x", "dir/"] {
+    for path in [
+        "file.txt",
+        "empty.txt",
+        "dir",
+        "link",
+        "dangling",
+        "missing",
+        "file.txt/x",
+        "dir/",
+    ] {
         stat(d, LOOKUP_FOLLOW, path);
         stat(d, LOOKUP_NOFOLLOW, path);
     }
-    show("filestat of the preopen", sys::fd_filestat_get(d).map(|s| describe(&s)));
+    show(
+        "filestat of the preopen",
+        sys::fd_filestat_get(d).map(|s| describe(&s)),
+    );
     let meta = |p: &str| match std::fs::metadata(p) {
-        Ok(m) => format!("file={} dir={} symlink={} len={}", m.is_file(), m.is_dir(), m.is_symlink(), if m.is_dir() { 0 } else { m.len() }),
+        Ok(m) => format!(
+            "file={} dir={} symlink={} len={}",
+            m.is_file(),
+            m.is_dir(),
+            m.is_symlink(),
+            if m.is_dir() { 0 } else { m.len() }
+        ),
         Err(e) => io_errno(&e),
     };
     let lmeta = |p: &str| match std::fs::symlink_metadata(p) {

@@ -16,7 +16,10 @@ fn main() {
         let _ = sys::fd_close(fd);
     }
     println!("orig: {}", nlink(d, "orig"));
-    step("link orig -> second", sys::path_link(d, 0, "orig", d, "second"));
+    step(
+        "link orig -> second",
+        sys::path_link(d, 0, "orig", d, "second"),
+    );
     println!("orig: {}", nlink(d, "orig"));
     println!("second: {}", nlink(d, "second"));
     if let Ok(fd) = open_rw(d, "second", 0) {
@@ -24,25 +27,64 @@ fn main() {
         show("fd nlink", sys::fd_filestat_get(fd).map(|s| s.nlink));
         let _ = sys::fd_close(fd);
     }
-    show("orig reads", open_ro(d, "orig").and_then(read_to_end).map(|b| esc(&b)));
+    show(
+        "orig reads",
+        open_ro(d, "orig").and_then(read_to_end).map(|b| esc(&b)),
+    );
     let _ = sys::path_create_directory(d, "sub");
-    step("link orig -> sub/third", sys::path_link(d, 0, "orig", d, "sub/third"));
+    step(
+        "link orig -> sub/third",
+        sys::path_link(d, 0, "orig", d, "sub/third"),
+    );
     println!("orig: {}", nlink(d, "orig"));
     step("unlink orig", sys::path_unlink_file(d, "orig"));
     println!("second: {}", nlink(d, "second"));
-    step("link a directory", sys::path_link(d, 0, "sub", d, "sublink"));
-    step("link onto an existing name", sys::path_link(d, 0, "second", d, "sub/third"));
-    step("link a missing file", sys::path_link(d, 0, "missing", d, "x"));
-    step("link with a trailing slash", sys::path_link(d, 0, "second/", d, "x"));
-    step("link to a trailing slash", sys::path_link(d, 0, "second", d, "x/"));
-    step("link out of the preopen", sys::path_link(d, 0, "second", d, "../x"));
-    step("link into a missing dir", sys::path_link(d, 0, "second", d, "nodir/x"));
+    step(
+        "link a directory",
+        sys::path_link(d, 0, "sub", d, "sublink"),
+    );
+    step(
+        "link onto an existing name",
+        sys::path_link(d, 0, "second", d, "sub/third"),
+    );
+    step(
+        "link a missing file",
+        sys::path_link(d, 0, "missing", d, "x"),
+    );
+    step(
+        "link with a trailing slash",
+        sys::path_link(d, 0, "second/", d, "x"),
+    );
+    step(
+        "link to a trailing slash",
+        sys::path_link(d, 0, "second", d, "x/"),
+    );
+    step(
+        "link out of the preopen",
+        sys::path_link(d, 0, "second", d, "../x"),
+    );
+    step(
+        "link into a missing dir",
+        sys::path_link(d, 0, "second", d, "nodir/x"),
+    );
     let _ = sys::path_symlink("second", d, "sym");
-    step("link a symlink (nofollow)", sys::path_link(d, 0, "sym", d, "sym-hard"));
+    step(
+        "link a symlink (nofollow)",
+        sys::path_link(d, 0, "sym", d, "sym-hard"),
+    );
     println!("sym-hard: {}", nlink(d, "sym-hard"));
-    step("link a symlink (follow)", sys::path_link(d, LOOKUP_FOLLOW, "sym", d, "sym-followed"));
+    step(
+        "link a symlink (follow)",
+        sys::path_link(d, LOOKUP_FOLLOW, "sym", d, "sym-followed"),
+    );
     println!("sym-followed: {}", nlink(d, "sym-followed"));
-    step_io("std hard_link", std::fs::hard_link("/data/second", "/data/std-link"));
+    step_io(
+        "std hard_link",
+        std::fs::hard_link("/data/second", "/data/std-link"),
+    );
     println!("second: {}", nlink(d, "second"));
-    println!("listing: {}", listing(d, ".").unwrap_or_else(|e| e.to_string()));
+    println!(
+        "listing: {}",
+        listing(d, ".").unwrap_or_else(|e| e.to_string())
+    );
 }

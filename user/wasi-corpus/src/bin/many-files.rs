@@ -5,7 +5,10 @@
 use corpus::*;
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(300);
     let d = preopen("/data");
     step("mkdir many", sys::path_create_directory(d, "many"));
     let mut failed = 0;
@@ -46,5 +49,8 @@ fn main() {
         }
     }
     show_list("listing after");
-    show("size of f0001", sys::path_filestat_get(d, 0, "many/f0001").map(|s| describe(&s)));
+    show(
+        "size of f0001",
+        sys::path_filestat_get(d, 0, "many/f0001").map(|s| describe(&s)),
+    );
 }

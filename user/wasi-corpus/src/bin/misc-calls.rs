@@ -11,9 +11,18 @@ fn main() {
     println!("100 more yields done");
     let d = preopen("/data");
     let f = open_rw(d, "f", O_CREAT).unwrap_or(99);
-    for (label, fd) in [("stdin", 0), ("stdout", 1), ("a file", f), ("a directory", d), ("a bad fd", 50)] {
+    for (label, fd) in [
+        ("stdin", 0),
+        ("stdout", 1),
+        ("a file", f),
+        ("a directory", d),
+        ("a bad fd", 50),
+    ] {
         show(&format!("sock_accept on {label}"), sys::sock_accept(fd, 0));
-        step(&format!("sock_shutdown on {label}"), sys::sock_shutdown(fd, 3));
+        step(
+            &format!("sock_shutdown on {label}"),
+            sys::sock_shutdown(fd, 3),
+        );
     }
     fn deep(n: u32) {
         if n == 0 {

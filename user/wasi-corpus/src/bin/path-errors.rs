@@ -22,12 +22,30 @@ fn main() {
         ("backslash", b"fi\\le".to_vec()),
     ];
     for (label, path) in &cases {
-        show(&format!("open {label}"), sys::path_open_bytes(d, 1, path, 0, FD_READ, 0, 0).map(|_| "opened"));
-        show(&format!("create {label}"), sys::path_open_bytes(d, 1, path, O_CREAT, FD_READ | FD_WRITE, 0, 0).map(|_| "created"));
+        show(
+            &format!("open {label}"),
+            sys::path_open_bytes(d, 1, path, 0, FD_READ, 0, 0).map(|_| "opened"),
+        );
+        show(
+            &format!("create {label}"),
+            sys::path_open_bytes(d, 1, path, O_CREAT, FD_READ | FD_WRITE, 0, 0).map(|_| "created"),
+        );
     }
-    step("mkdir of a 255-byte name", sys::path_create_directory(d, &"m".repeat(255)));
-    step("mkdir of a 256-byte name", sys::path_create_directory(d, &"m".repeat(256)));
-    step("unlink a 300-byte name", sys::path_unlink_file(d, &long_name));
+    step(
+        "mkdir of a 255-byte name",
+        sys::path_create_directory(d, &"m".repeat(255)),
+    );
+    step(
+        "mkdir of a 256-byte name",
+        sys::path_create_directory(d, &"m".repeat(256)),
+    );
+    step(
+        "unlink a 300-byte name",
+        sys::path_unlink_file(d, &long_name),
+    );
     println!("listing: {}", listing(d, ".").map(|l| l.len()).unwrap_or(0));
-    show_io("std open with a NUL", std::fs::File::open("/data/a\0b").map(|_| "opened"));
+    show_io(
+        "std open with a NUL",
+        std::fs::File::open("/data/a\0b").map(|_| "opened"),
+    );
 }

@@ -3,14 +3,24 @@
 //! each with a 5 s clock as a bound; prints each event's userdata, type and error (not nbytes,
 //! which depends on the host).
 
-use corpus::*;
 use corpus::sys::{Sub, poll_oneoff};
+use corpus::*;
 
 fn poll(label: &str, subs: &[Sub]) {
     match poll_oneoff(subs) {
         Ok(mut evs) => {
             evs.sort_by_key(|e| e.userdata);
-            let list: Vec<String> = evs.iter().map(|e| format!("(userdata {} type {} error {})", e.userdata, e.kind, Errno(e.error))).collect();
+            let list: Vec<String> = evs
+                .iter()
+                .map(|e| {
+                    format!(
+                        "(userdata {} type {} error {})",
+                        e.userdata,
+                        e.kind,
+                        Errno(e.error)
+                    )
+                })
+                .collect();
             println!("{label}: {}", list.join(" "));
         }
         Err(e) => println!("{label}: {e}"),
@@ -25,12 +35,18 @@ fn main() {
     let d = preopen("/data");
     if let Ok(fd) = open_rw(d, "p.txt", O_CREAT) {
         let _ = write_all(fd, b"some bytes");
-        poll("file read and write", &[Sub::Read(4, fd), Sub::Write(5, fd), clock]);
+        poll(
+            "file read and write",
+            &[Sub::Read(4, fd), Sub::Write(5, fd), clock],
+        );
     }
     poll("bad fd", &[Sub::Read(6, 77), clock]);
     poll("directory", &[Sub::Read(7, d), clock]);
     poll("stdin write", &[Sub::Write(8, 0), clock]);
     poll("stdout read", &[Sub::Read(9, 1), clock]);
     let mut b = [0u8; 64];
-    show("then read stdin", sys::fd_read(0, &mut [&mut b]).map(|n| esc(&b[..n])));
+    show(
+        "then read stdin",
+        sys::fd_read(0, &mut [&mut b]).map(|n| esc(&b[..n])),
+    );
 }

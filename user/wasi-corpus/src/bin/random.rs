@@ -9,7 +9,14 @@ fn main() {
         match sys::random_get(&mut buf) {
             Ok(()) => {
                 let nonzero = buf.iter().any(|&b| b != 0);
-                println!("random_get {len}: ok{}", if len >= 16 { format!(", not all zero: {nonzero}") } else { String::new() });
+                println!(
+                    "random_get {len}: ok{}",
+                    if len >= 16 {
+                        format!(", not all zero: {nonzero}")
+                    } else {
+                        String::new()
+                    }
+                );
             }
             Err(e) => println!("random_get {len}: {e}"),
         }

@@ -30,22 +30,52 @@ fn main() {
     step("b -> b", sys::path_rename(d, "b", d, "b"));
     println!("b: {}", cat(d, "b"));
     step("b -> dir (a directory)", sys::path_rename(d, "b", d, "dir"));
-    step("b -> empty (an empty directory)", sys::path_rename(d, "b", d, "empty"));
+    step(
+        "b -> empty (an empty directory)",
+        sys::path_rename(d, "b", d, "empty"),
+    );
     step("missing -> x", sys::path_rename(d, "missing", d, "x"));
     step("b -> nodir/x", sys::path_rename(d, "b", d, "nodir/x"));
-    step("b -> b/x (through a file)", sys::path_rename(d, "b", d, "b/x"));
-    step("b/ -> x (trailing slash on a file)", sys::path_rename(d, "b/", d, "x"));
-    step("b -> x/ (trailing slash on the target)", sys::path_rename(d, "b", d, "x/"));
+    step(
+        "b -> b/x (through a file)",
+        sys::path_rename(d, "b", d, "b/x"),
+    );
+    step(
+        "b/ -> x (trailing slash on a file)",
+        sys::path_rename(d, "b/", d, "x"),
+    );
+    step(
+        "b -> x/ (trailing slash on the target)",
+        sys::path_rename(d, "b", d, "x/"),
+    );
     step("b -> dir/b", sys::path_rename(d, "b", d, "dir/b"));
-    step("dir/b -> dir/../b2", sys::path_rename(d, "dir/b", d, "dir/../b2"));
-    step("b2 -> ../b2 (out of the preopen)", sys::path_rename(d, "b2", d, "../b2"));
+    step(
+        "dir/b -> dir/../b2",
+        sys::path_rename(d, "dir/b", d, "dir/../b2"),
+    );
+    step(
+        "b2 -> ../b2 (out of the preopen)",
+        sys::path_rename(d, "b2", d, "../b2"),
+    );
     step("empty source path", sys::path_rename(d, "", d, "x"));
     step("empty target path", sys::path_rename(d, "b2", d, ""));
     put(d, "h1", "hard");
     let _ = sys::path_link(d, 0, "h1", d, "h2");
-    step("h1 -> h2 (hard links to one file)", sys::path_rename(d, "h1", d, "h2"));
+    step(
+        "h1 -> h2 (hard links to one file)",
+        sys::path_rename(d, "h1", d, "h2"),
+    );
     println!("h1: {}, h2: {}", cat(d, "h1"), cat(d, "h2"));
-    step_io("std rename b2 -> std", std::fs::rename("/data/b2", "/data/std"));
-    step_io("std rename missing", std::fs::rename("/data/nothing", "/data/std2"));
-    println!("listing: {}", listing(d, ".").unwrap_or_else(|e| e.to_string()));
+    step_io(
+        "std rename b2 -> std",
+        std::fs::rename("/data/b2", "/data/std"),
+    );
+    step_io(
+        "std rename missing",
+        std::fs::rename("/data/nothing", "/data/std2"),
+    );
+    println!(
+        "listing: {}",
+        listing(d, ".").unwrap_or_else(|e| e.to_string())
+    );
 }

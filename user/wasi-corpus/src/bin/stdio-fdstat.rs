@@ -22,7 +22,10 @@ fn main() {
             Err(e) => println!("fd {fd}: fdstat {e}"),
         }
         println!("fd {fd}: is_terminal={}", terminal[fd as usize]);
-        show(&format!("fd {fd}: seek cur"), sys::fd_seek(fd, 0, WHENCE_CUR));
+        show(
+            &format!("fd {fd}: seek cur"),
+            sys::fd_seek(fd, 0, WHENCE_CUR),
+        );
         show(&format!("fd {fd}: tell"), sys::fd_tell(fd));
         show(
             &format!("fd {fd}: filestat"),
@@ -31,8 +34,14 @@ fn main() {
         step(&format!("fd {fd}: sync"), sys::fd_sync(fd));
         step(&format!("fd {fd}: advise"), sys::fd_advise(fd, 0, 0, 0));
     }
-    step("set_flags stdout nonblock", sys::fd_fdstat_set_flags(1, FDFLAGS_NONBLOCK));
+    step(
+        "set_flags stdout nonblock",
+        sys::fd_fdstat_set_flags(1, FDFLAGS_NONBLOCK),
+    );
     step("set_flags stdout none", sys::fd_fdstat_set_flags(1, 0));
-    step("set_flags stdout append", sys::fd_fdstat_set_flags(1, FDFLAGS_APPEND));
+    step(
+        "set_flags stdout append",
+        sys::fd_fdstat_set_flags(1, FDFLAGS_APPEND),
+    );
     println!("still writing to stdout");
 }

@@ -8,7 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 fn main() {
     let t1 = UNIX_EPOCH + Duration::new(1_500_000_000, 250);
     let t2 = UNIX_EPOCH + Duration::new(1_600_000_000, 999_999_999);
-    let r = File::options().create(true).write(true).truncate(true).open("/data/t.txt");
+    let r = File::options()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open("/data/t.txt");
     let Ok(f) = r else {
         println!("create: failed");
         return;
@@ -24,7 +28,10 @@ fn main() {
         Err(e) => println!("metadata: {}", corpus::io_errno(&e)),
     }
     corpus::step_io("set_modified", f.set_modified(t1));
-    println!("modified == t1: {}", f.metadata().and_then(|m| m.modified()).ok() == Some(t1));
+    println!(
+        "modified == t1: {}",
+        f.metadata().and_then(|m| m.modified()).ok() == Some(t1)
+    );
     let start = SystemTime::now();
     std::thread::sleep(Duration::from_millis(20));
     let _ = std::fs::write("/data/later.txt", b"later");
@@ -34,7 +41,10 @@ fn main() {
             println!("a new file's mtime is after t1: {}", m > t1);
             let ahead = m.duration_since(start).map(|d| d < Duration::from_secs(60));
             let behind = start.duration_since(m).map(|d| d < Duration::from_secs(60));
-            println!("and within a minute of SystemTime::now: {}", ahead.or(behind).unwrap_or(false));
+            println!(
+                "and within a minute of SystemTime::now: {}",
+                ahead.or(behind).unwrap_or(false)
+            );
         }
         Err(e) => println!("later: {}", corpus::io_errno(&e)),
     }

@@ -7,7 +7,12 @@ fn walk(path: &Path, depth: usize) {
     let mut entries = match std::fs::read_dir(path) {
         Ok(rd) => rd.filter_map(Result::ok).collect::<Vec<_>>(),
         Err(e) => {
-            println!("{}! {}: {}", "  ".repeat(depth), path.display(), corpus::io_errno(&e));
+            println!(
+                "{}! {}: {}",
+                "  ".repeat(depth),
+                path.display(),
+                corpus::io_errno(&e)
+            );
             return;
         }
     };
@@ -18,7 +23,8 @@ fn walk(path: &Path, depth: usize) {
         let ft = e.file_type();
         match ft {
             Ok(t) if t.is_symlink() => {
-                let target = std::fs::read_link(e.path()).map_or_else(|e| corpus::io_errno(&e), |t| t.display().to_string());
+                let target = std::fs::read_link(e.path())
+                    .map_or_else(|e| corpus::io_errno(&e), |t| t.display().to_string());
                 println!("{indent}{name} -> {target}");
             }
             Ok(t) if t.is_dir() => {
@@ -26,7 +32,11 @@ fn walk(path: &Path, depth: usize) {
                 walk(&e.path(), depth + 1);
             }
             Ok(_) => match std::fs::read(e.path()) {
-                Ok(b) => println!("{indent}{name} ({} bytes, fnv {:016x})", b.len(), corpus::fnv(&b)),
+                Ok(b) => println!(
+                    "{indent}{name} ({} bytes, fnv {:016x})",
+                    b.len(),
+                    corpus::fnv(&b)
+                ),
                 Err(err) => println!("{indent}{name} (unreadable: {})", corpus::io_errno(&err)),
             },
             Err(err) => println!("{indent}{name} ?{}", corpus::io_errno(&err)),

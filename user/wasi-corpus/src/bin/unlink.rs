@@ -21,19 +21,34 @@ fn main() {
     step("unlink dir/", sys::path_unlink_file(d, "dir/"));
     step("unlink b/", sys::path_unlink_file(d, "b/"));
     step("unlink link", sys::path_unlink_file(d, "link"));
-    show("b still there", sys::path_filestat_get(d, 0, "b").map(|s| describe(&s)));
+    show(
+        "b still there",
+        sys::path_filestat_get(d, 0, "b").map(|s| describe(&s)),
+    );
     step("unlink dangling", sys::path_unlink_file(d, "dangling"));
     step("unlink .", sys::path_unlink_file(d, "."));
     step("unlink empty path", sys::path_unlink_file(d, ""));
     if let Ok(fd) = open_rw(d, "open", 0) {
         step("unlink an open file", sys::path_unlink_file(d, "open"));
-        show("stat it by path", sys::path_filestat_get(d, 0, "open").map(|s| describe(&s)));
-        show("its fd still reads", sys::fd_pread(fd, &mut [&mut [0u8; 8]], 0));
+        show(
+            "stat it by path",
+            sys::path_filestat_get(d, 0, "open").map(|s| describe(&s)),
+        );
+        show(
+            "its fd still reads",
+            sys::fd_pread(fd, &mut [&mut [0u8; 8]], 0),
+        );
         show("and writes", sys::fd_write(fd, &[b"more"]));
-        show("fd filestat", sys::fd_filestat_get(fd).map(|s| format!("size={} nlink={}", s.size, s.nlink)));
+        show(
+            "fd filestat",
+            sys::fd_filestat_get(fd).map(|s| format!("size={} nlink={}", s.size, s.nlink)),
+        );
         let _ = sys::fd_close(fd);
     }
     step_io("std remove_file b", std::fs::remove_file("/data/b"));
     step_io("std remove_file dir", std::fs::remove_file("/data/dir"));
-    println!("listing: {}", listing(d, ".").unwrap_or_else(|e| e.to_string()));
+    println!(
+        "listing: {}",
+        listing(d, ".").unwrap_or_else(|e| e.to_string())
+    );
 }
