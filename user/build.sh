@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds every user program into user/target/wasm/<name>.wasm. See README.md.
+# Builds every user program into user/target/wasm/<name>.wasm, and the difftest corpus
+# (wasi-corpus/) into user/target/corpus/<name>.wasm. See README.md.
 # Quick when nothing changed: cargo is incremental and the C program is only
-# recompiled when its source is newer than its output.
+# recompiled when its source (or a header beside it) is newer than its output.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/target/wasm"
