@@ -29,7 +29,10 @@ int main(void) {
     one("stdin POLLIN", 0, POLLIN);
     one("stdout POLLOUT", 1, POLLOUT);
     int fd = open("/data/p.txt", O_CREAT | O_RDWR, 0644);
-    one("file POLLIN|POLLOUT", fd, POLLIN | POLLOUT);
+    /* One poll each: asked together, wasmtime reports POLLOUT alone or both, depending on how
+     * soon its background read of the file completes. */
+    one("file POLLIN", fd, POLLIN);
+    one("file POLLOUT", fd, POLLOUT);
     one("bad fd", 77, POLLIN);
     one("negative fd (ignored)", -1, POLLIN);
     char buf[64];

@@ -9,7 +9,10 @@ fn now() -> u64 {
     sys::clock_time_get(CLOCK_MONOTONIC, 1).unwrap_or(0)
 }
 
-fn events(label: &str, subs: &[Sub]) {
+/// Polls `subs`; with `waits`, also says whether at least 15 ms of the 20 asked for passed
+/// (a lower bound with slack: an absolute deadline is computed a moment before the clock
+/// starts here). Immediate polls print no time: how fast they return depends on the machine.
+fn events(label: &str, subs: &[Sub], waits: bool) {
     let t0 = now();
     let r = poll_oneoff(subs);
     let ms = (now() - t0) / 1_000_000;
@@ -27,7 +30,9 @@ fn events(label: &str, subs: &[Sub]) {
                 })
                 .collect();
             println!("{label}: {} event(s) {}", evs.len(), list.join(" "));
-            println!("{label}: took at least 20 ms: {}", ms >= 20);
+            if waits {
+                println!("{label}: took at least 15 ms: {}", ms >= 15);
+            }
         }
         Err(e) => println!("{label}: {e}"),
     }
@@ -37,6 +42,7 @@ fn main() {
     events(
         "relative 20 ms",
         &[Sub::Clock(7, CLOCK_MONOTONIC, 20_000_000, 0, 0)],
+        true,
     );
     events(
         "absolute, now + 20 ms",
@@ -47,26 +53,35 @@ fn main() {
             0,
             SUBCLOCK_ABSTIME,
         )],
+        true,
     );
     events(
         "absolute, in the past",
         &[Sub::Clock(9, CLOCK_MONOTONIC, 1, 0, SUBCLOCK_ABSTIME)],
+        false,
     );
-    events("zero timeout", &[Sub::Clock(10, CLOCK_MONOTONIC, 0, 0, 0)]);
+    events(
+        "zero timeout",
+        &[Sub::Clock(10, CLOCK_MONOTONIC, 0, 0, 0)],
+        false,
+    );
     events(
         "20 ms and 10 s",
         &[
             Sub::Clock(1, CLOCK_MONOTONIC, 10_000_000_000, 0, 0),
             Sub::Clock(2, CLOCK_MONOTONIC, 20_000_000, 0, 0),
         ],
+        true,
     );
     events(
         "realtime relative 20 ms",
         &[Sub::Clock(3, CLOCK_REALTIME, 20_000_000, 0, 0)],
+        true,
     );
     events(
         "process cputime clock",
         &[Sub::Clock(4, CLOCK_PROCESS_CPUTIME, 1_000, 0, 0)],
+        false,
     );
     match poll_oneoff(&[]) {
         Ok(e) => println!("no subscriptions: {} events", e.len()),
