@@ -51,6 +51,11 @@ bench *args: setup
 bench-compare old new:
     cargo xtask bench-compare {{old}} {{new}}
 
+# The differential WASI test: the corpus in user/wasi-corpus on wasmtime 51 (the reference) and on
+# a runner, comparing output, exit codes and directories: `just difftest [--runner NAME] [FILTER...]`.
+difftest *args: setup
+    cargo xtask difftest {{args}}
+
 # Build kernel and loader without running them.
 build config=config: setup
     cargo xtask build --config {{config}}
@@ -63,6 +68,7 @@ lint: setup
 fmt:
     cargo fmt --all
 
-# Install what is missing: QEMU, firmware, gdb-multiarch, clang/wasi-libc, the Rust targets. Idempotent.
+# Install what is missing: QEMU, firmware, gdb-multiarch, clang/wasi-libc, the Rust targets, and
+# wasmtime 51 (the difftest reference, a venv under target/tools/). Idempotent.
 setup:
     @bash build/setup.sh

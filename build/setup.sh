@@ -38,3 +38,22 @@ fi
 # argument, `rustup toolchain install` installs whatever of it is missing.
 cd "$(dirname "$0")/.."
 rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
+
+# The differential-test reference (build/wasmtime-ref/run.py): wasmtime 51 from PyPI in a venv
+# under target/tools/, a host test tool only (never part of atoll).
+venv=target/tools/wasmtime-51
+if ! ls "$venv"/lib/python3*/site-packages/wasmtime-51.0.0.dist-info >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  need_py=()
+  have python3 || need_py+=(python3)
+  # Debian's python3 lacks ensurepip (and so `venv`) until python3-venv is installed.
+  if [ ${#need_py[@]} -gt 0 ] || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    need_py+=(python3-venv)
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_py[@]}"
+  fi
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'wasmtime==51.0.0'
+fi

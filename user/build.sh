@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds every user program into user/target/wasm/<name>.wasm. See README.md.
+# Builds every user program into user/target/wasm/<name>.wasm, and the difftest corpus
+# (wasi-corpus/) into user/target/corpus/<name>.wasm. See README.md.
 # Quick when nothing changed: cargo is incremental and the C program is only
-# recompiled when its source is newer than its output.
+# recompiled when its source (or a header beside it) is newer than its output.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/target/wasm"
@@ -17,10 +18,28 @@ done
 
 # Debian's wasi-libc (bookworm-backports) needs wasm-ld >= 15 (`__heap_end`); clang 14's own
 # wasm-ld is too old, so link with lld-16's.
-if [ ! -f "$out/hello-c.wasm" ] || [ "$here/hello-c/hello.c" -nt "$out/hello-c.wasm" ] \
-    || [ "$0" -nt "$out/hello-c.wasm" ]; then
+cc_wasm() { # OUT SRC: compiles one C program when SRC, a header beside it or this script is newer.
+    if [ -f "$1" ] && [ ! "$2" -nt "$1" ] && [ ! "$0" -nt "$1" ] \
+        && ! find "$(dirname "$2")" -maxdepth 1 -name '*.h' -newer "$1" | grep -q .; then
+        return 0
+    fi
     ${CLANG:-clang} --target=wasm32-wasi --sysroot=/usr \
         -fuse-ld="${WASM_LD:-/usr/lib/llvm-16/bin/wasm-ld}" \
-        -O2 -Wall -Wextra -Werror -o "$out/hello-c.wasm" "$here/hello-c/hello.c"
-fi
+        -O2 -Wall -Wextra -Werror -o "$1" "$2"
+}
+cc_wasm "$out/hello-c.wasm" "$here/hello-c/hello.c"
 echo "built: $(cd "$out" && ls | tr '\n' ' ')"
+
+# The differential-test corpus (wasi-corpus/, see its README): its Rust programs (built by the
+# cargo command above) and C programs go to target/corpus/<name>.wasm, outside the initrd.
+corpus="$here/target/corpus"
+mkdir -p "$corpus"
+for src in "$here"/wasi-corpus/src/bin/*.rs; do
+    p=$(basename "$src" .rs)
+    built="$here/target/wasm32-wasip1/release/$p.wasm"
+    cmp -s "$built" "$corpus/$p.wasm" 2>/dev/null || cp "$built" "$corpus/$p.wasm"
+done
+for src in "$here"/wasi-corpus/c/*.c; do
+    cc_wasm "$corpus/$(basename "$src" .c).wasm" "$src"
+done
+echo "corpus: $(ls "$corpus" | wc -l) programs in $corpus"

@@ -6,6 +6,7 @@
 mod bench;
 mod build;
 mod config;
+mod difftest;
 mod exec;
 mod qemu;
 mod spec_kernel;
@@ -37,6 +38,9 @@ commands:
   bench-compare OLD.json NEW.json             differences between two bench runs
   test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel, user,
                                               spec-kernel); kernel tests default to every arch
+  difftest [--runner NAME] [FILTER...]       run the WASI corpus (user/wasi-corpus/cases.toml) on
+                                              wasmtime 51 and on NAME (for now: wasmtime again)
+                                              and compare output, exit codes and directories
   spec-kernel [arch=A] [--config C] [-v] [FILTER...]
                                               the Wasm spec suite in the kernel under QEMU
 
@@ -112,6 +116,7 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
     match command.as_str() {
         "bench" => return bench::main(&root, rest),
         "bench-compare" => return bench::compare(rest),
+        "difftest" => return difftest::main(&root, rest),
         _ => {}
     }
     if command == "spec-kernel" {

@@ -14,14 +14,20 @@ pub struct Userland {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-/// Builds `user/` (incremental, quick when nothing changed) and reads the results.
-pub fn build(root: &Path) -> Result<Userland, String> {
+/// Runs `user/build.sh`: every user program into `user/target/wasm/` and the differential-test
+/// corpus into `user/target/corpus/` (incremental, quick when nothing changed).
+pub fn run_build_script(root: &Path) -> Result<(), String> {
     let mut cmd = Command::new("sh");
     cmd.arg(root.join("user/build.sh"))
         .current_dir(root)
         // The user workspace has its own target dir (user/target).
         .env_remove("CARGO_TARGET_DIR");
-    run(&mut cmd)?;
+    run(&mut cmd)
+}
+
+/// Builds `user/` (incremental, quick when nothing changed) and reads the results.
+pub fn build(root: &Path) -> Result<Userland, String> {
+    run_build_script(root)?;
     let wasm_dir = root.join("user/target/wasm");
     let mut programs = Vec::new();
     for path in sorted_entries(&wasm_dir)? {
