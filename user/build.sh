@@ -23,4 +23,5 @@ if [ ! -f "$out/hello-c.wasm" ] || [ "$here/hello-c/hello.c" -nt "$out/hello-c.w
         -fuse-ld="${WASM_LD:-/usr/lib/llvm-16/bin/wasm-ld}" \
         -O2 -Wall -Wextra -Werror -o "$out/hello-c.wasm" "$here/hello-c/hello.c"
 fi
-echo "built: $(cd "$out" && ls | tr '\n' ' ')"
+# Quiet under `just exec`, whose output is the program's.
+[ -n "${ATOLL_QUIET:-}" ] || echo "built: $(cd "$out" && ls | tr '\n' ' ')"

@@ -21,6 +21,9 @@ pub fn build(root: &Path) -> Result<Userland, String> {
         .current_dir(root)
         // The user workspace has its own target dir (user/target).
         .env_remove("CARGO_TARGET_DIR");
+    if crate::util::quiet() {
+        cmd.env("ATOLL_QUIET", "1");
+    }
     run(&mut cmd)?;
     let wasm_dir = root.join("user/target/wasm");
     let mut programs = Vec::new();

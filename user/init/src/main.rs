@@ -52,8 +52,6 @@ fn exec(request: &ExecRequest) -> u32 {
     for d in &request.dirs {
         options = options.preopen(d.as_str());
     }
-    // `xtask exec` shows the console from this line on (hiding the boot log).
-    eprintln!("init: exec {path}");
     let child = match Process::spawn(options) {
         Ok(c) => c,
         Err(e) => {
