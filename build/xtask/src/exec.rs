@@ -40,6 +40,8 @@ options:
                           e.g. /tmp (writable RAM, empty at boot) or / (the initrd)
   --env K=V               set an environment variable
   --timeout SECS          kill QEMU after SECS seconds (exit code 124)
+  --log LEVEL             the kernel's log level on the serial console (default warn), which
+                          is shown when atoll stops without an exit code or times out
   --release               boot the release kernel
 ARGS after the program (or after `--`) are its arguments, byte for byte; argv[0] is
 /run/<name>.wasm. Preopens are fds 3, 4, ... in the order given (--dir and --dir-ro first).";
@@ -67,6 +69,10 @@ pub struct Request {
     /// Preopens of atoll's own tree (`PATH` or `PATH::NAME`, e.g. `/tmp`),
     /// after the host dirs.
     pub guest_dirs: Vec<String>,
+    /// The program's `argv[0]` if not its path (`wasmtime run` passes the module's file name).
+    pub argv0: Option<String>,
+    /// The kernel's log level (default `warn`).
+    pub log: Option<String>,
 }
 
 impl Request {
@@ -160,6 +166,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
             "--dir" => req.dirs.push(parse_share(&value("--dir")?, false)?),
             "--dir-ro" => req.dirs.push(parse_share(&value("--dir-ro")?, true)?),
             "--guest-dir" => req.guest_dirs.push(value("--guest-dir")?),
+            "--log" => req.log = Some(value("--log")?),
             "--env" => {
                 let v = value("--env")?;
                 if !v.contains('=') {
@@ -192,6 +199,11 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
     let program = program.ok_or_else(|| format!("no program given\n\n{USAGE}"))?;
     req.module =
         std::fs::read(&program).map_err(|e| format!("cannot read {}: {e}", program.display()))?;
+    // As `wasmtime run`: argv[0] is the module's file name, without its directories.
+    req.argv0 = program
+        .file_name()
+        .and_then(|s| s.to_str())
+        .map(String::from);
     req.name = program
         .file_stem()
         .and_then(|s| s.to_str())
@@ -205,7 +217,10 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
     let userland = userland::build(root)?;
     let outcome = run(root, &config, &userland, &req, release, timeout, Io::Inherit)?;
     if outcome.timed_out {
-        eprintln!("xtask exec: timed out; QEMU killed");
+        for line in &outcome.serial {
+            eprintln!("{line}");
+        }
+        eprintln!("xtask exec: timed out; QEMU killed (its console above)");
         return Ok(124);
     }
     match outcome.code {
@@ -220,9 +235,26 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
     }
 }
 
-/// The kernel command line for `req`; `tty` says which of stdin, stdout and stderr are
+/// Where the exec request goes in the initrd (init reads it: `exec.file=`).
+pub const EXEC_FILE: &str = "/run/exec.args";
+
+/// The kernel command line: `base`, the exec file, and which of stdin, stdout and stderr are
 /// terminals on the host.
-pub fn boot_args(base: &str, req: &Request, tty: [bool; 3]) -> String {
+pub fn boot_args(base: &str, tty: [bool; 3]) -> String {
+    let digit = |t: bool| if t { '1' } else { '0' };
+    let mut s = base.to_string();
+    s.push_str(if s.is_empty() { "" } else { " " });
+    s.push_str(&format!(
+        "exec.file={EXEC_FILE} exec.tty={}{}{}",
+        digit(tty[0]),
+        digit(tty[1]),
+        digit(tty[2])
+    ));
+    s
+}
+
+/// The words of `req` for init (user/ABI.md, "Boot and init"), one per line.
+pub fn exec_words(req: &Request) -> String {
     let list = |items: &[String]| {
         items
             .iter()
@@ -232,11 +264,12 @@ pub fn boot_args(base: &str, req: &Request, tty: [bool; 3]) -> String {
     };
     let mut argv = vec![req.path()];
     argv.extend(req.args.iter().cloned());
-    let mut s = base.to_string();
-    s.push_str(if s.is_empty() { "" } else { " " });
-    s.push_str(&format!("exec={}", list(&argv)));
+    let mut s = format!("exec={}\n", list(&argv));
+    if let Some(name) = &req.argv0 {
+        s.push_str(&format!("exec.argv0={}\n", percent_encode(name)));
+    }
     if !req.env.is_empty() {
-        s.push_str(&format!(" exec.env={}", list(&req.env)));
+        s.push_str(&format!("exec.env={}\n", list(&req.env)));
     }
     let mut dirs: Vec<String> = req
         .dirs
@@ -246,15 +279,8 @@ pub fn boot_args(base: &str, req: &Request, tty: [bool; 3]) -> String {
         .collect();
     dirs.extend(req.guest_dirs.iter().cloned());
     if !dirs.is_empty() {
-        s.push_str(&format!(" exec.dir={}", list(&dirs)));
+        s.push_str(&format!("exec.dir={}\n", list(&dirs)));
     }
-    let digit = |t: bool| if t { '1' } else { '0' };
-    s.push_str(&format!(
-        " exec.tty={}{}{}",
-        digit(tty[0]),
-        digit(tty[1]),
-        digit(tty[2])
-    ));
     s
 }
 
@@ -323,12 +349,13 @@ pub fn devices(config: &Config, socket: &Path, shares: &[Share]) -> Result<Vec<S
     Ok(args)
 }
 
-/// The initrd: the userland plus `/run/<name>.wasm`.
+/// The initrd: the userland plus `/run/<name>.wasm` and the exec request.
 pub fn initrd(userland: &Userland, req: &Request) -> Vec<u8> {
     let mut b = userland.builder();
     if !req.module.is_empty() {
         b.file(&req.path(), &req.module);
     }
+    b.file(EXEC_FILE, exec_words(req).as_bytes());
     for i in 0..req.dirs.len() {
         // Mount points for the shares.
         b.dir(&mount_point(i));
@@ -368,7 +395,8 @@ pub fn run(
     };
     // The kernel's log stays quiet; it goes to the serial console anyway, not the program's
     // streams.
-    let args = boot_args("log=warn", req, tty);
+    let level = req.log.as_deref().unwrap_or("warn");
+    let args = boot_args(&format!("log={level}"), tty);
     let image = initrd(userland, req);
     let artifacts = build::build(root, config, Flavor::Normal, release, &args, Some(&image))?;
     let socket = socket_path();
@@ -603,7 +631,7 @@ mod tests {
     }
 
     #[test]
-    fn boot_args_carry_argv_env_dirs_and_terminals() {
+    fn the_exec_file_carries_argv_env_and_dirs() {
         let req = Request {
             name: "prog".into(),
             args: vec!["a b".into(), "c,d".into(), "".into()],
@@ -615,19 +643,25 @@ mod tests {
                 read_only: false,
             }],
             guest_dirs: vec!["/tmp".into()],
+            argv0: Some("prog.wasm".into()),
         };
         assert_eq!(
-            boot_args("log=warn", &req, [true, false, true]),
-            "log=warn exec=/run/prog.wasm,a%20b,c%2Cd, exec.env=K=V%201 \
-             exec.dir=/mnt/atoll0::/data,/tmp exec.tty=101"
+            exec_words(&req),
+            "exec=/run/prog.wasm,a%20b,c%2Cd,\nexec.argv0=prog.wasm\nexec.env=K=V%201\n\
+             exec.dir=/mnt/atoll0::/data,/tmp\n"
         );
         let installed = Request {
             name: "/bin/hello.wasm".into(),
             ..Request::default()
         };
+        assert_eq!(exec_words(&installed), "exec=/bin/hello.wasm\n");
+    }
+
+    #[test]
+    fn boot_args_name_the_exec_file_and_the_terminals() {
         assert_eq!(
-            boot_args("", &installed, [false; 3]),
-            "exec=/bin/hello.wasm exec.tty=000"
+            boot_args("log=warn", [true, false, true]),
+            "log=warn exec.file=/run/exec.args exec.tty=101"
         );
     }
 
@@ -665,6 +699,7 @@ mod tests {
         let bytes = initrd(&userland, &req);
         let a = initrd::Archive::new(&bytes);
         assert_eq!(a.find("/run/prog.wasm").unwrap().unwrap().data, b"\0asm");
+        assert!(a.find(EXEC_FILE).unwrap().is_some());
         assert!(a.find("/mnt/atoll0").unwrap().unwrap().is_dir());
         assert_eq!(a.find("/bin/init.wasm").unwrap().unwrap().data, b"i");
         assert!(a.find("/tmp").unwrap().unwrap().is_dir());

@@ -73,22 +73,29 @@ pub fn probe() {
     }
     SHARES.call_once(|| found);
     if let Some(line) = console_line {
-        listen(line, |_| {
-            if let Some(c) = CONSOLE.get() {
-                c.on_interrupt();
-            }
-        }, 0);
+        listen(line, on_console_interrupt, 0);
     }
     for (i, line) in share_lines.into_iter().enumerate() {
-        listen(
-            line,
-            |i| {
-                if let Some(s) = shares().get(i) {
-                    s.on_interrupt();
-                }
-            },
-            i,
-        );
+        listen(line, on_share_interrupt, i);
+    }
+    // A level-triggered line (PCI INTx) the device raised before it was unmasked may never
+    // be seen as an edge (QEMU's I/O APIC only samples changes): acknowledge once now, so
+    // the next completion raises it afresh.
+    on_console_interrupt(0);
+    for i in 0..shares().len() {
+        on_share_interrupt(i);
+    }
+}
+
+fn on_console_interrupt(_: usize) {
+    if let Some(c) = CONSOLE.get() {
+        c.on_interrupt();
+    }
+}
+
+fn on_share_interrupt(i: usize) {
+    if let Some(s) = shares().get(i) {
+        s.on_interrupt();
     }
 }
 
