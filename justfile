@@ -8,10 +8,12 @@ config := "qemu-riscv64"
 run config=config *args: setup
     cargo xtask run --config {{config}} -- {{args}}
 
-# Run one Wasm program on atoll and exit with its code: `just exec prog.wasm [--dir HOST::GUEST]...
-# [--env K=V]... [-- args...]`; `just exec arch=x86_64 prog.wasm ...` boots x86_64.
+# Run one Wasm program on atoll like `wasmtime run`, and exit with its code: `just exec prog.wasm
+# [--dir HOST::GUEST]... [--env K=V]... [-- args...]`; `just exec arch=x86_64 prog.wasm ...` boots
+# x86_64. Arguments reach the program byte for byte; stdin, stdout and stderr are the program's.
+[positional-arguments]
 exec *args: setup
-    cargo xtask exec {{args}}
+    @cargo xtask exec "$@"
 
 # Every test: lint, host unit tests, the Wasm spec suite, and the kernel tests under QEMU on both arches.
 test: setup

@@ -28,7 +28,8 @@ cc_wasm() { # OUT SRC: compiles one C program when SRC, a header beside it or th
         -O2 -Wall -Wextra -Werror -o "$1" "$2"
 }
 cc_wasm "$out/hello-c.wasm" "$here/hello-c/hello.c"
-echo "built: $(cd "$out" && ls | tr '\n' ' ')"
+# Quiet under `just exec`, whose output is the program's.
+[ -n "${ATOLL_QUIET:-}" ] || echo "built: $(cd "$out" && ls | tr '\n' ' ')"
 
 # The differential-test corpus (wasi-corpus/, see its README): its Rust programs (built by the
 # cargo command above) and C programs go to target/corpus/<name>.wasm, outside the initrd.
@@ -42,4 +43,4 @@ done
 for src in "$here"/wasi-corpus/c/*.c; do
     cc_wasm "$corpus/$(basename "$src" .c).wasm" "$src"
 done
-echo "corpus: $(ls "$corpus" | wc -l) programs in $corpus"
+[ -n "${ATOLL_QUIET:-}" ] || echo "corpus: $(ls "$corpus" | wc -l) programs in $corpus"

@@ -18,6 +18,9 @@ mod bench;
 mod boot_marks;
 mod console;
 mod counter;
+mod drivers;
+#[cfg(feature = "wasm")]
+mod hostlink;
 // `lookup` serves the kernel tests now and the Wasm loader later.
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod initrd;
@@ -155,6 +158,9 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     if let Err(e) = platform::init_interrupts(bi.phys_offset) {
         warn!("console input unavailable: {e}");
     }
+    drivers::init();
+    #[cfg(feature = "wasm")]
+    hostlink::configure(bi.cmdline());
 
     // Let the other harts in and wait for them, then drop the loader's identity map.
     GLOBAL_INIT_DONE.store(true, Ordering::Release);
@@ -237,7 +243,11 @@ fn run_init(bi: &BootInfo) {
             (String::from("/tmp"), String::from("/tmp")),
         ],
         handles: vec![],
-        stdio_null: false,
+        stdio: if hostlink::present() {
+            proc::Stdio::Link
+        } else {
+            proc::Stdio::Console
+        },
         owns_console: true,
     });
     match init {
@@ -280,6 +290,8 @@ mod exit_code;
 /// carry it; the last console line states it for hosts that cannot read
 /// it from the status (x86_64).
 pub fn power_off_with_code(code: u32) -> ! {
+    #[cfg(feature = "wasm")]
+    hostlink::send_exit(code);
     println!("atoll: power off (exit code {code})");
     arch::interrupts::disable();
     exit_code::power_off_with_code(code);

@@ -26,9 +26,14 @@ pub struct Platform {
     pub plic: Option<(u64, usize)>,
     /// `sifive,test0` finisher (QEMU exit device).
     pub test_device: Option<u64>,
+    /// `virtio,mmio` slots.
+    pub virtio_mmio: [Option<crate::drivers::virtio::mmio::Slot>; MAX_VIRTIO_SLOTS],
     pub cpus: usize,
     pub timebase_hz: u64,
 }
+
+/// The `virtio,mmio` nodes kept (QEMU `virt` has 8).
+pub const MAX_VIRTIO_SLOTS: usize = 16;
 
 static PLATFORM: Once<Platform> = Once::new();
 static PLIC: Once<Plic> = Once::new();
@@ -63,6 +68,7 @@ pub fn discover(boot_hart: usize) -> Platform {
             uart: None,
             plic: None,
             test_device: None,
+            virtio_mmio: [None; MAX_VIRTIO_SLOTS],
             cpus: 0,
             timebase_hz: 0,
         };
@@ -91,6 +97,21 @@ pub fn discover(boot_hart: usize) -> Platform {
     let test_device = fdt
         .find_compatible(&["sifive,test0", "sifive,test1"])
         .and_then(first_reg);
+    let mut virtio_mmio = [None; MAX_VIRTIO_SLOTS];
+    let slots = fdt.all_nodes().filter(|n| {
+        n.compatible()
+            .is_some_and(|c| c.all().any(|s| s == "virtio,mmio"))
+    });
+    for (slot, node) in virtio_mmio.iter_mut().zip(slots) {
+        let Some(reg) = node.reg().and_then(|mut r| r.next()) else {
+            continue;
+        };
+        *slot = Some(crate::drivers::virtio::mmio::Slot {
+            phys: reg.starting_address as u64,
+            size: reg.size.unwrap_or(0x200) as u64,
+            irq: node.interrupts().and_then(|mut i| i.next()).map(|i| i as u32),
+        });
+    }
     let cpus = fdt.cpus().count();
     let timebase_hz = fdt
         .cpus()
@@ -102,6 +123,7 @@ pub fn discover(boot_hart: usize) -> Platform {
         uart,
         plic,
         test_device,
+        virtio_mmio,
         cpus,
         timebase_hz,
     }
@@ -142,26 +164,46 @@ pub fn init_interrupts(phys_offset: u64) -> Result<(), &'static str> {
     let (base, context) = p
         .plic
         .ok_or("no PLIC (or no S-mode context for this hart) in the FDT")?;
+    // SAFETY: the PLIC is MMIO mapped through the phys map; `context` is ours.
+    let plic = PLIC.call_once(|| unsafe { Plic::new((phys_offset + base) as usize, context) });
+    crate::arch::enable_external_interrupts();
     let irq = p
         .uart
         .and_then(|u| u.irq)
         .ok_or("the console UART has no interrupt")?;
-    // SAFETY: the PLIC is MMIO mapped through the phys map; `context` is ours.
-    let plic = PLIC.call_once(|| unsafe { Plic::new((phys_offset + base) as usize, context) });
     UART_IRQ.store(irq as usize, Ordering::Relaxed);
     plic.enable(irq);
     crate::console::enable_rx_interrupt();
-    crate::arch::enable_external_interrupts();
     Ok(())
 }
 
 /// Handles pending PLIC interrupts on this hart.
-pub fn on_external_interrupt() {
+pub fn on_external_interrupt(_frame: &crate::arch::trap::TrapFrame) {
     let Some(plic) = PLIC.get() else { return };
     while let Some(irq) = plic.claim() {
         if irq as usize == UART_IRQ.load(Ordering::Relaxed) {
             crate::console::on_uart_interrupt();
+        } else if !crate::drivers::irq::dispatch(irq) {
+            crate::debug!("spurious PLIC interrupt {irq}");
         }
         plic.complete(irq);
     }
+}
+
+/// Unmasks a device's PLIC source for this hart's context (the boot hart takes them all).
+pub fn enable_irq(line: crate::drivers::irq::Line) -> Result<(), &'static str> {
+    let plic = PLIC.get().ok_or("no PLIC")?;
+    plic.enable(line.number);
+    Ok(())
+}
+
+/// The virtio-mmio transports of the device tree's slots.
+pub fn virtio_transports() -> alloc::vec::Vec<(
+    virtio_drivers::transport::SomeTransport<'static>,
+    Option<crate::drivers::irq::Line>,
+)> {
+    let slots: alloc::vec::Vec<_> = get()
+        .map(|p| p.virtio_mmio.iter().flatten().copied().collect())
+        .unwrap_or_default();
+    crate::drivers::virtio::mmio::transports(&slots)
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::build::{Artifacts, Flavor, cargo};
 use crate::config::{Arch, Config};
-use crate::qemu::Launch;
+use crate::qemu::{Launch, Serial};
 use crate::util::{describe, run, target_dir};
 
 /// The table's columns, in order.
@@ -377,7 +377,8 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
         artifacts: &artifacts,
         boot_args: args,
         gdb: false,
-        serial_file: None,
+        serial: Serial::Stdio,
+        devices: Vec::new(),
     };
     let mut cmd = launch.command()?;
     let run = run_console(&mut cmd, Duration::from_secs(1200), |_| false)?;
@@ -437,7 +438,8 @@ fn boot(root: &Path, name: &str, initrd: &[u8]) -> Result<(Vec<Record>, bool), S
         artifacts: &artifacts,
         boot_args: args,
         gdb: false,
-        serial_file: None,
+        serial: Serial::Stdio,
+        devices: Vec::new(),
     };
     let mut cmd = launch.command()?;
     // The prompt's last line ends the run.

@@ -169,6 +169,9 @@ fn json_executable(line: &str) -> Option<&str> {
 pub fn cargo(root: &Path, verb: &str, release: bool) -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root).arg(verb);
+    if crate::util::quiet() {
+        cmd.arg("--quiet");
+    }
     if release {
         cmd.arg("--release");
     }

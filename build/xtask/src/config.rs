@@ -67,8 +67,28 @@ pub struct Qemu {
     pub firmware_vars: Option<String>,
     /// `-accel` argument, e.g. `tcg` or `kvm`.
     pub accel: Option<String>,
+    /// How virtio devices attach: `mmio` (riscv64 `virt`) or `pci` (q35).
+    pub virtio: Virtio,
     #[serde(default)]
     pub extra: Vec<String>,
+}
+
+/// A machine's virtio transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Virtio {
+    Mmio,
+    Pci,
+}
+
+impl Virtio {
+    /// The QEMU device name of a virtio device `kind` (`serial`, `9p`, `blk`, ...).
+    pub fn device(self, kind: &str) -> String {
+        match self {
+            Virtio::Mmio => format!("virtio-{kind}-device"),
+            Virtio::Pci => format!("virtio-{kind}-pci"),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

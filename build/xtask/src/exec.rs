@@ -2,48 +2,58 @@
 //!
 //! ```text
 //! cargo xtask exec [arch=ARCH | config=NAME | --config C] PROG.wasm
-//!                  [--dir HOST[::GUEST]]... [--env K=V]... [--timeout SECS] [-- ARGS...]
+//!                  [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]... [--env K=V]...
+//!                  [--timeout SECS] [-- ARGS...]
 //! ```
 //!
-//! It packs the module as `/run/<name>.wasm` and each `--dir` as a snapshot
-//! under `/mnt/<i>/` into the initrd beside the normal userland, boots with
-//! `exec=`, `exec.env=` and `exec.dir=` (user/ABI.md, "Boot and init"), shows
-//! the console from init's start marker on, and exits with the program's
-//! exit code, read from the kernel's `atoll: power off (exit code N)` line
-//! (x86_64's isa-debug-exit cannot carry every code itself).
+//! It packs the module as `/run/<name>.wasm` into the initrd beside the normal userland,
+//! shares each `--dir` live and read-write over virtio-9p (QEMU `-fsdev local`), and boots
+//! with `exec=`, `exec.env=`, `exec.dir=` and `exec.tty=` (user/ABI.md, "Boot and init").
+//! The program's stdin, stdout and stderr and its exit code travel over the host link, a
+//! virtio console carrying `libs/hostlink` frames: stdout and stderr reach this process's
+//! stdout and stderr byte for byte, stdin is forwarded until it ends (then the program sees
+//! end of input), and the exit code is the program's. The serial console (the boot log and
+//! kernel messages) is shown only if the run fails before the program ends.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use hostlink::{Decoder, Kind};
+
 use crate::build::{self, Flavor};
 use crate::config::Config;
-use crate::qemu::Launch;
+use crate::qemu::{Launch, Serial};
 use crate::userland::{self, Userland};
-use crate::util::describe;
 
 pub const USAGE: &str = "\
 usage: cargo xtask exec [arch=ARCH | config=NAME | --config C] PROG.wasm [OPTIONS] [-- ARGS...]
 
 options:
-  --dir HOST[::GUEST]  preopen a read-only snapshot of host directory HOST, copied into the
-                       initrd at boot, under the guest name GUEST (default: HOST as given);
-                       writes go nowhere (the guest's /tmp is its writable RAM file system)
-  --guest-dir P[::G]   preopen directory P of atoll's own tree under the name G (default P),
-                       e.g. /tmp (writable RAM, empty at boot) or / (the initrd)
-  --env K=V            set an environment variable
-  --timeout SECS       kill QEMU after SECS seconds (exit code 124)
-  --release            boot the release kernel
-ARGS after the program (or after `--`) are its arguments; argv[0] is /run/<name>.wasm.";
+  --dir HOST[::GUEST]     share host directory HOST read-write and live (virtio-9p) as the
+                          preopen GUEST (default: HOST as given), as `wasmtime run --dir`
+  --dir-ro HOST[::GUEST]  the same, read-only (writes fail with EROFS/ENOTCAPABLE)
+  --guest-dir P[::G]      preopen directory P of atoll's own tree under the name G (default P),
+                          e.g. /tmp (writable RAM, empty at boot) or / (the initrd)
+  --env K=V               set an environment variable
+  --timeout SECS          kill QEMU after SECS seconds (exit code 124)
+  --log LEVEL             the kernel's log level on the serial console (default warn), which
+                          is shown when atoll stops without an exit code or times out
+  --release               boot the release kernel
+ARGS after the program (or after `--`) are its arguments, byte for byte; argv[0] is
+/run/<name>.wasm. Preopens are fds 3, 4, ... in the order given (--dir and --dir-ro first).";
 
-/// Printed by init before it spawns the program; everything before it (the
-/// kernel's boot output) is hidden.
-pub const START_MARKER: &str = "init: exec ";
-
-/// The kernel's last line; its code is the run's exit code.
-const POWER_OFF: &str = "atoll: power off (exit code ";
+/// A host directory shared with the program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub host: PathBuf,
+    /// The preopen's name in the guest.
+    pub guest: String,
+    pub read_only: bool,
+}
 
 /// What to run.
 #[derive(Debug, Default, Clone)]
@@ -54,11 +64,15 @@ pub struct Request {
     pub name: String,
     pub args: Vec<String>,
     pub env: Vec<String>,
-    /// `(host dir, guest name)`: snapshots packed under `/mnt/<i>`.
-    pub dirs: Vec<(PathBuf, String)>,
+    /// Host directories, shared over 9P as `/mnt/atoll<i>` and preopened under their names.
+    pub dirs: Vec<Share>,
     /// Preopens of atoll's own tree (`PATH` or `PATH::NAME`, e.g. `/tmp`),
     /// after the host dirs.
     pub guest_dirs: Vec<String>,
+    /// The program's `argv[0]` if not its path (`wasmtime run` passes the module's file name).
+    pub argv0: Option<String>,
+    /// The kernel's log level (default `warn`).
+    pub log: Option<String>,
 }
 
 impl Request {
@@ -73,13 +87,54 @@ impl Request {
 }
 
 /// How a run ended.
+#[derive(Debug, Default)]
 pub struct Outcome {
-    /// The program's console output (after init's start marker).
-    pub lines: Vec<String>,
-    /// The exit code from the power-off line; `None` if QEMU ended without
-    /// one or was killed at the timeout.
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// stdout and stderr together, in the order the kernel sent them.
+    pub merged: Vec<u8>,
+    /// The exit code from the host link; `None` if atoll ended without sending one.
     pub code: Option<u32>,
     pub timed_out: bool,
+    /// The serial console: boot log and kernel messages.
+    pub serial: Vec<String>,
+}
+
+impl Outcome {
+    /// The merged output as lines (without `\r`), for tests that look for text.
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.merged)
+            .lines()
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    }
+}
+
+/// Where the program's streams come from and go.
+pub enum Io {
+    /// This process's stdin, stdout and stderr, as they are (terminals, pipes or files).
+    Inherit,
+    /// Collect the output; `stdin` is all the input there is.
+    Capture { stdin: Vec<u8> },
+}
+
+fn parse_share(v: &str, read_only: bool) -> Result<Share, String> {
+    let (host, guest) = match v.split_once("::") {
+        Some((h, g)) => (h.to_string(), g.to_string()),
+        None => (v.to_string(), v.to_string()),
+    };
+    if guest.is_empty() || host.is_empty() {
+        return Err(format!("--dir {v}: expected HOST or HOST::GUEST"));
+    }
+    let host = PathBuf::from(host);
+    if !host.is_dir() {
+        return Err(format!("--dir {}: not a directory", host.display()));
+    }
+    Ok(Share {
+        host,
+        guest,
+        read_only,
+    })
 }
 
 /// `xtask exec ...`.
@@ -91,6 +146,11 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
     let mut req = Request::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
+        if program.is_some() && !arg.starts_with("--") {
+            // Words after the program are its arguments.
+            req.args.push(arg.clone());
+            continue;
+        }
         let mut value = |name: &str| {
             it.next()
                 .cloned()
@@ -103,18 +163,10 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
             }
             "--config" => config_name = value("--config")?,
             "--release" => release = true,
-            "--dir" => {
-                let v = value("--dir")?;
-                let (host, guest) = match v.split_once("::") {
-                    Some((h, g)) => (h.to_string(), g.to_string()),
-                    None => (v.clone(), v.clone()),
-                };
-                if guest.is_empty() || host.is_empty() {
-                    return Err(format!("--dir {v}: expected HOST or HOST::GUEST"));
-                }
-                req.dirs.push((PathBuf::from(host), guest));
-            }
+            "--dir" => req.dirs.push(parse_share(&value("--dir")?, false)?),
+            "--dir-ro" => req.dirs.push(parse_share(&value("--dir-ro")?, true)?),
             "--guest-dir" => req.guest_dirs.push(value("--guest-dir")?),
+            "--log" => req.log = Some(value("--log")?),
             "--env" => {
                 let v = value("--env")?;
                 if !v.contains('=') {
@@ -140,61 +192,69 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
                 return Err(format!("unknown option `{a}`\n\n{USAGE}"));
             }
             a if program.is_none() => program = Some(PathBuf::from(a)),
-            // Words after the program are its arguments (options too need `--`
-            // only when they start with `-` and mean something to xtask).
+            // After the program, an option xtask does not know is the program's.
             a => req.args.push(a.to_string()),
         }
     }
     let program = program.ok_or_else(|| format!("no program given\n\n{USAGE}"))?;
     req.module =
         std::fs::read(&program).map_err(|e| format!("cannot read {}: {e}", program.display()))?;
+    // As `wasmtime run`: argv[0] is the module's file name, without its directories.
+    req.argv0 = program
+        .file_name()
+        .and_then(|s| s.to_str())
+        .map(String::from);
     req.name = program
         .file_stem()
         .and_then(|s| s.to_str())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| format!("{}: not a file name", program.display()))?
         .to_string();
-    for (host, _) in &req.dirs {
-        if !host.is_dir() {
-            return Err(format!("--dir {}: not a directory", host.display()));
-        }
-    }
 
+    // Build quietly: this process's stdout and stderr belong to the program.
+    crate::util::set_quiet(true);
     let config = Config::load(root, &config_name)?;
     let userland = userland::build(root)?;
-    let stream = std::io::stdout();
-    let outcome = run(
-        root,
-        &config,
-        &userland,
-        &req,
-        release,
-        timeout,
-        Io::Terminal(stream),
-    )?;
+    let outcome = run(root, &config, &userland, &req, release, timeout, Io::Inherit)?;
     if outcome.timed_out {
-        eprintln!("xtask exec: timed out; QEMU killed");
+        for line in &outcome.serial {
+            eprintln!("{line}");
+        }
+        eprintln!("xtask exec: timed out; QEMU killed (its console above)");
         return Ok(124);
     }
     match outcome.code {
-        Some(code) => Ok(u8::try_from(code).unwrap_or(255)),
+        Some(code) => Ok(code as u8),
         None => {
-            eprintln!("xtask exec: QEMU ended without atoll's power-off line (see above)");
+            for line in &outcome.serial {
+                eprintln!("{line}");
+            }
+            eprintln!("xtask exec: atoll stopped without the program's exit code (console above)");
             Ok(1)
         }
     }
 }
 
-/// Where the console goes.
-pub enum Io {
-    /// Stream to the terminal; stdin is passed to the guest.
-    Terminal(std::io::Stdout),
-    /// Collect only (tests); stdin is empty.
-    Capture,
+/// Where the exec request goes in the initrd (init reads it: `exec.file=`).
+pub const EXEC_FILE: &str = "/run/exec.args";
+
+/// The kernel command line: `base`, the exec file, and which of stdin, stdout and stderr are
+/// terminals on the host.
+pub fn boot_args(base: &str, tty: [bool; 3]) -> String {
+    let digit = |t: bool| if t { '1' } else { '0' };
+    let mut s = base.to_string();
+    s.push_str(if s.is_empty() { "" } else { " " });
+    s.push_str(&format!(
+        "exec.file={EXEC_FILE} exec.tty={}{}{}",
+        digit(tty[0]),
+        digit(tty[1]),
+        digit(tty[2])
+    ));
+    s
 }
 
-/// The kernel command line for `req`.
-pub fn boot_args(base: &str, req: &Request) -> String {
+/// The words of `req` for init (user/ABI.md, "Boot and init"), one per line.
+pub fn exec_words(req: &Request) -> String {
     let list = |items: &[String]| {
         items
             .iter()
@@ -204,23 +264,34 @@ pub fn boot_args(base: &str, req: &Request) -> String {
     };
     let mut argv = vec![req.path()];
     argv.extend(req.args.iter().cloned());
-    let mut s = base.to_string();
-    s.push_str(if s.is_empty() { "" } else { " " });
-    s.push_str(&format!("exec={}", list(&argv)));
+    let mut s = format!("exec={}\n", list(&argv));
+    if let Some(name) = &req.argv0 {
+        s.push_str(&format!("exec.argv0={}\n", percent_encode(name)));
+    }
     if !req.env.is_empty() {
-        s.push_str(&format!(" exec.env={}", list(&req.env)));
+        s.push_str(&format!("exec.env={}\n", list(&req.env)));
     }
     let mut dirs: Vec<String> = req
         .dirs
         .iter()
         .enumerate()
-        .map(|(i, (_, guest))| format!("/mnt/{i}::{guest}"))
+        .map(|(i, d)| format!("{}::{}", mount_point(i), d.guest))
         .collect();
     dirs.extend(req.guest_dirs.iter().cloned());
     if !dirs.is_empty() {
-        s.push_str(&format!(" exec.dir={}", list(&dirs)));
+        s.push_str(&format!("exec.dir={}\n", list(&dirs)));
     }
     s
+}
+
+/// The 9P mount tag of the `i`-th share.
+pub fn mount_tag(i: usize) -> String {
+    format!("atoll{i}")
+}
+
+/// Where the kernel mounts the `i`-th share.
+pub fn mount_point(i: usize) -> String {
+    format!("/mnt/{}", mount_tag(i))
 }
 
 /// Percent-encodes everything but `A-Z a-z 0-9 - _ . ~ / : =` (so commas,
@@ -237,22 +308,70 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// The initrd: the userland plus `/run/<name>.wasm` and `/mnt/<i>/...`.
-pub fn initrd(userland: &Userland, req: &Request) -> Result<Vec<u8>, String> {
+/// A value inside a QEMU `-opt key=value,...` list: commas are doubled.
+fn qemu_value(s: &str) -> String {
+    s.replace(',', ",,")
+}
+
+/// The QEMU arguments for the host link on `socket` and the shares.
+pub fn devices(config: &Config, socket: &Path, shares: &[Share]) -> Result<Vec<String>, String> {
+    let virtio = config.qemu.virtio;
+    let socket = socket.to_str().ok_or("the socket path is not UTF-8")?;
+    let mut args = vec![
+        "-chardev".to_string(),
+        format!("socket,id=hostlink,path={}", qemu_value(socket)),
+        "-device".to_string(),
+        virtio.device("serial"),
+        "-device".to_string(),
+        "virtconsole,chardev=hostlink".to_string(),
+    ];
+    for (i, share) in shares.iter().enumerate() {
+        let host = share
+            .host
+            .canonicalize()
+            .map_err(|e| format!("--dir {}: {e}", share.host.display()))?;
+        let host = host
+            .to_str()
+            .ok_or_else(|| format!("--dir {}: the path is not UTF-8", host.display()))?;
+        let ro = if share.read_only { ",readonly=on" } else { "" };
+        args.push("-fsdev".into());
+        args.push(format!(
+            "local,id=share{i},path={},security_model=none{ro}",
+            qemu_value(host)
+        ));
+        args.push("-device".into());
+        args.push(format!(
+            "{},fsdev=share{i},mount_tag={}",
+            virtio.device("9p"),
+            mount_tag(i)
+        ));
+    }
+    Ok(args)
+}
+
+/// The initrd: the userland plus `/run/<name>.wasm` and the exec request.
+pub fn initrd(userland: &Userland, req: &Request) -> Vec<u8> {
     let mut b = userland.builder();
     if !req.module.is_empty() {
         b.file(&req.path(), &req.module);
     }
-    for (i, (host, _)) in req.dirs.iter().enumerate() {
-        let prefix = format!("/mnt/{i}");
-        b.dir(&prefix);
-        let mut files = Vec::new();
-        userland::collect_tree(host, &prefix, &mut files)?;
-        for (path, bytes) in &files {
-            b.file(path, bytes);
-        }
+    b.file(EXEC_FILE, exec_words(req).as_bytes());
+    for i in 0..req.dirs.len() {
+        // Mount points for the shares.
+        b.dir(&mount_point(i));
     }
-    Ok(b.finish())
+    b.finish()
+}
+
+/// A unique path for the host link's socket (short: Unix socket paths are limited).
+fn socket_path() -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    std::env::temp_dir().join(format!(
+        "atoll-{}-{}.sock",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 /// Builds and boots, returning the program's output and exit code.
@@ -265,100 +384,239 @@ pub fn run(
     timeout: Option<Duration>,
     io: Io,
 ) -> Result<Outcome, String> {
-    // The kernel's log stays quiet so the program's output is all there is.
-    let args = boot_args("log=warn", req);
-    let image = initrd(userland, req)?;
+    use std::io::IsTerminal;
+    let tty = match io {
+        Io::Inherit => [
+            std::io::stdin().is_terminal(),
+            std::io::stdout().is_terminal(),
+            std::io::stderr().is_terminal(),
+        ],
+        Io::Capture { .. } => [false; 3],
+    };
+    // The kernel's log stays quiet; it goes to the serial console anyway, not the program's
+    // streams.
+    let level = req.log.as_deref().unwrap_or("warn");
+    let args = boot_args(&format!("log={level}"), tty);
+    let image = initrd(userland, req);
     let artifacts = build::build(root, config, Flavor::Normal, release, &args, Some(&image))?;
+    let socket = socket_path();
+    let _ = std::fs::remove_file(&socket);
+    let listener =
+        UnixListener::bind(&socket).map_err(|e| format!("binding {}: {e}", socket.display()))?;
     let launch = Launch {
         config,
         artifacts: &artifacts,
         boot_args: args,
         gdb: false,
-        serial_file: None,
+        serial: Serial::Stdout,
+        devices: devices(config, &socket, &req.dirs)?,
     };
-    boot(&launch, timeout, io)
+    let result = boot(&launch, listener, timeout, io);
+    let _ = std::fs::remove_file(&socket);
+    result
 }
 
-/// Runs QEMU, passing console lines after the start marker on (without the
-/// power-off line), and reads the exit code.
-pub fn boot(launch: &Launch<'_>, timeout: Option<Duration>, io: Io) -> Result<Outcome, String> {
+/// Starts QEMU, accepts its host-link connection and runs the streams until atoll powers off.
+fn boot(
+    launch: &Launch<'_>,
+    listener: UnixListener,
+    timeout: Option<Duration>,
+    io: Io,
+) -> Result<Outcome, String> {
     let mut cmd = launch.command()?;
-    let mut terminal = match io {
-        Io::Terminal(out) => {
-            cmd.stdin(Stdio::inherit());
-            Some(out)
-        }
-        Io::Capture => {
-            eprintln!("+ {}", describe(&cmd));
-            cmd.stdin(Stdio::null());
-            None
-        }
-    };
-    cmd.stdout(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+    if matches!(io, Io::Capture { .. }) {
+        eprintln!("+ {}", crate::util::describe(&cmd));
+    }
     let mut child = cmd.spawn().map_err(|e| {
         format!(
             "cannot start {}: {e} (run `just setup`)",
             launch.config.qemu.binary
         )
     })?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let rx = crate::qemu::console_lines(stdout, false);
-
+    let serial = {
+        let stdout = child.stdout.take().expect("stdout is piped");
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::BufReader::new(stdout).read_to_end(&mut text);
+            String::from_utf8_lossy(&text)
+                .lines()
+                .map(|l| l.trim_end_matches('\r').to_string())
+                .collect::<Vec<_>>()
+        })
+    };
     let deadline = timeout.map(|t| Instant::now() + t);
-    let mut started = false;
-    let mut boot_log = Vec::new();
-    let mut lines = Vec::new();
-    let mut code = None;
-    let mut timed_out = false;
-    loop {
-        let wait = deadline.map_or(Duration::from_millis(200), |d| {
-            d.saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(200))
-        });
-        match rx.recv_timeout(wait) {
-            Ok(line) => {
-                if let Some(n) = parse_power_off(&line) {
-                    code = Some(n);
-                } else if started {
-                    if let Some(out) = terminal.as_mut() {
-                        let _ = writeln!(out, "{line}");
-                        let _ = out.flush();
-                    }
-                    lines.push(line);
-                } else if line.contains(START_MARKER) {
-                    started = true;
-                } else {
-                    boot_log.push(line);
-                }
+    let mut outcome = Outcome::default();
+    match accept(&listener, &mut child, deadline) {
+        Ok(Some(stream)) => {
+            let (done_tx, done_rx) = mpsc::channel();
+            let reader = stream
+                .try_clone()
+                .map_err(|e| format!("host link: {e}"))?;
+            let capture = matches!(io, Io::Capture { .. });
+            let pump = std::thread::spawn(move || {
+                let r = receive(reader, capture);
+                let _ = done_tx.send(());
+                r
+            });
+            start_stdin(stream, io);
+            let finished = match deadline {
+                Some(d) => done_rx
+                    .recv_timeout(d.saturating_duration_since(Instant::now()))
+                    .is_ok(),
+                None => done_rx.recv().is_ok(),
+            };
+            if !finished {
+                outcome.timed_out = true;
+                let _ = child.kill();
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    let _ = child.kill();
-                    timed_out = true;
-                    break;
-                }
+            if let Ok(Ok(got)) = pump.join() {
+                outcome.stdout = got.stdout;
+                outcome.stderr = got.stderr;
+                outcome.merged = got.merged;
+                outcome.code = got.code;
             }
         }
+        Ok(None) => outcome.timed_out = deadline.is_some_and(|d| Instant::now() >= d),
+        Err(e) => {
+            let _ = child.kill();
+            return Err(e);
+        }
+    }
+    if outcome.timed_out {
+        let _ = child.kill();
     }
     let _ = child.wait();
-    if !started {
-        // Something went wrong before init ran the program: show the boot log.
-        for line in &boot_log {
-            eprintln!("{line}");
-        }
-        lines = boot_log;
-    }
-    Ok(Outcome {
-        lines,
-        code,
-        timed_out,
-    })
+    outcome.serial = serial.join().unwrap_or_default();
+    Ok(outcome)
 }
 
-fn parse_power_off(line: &str) -> Option<u32> {
-    let rest = &line[line.find(POWER_OFF)? + POWER_OFF.len()..];
-    rest.strip_suffix(')')?.trim().parse().ok()
+/// Waits for QEMU to connect to the host link; `None` if it exited (or the deadline passed)
+/// first.
+fn accept(
+    listener: &UnixListener,
+    child: &mut Child,
+    deadline: Option<Instant>,
+) -> Result<Option<UnixStream>, String> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("host link: {e}"))?;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream
+                    .set_nonblocking(false)
+                    .map_err(|e| format!("host link: {e}"))?;
+                return Ok(Some(stream));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(format!("host link: {e}")),
+        }
+        if child.try_wait().ok().flatten().is_some() || deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// What came back over the link.
+#[derive(Default)]
+struct Received {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    merged: Vec<u8>,
+    code: Option<u32>,
+}
+
+/// Reads frames until the link closes: output goes to this process's stdout and stderr as it
+/// arrives (unless `capture`), and is kept.
+fn receive(mut stream: UnixStream, capture: bool) -> Result<Received, String> {
+    let mut got = Received::default();
+    let mut decoder = Decoder::new();
+    let mut exit = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let mut rest = &buf[..n];
+        while !rest.is_empty() {
+            let (used, piece) = decoder.feed(rest).map_err(|e| e.to_string())?;
+            rest = &rest[used..];
+            let Some(p) = piece else { continue };
+            match p.kind {
+                Kind::Stdout => {
+                    got.stdout.extend_from_slice(p.data);
+                    got.merged.extend_from_slice(p.data);
+                    if !capture {
+                        // A closed pipe on our side is the reader's business, as with a
+                        // native program whose output nobody reads.
+                        let _ = out.write_all(p.data).and_then(|()| out.flush());
+                    }
+                }
+                Kind::Stderr => {
+                    got.stderr.extend_from_slice(p.data);
+                    got.merged.extend_from_slice(p.data);
+                    if !capture {
+                        let _ = err.write_all(p.data).and_then(|()| err.flush());
+                    }
+                }
+                Kind::Exit => {
+                    exit.extend_from_slice(p.data);
+                    if p.end && exit.len() == 4 {
+                        got.code = Some(u32::from_le_bytes([exit[0], exit[1], exit[2], exit[3]]));
+                    }
+                }
+                Kind::Stdin | Kind::StdinEof => {
+                    return Err(format!("host link: atoll sent a {:?} frame", p.kind));
+                }
+            }
+        }
+    }
+    Ok(got)
+}
+
+/// Feeds the program's stdin over the link on a thread of its own, then end of input.
+fn start_stdin(mut stream: UnixStream, io: Io) {
+    std::thread::spawn(move || {
+        let mut send = |data: &[u8]| -> bool {
+            data.chunks(hostlink::MAX_PAYLOAD).all(|chunk| {
+                stream
+                    .write_all(&hostlink::header(Kind::Stdin, chunk.len()))
+                    .and_then(|()| stream.write_all(chunk))
+                    .is_ok()
+            })
+        };
+        let ok = match io {
+            Io::Capture { stdin } => send(&stdin),
+            Io::Inherit => {
+                let mut input = std::io::stdin().lock();
+                let mut buf = vec![0u8; hostlink::MAX_PAYLOAD];
+                loop {
+                    match input.read(&mut buf) {
+                        Ok(0) => break true,
+                        Ok(n) => {
+                            if !send(&buf[..n]) {
+                                break false;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        // An unreadable stdin ends like an empty one.
+                        Err(_) => break true,
+                    }
+                }
+            }
+        };
+        if ok {
+            let _ = stream.write_all(&hostlink::header(Kind::StdinEof, 0));
+        }
+    });
 }
 
 #[cfg(test)]
@@ -373,44 +631,57 @@ mod tests {
     }
 
     #[test]
-    fn boot_args_carry_argv_env_and_dirs() {
+    fn the_exec_file_carries_argv_env_and_dirs() {
         let req = Request {
             name: "prog".into(),
-            args: vec!["a b".into(), "c,d".into()],
+            args: vec!["a b".into(), "c,d".into(), "".into()],
             env: vec!["K=V 1".into()],
             module: b"\0asm".to_vec(),
-            dirs: vec![(PathBuf::from("/host/x"), "/data".into())],
+            dirs: vec![Share {
+                host: PathBuf::from("/host/x"),
+                guest: "/data".into(),
+                read_only: false,
+            }],
             guest_dirs: vec!["/tmp".into()],
+            argv0: Some("prog.wasm".into()),
         };
         assert_eq!(
-            boot_args("log=warn", &req),
-            "log=warn exec=/run/prog.wasm,a%20b,c%2Cd exec.env=K=V%201 exec.dir=/mnt/0::/data,/tmp"
+            exec_words(&req),
+            "exec=/run/prog.wasm,a%20b,c%2Cd,\nexec.argv0=prog.wasm\nexec.env=K=V%201\n\
+             exec.dir=/mnt/atoll0::/data,/tmp\n"
         );
         let installed = Request {
             name: "/bin/hello.wasm".into(),
             ..Request::default()
         };
-        assert_eq!(boot_args("", &installed), "exec=/bin/hello.wasm");
+        assert_eq!(exec_words(&installed), "exec=/bin/hello.wasm\n");
     }
 
     #[test]
-    fn power_off_line() {
+    fn boot_args_name_the_exec_file_and_the_terminals() {
         assert_eq!(
-            parse_power_off("atoll: power off (exit code 134)"),
-            Some(134)
+            boot_args("log=warn", [true, false, true]),
+            "log=warn exec.file=/run/exec.args exec.tty=101"
         );
-        assert_eq!(
-            parse_power_off("\x1b[0matoll: power off (exit code 0)"),
-            Some(0)
-        );
-        assert_eq!(parse_power_off("atoll: power off"), None);
     }
 
     #[test]
-    fn initrd_holds_program_and_dirs() {
-        let dir = std::env::temp_dir().join(format!("xtask-exec-test-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("sub")).unwrap();
-        std::fs::write(dir.join("sub/f.txt"), b"data").unwrap();
+    fn qemu_values_double_their_commas() {
+        assert_eq!(qemu_value("/a,b/c"), "/a,,b/c");
+    }
+
+    #[test]
+    fn arguments_after_the_program_are_kept_as_given() {
+        let dir = std::env::temp_dir();
+        let share = parse_share(&format!("{}::/d", dir.display()), true).unwrap();
+        assert_eq!(share.guest, "/d");
+        assert!(share.read_only);
+        assert!(parse_share("/no/such/dir/anywhere", false).is_err());
+        assert!(parse_share("::x", false).is_err());
+    }
+
+    #[test]
+    fn initrd_holds_program_and_mount_points() {
         let userland = Userland {
             programs: vec![("init".into(), b"i".to_vec())],
             files: vec![("/etc/motd".into(), b"m".to_vec())],
@@ -418,14 +689,18 @@ mod tests {
         let req = Request {
             module: b"\0asm".to_vec(),
             name: "prog".into(),
-            dirs: vec![(dir.clone(), "/d".into())],
+            dirs: vec![Share {
+                host: PathBuf::from("/x"),
+                guest: "/d".into(),
+                read_only: false,
+            }],
             ..Request::default()
         };
-        let bytes = initrd(&userland, &req).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
+        let bytes = initrd(&userland, &req);
         let a = initrd::Archive::new(&bytes);
         assert_eq!(a.find("/run/prog.wasm").unwrap().unwrap().data, b"\0asm");
-        assert_eq!(a.find("/mnt/0/sub/f.txt").unwrap().unwrap().data, b"data");
+        assert!(a.find(EXEC_FILE).unwrap().is_some());
+        assert!(a.find("/mnt/atoll0").unwrap().unwrap().is_dir());
         assert_eq!(a.find("/bin/init.wasm").unwrap().unwrap().data, b"i");
         assert!(a.find("/tmp").unwrap().unwrap().is_dir());
     }

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use build::Flavor;
 use config::Config;
-use qemu::Launch;
+use qemu::{Launch, Serial};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -167,7 +167,8 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
                 artifacts: &a,
                 boot_args,
                 gdb: false,
-                serial_file: None,
+                serial: Serial::Stdio,
+        devices: Vec::new(),
             };
             Ok(qemu::run_interactive(&launch)?.success())
         }
@@ -250,7 +251,8 @@ fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
         artifacts: &a,
         boot_args,
         gdb: true,
-        serial_file: Some(serial.clone()),
+        serial: Serial::File(serial.clone()),
+        devices: Vec::new(),
     };
     let mut qemu = launch.command()?;
     eprintln!("+ {}", util::describe(&qemu));

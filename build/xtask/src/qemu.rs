@@ -15,8 +15,22 @@ pub struct Launch<'a> {
     pub boot_args: String,
     /// Start halted with the gdb stub on :1234.
     pub gdb: bool,
-    /// Send the console to this file instead of stdio.
-    pub serial_file: Option<std::path::PathBuf>,
+    /// Where the serial console goes.
+    pub serial: Serial,
+    /// Further QEMU arguments for this run (devices, chardevs).
+    pub devices: Vec<String>,
+}
+
+/// Where the serial console goes.
+#[derive(Debug, Clone, Default)]
+pub enum Serial {
+    /// QEMU's stdio with its monitor (`-nographic`; Ctrl-A X quits).
+    #[default]
+    Stdio,
+    /// A file.
+    File(std::path::PathBuf),
+    /// QEMU's stdout alone (no monitor, nothing read from stdin).
+    Stdout,
 }
 
 impl Launch<'_> {
@@ -31,12 +45,15 @@ impl Launch<'_> {
             cmd.args(["-cpu", cpu]);
         }
         cmd.args(["-smp", &q.smp.to_string(), "-m", &q.memory]);
-        match &self.serial_file {
-            Some(path) => {
+        match &self.serial {
+            Serial::File(path) => {
                 cmd.args(["-display", "none", "-monitor", "none"]);
                 cmd.arg("-serial").arg(format!("file:{}", path.display()));
             }
-            None => {
+            Serial::Stdout => {
+                cmd.args(["-display", "none", "-monitor", "none", "-serial", "stdio"]);
+            }
+            Serial::Stdio => {
                 cmd.arg("-nographic");
             }
         }
@@ -81,6 +98,7 @@ impl Launch<'_> {
             }
         }
         cmd.args(&q.extra);
+        cmd.args(&self.devices);
         if self.gdb {
             cmd.args(["-s", "-S"]);
         }

@@ -22,7 +22,7 @@ use spec_tool::{Converted, convert_wast, suite};
 
 use crate::build::{self, Flavor};
 use crate::config::Config;
-use crate::qemu::Launch;
+use crate::qemu::{Launch, Serial};
 use crate::util::describe;
 
 /// The scripts `just test` runs in the kernel: one or more per feature area
@@ -230,7 +230,8 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
             artifacts: &artifacts,
             boot_args: config.test.args.clone(),
             gdb: false,
-            serial_file: None,
+            serial: Serial::Stdio,
+        devices: Vec::new(),
         };
         let end = boot(&launch, options.silence, &mut kernel, total, start)?;
         settle(&mut pending, &mut kernel, &end);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::build::{self, Flavor, cargo};
 use crate::config::Config;
-use crate::qemu::{self, Launch};
+use crate::qemu::{self, Launch, Serial};
 use crate::summary::{parse_libtest_result, parse_plain_summary};
 use crate::util::describe;
 
@@ -329,7 +329,8 @@ fn kernel_tests(root: &Path, config: &Config) -> Result<(Tally, bool), String> {
         artifacts: &artifacts,
         boot_args: config.test.args.clone(),
         gdb: false,
-        serial_file: None,
+        serial: Serial::Stdio,
+        devices: Vec::new(),
     };
     let captured = qemu::run_captured(&launch, Duration::from_secs(config.test.timeout_secs))?;
     let summary = captured

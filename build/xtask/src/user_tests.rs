@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::build::{self, Flavor};
 use crate::config::{Arch, Config};
 use crate::exec::{self, Io, Request};
-use crate::qemu::Launch;
+use crate::qemu::{Launch, Serial};
 use crate::userland::{self, Userland};
 
 const TIMEOUT: Duration = Duration::from_secs(240);
@@ -74,7 +74,11 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
         "shell",
         &["-c", "cat /data/greeting.txt /data/sub/deep.txt; ls /data"],
     )?;
-    dir.dirs = vec![(host_dir, "/data".into())];
+    dir.dirs = vec![exec::Share {
+        host: host_dir,
+        guest: "/data".into(),
+        read_only: false,
+    }];
 
     let mut conformance = installed("wasi-conformance", &["a", "b"]);
     conformance.env = strings(&["ATOLL_TEST=1"]);
@@ -225,9 +229,10 @@ fn verify(case: &Case, outcome: &exec::Outcome) -> Result<(), String> {
     if outcome.timed_out {
         return Err(format!("timed out after {} s", TIMEOUT.as_secs()));
     }
+    let lines = outcome.lines();
     let mut from = 0;
     for want in &case.lines {
-        match outcome.lines[from..].iter().position(|l| l.contains(want)) {
+        match lines[from..].iter().position(|l| l.contains(want)) {
             Some(i) => from += i + 1,
             None => return Err(format!("missing (in order) output line `{want}`")),
         }
@@ -235,9 +240,9 @@ fn verify(case: &Case, outcome: &exec::Outcome) -> Result<(), String> {
     match outcome.code {
         Some(code) if code == case.code => {}
         Some(code) => return Err(format!("exit code {code}, expected {}", case.code)),
-        None => return Err("no power-off line (the kernel did not shut down)".into()),
+        None => return Err("no exit code (atoll stopped before the program ended)".into()),
     }
-    case.check.map_or(Ok(()), |check| check(&outcome.lines))
+    case.check.map_or(Ok(()), |check| check(&lines))
 }
 
 /// Booting as `just run` does (no `exec=`): init starts the shell, which
@@ -260,7 +265,8 @@ fn interactive(root: &Path, config: &Config, userland: &Userland) -> Result<Vec<
         artifacts: &artifacts,
         boot_args: args,
         gdb: false,
-        serial_file: None,
+        serial: Serial::Stdio,
+        devices: Vec::new(),
     };
     let mut cmd = launch.command()?;
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
@@ -348,7 +354,7 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
                 &case.request,
                 false,
                 Some(TIMEOUT),
-                Io::Capture,
+                Io::Capture { stdin: Vec::new() },
             )?;
             let secs = start.elapsed().as_secs_f64();
             match verify(&case, &outcome) {
@@ -358,8 +364,12 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
                 }
                 Err(e) => {
                     failed += 1;
+                    println!("---- serial console ----");
+                    for l in &outcome.serial {
+                        println!("{l}");
+                    }
                     println!("---- output ----");
-                    for l in &outcome.lines {
+                    for l in outcome.lines() {
                         println!("{l}");
                     }
                     println!("----------------");

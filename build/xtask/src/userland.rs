@@ -22,6 +22,9 @@ pub fn run_build_script(root: &Path) -> Result<(), String> {
         .current_dir(root)
         // The user workspace has its own target dir (user/target).
         .env_remove("CARGO_TARGET_DIR");
+    if crate::util::quiet() {
+        cmd.env("ATOLL_QUIET", "1");
+    }
     run(&mut cmd)
 }
 

@@ -1,5 +1,18 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Builds print nothing but errors from now on (`xtask exec`: this process's stdout and
+/// stderr belong to the program it runs).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
 /// Runs a command to completion with inherited stdio; an error names it.
 pub fn run(cmd: &mut Command) -> Result<(), String> {

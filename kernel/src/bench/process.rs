@@ -27,7 +27,7 @@ fn spawn_idle() -> Result<ProcRef, proc::SpawnError> {
         env: vec![],
         preopens: vec![],
         handles: vec![],
-        stdio_null: true,
+        stdio: crate::proc::Stdio::Null,
         owns_console: false,
     })
 }

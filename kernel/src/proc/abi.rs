@@ -411,7 +411,11 @@ fn spawn(c: &mut Caller<'_, ProcState>, req_ptr: i32, out: i32) -> Result<(), i3
         env,
         preopens,
         handles,
-        stdio_null: flags & SPAWN_STDIO_NULL != 0,
+        stdio: if flags & SPAWN_STDIO_NULL != 0 {
+            super::Stdio::Null
+        } else {
+            c.data().proc.stdio
+        },
         owns_console,
     });
     let child = match r {

@@ -19,33 +19,50 @@ use wasi_p1::{
 use super::SpawnRequest;
 use crate::sched::{thread, timer};
 
-/// Console stdio, or nothing (`STDIO_NULL`).
+/// A process's fds 0-2 (see [`super::Stdio`]).
 struct KernelConsole {
-    null: bool,
+    stdio: super::Stdio,
 }
 
 impl Console for KernelConsole {
-    fn write(&mut self, _stream: OutputStream, data: &[u8]) -> Result<usize, Errno> {
-        if !self.null {
-            crate::console::write_bytes(data);
+    fn write(&mut self, stream: OutputStream, data: &[u8]) -> Result<usize, Errno> {
+        match self.stdio {
+            super::Stdio::Console => crate::console::write_bytes(data),
+            super::Stdio::Link => {
+                let kind = match stream {
+                    OutputStream::Stdout => hostlink::Kind::Stdout,
+                    OutputStream::Stderr => hostlink::Kind::Stderr,
+                };
+                crate::hostlink::write(kind, data).map_err(|()| Errno::Io)?;
+            }
+            super::Stdio::Null => {}
         }
         Ok(data.len())
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
-        if self.null {
-            return Ok(0);
+        match self.stdio {
+            super::Stdio::Null => Ok(0),
+            super::Stdio::Link => {
+                crate::hostlink::read_stdin(buf, super::current_killed).map_err(|()| Errno::Intr)
+            }
+            super::Stdio::Console => {
+                let prompt = crate::boot_marks::Milestone::Prompt;
+                if crate::boot_marks::armed(prompt) && !crate::console::stdin_ready() {
+                    // The read will block: the reader (the shell) waits at its prompt.
+                    crate::boot_marks::reach(prompt);
+                }
+                crate::console::read_stdin(buf, super::current_killed).map_err(|()| Errno::Intr)
+            }
         }
-        let prompt = crate::boot_marks::Milestone::Prompt;
-        if crate::boot_marks::armed(prompt) && !crate::console::stdin_ready() {
-            // The read will block: the reader (the shell) waits at its prompt.
-            crate::boot_marks::reach(prompt);
-        }
-        crate::console::read_stdin(buf, super::current_killed).map_err(|()| Errno::Intr)
     }
 
     fn stdin_ready(&mut self) -> bool {
-        self.null || crate::console::stdin_ready()
+        match self.stdio {
+            super::Stdio::Null => true,
+            super::Stdio::Link => crate::hostlink::stdin_ready(),
+            super::Stdio::Console => crate::console::stdin_ready(),
+        }
     }
 
     /// The serial console is a terminal (guests see `FILETYPE_CHARACTER_DEVICE` and
@@ -142,7 +159,12 @@ impl Scheduler for KernelScheduler {
     }
     fn sleep_until(&mut self, deadline_ns: u64, wake_on_stdin: bool) {
         if wake_on_stdin {
-            crate::console::wait_stdin(deadline_ns, super::current_killed);
+            match super::current().map(|p| p.stdio) {
+                Some(super::Stdio::Link) => {
+                    crate::hostlink::wait_stdin(deadline_ns, super::current_killed)
+                }
+                _ => crate::console::wait_stdin(deadline_ns, super::current_killed),
+            }
         } else {
             thread::sleep_until(deadline_ns);
         }
@@ -302,9 +324,7 @@ pub fn open_dir(path: &str) -> Result<Arc<dyn FileSystem>, String> {
 /// The WASI context of a new process.
 pub fn wasi_ctx(req: &SpawnRequest<'_>) -> Result<WasiCtx, String> {
     let mut b = WasiCtx::builder(
-        Box::new(KernelConsole {
-            null: req.stdio_null,
-        }),
+        Box::new(KernelConsole { stdio: req.stdio }),
         Box::new(KernelClock),
         Box::new(KernelRandom::new()),
         Box::new(KernelScheduler),

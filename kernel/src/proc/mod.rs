@@ -93,6 +93,8 @@ pub struct Process {
     thread: spin::Mutex<Option<Arc<Thread>>>,
     /// Whether it may call `set_foreground` (it owns the console).
     pub owns_console: AtomicBool,
+    /// Its stdio, which its children inherit.
+    pub stdio: Stdio,
     /// Handles (and kernel references) that can still wait for it.
     waiters_alive: AtomicU32,
     reaped: AtomicBool,
@@ -294,9 +296,20 @@ pub struct SpawnRequest<'a> {
     pub preopens: Vec<(String, String)>,
     /// Objects given to the child as handles 1, 2, ...
     pub handles: Vec<abi::Object>,
-    /// Null stdio instead of the console.
-    pub stdio_null: bool,
+    /// Where fds 0-2 go.
+    pub stdio: Stdio,
     pub owns_console: bool,
+}
+
+/// Where a process's stdin, stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdio {
+    /// The serial console, through its line discipline.
+    Console,
+    /// The host link of `just exec` (`crate::hostlink`).
+    Link,
+    /// Nothing: reads end at once, writes vanish.
+    Null,
 }
 
 /// Why a spawn failed (errno of the ABI).
@@ -350,6 +363,7 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
         ended: WaitQueue::new(),
         thread: spin::Mutex::new(None),
         owns_console: AtomicBool::new(req.owns_console),
+        stdio: req.stdio,
         waiters_alive: AtomicU32::new(0),
         reaped: AtomicBool::new(false),
     });

@@ -33,7 +33,7 @@ fn start(name: &str, wasm: &[u8], handles: Vec<Object>) -> Result<ProcRef, Spawn
         env: vec![],
         preopens: vec![],
         handles,
-        stdio_null: true,
+        stdio: crate::proc::Stdio::Null,
         owns_console: false,
     })
 }

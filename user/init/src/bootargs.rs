@@ -1,5 +1,7 @@
-//! init's boot arguments: `exec=`, `exec.env=` and `exec.dir=` (user/ABI.md,
-//! "Boot and init"). Each is a comma-separated list of percent-encoded items.
+//! init's boot arguments: `exec=`, `exec.env=`, `exec.dir=` and `exec.argv0=` (user/ABI.md,
+//! "Boot and init"). Each is a comma-separated list of percent-encoded items. The same
+//! words may come from a file instead (`exec.file=PATH`, whitespace-separated), which is how
+//! `just exec` passes requests of any length (the kernel command line holds 511 bytes).
 
 use core::fmt;
 
@@ -11,6 +13,8 @@ pub struct ExecRequest {
     pub env: Vec<String>,
     /// `PATH` or `PATH::NAME` entries, in order (fds 3, 4, …).
     pub dirs: Vec<String>,
+    /// What the program sees as `argv[0]` (default: its path).
+    pub argv0: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +85,11 @@ fn decode_list(arg: &'static str, value: &str) -> Result<Vec<String>, BootArgErr
         .collect()
 }
 
+/// The name of the file that holds more boot words, if `exec.file=` is given.
+pub fn exec_file(args: &[String]) -> Option<&str> {
+    args.iter().skip(1).find_map(|t| t.strip_prefix("exec.file="))
+}
+
 /// Finds the exec request in init's arguments (the kernel command line's
 /// tokens; `argv[0]` is skipped). Other tokens (`log=...`) are the kernel's.
 /// `Ok(None)` means: no `exec=`, run the shell.
@@ -88,6 +97,7 @@ pub fn parse(args: &[String]) -> Result<Option<ExecRequest>, BootArgError> {
     let mut argv = None;
     let mut env = Vec::new();
     let mut dirs = Vec::new();
+    let mut argv0 = None;
     let mut extra = false;
     for token in args.iter().skip(1) {
         if let Some(v) = token.strip_prefix("exec=") {
@@ -98,6 +108,9 @@ pub fn parse(args: &[String]) -> Result<Option<ExecRequest>, BootArgError> {
         } else if let Some(v) = token.strip_prefix("exec.dir=") {
             dirs.extend(decode_list("exec.dir", v)?);
             extra = true;
+        } else if let Some(v) = token.strip_prefix("exec.argv0=") {
+            argv0 = decode_list("exec.argv0", v)?.pop();
+            extra = true;
         }
     }
     if let Some(e) = env.iter().find(|e| !e.contains('=')) {
@@ -105,7 +118,12 @@ pub fn parse(args: &[String]) -> Result<Option<ExecRequest>, BootArgError> {
     }
     match argv {
         Some(argv) if argv.first().is_some_and(|p| !p.is_empty()) => {
-            Ok(Some(ExecRequest { argv, env, dirs }))
+            Ok(Some(ExecRequest {
+                argv,
+                env,
+                dirs,
+                argv0,
+            }))
         }
         Some(_) => Err(BootArgError::NoProgram),
         None if extra => Err(BootArgError::NoProgram),
@@ -151,6 +169,17 @@ mod tests {
         assert_eq!(got.argv, ["/run/prog.wasm", "a,b", "hello world", ""]);
         assert_eq!(got.env, ["K=V", "PATH=/bin"]);
         assert_eq!(got.dirs, ["/mnt/0::/data", "/tmp"]);
+        assert_eq!(got.argv0, None);
+    }
+
+    #[test]
+    fn argv0_and_an_exec_file_are_read() {
+        let words = args(&["init", "exec.file=/run/exec.args"]);
+        assert_eq!(exec_file(&words), Some("/run/exec.args"));
+        let got = parse(&args(&["init", "exec=/run/p.wasm,x", "exec.argv0=p.wasm"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.argv0.as_deref(), Some("p.wasm"));
     }
 
     #[test]

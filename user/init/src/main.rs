@@ -19,7 +19,16 @@ const NOT_FOUND: u32 = 127;
 const CANNOT_RUN: u32 = 126;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(file) = bootargs::exec_file(&args) {
+        match std::fs::read_to_string(file) {
+            Ok(text) => args.extend(text.split_whitespace().map(String::from)),
+            Err(e) => {
+                eprintln!("init: cannot read {file}: {e}");
+                power_off(2);
+            }
+        }
+    }
     match bootargs::parse(&args) {
         Ok(Some(request)) => {
             let code = exec(&request);
@@ -46,14 +55,15 @@ fn power_off(code: u32) -> ! {
 fn exec(request: &ExecRequest) -> u32 {
     let path = &request.argv[0];
     let mut options = SpawnOptions::new(path.as_str()).args(request.argv[1..].iter().cloned());
+    if let Some(name) = &request.argv0 {
+        options = options.argv0(name.as_str());
+    }
     for e in &request.env {
         options = options.env_entry(e.as_str());
     }
     for d in &request.dirs {
         options = options.preopen(d.as_str());
     }
-    // `xtask exec` shows the console from this line on (hiding the boot log).
-    eprintln!("init: exec {path}");
     let child = match Process::spawn(options) {
         Ok(c) => c,
         Err(e) => {

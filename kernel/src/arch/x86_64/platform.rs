@@ -49,6 +49,8 @@ pub struct Platform {
     pub local_apic: u64,
     /// PM1a control port and the S5 sleep type, for ACPI power-off.
     pub s5: Option<(u16, u16)>,
+    /// PCI Express configuration space (the MCFG's first segment-0 window).
+    pub ecam: Option<crate::drivers::pci::Ecam>,
 }
 
 static PLATFORM: Once<Platform> = Once::new();
@@ -56,6 +58,8 @@ static OEM_ID: Once<[u8; 6]> = Once::new();
 static UART_VECTOR: AtomicU32 = AtomicU32::new(0);
 static UART_PIN: AtomicU32 = AtomicU32::new(u32::MAX);
 static IOAPIC_BASE: AtomicUsize = AtomicUsize::new(0);
+/// The CPU that takes device interrupts.
+static BOOT_APIC_ID: AtomicU32 = AtomicU32::new(0);
 
 const COM1: u64 = 0x3f8;
 const COM1_IRQ: u32 = 4;
@@ -111,6 +115,7 @@ pub fn parse_madt(
         uart_route: None,
         local_apic: u64::from(madt.get().local_apic_address),
         s5: None,
+        ecam: None,
     };
     // ISA IRQs are identity-mapped, edge-triggered, active high unless overridden.
     let mut route = IsaRoute {
@@ -173,6 +178,22 @@ fn find_s5(tables: &AcpiTables<PhysMap>) -> Option<(u16, u16)> {
     Some((pm1a.address as u16, s5_sleep_type(aml)?))
 }
 
+/// The ECAM window of PCI segment 0, from the MCFG.
+fn find_ecam(tables: &AcpiTables<PhysMap>) -> Option<crate::drivers::pci::Ecam> {
+    let mcfg = tables.find_table::<acpi::mcfg::Mcfg>().ok()?;
+    let e = mcfg
+        .get()
+        .entries()
+        .iter()
+        .find(|e| e.pci_segment_group == 0)
+        .copied()?;
+    Some(crate::drivers::pci::Ecam {
+        phys: e.base_address,
+        first_bus: e.bus_number_start,
+        last_bus: e.bus_number_end,
+    })
+}
+
 /// SLP_TYPa of a `Name(\_S5_, Package() { a, b, ... })` in AML, as firmware
 /// writes it (a byte constant or Zero/One).
 pub fn s5_sleep_type(aml: &[u8]) -> Option<u16> {
@@ -205,6 +226,7 @@ fn discover() -> Platform {
         uart_route: None,
         local_apic: 0,
         s5: None,
+        ecam: None,
     };
     let tables = match tables() {
         Ok(t) => t,
@@ -216,6 +238,7 @@ fn discover() -> Platform {
             p.model = core::str::from_utf8(oem).map_or("x86_64 PC", str::trim_end);
             p.uart = fallback.uart;
             p.s5 = find_s5(&tables);
+            p.ecam = find_ecam(&tables);
             p
         }
         Err(_) => fallback,
@@ -276,6 +299,12 @@ pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
         super::outb(0xa1, 0xff);
     }
     let io = p.ioapic.ok_or("no IOAPIC in the MADT")?;
+    IOAPIC_BASE.store(
+        crate::mem::phys_to_virt(io.phys) as usize,
+        Ordering::Relaxed,
+    );
+    let apic_id = crate::sched::percpu::current().id() as u32;
+    BOOT_APIC_ID.store(apic_id, Ordering::Relaxed);
     let route = p.uart_route.ok_or("no route for the UART's IRQ")?;
     let pin = route
         .gsi
@@ -286,12 +315,7 @@ pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
     if vector >= u32::from(IRQ_BASE + IRQ_COUNT) {
         return Err("the UART's GSI has no vector");
     }
-    IOAPIC_BASE.store(
-        crate::mem::phys_to_virt(io.phys) as usize,
-        Ordering::Relaxed,
-    );
     UART_VECTOR.store(vector, Ordering::Relaxed);
-    let apic_id = crate::sched::percpu::current().id() as u32;
     let low = vector | u32::from(route.active_low) << 13 | u32::from(route.level) << 15;
     ioapic_write(0x10 + 2 * pin + 1, apic_id << 24);
     ioapic_write(0x10 + 2 * pin, low);
@@ -300,9 +324,65 @@ pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Handles the console UART's interrupt (the only IOAPIC input in use).
-pub fn on_external_interrupt() {
-    crate::console::on_uart_interrupt();
+/// Handles an IOAPIC interrupt: the console UART's, or a device's (`drivers::irq`).
+pub fn on_external_interrupt(frame: &super::trap::TrapFrame) {
+    let gsi = (frame.vector as u32).wrapping_sub(u32::from(IRQ_BASE));
+    let uart = UART_VECTOR.load(Ordering::Relaxed);
+    if frame.vector as u32 == uart {
+        crate::console::on_uart_interrupt();
+    } else if !crate::drivers::irq::dispatch(gsi) {
+        crate::debug!("spurious interrupt on GSI {gsi}");
+    }
+}
+
+/// Routes a device's global system interrupt through the IOAPIC to the boot CPU.
+pub fn enable_irq(line: crate::drivers::irq::Line) -> Result<(), &'static str> {
+    let p = get().ok_or("platform not discovered")?;
+    let io = p.ioapic.ok_or("no IOAPIC in the MADT")?;
+    if IOAPIC_BASE.load(Ordering::Relaxed) == 0 {
+        return Err("the IOAPIC is not set up");
+    }
+    let pin = line
+        .number
+        .checked_sub(io.gsi_base)
+        .filter(|&pin| pin < u32::from(IRQ_COUNT))
+        .ok_or("the GSI is not on the first IOAPIC")?;
+    let vector = u32::from(IRQ_BASE) + line.number;
+    let apic_id = BOOT_APIC_ID.load(Ordering::Relaxed);
+    let low = vector | u32::from(line.active_low) << 13 | u32::from(line.level) << 15;
+    ioapic_write(0x10 + 2 * pin + 1, apic_id << 24);
+    ioapic_write(0x10 + 2 * pin, low);
+    Ok(())
+}
+
+/// How q35 wires a PCI function's INTx pin (1 = INTA) to a GSI in APIC mode: the ICH9 LPC
+/// maps slot `s`, pin `p` to PIRQ[(s + p - 1) % 4 + 4] (E-H) and PIRQ[n] to GSI 16 + n. This
+/// is the table firmware's ACPI `_PRT` describes for devices on bus 0; atoll does not run an
+/// AML interpreter to read it.
+pub fn pci_intx_line(
+    df: virtio_drivers::transport::pci::bus::DeviceFunction,
+    pin: u8,
+) -> Option<crate::drivers::irq::Line> {
+    if df.bus != 0 || df.device >= 25 || !(1..=4).contains(&pin) {
+        return None;
+    }
+    let pirq = (u32::from(df.device) + u32::from(pin) - 1) % 4 + 4;
+    Some(crate::drivers::irq::Line {
+        number: 16 + pirq,
+        level: true,
+        active_low: true,
+    })
+}
+
+/// The virtio functions on the PCI bus.
+pub fn virtio_transports() -> alloc::vec::Vec<(
+    virtio_drivers::transport::SomeTransport<'static>,
+    Option<crate::drivers::irq::Line>,
+)> {
+    match get().and_then(|p| p.ecam) {
+        Some(ecam) => crate::drivers::pci::virtio_functions(ecam, pci_intx_line),
+        None => alloc::vec::Vec::new(),
+    }
 }
 
 /// ACPI S5 through PM1a_CNT (SLP_TYP, SLP_EN). Returns if there is none.
