@@ -70,7 +70,6 @@ fn plausible_fp(fp: usize) -> bool {
 }
 
 /// Whether `pc` is in JIT-compiled Wasm code (or an engine trampoline).
-#[cfg(feature = "wasm")]
 fn is_wasm(pc: usize) -> bool {
     struct Discard;
     impl Write for Discard {
@@ -80,11 +79,6 @@ fn is_wasm(pc: usize) -> bool {
     }
     // `describe_pc` never blocks (unlike `is_wasm_pc`): this runs in fault reports.
     wasm_engine::trap::describe_pc(pc, &mut Discard).is_some()
-}
-
-#[cfg(not(feature = "wasm"))]
-fn is_wasm(_pc: usize) -> bool {
-    false
 }
 
 /// One step from a JIT frame: Cranelift keeps the caller's fp at `[fp]`
@@ -150,7 +144,6 @@ fn print_frame(out: &mut dyn Write, i: usize, addr: usize) -> fmt::Result {
         ),
         None => {
             write!(out, "  {i:>2}: {addr:#018x} ")?;
-            #[cfg(feature = "wasm")]
             if let Some(r) = wasm_engine::trap::describe_pc(addr, out) {
                 r?;
                 return writeln!(out);

@@ -44,7 +44,6 @@ static REACHED: AtomicU8 = AtomicU8::new(0);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 // The `user` and `prompt` hooks are in `proc`, which needs `wasm`.
-#[cfg_attr(not(feature = "wasm"), allow(dead_code))]
 pub enum Milestone {
     Kernel = 0,
     User = 1,
@@ -70,7 +69,6 @@ pub fn configure(cmdline: &str) {
 }
 
 /// Whether `m` is still to be reached (so a hook may skip its own checks).
-#[cfg_attr(not(feature = "wasm"), allow(dead_code))]
 pub fn armed(m: Milestone) -> bool {
     ENABLED.load(Ordering::Acquire) && REACHED.load(Ordering::Acquire) & (1 << m as u8) == 0
 }
@@ -126,7 +124,6 @@ impl Mark {
 }
 
 /// Reads and prints `m`'s counters, the first time it is reached.
-#[cfg_attr(not(feature = "wasm"), allow(dead_code))]
 pub fn reach(m: Milestone) {
     if let Some(mark) = take(m) {
         mark.print();

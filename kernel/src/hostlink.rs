@@ -3,7 +3,10 @@
 //! console that carries the boot log and kernel messages.
 //!
 //! With a link present (QEMU started by `just exec`), init and the processes it starts use it
-//! as their stdio (`proc::Stdio::Link`), and powering off sends the exit code first.
+//! as their stdio (`proc::Stdio::Link`). init marks each run of the session ([`begin`],
+//! [`end`]); stdin is read per run: the `n`-th end-of-input frame ends run `n`'s input, and
+//! bytes of an earlier run that its program left unread are dropped. Powering off while a run
+//! is open (or before any began) sends its exit code.
 
 use alloc::collections::VecDeque;
 
@@ -17,19 +20,38 @@ const PENDING_MAX: usize = 256 * 1024;
 
 struct Stdin {
     decoder: Decoder,
+    /// Decoded bytes of the current run's input.
     pending: VecDeque<u8>,
-    /// The host's stdin ended (or the stream broke).
+    /// The current run's input ended (or the stream broke).
     eof: bool,
+    /// End-of-input frames seen: the input segment the next bytes belong to.
+    segment: u32,
+    /// The current run (whose segment is read).
+    run: u32,
     /// Whether fds 0, 1 and 2 are terminals on the host (boot argument `exec.tty=`).
     tty: [bool; 3],
+}
+
+/// Where the session is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Session {
+    /// No run began yet.
+    Fresh,
+    /// A run began and has not ended.
+    Open,
+    /// The last run ended.
+    Closed,
 }
 
 static STDIN: spin::Mutex<Stdin> = spin::Mutex::new(Stdin {
     decoder: Decoder::new(),
     pending: VecDeque::new(),
     eof: false,
+    segment: 0,
+    run: 0,
     tty: [false; 3],
 });
+static SESSION: spin::Mutex<Session> = spin::Mutex::new(Session::Fresh);
 
 fn device() -> Option<&'static ConsoleDevice> {
     virtio::console()
@@ -72,12 +94,34 @@ pub fn write(kind: Kind, data: &[u8]) -> Result<(), ()> {
     Ok(())
 }
 
-/// Sends the run's exit code (the last frame before power-off).
-pub fn send_exit(code: u32) {
-    if let Some(dev) = device()
-        && let Err(e) = dev.send(&[&hostlink::exit_frame(code)])
+/// Starts run `run`: its stdin is the `run`-th input segment; the host learns that what
+/// follows is this run's output.
+pub fn begin(run: u32) -> Result<(), ()> {
+    let dev = device().ok_or(())?;
     {
-        crate::warn!("host link: could not send the exit code: {e}");
+        let mut s = STDIN.lock();
+        s.run = run;
+        s.pending.clear();
+        s.eof = false;
+    }
+    *SESSION.lock() = Session::Open;
+    dev.send(&[&hostlink::u32_frame(Kind::Begin, run)])
+        .map_err(|e| crate::warn!("host link: {e}"))
+}
+
+/// Ends the current run with exit code `code`.
+pub fn end(code: u32) -> Result<(), ()> {
+    let dev = device().ok_or(())?;
+    *SESSION.lock() = Session::Closed;
+    dev.send(&[&hostlink::u32_frame(Kind::Exit, code)])
+        .map_err(|e| crate::warn!("host link: {e}"))
+}
+
+/// At power-off: ends the run still open (or the only one, if init never marked runs) with
+/// `code`.
+pub fn send_exit(code: u32) {
+    if device().is_some() && *SESSION.lock() != Session::Closed {
+        let _ = end(code);
     }
 }
 
@@ -90,6 +134,8 @@ fn pump(s: &mut Stdin, dev: &ConsoleDevice) {
         decoder,
         pending,
         eof,
+        segment,
+        run,
         ..
     } = s;
     dev.with_received(|a, b| {
@@ -106,8 +152,13 @@ fn pump(s: &mut Stdin, dev: &ConsoleDevice) {
                     Ok((n, piece)) => {
                         if let Some(p) = piece {
                             match p.kind {
-                                Kind::Stdin => pending.extend(p.data),
-                                Kind::StdinEof => *eof = true,
+                                // Input of an earlier run, left unread, is dropped.
+                                Kind::Stdin if *segment == *run => pending.extend(p.data),
+                                Kind::Stdin => {}
+                                Kind::StdinEof => {
+                                    *eof = *segment == *run;
+                                    *segment += 1;
+                                }
                                 other => crate::warn!("host link: unexpected {other:?} frame"),
                             }
                         }

@@ -19,7 +19,6 @@ mod boot_marks;
 mod console;
 mod counter;
 mod drivers;
-#[cfg(feature = "wasm")]
 mod hostlink;
 // `lookup` serves the kernel tests now and the Wasm loader later.
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
@@ -34,7 +33,6 @@ mod log;
 mod mem;
 mod panic;
 // Processes: Wasm programs with their own store, thread and handles.
-#[cfg(feature = "wasm")]
 mod proc;
 // Parts of the API serve later users (the Wasm engine) and the kernel tests.
 #[cfg(target_arch = "riscv64")]
@@ -50,12 +48,12 @@ mod recover;
 mod sched;
 #[cfg_attr(feature = "ktest", allow(dead_code))] // Test builds run the tests instead.
 mod shell;
-#[cfg(all(feature = "ktest", feature = "wasm"))]
+#[cfg(feature = "ktest")]
 mod spec_suite;
 mod sync;
 mod trap;
+mod vfs;
 // Parts of the API serve the kernel tests (and later Wasm programs).
-#[cfg(feature = "wasm")]
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod wasm;
 
@@ -151,7 +149,6 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     log::init();
     info!("logging at level {}", log::level_name());
     sched::thread::init_this_hart(true);
-    #[cfg(feature = "wasm")]
     wasm::init();
     percpu::current().online.store(true, Ordering::Release);
     timer::start_this_hart();
@@ -159,7 +156,6 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
         warn!("console input unavailable: {e}");
     }
     drivers::init();
-    #[cfg(feature = "wasm")]
     hostlink::configure(bi.cmdline());
 
     // Let the other harts in and wait for them, then drop the loader's identity map.
@@ -204,7 +200,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
 
     #[cfg(feature = "bench")]
     bench::run();
-    #[cfg(all(feature = "ktest", feature = "wasm"))]
+    #[cfg(feature = "ktest")]
     if spec_suite::requested() {
         spec_suite::run_all();
     }
@@ -212,7 +208,6 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     ktest_runner::run_all();
     #[cfg(not(feature = "ktest"))]
     {
-        #[cfg(feature = "wasm")]
         run_init(bi);
         shell::run();
     }
@@ -221,7 +216,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
 /// Starts `/bin/init.wasm` as pid 1 (argv: `init` and the boot arguments)
 /// with the console and the preopens `/` and `/tmp`, then powers off with
 /// its exit code when it ends. Returns if there is no init to run.
-#[cfg(all(feature = "wasm", not(feature = "ktest")))]
+#[cfg(not(feature = "ktest"))]
 fn run_init(bi: &BootInfo) {
     use alloc::string::String;
     use alloc::vec;
@@ -231,6 +226,7 @@ fn run_init(bi: &BootInfo) {
         return;
     };
     console::start_line_discipline(proc::interrupt_foreground);
+    vfs::init();
     let mut args = vec![String::from("init")];
     args.extend(bi.cmdline().split_whitespace().map(String::from));
     let init = proc::spawn(proc::SpawnRequest {
@@ -290,7 +286,6 @@ mod exit_code;
 /// carry it; the last console line states it for hosts that cannot read
 /// it from the status (x86_64).
 pub fn power_off_with_code(code: u32) -> ! {
-    #[cfg(feature = "wasm")]
     hostlink::send_exit(code);
     println!("atoll: power off (exit code {code})");
     arch::interrupts::disable();

@@ -26,7 +26,6 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
         }
         // Wasm JIT code runs only outside trap handlers (depth 0): a fault
         // there at a trap site is a Wasm trap, resumed in the engine.
-        #[cfg(feature = "wasm")]
         Cause::Exception(_) if depth == 0 && crate::wasm::engine::resume_wasm_trap(frame) => {}
         Cause::Exception(code) => {
             let fault = Fault::Trap {

@@ -35,11 +35,16 @@ const USAGE: &str = "usage: cargo xtask difftest [--runner NAME] [FILTER...]
 fn runner_under_test(root: &Path, name: &str) -> Result<Box<dyn Runner + Send>, String> {
     match name {
         "wasmtime" => Ok(Box::new(runner::Wasmtime::new(root, "wasmtime")?)),
-        // atoll's runners go here: "atoll-host" (libs/wasi on the host engine) and "atoll-qemu"
-        // (one QEMU boot running a batch of cases, as `just exec` does one).
-        other => Err(format!(
-            "unknown runner `{other}` (known: wasmtime)\n\n{USAGE}"
-        )),
+        "riscv64" | "x86_64" => Ok(Box::new(runner::AtollQemu::new(
+            root,
+            &format!("qemu-{name}"),
+        )?)),
+        other => match other.strip_prefix("config=") {
+            Some(config) => Ok(Box::new(runner::AtollQemu::new(root, config)?)),
+            None => Err(format!(
+                "unknown runner `{other}` (known: wasmtime, riscv64, x86_64, config=NAME)\n\n{USAGE}"
+            )),
+        },
     }
 }
 

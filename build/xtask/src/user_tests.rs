@@ -347,15 +347,22 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
                 &config
             };
             let start = Instant::now();
-            let outcome = exec::run(
-                root,
+            let boot = exec::Boot {
                 config,
-                &userland,
-                &case.request,
-                false,
-                Some(TIMEOUT),
-                Io::Capture { stdin: Vec::new() },
-            )?;
+                userland: &userland,
+                release: false,
+                timeout: Some(TIMEOUT),
+                log: None,
+            };
+            let outcome = exec::session(
+                root,
+                &boot,
+                std::slice::from_ref(&case.request),
+                Io::Capture {
+                    stdin: vec![Vec::new()],
+                },
+            )?
+            .remove(0);
             let secs = start.elapsed().as_secs_f64();
             match verify(&case, &outcome) {
                 Ok(()) => {

@@ -1,20 +1,12 @@
-//! The kernel's backends for WASI: the console (through the line
-//! discipline), clocks, randomness, scheduling, and the system tree (the
-//! initrd read-only at `/`, a shared RAM file system at `/tmp`).
+//! The kernel's backends for WASI: the console (through the line discipline,
+//! or the host link), clocks, randomness and scheduling; preopens come from
+//! the system tree (`crate::vfs`).
 
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::String;
-use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use spin::Once;
-use wasi_p1::fs::{Access, Handle, SetTime};
-use wasi_p1::{
-    Clock, Console, DirEntry, Errno, FileSystem, InitrdFs, Ino, MemFs, OutputStream, Random,
-    Scheduler, Stat, WasiCtx,
-};
+use wasi_p1::{Clock, Console, Errno, OutputStream, Random, Scheduler, WasiCtx};
 
 use super::SpawnRequest;
 use crate::sched::{thread, timer};
@@ -66,13 +58,18 @@ impl Console for KernelConsole {
     }
 
     /// The serial console is a terminal (guests see `FILETYPE_CHARACTER_DEVICE` and
-    /// `isatty` is true); null stdio is not.
-    fn is_terminal(&self, _fd: u32) -> bool {
-        !self.null
+    /// `isatty` is true); null stdio is not; over the host link, each stream is what it
+    /// is on the host.
+    fn is_terminal(&self, fd: u32) -> bool {
+        match self.stdio {
+            super::Stdio::Console => true,
+            super::Stdio::Null => false,
+            super::Stdio::Link => crate::hostlink::is_tty(fd as usize),
+        }
     }
 }
 
-struct KernelClock;
+pub struct KernelClock;
 
 impl Clock for KernelClock {
     fn monotonic_now(&self) -> u64 {
@@ -171,156 +168,6 @@ impl Scheduler for KernelScheduler {
     }
 }
 
-// ---- the system tree ----
-
-/// Device numbers of the two trees (`filestat.dev` tells them apart).
-const ROOT_DEV: u64 = 1;
-const TMP_DEV: u64 = 2;
-
-static ROOT: Once<Arc<dyn FileSystem>> = Once::new();
-static TMP: Once<Arc<dyn FileSystem>> = Once::new();
-
-/// The initrd as a read-only tree (empty without an initrd).
-pub fn root_fs() -> Arc<dyn FileSystem> {
-    ROOT.call_once(|| {
-        let tree = crate::initrd::archive().map(|a| InitrdFs::from_archive(a, ROOT_DEV));
-        match tree {
-            Some(Ok(fs)) => Arc::new(fs),
-            other => {
-                if let Some(Err(e)) = other {
-                    crate::warn!("initrd: not usable as the file tree: {e}");
-                }
-                let empty = MemFs::new(ROOT_DEV);
-                empty.set_read_only(true);
-                Arc::new(empty)
-            }
-        }
-    })
-    .clone()
-}
-
-/// `/tmp`: RAM, writable, shared by all processes.
-pub fn tmp_fs() -> Arc<dyn FileSystem> {
-    TMP.call_once(|| {
-        Arc::new(
-            MemFs::new(TMP_DEV)
-                .with_clock(Arc::new(KernelClock))
-                .with_capacity(64 << 20),
-        )
-    })
-    .clone()
-}
-
-/// A directory of another tree, seen as the root of its own.
-struct SubdirFs {
-    inner: Arc<dyn FileSystem>,
-    root: Ino,
-}
-
-impl FileSystem for SubdirFs {
-    fn dev(&self) -> u64 {
-        self.inner.dev()
-    }
-    fn root(&self) -> Ino {
-        self.root
-    }
-    fn is_read_only(&self) -> bool {
-        self.inner.is_read_only()
-    }
-    fn lookup(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
-        self.inner.lookup(dir, name)
-    }
-    fn stat(&self, ino: Ino) -> Result<Stat, Errno> {
-        self.inner.stat(ino)
-    }
-    fn set_times(&self, ino: Ino, atime: SetTime, mtime: SetTime) -> Result<(), Errno> {
-        self.inner.set_times(ino, atime, mtime)
-    }
-    fn readlink(&self, ino: Ino) -> Result<String, Errno> {
-        self.inner.readlink(ino)
-    }
-    fn create_file(&self, dir: Ino, name: &str, access: Access) -> Result<(Ino, Handle), Errno> {
-        self.inner.create_file(dir, name, access)
-    }
-    fn create_dir(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
-        self.inner.create_dir(dir, name)
-    }
-    fn symlink(&self, dir: Ino, name: &str, target: &str) -> Result<Ino, Errno> {
-        self.inner.symlink(dir, name, target)
-    }
-    fn link(&self, ino: Ino, dir: Ino, name: &str) -> Result<(), Errno> {
-        self.inner.link(ino, dir, name)
-    }
-    fn unlink(&self, dir: Ino, name: &str) -> Result<(), Errno> {
-        self.inner.unlink(dir, name)
-    }
-    fn remove_dir(&self, dir: Ino, name: &str) -> Result<(), Errno> {
-        self.inner.remove_dir(dir, name)
-    }
-    fn rename(&self, from_dir: Ino, from: &str, to_dir: Ino, to: &str) -> Result<(), Errno> {
-        self.inner.rename(from_dir, from, to_dir, to)
-    }
-    fn open(&self, ino: Ino, access: Access) -> Result<Handle, Errno> {
-        self.inner.open(ino, access)
-    }
-    fn close(&self, handle: Handle) {
-        self.inner.close(handle)
-    }
-    fn fstat(&self, handle: Handle) -> Result<Stat, Errno> {
-        self.inner.fstat(handle)
-    }
-    fn fset_times(&self, handle: Handle, atime: SetTime, mtime: SetTime) -> Result<(), Errno> {
-        self.inner.fset_times(handle, atime, mtime)
-    }
-    fn read(&self, handle: Handle, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.inner.read(handle, offset, buf)
-    }
-    fn write(&self, handle: Handle, offset: u64, data: &[u8]) -> Result<usize, Errno> {
-        self.inner.write(handle, offset, data)
-    }
-    fn set_len(&self, handle: Handle, len: u64) -> Result<(), Errno> {
-        self.inner.set_len(handle, len)
-    }
-    fn sync(&self, handle: Handle, data_only: bool) -> Result<(), Errno> {
-        self.inner.sync(handle, data_only)
-    }
-    fn read_dir(
-        &self,
-        handle: Handle,
-        cookie: u64,
-        max_bytes: usize,
-        out: &mut Vec<DirEntry>,
-    ) -> Result<bool, Errno> {
-        self.inner.read_dir(handle, cookie, max_bytes, out)
-    }
-}
-
-/// The directory at system path `path` (`/...` in the initrd, `/tmp/...` in RAM).
-pub fn open_dir(path: &str) -> Result<Arc<dyn FileSystem>, String> {
-    let (fs, rest) = if path == "/tmp" || path.starts_with("/tmp/") {
-        (tmp_fs(), &path[4..])
-    } else if path.starts_with('/') {
-        (root_fs(), path)
-    } else {
-        return Err(format!("{path}: not an absolute path"));
-    };
-    let mut ino = fs.root();
-    for comp in rest.split('/').filter(|c| !c.is_empty() && *c != ".") {
-        ino = fs.lookup(ino, comp).map_err(|e| format!("{path}: {e:?}"))?;
-    }
-    let st = fs.stat(ino).map_err(|e| format!("{path}: {e:?}"))?;
-    if st.kind != wasi_p1::FileKind::Directory {
-        return Err(format!("{path}: not a directory"));
-    }
-    if ino == fs.root() {
-        return Ok(fs);
-    }
-    Ok(Arc::new(SubdirFs {
-        inner: fs,
-        root: ino,
-    }))
-}
-
 /// The WASI context of a new process.
 pub fn wasi_ctx(req: &SpawnRequest<'_>) -> Result<WasiCtx, String> {
     let mut b = WasiCtx::builder(
@@ -335,7 +182,7 @@ pub fn wasi_ctx(req: &SpawnRequest<'_>) -> Result<WasiCtx, String> {
         b = b.env(k, v);
     }
     for (path, name) in &req.preopens {
-        b = b.preopen_dir(open_dir(path)?, name);
+        b = b.preopen_dir(crate::vfs::open_dir(path)?, name);
     }
     Ok(b.build())
 }

@@ -59,7 +59,6 @@ pub fn clear_tick_hook() {
 
 pub(crate) fn on_timer_interrupt() {
     percpu::current().ticks.fetch_add(1, Ordering::Relaxed);
-    #[cfg(feature = "wasm")]
     crate::wasm::engine::on_tick();
     let hook = TICK_HOOK.load(Ordering::Acquire);
     if hook != 0 {

@@ -2,12 +2,16 @@
 //! port, kept apart from the serial console that carries the boot log.
 //!
 //! Everything travels in frames: a 1-byte [`Kind`], a 4-byte little-endian payload length,
-//! then the payload. The guest sends the program's [`Kind::Stdout`] and [`Kind::Stderr`]
-//! bytes exactly as written (binary data and a last line without a newline included), and one
-//! [`Kind::Exit`] frame (a 4-byte little-endian code) just before it powers off. The host sends
-//! [`Kind::Stdin`] bytes and one [`Kind::StdinEof`] when its standard input ends. Payloads are
-//! at most [`MAX_PAYLOAD`] bytes; longer data is split across frames. Both directions are
-//! parsed incrementally with [`Decoder`], so a frame may arrive in any number of pieces.
+//! then the payload. A session is one or more runs of a program, one after the other (`just
+//! exec` asks for one; the differential test asks for many in one boot). For each run the
+//! guest sends [`Kind::Begin`] (the run's index), the program's [`Kind::Stdout`] and
+//! [`Kind::Stderr`] bytes exactly as written (binary data and a last line without a newline
+//! included), then [`Kind::Exit`] with its exit code. The host answers each `Begin` with that
+//! run's standard input: [`Kind::Stdin`] bytes, then one [`Kind::StdinEof`]. So the `n`-th
+//! `StdinEof` ends the `n`-th run's input, and input a run left unread never reaches the next.
+//! Payloads are at most [`MAX_PAYLOAD`] bytes; longer data is split across frames. Both
+//! directions are parsed incrementally with [`Decoder`], so a frame may arrive in any number
+//! of pieces.
 //!
 //! Both sides use this crate: there is one definition of the format.
 
@@ -29,12 +33,14 @@ pub enum Kind {
     Stdout = 1,
     /// Guest to host: bytes the program wrote to fd 2.
     Stderr = 2,
-    /// Guest to host: the run's exit code (4 bytes, little-endian); the last frame.
+    /// Guest to host: the run's exit code (4 bytes, little-endian); the run's last frame.
     Exit = 3,
     /// Host to guest: bytes for the program's fd 0.
     Stdin = 4,
-    /// Host to guest: the host's standard input ended (no payload).
+    /// Host to guest: the run's standard input ended (no payload).
     StdinEof = 5,
+    /// Guest to host: a run starts (its index, 4 bytes, little-endian, counting from 0).
+    Begin = 6,
 }
 
 impl Kind {
@@ -45,6 +51,7 @@ impl Kind {
             3 => Kind::Exit,
             4 => Kind::Stdin,
             5 => Kind::StdinEof,
+            6 => Kind::Begin,
             _ => return None,
         })
     }
@@ -57,11 +64,11 @@ pub fn header(kind: Kind, len: usize) -> [u8; HEADER_LEN] {
     [kind as u8, l[0], l[1], l[2], l[3]]
 }
 
-/// The whole `Exit` frame for `code`.
-pub fn exit_frame(code: u32) -> [u8; HEADER_LEN + 4] {
+/// A whole frame carrying one little-endian `u32`: `Exit` (a code) or `Begin` (a run index).
+pub fn u32_frame(kind: Kind, value: u32) -> [u8; HEADER_LEN + 4] {
     let mut f = [0u8; HEADER_LEN + 4];
-    f[..HEADER_LEN].copy_from_slice(&header(Kind::Exit, 4));
-    f[HEADER_LEN..].copy_from_slice(&code.to_le_bytes());
+    f[..HEADER_LEN].copy_from_slice(&header(kind, 4));
+    f[HEADER_LEN..].copy_from_slice(&value.to_le_bytes());
     f
 }
 
@@ -150,7 +157,7 @@ impl Decoder {
             self.header[4],
         ]);
         let fixed = match kind {
-            Kind::Exit => Some(4),
+            Kind::Exit | Kind::Begin => Some(4),
             Kind::StdinEof => Some(0),
             _ => None,
         };
@@ -214,7 +221,8 @@ mod tests {
         let mut stream = frame(Kind::Stdout, b"hello");
         stream.extend(frame(Kind::Stderr, b"\0\xffbinary"));
         stream.extend(frame(Kind::Stdin, &[]));
-        stream.extend(exit_frame(258));
+        stream.extend(u32_frame(Kind::Begin, 7));
+        stream.extend(u32_frame(Kind::Exit, 258));
         for chunk in 1..stream.len() + 1 {
             let frames = decode(&stream, chunk).unwrap();
             assert_eq!(
@@ -223,6 +231,7 @@ mod tests {
                     (Kind::Stdout, b"hello".to_vec()),
                     (Kind::Stderr, b"\0\xffbinary".to_vec()),
                     (Kind::Stdin, Vec::new()),
+                    (Kind::Begin, 7u32.to_le_bytes().to_vec()),
                     (Kind::Exit, 258u32.to_le_bytes().to_vec()),
                 ],
                 "chunk size {chunk}"
@@ -257,7 +266,8 @@ mod tests {
     #[test]
     fn an_empty_eof_frame_ends_at_once() {
         let mut d = Decoder::new();
-        let (n, p) = d.feed(&header(Kind::StdinEof, 0)).unwrap();
+        let eof = header(Kind::StdinEof, 0);
+        let (n, p) = d.feed(&eof).unwrap();
         assert_eq!(n, HEADER_LEN);
         assert_eq!(
             p,

@@ -430,6 +430,21 @@ pub fn shutdown(code: u32) -> Error {
     }
 }
 
+/// Tells the host (`just exec`, over the host link) that run `run` of a session starts: its
+/// output follows, and the host sends that run's stdin (`exec_begin`). Only pid 1 may;
+/// [`Error::NotFound`] without a host link.
+pub fn exec_begin(run: u32) -> Result<()> {
+    // SAFETY: `exec_begin` takes a plain integer.
+    check(unsafe { sys::exec_begin(run as i32) })
+}
+
+/// Tells the host that the current run ended with `code` (`exec_end`). Only pid 1 may;
+/// [`Error::NotFound`] without a host link.
+pub fn exec_end(code: u32) -> Result<()> {
+    // SAFETY: `exec_end` takes a plain integer.
+    check(unsafe { sys::exec_end(code as i32) })
+}
+
 /// The state column of `process_list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {

@@ -16,6 +16,8 @@ unsafe extern "C" {
     pub fn getpid() -> i32;
     pub fn set_foreground(pid: i32) -> i32;
     pub fn shutdown(code: i32) -> i32;
+    pub fn exec_begin(run: i32) -> i32;
+    pub fn exec_end(code: i32) -> i32;
     pub fn channel_create(out_a: i32, out_b: i32) -> i32;
     pub fn channel_send(handle: i32, buf: i32, len: i32, nonblocking: i32) -> i32;
     pub fn channel_recv(handle: i32, buf: i32, buf_len: i32, nonblocking: i32, out_len: i32)
@@ -56,6 +58,12 @@ mod host {
         ENOSYS
     }
     pub unsafe fn shutdown(code: i32) -> i32 {
+        ENOSYS
+    }
+    pub unsafe fn exec_begin(run: i32) -> i32 {
+        ENOSYS
+    }
+    pub unsafe fn exec_end(code: i32) -> i32 {
         ENOSYS
     }
     pub unsafe fn channel_create(out_a: i32, out_b: i32) -> i32 {

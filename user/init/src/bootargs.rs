@@ -90,45 +90,45 @@ pub fn exec_file(args: &[String]) -> Option<&str> {
     args.iter().skip(1).find_map(|t| t.strip_prefix("exec.file="))
 }
 
-/// Finds the exec request in init's arguments (the kernel command line's
-/// tokens; `argv[0]` is skipped). Other tokens (`log=...`) are the kernel's.
-/// `Ok(None)` means: no `exec=`, run the shell.
-pub fn parse(args: &[String]) -> Result<Option<ExecRequest>, BootArgError> {
-    let mut argv = None;
-    let mut env = Vec::new();
-    let mut dirs = Vec::new();
-    let mut argv0 = None;
-    let mut extra = false;
+/// Finds the exec requests in init's arguments (the kernel command line's tokens, then the
+/// exec file's; `argv[0]` is skipped). Each `exec=` starts a request; `exec.env=`,
+/// `exec.dir=` and `exec.argv0=` add to the latest. Other tokens (`log=...`) are the
+/// kernel's. An empty list means: no `exec=`, run the shell.
+pub fn parse(args: &[String]) -> Result<Vec<ExecRequest>, BootArgError> {
+    let mut requests: Vec<ExecRequest> = Vec::new();
     for token in args.iter().skip(1) {
-        if let Some(v) = token.strip_prefix("exec=") {
-            argv = Some(decode_list("exec", v)?);
-        } else if let Some(v) = token.strip_prefix("exec.env=") {
-            env.extend(decode_list("exec.env", v)?);
-            extra = true;
-        } else if let Some(v) = token.strip_prefix("exec.dir=") {
-            dirs.extend(decode_list("exec.dir", v)?);
-            extra = true;
-        } else if let Some(v) = token.strip_prefix("exec.argv0=") {
-            argv0 = decode_list("exec.argv0", v)?.pop();
-            extra = true;
-        }
-    }
-    if let Some(e) = env.iter().find(|e| !e.contains('=')) {
-        return Err(BootArgError::BadEnv(e.clone()));
-    }
-    match argv {
-        Some(argv) if argv.first().is_some_and(|p| !p.is_empty()) => {
-            Ok(Some(ExecRequest {
+        let Some((key, value)) = token.split_once('=') else {
+            continue;
+        };
+        if key == "exec" {
+            let argv = decode_list("exec", value)?;
+            if argv.first().is_none_or(|p| p.is_empty()) {
+                return Err(BootArgError::NoProgram);
+            }
+            requests.push(ExecRequest {
                 argv,
-                env,
-                dirs,
-                argv0,
-            }))
+                env: Vec::new(),
+                dirs: Vec::new(),
+                argv0: None,
+            });
+            continue;
         }
-        Some(_) => Err(BootArgError::NoProgram),
-        None if extra => Err(BootArgError::NoProgram),
-        None => Ok(None),
+        let (arg, what): (&'static str, fn(&mut ExecRequest, Vec<String>)) = match key {
+            "exec.env" => ("exec.env", |r, v| r.env.extend(v)),
+            "exec.dir" => ("exec.dir", |r, v| r.dirs.extend(v)),
+            "exec.argv0" => ("exec.argv0", |r, mut v| r.argv0 = v.pop()),
+            _ => continue,
+        };
+        let items = decode_list(arg, value)?;
+        let last = requests.last_mut().ok_or(BootArgError::NoProgram)?;
+        what(last, items);
     }
+    for r in &requests {
+        if let Some(e) = r.env.iter().find(|e| !e.contains('=')) {
+            return Err(BootArgError::BadEnv(e.clone()));
+        }
+    }
+    Ok(requests)
 }
 
 #[cfg(test)]
@@ -151,8 +151,27 @@ mod tests {
 
     #[test]
     fn no_exec_runs_the_shell() {
-        assert_eq!(parse(&args(&["init"])), Ok(None));
-        assert_eq!(parse(&args(&["init", "log=warn", "nokaslr"])), Ok(None));
+        assert_eq!(parse(&args(&["init"])), Ok(vec![]));
+        assert_eq!(parse(&args(&["init", "log=warn", "nokaslr"])), Ok(vec![]));
+    }
+
+    #[test]
+    fn each_exec_starts_a_request_of_a_session() {
+        let got = parse(&args(&[
+            "init",
+            "exec=/run/a.wasm,1",
+            "exec.env=A=1",
+            "exec=/run/b.wasm",
+            "exec.dir=/tmp",
+            "exec.argv0=b.wasm",
+        ]))
+        .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].argv, ["/run/a.wasm", "1"]);
+        assert_eq!(got[0].env, ["A=1"]);
+        assert!(got[0].dirs.is_empty());
+        assert_eq!(got[1].dirs, ["/tmp"]);
+        assert_eq!(got[1].argv0.as_deref(), Some("b.wasm"));
     }
 
     #[test]
@@ -165,7 +184,7 @@ mod tests {
             "exec.dir=/mnt/0::/data,/tmp",
         ]))
         .unwrap()
-        .unwrap();
+        .remove(0);
         assert_eq!(got.argv, ["/run/prog.wasm", "a,b", "hello world", ""]);
         assert_eq!(got.env, ["K=V", "PATH=/bin"]);
         assert_eq!(got.dirs, ["/mnt/0::/data", "/tmp"]);
@@ -178,7 +197,7 @@ mod tests {
         assert_eq!(exec_file(&words), Some("/run/exec.args"));
         let got = parse(&args(&["init", "exec=/run/p.wasm,x", "exec.argv0=p.wasm"]))
             .unwrap()
-            .unwrap();
+            .remove(0);
         assert_eq!(got.argv0.as_deref(), Some("p.wasm"));
     }
 

@@ -30,11 +30,17 @@ fn main() {
         }
     }
     match bootargs::parse(&args) {
-        Ok(Some(request)) => {
-            let code = exec(&request);
+        Ok(requests) if requests.is_empty() => shell_loop(),
+        Ok(requests) => {
+            // A session of runs (`just exec` asks for one), each marked on the host link.
+            let mut code = 0;
+            for (i, request) in requests.iter().enumerate() {
+                let _ = atoll::exec_begin(i as u32);
+                code = exec(request);
+                let _ = atoll::exec_end(code);
+            }
             power_off(code);
         }
-        Ok(None) => shell_loop(),
         Err(e) => {
             eprintln!("init: bad boot arguments: {e}");
             power_off(2);

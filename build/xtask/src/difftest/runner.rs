@@ -150,3 +150,98 @@ impl Runner for Wasmtime {
         cases.iter().map(|c| self.run_one(c)).collect()
     }
 }
+
+/// atoll under QEMU: cases run in sessions (one boot each) of `batch` runs, exactly as `just
+/// exec` runs one: the module from the initrd, preopens over virtio-9p, stdio over the host
+/// link.
+pub struct AtollQemu {
+    name: String,
+    root: PathBuf,
+    config: crate::config::Config,
+    batch: usize,
+}
+
+impl AtollQemu {
+    pub fn new(root: &Path, config: &str) -> Result<AtollQemu, String> {
+        let config = crate::config::Config::load(root, config)?;
+        Ok(AtollQemu {
+            name: format!("atoll-{}", config.name),
+            root: root.to_path_buf(),
+            config,
+            batch: 32,
+        })
+    }
+}
+
+impl Runner for AtollQemu {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run_all(&mut self, cases: &[Prepared]) -> Result<Vec<Outcome>, String> {
+        use crate::exec::{self, Io, Request, Share};
+        let userland = crate::userland::build(&self.root)?;
+        let mut outcomes = Vec::with_capacity(cases.len());
+        for chunk in cases.chunks(self.batch) {
+            let mut runs = Vec::new();
+            for case in chunk {
+                let module = std::fs::read(&case.wasm)
+                    .map_err(|e| format!("{}: {e}", case.wasm.display()))?;
+                let file = case.wasm.file_name().and_then(|n| n.to_str());
+                let stem = case.wasm.file_stem().and_then(|n| n.to_str());
+                runs.push(Request {
+                    module,
+                    name: stem.unwrap_or("prog").to_string(),
+                    args: case.argv.clone(),
+                    env: case.env.clone(),
+                    dirs: case
+                        .dirs
+                        .iter()
+                        .map(|(host, guest, read_only)| Share {
+                            host: host.clone(),
+                            guest: guest.clone(),
+                            read_only: *read_only,
+                        })
+                        .collect(),
+                    guest_dirs: Vec::new(),
+                    argv0: file.map(String::from),
+                });
+            }
+            let boot = exec::Boot {
+                config: &self.config,
+                userland: &userland,
+                release: false,
+                // Boot, then each program's compile and run.
+                timeout: Some(Duration::from_secs(120 + 30 * chunk.len() as u64)),
+                log: None,
+            };
+            let stdin = chunk.iter().map(|c| c.stdin.clone()).collect();
+            let results = exec::session(&self.root, &boot, &runs, Io::Capture { stdin })?;
+            for r in results {
+                let mut stderr = r.stderr;
+                let code = match r.code {
+                    Some(c) if !r.timed_out || c <= 255 => c as i32,
+                    _ => {
+                        let why = if r.timed_out {
+                            "the session timed out"
+                        } else {
+                            "atoll stopped before this run ended"
+                        };
+                        stderr.extend_from_slice(format!("\ndifftest: {why}; console:\n").as_bytes());
+                        for line in r.serial.iter().rev().take(30).rev() {
+                            stderr.extend_from_slice(line.as_bytes());
+                            stderr.push(b'\n');
+                        }
+                        -1
+                    }
+                };
+                outcomes.push(Outcome {
+                    stdout: r.stdout,
+                    stderr,
+                    code,
+                });
+            }
+        }
+        Ok(outcomes)
+    }
+}

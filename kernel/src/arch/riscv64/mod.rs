@@ -7,7 +7,6 @@ pub mod ext_state_test;
 pub mod paging;
 pub mod plic;
 pub mod trap;
-#[cfg(feature = "wasm")]
 pub mod wasm;
 
 use core::arch::{asm, global_asm};

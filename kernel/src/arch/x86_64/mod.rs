@@ -13,7 +13,6 @@ pub mod paging;
 pub mod platform;
 pub mod smp;
 pub mod trap;
-#[cfg(feature = "wasm")]
 pub mod wasm;
 
 use core::arch::{asm, global_asm};

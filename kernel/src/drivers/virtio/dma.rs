@@ -19,10 +19,6 @@ impl DmaBuf {
         })
     }
 
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: `phys..phys + len` are frames this buffer owns, mapped through the phys map;
         // the device writes them only while a request holding `&mut` to them is in flight.

@@ -9,7 +9,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use bitflags::bitflags;
-use virtio_drivers::transport::{SomeTransport, Transport};
+use ninep::{Transport, TransportError};
+use virtio_drivers::transport::{SomeTransport, Transport as _};
 
 use super::dma::DmaBuf;
 use super::requests::{self, Queue, Requests};
@@ -52,15 +53,6 @@ pub struct P9Device {
     buffer_freed: WaitQueue,
 }
 
-/// Why a 9P message could not be exchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportError {
-    /// The request or the response buffer is larger than [`MSIZE`].
-    TooBig,
-    /// The device refused the request or answered with a malformed length.
-    Device,
-}
-
 impl P9Device {
     /// Initializes the device behind `transport`.
     pub fn new(mut transport: SomeTransport<'static>) -> Result<P9Device, String> {
@@ -96,11 +88,28 @@ impl P9Device {
         &self.tag
     }
 
+    fn take_buffers(&self) -> (DmaBuf, DmaBuf) {
+        loop {
+            if let Some(pair) = self.buffers.lock().pop() {
+                return pair;
+            }
+            self.buffer_freed
+                .wait_until(|| !self.buffers.lock().is_empty(), None, || false);
+        }
+    }
+
+    /// The interrupt handler.
+    pub fn on_interrupt(&self) {
+        requests::on_interrupt(&self.state);
+    }
+}
+
+impl Transport for P9Device {
     /// Sends one 9P message and returns the length of the response written to `response`.
     /// Blocks the calling thread until the host answers.
-    pub fn rpc(&self, request: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+    fn exchange(&self, request: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
         if request.len() > MSIZE {
-            return Err(TransportError::TooBig);
+            return Err(TransportError("request larger than the transport's msize"));
         }
         let (mut req, mut resp) = self.take_buffers();
         req.bytes_mut()[..request.len()].copy_from_slice(request);
@@ -115,26 +124,12 @@ impl P9Device {
                 response[..n as usize].copy_from_slice(&resp.bytes()[..n as usize]);
                 Ok(n as usize)
             }
-            _ => Err(TransportError::Device),
+            Ok(_) => Err(TransportError("the device reported a longer reply than the buffer")),
+            Err(_) => Err(TransportError("the device refused the request")),
         };
         self.buffers.lock().push((req, resp));
         self.buffer_freed.wake_all();
         out
-    }
-
-    fn take_buffers(&self) -> (DmaBuf, DmaBuf) {
-        loop {
-            if let Some(pair) = self.buffers.lock().pop() {
-                return pair;
-            }
-            self.buffer_freed
-                .wait_until(|| !self.buffers.lock().is_empty(), None, || false);
-        }
-    }
-
-    /// The interrupt handler.
-    pub fn on_interrupt(&self) {
-        requests::on_interrupt(&self.state);
     }
 }
 

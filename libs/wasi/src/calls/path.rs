@@ -145,7 +145,7 @@ impl WasiCtx {
             fs2.lookup(pn.dir(), &pn.name)?;
             return Err(Errno::Exist.into());
         }
-        if !Arc::ptr_eq(&fs, &fs2) {
+        if !same_tree(&fs, &fs2) {
             return Err(Errno::Xdev.into());
         }
         Ok(fs.link(ino, pn.dir(), &pn.name)?)
@@ -378,7 +378,7 @@ impl WasiCtx {
         if (po.dir_only || pn.dir_only) && fs.stat(ino)?.kind != FileKind::Directory {
             return Err(Errno::Notdir.into());
         }
-        if !Arc::ptr_eq(&fs, &fs2) {
+        if !same_tree(&fs, &fs2) {
             return Err(Errno::Xdev.into());
         }
         Ok(fs.rename(po.dir(), &po.name, pn.dir(), &pn.name)?)
@@ -416,4 +416,10 @@ impl WasiCtx {
         fs.symlink(p.dir(), &p.name, &target)?;
         Ok(())
     }
+}
+
+/// Whether two preopens' trees are one tree (possibly seen from different directories, as
+/// two preopens inside one host share are): the same object, or the same device number.
+fn same_tree(a: &Arc<dyn FileSystem>, b: &Arc<dyn FileSystem>) -> bool {
+    Arc::ptr_eq(a, b) || a.dev() == b.dev()
 }

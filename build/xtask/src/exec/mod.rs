@@ -15,14 +15,15 @@
 //! end of input), and the exit code is the program's. The serial console (the boot log and
 //! kernel messages) is shown only if the run fails before the program ends.
 
-use std::io::{Read, Write};
+mod link;
+mod shares;
+
+use std::io::Read;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use hostlink::{Decoder, Kind};
 
 use crate::build::{self, Flavor};
 use crate::config::Config;
@@ -71,8 +72,6 @@ pub struct Request {
     pub guest_dirs: Vec<String>,
     /// The program's `argv[0]` if not its path (`wasmtime run` passes the module's file name).
     pub argv0: Option<String>,
-    /// The kernel's log level (default `warn`).
-    pub log: Option<String>,
 }
 
 impl Request {
@@ -110,12 +109,23 @@ impl Outcome {
     }
 }
 
-/// Where the program's streams come from and go.
+/// Where the programs' streams come from and go.
 pub enum Io {
-    /// This process's stdin, stdout and stderr, as they are (terminals, pipes or files).
+    /// This process's stdin, stdout and stderr, as they are (terminals, pipes or files): for
+    /// a session of one run.
     Inherit,
-    /// Collect the output; `stdin` is all the input there is.
-    Capture { stdin: Vec<u8> },
+    /// Collect the output; each run's input is all there is.
+    Capture { stdin: Vec<Vec<u8>> },
+}
+
+/// How a session boots.
+pub struct Boot<'a> {
+    pub config: &'a Config,
+    pub userland: &'a Userland,
+    pub release: bool,
+    pub timeout: Option<Duration>,
+    /// The kernel's log level on the serial console (default `warn`).
+    pub log: Option<String>,
 }
 
 fn parse_share(v: &str, read_only: bool) -> Result<Share, String> {
@@ -143,6 +153,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
     let mut release = false;
     let mut timeout = None;
     let mut program: Option<PathBuf> = None;
+    let mut log = None;
     let mut req = Request::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -166,7 +177,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
             "--dir" => req.dirs.push(parse_share(&value("--dir")?, false)?),
             "--dir-ro" => req.dirs.push(parse_share(&value("--dir-ro")?, true)?),
             "--guest-dir" => req.guest_dirs.push(value("--guest-dir")?),
-            "--log" => req.log = Some(value("--log")?),
+            "--log" => log = Some(value("--log")?),
             "--env" => {
                 let v = value("--env")?;
                 if !v.contains('=') {
@@ -215,7 +226,14 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
     crate::util::set_quiet(true);
     let config = Config::load(root, &config_name)?;
     let userland = userland::build(root)?;
-    let outcome = run(root, &config, &userland, &req, release, timeout, Io::Inherit)?;
+    let boot = Boot {
+        config: &config,
+        userland: &userland,
+        release,
+        timeout,
+        log,
+    };
+    let outcome = run(root, &boot, &req)?;
     if outcome.timed_out {
         for line in &outcome.serial {
             eprintln!("{line}");
@@ -253,8 +271,10 @@ pub fn boot_args(base: &str, tty: [bool; 3]) -> String {
     s
 }
 
-/// The words of `req` for init (user/ABI.md, "Boot and init"), one per line.
-pub fn exec_words(req: &Request) -> String {
+/// The words of the session for init (user/ABI.md, "Boot and init"), one per line: each run's
+/// program (its path in the initrd, from `paths`), arguments, `argv[0]`, environment and
+/// preopens (`dirs`: system paths, from [`shares::plan`], and the guest's own).
+pub fn exec_words(runs: &[Request], paths: &[String], dirs: &[Vec<String>]) -> String {
     let list = |items: &[String]| {
         items
             .iter()
@@ -262,24 +282,22 @@ pub fn exec_words(req: &Request) -> String {
             .collect::<Vec<_>>()
             .join(",")
     };
-    let mut argv = vec![req.path()];
-    argv.extend(req.args.iter().cloned());
-    let mut s = format!("exec={}\n", list(&argv));
-    if let Some(name) = &req.argv0 {
-        s.push_str(&format!("exec.argv0={}\n", percent_encode(name)));
-    }
-    if !req.env.is_empty() {
-        s.push_str(&format!("exec.env={}\n", list(&req.env)));
-    }
-    let mut dirs: Vec<String> = req
-        .dirs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| format!("{}::{}", mount_point(i), d.guest))
-        .collect();
-    dirs.extend(req.guest_dirs.iter().cloned());
-    if !dirs.is_empty() {
-        s.push_str(&format!("exec.dir={}\n", list(&dirs)));
+    let mut s = String::new();
+    for ((req, path), dirs) in runs.iter().zip(paths).zip(dirs) {
+        let mut argv = vec![path.clone()];
+        argv.extend(req.args.iter().cloned());
+        s.push_str(&format!("exec={}\n", list(&argv)));
+        if let Some(name) = &req.argv0 {
+            s.push_str(&format!("exec.argv0={}\n", percent_encode(name)));
+        }
+        if !req.env.is_empty() {
+            s.push_str(&format!("exec.env={}\n", list(&req.env)));
+        }
+        let mut all = dirs.clone();
+        all.extend(req.guest_dirs.iter().cloned());
+        if !all.is_empty() {
+            s.push_str(&format!("exec.dir={}\n", list(&all)));
+        }
     }
     s
 }
@@ -313,8 +331,12 @@ fn qemu_value(s: &str) -> String {
     s.replace(',', ",,")
 }
 
-/// The QEMU arguments for the host link on `socket` and the shares.
-pub fn devices(config: &Config, socket: &Path, shares: &[Share]) -> Result<Vec<String>, String> {
+/// The QEMU arguments for the host link on `socket` and the 9P exports.
+pub fn devices(
+    config: &Config,
+    socket: &Path,
+    exports: &[shares::Export],
+) -> Result<Vec<String>, String> {
     let virtio = config.qemu.virtio;
     let socket = socket.to_str().ok_or("the socket path is not UTF-8")?;
     let mut args = vec![
@@ -325,19 +347,15 @@ pub fn devices(config: &Config, socket: &Path, shares: &[Share]) -> Result<Vec<S
         "-device".to_string(),
         "virtconsole,chardev=hostlink".to_string(),
     ];
-    for (i, share) in shares.iter().enumerate() {
-        let host = share
-            .host
-            .canonicalize()
-            .map_err(|e| format!("--dir {}: {e}", share.host.display()))?;
-        let host = host
-            .to_str()
-            .ok_or_else(|| format!("--dir {}: the path is not UTF-8", host.display()))?;
-        let ro = if share.read_only { ",readonly=on" } else { "" };
+    for (i, export) in exports.iter().enumerate() {
+        let root = export.root.to_str().ok_or_else(|| {
+            format!("--dir {}: the path is not UTF-8", export.root.display())
+        })?;
+        let ro = if export.read_only { ",readonly=on" } else { "" };
         args.push("-fsdev".into());
         args.push(format!(
             "local,id=share{i},path={},security_model=none{ro}",
-            qemu_value(host)
+            qemu_value(root)
         ));
         args.push("-device".into());
         args.push(format!(
@@ -349,18 +367,44 @@ pub fn devices(config: &Config, socket: &Path, shares: &[Share]) -> Result<Vec<S
     Ok(args)
 }
 
-/// The initrd: the userland plus `/run/<name>.wasm` and the exec request.
-pub fn initrd(userland: &Userland, req: &Request) -> Vec<u8> {
+/// The initrd: the userland, each distinct program as `/run/<name>.wasm` (or
+/// `/run/<name>-<i>.wasm` when two differ), the exec file and the mount points; and each
+/// run's program path.
+pub fn initrd(
+    userland: &Userland,
+    runs: &[Request],
+    words: impl FnOnce(&[String]) -> String,
+    mounts: usize,
+) -> (Vec<u8>, Vec<String>) {
     let mut b = userland.builder();
-    if !req.module.is_empty() {
-        b.file(&req.path(), &req.module);
+    let mut placed: Vec<(String, &[u8])> = Vec::new();
+    let mut paths = Vec::new();
+    for (i, req) in runs.iter().enumerate() {
+        if req.module.is_empty() {
+            paths.push(req.name.clone());
+            continue;
+        }
+        let path = match placed.iter().find(|(_, m)| *m == req.module.as_slice()) {
+            Some((p, _)) => p.clone(),
+            None => {
+                let plain = req.path();
+                let path = if placed.iter().any(|(p, _)| *p == plain) {
+                    format!("/run/{}-{i}.wasm", req.name)
+                } else {
+                    plain
+                };
+                b.file(&path, &req.module);
+                placed.push((path.clone(), &req.module));
+                path
+            }
+        };
+        paths.push(path);
     }
-    b.file(EXEC_FILE, exec_words(req).as_bytes());
-    for i in 0..req.dirs.len() {
-        // Mount points for the shares.
+    b.file(EXEC_FILE, words(&paths).as_bytes());
+    for i in 0..mounts {
         b.dir(&mount_point(i));
     }
-    b.finish()
+    (b.finish(), paths)
 }
 
 /// A unique path for the host link's socket (short: Unix socket paths are limited).
@@ -374,16 +418,20 @@ fn socket_path() -> PathBuf {
     ))
 }
 
-/// Builds and boots, returning the program's output and exit code.
-pub fn run(
+/// Builds and boots a session of one run with this process's stdio.
+pub fn run(root: &Path, boot: &Boot<'_>, req: &Request) -> Result<Outcome, String> {
+    let mut out = session(root, boot, std::slice::from_ref(req), Io::Inherit)?;
+    Ok(out.remove(0))
+}
+
+/// Builds and boots once, running `runs` one after the other; one outcome per run (the serial
+/// console and a timeout are the session's, copied into each).
+pub fn session(
     root: &Path,
-    config: &Config,
-    userland: &Userland,
-    req: &Request,
-    release: bool,
-    timeout: Option<Duration>,
+    boot: &Boot<'_>,
+    runs: &[Request],
     io: Io,
-) -> Result<Outcome, String> {
+) -> Result<Vec<Outcome>, String> {
     use std::io::IsTerminal;
     let tty = match io {
         Io::Inherit => [
@@ -393,39 +441,71 @@ pub fn run(
         ],
         Io::Capture { .. } => [false; 3],
     };
-    // The kernel's log stays quiet; it goes to the serial console anyway, not the program's
-    // streams.
-    let level = req.log.as_deref().unwrap_or("warn");
+    let all: Vec<&Share> = runs.iter().flat_map(|r| &r.dirs).collect();
+    let (exports, placed) = shares::plan(&all)?;
+    let mut placed = placed.into_iter();
+    let dirs: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            r.dirs
+                .iter()
+                .map(|d| {
+                    let (i, rel) = placed.next().unwrap_or_default();
+                    let sys = if rel.is_empty() {
+                        mount_point(i)
+                    } else {
+                        format!("{}/{rel}", mount_point(i))
+                    };
+                    format!("{sys}::{}", d.guest)
+                })
+                .collect()
+        })
+        .collect();
+    let (image, _) = initrd(
+        boot.userland,
+        runs,
+        |paths| exec_words(runs, paths, &dirs),
+        exports.len(),
+    );
+    let level = boot.log.as_deref().unwrap_or("warn");
     let args = boot_args(&format!("log={level}"), tty);
-    let image = initrd(userland, req);
-    let artifacts = build::build(root, config, Flavor::Normal, release, &args, Some(&image))?;
+    let artifacts = build::build(
+        root,
+        boot.config,
+        Flavor::Normal,
+        boot.release,
+        &args,
+        Some(&image),
+    )?;
     let socket = socket_path();
     let _ = std::fs::remove_file(&socket);
     let listener =
         UnixListener::bind(&socket).map_err(|e| format!("binding {}: {e}", socket.display()))?;
     let launch = Launch {
-        config,
+        config: boot.config,
         artifacts: &artifacts,
         boot_args: args,
         gdb: false,
         serial: Serial::Stdout,
-        devices: devices(config, &socket, &req.dirs)?,
+        devices: devices(boot.config, &socket, &exports)?,
     };
-    let result = boot(&launch, listener, timeout, io);
+    let result = start(&launch, listener, boot.timeout, io, runs.len());
     let _ = std::fs::remove_file(&socket);
     result
 }
 
 /// Starts QEMU, accepts its host-link connection and runs the streams until atoll powers off.
-fn boot(
+fn start(
     launch: &Launch<'_>,
     listener: UnixListener,
     timeout: Option<Duration>,
     io: Io,
-) -> Result<Outcome, String> {
+    runs: usize,
+) -> Result<Vec<Outcome>, String> {
     let mut cmd = launch.command()?;
     cmd.stdin(Stdio::null()).stdout(Stdio::piped());
-    if matches!(io, Io::Capture { .. }) {
+    let capture = matches!(io, Io::Capture { .. });
+    if capture {
         eprintln!("+ {}", crate::util::describe(&cmd));
     }
     let mut child = cmd.spawn().map_err(|e| {
@@ -446,20 +526,25 @@ fn boot(
         })
     };
     let deadline = timeout.map(|t| Instant::now() + t);
-    let mut outcome = Outcome::default();
+    let mut got = Vec::new();
+    let mut timed_out = false;
     match accept(&listener, &mut child, deadline) {
         Ok(Some(stream)) => {
             let (done_tx, done_rx) = mpsc::channel();
+            let (begun_tx, begun_rx) = mpsc::channel();
             let reader = stream
                 .try_clone()
                 .map_err(|e| format!("host link: {e}"))?;
-            let capture = matches!(io, Io::Capture { .. });
             let pump = std::thread::spawn(move || {
-                let r = receive(reader, capture);
+                let r = link::receive(reader, runs, !capture, begun_tx);
                 let _ = done_tx.send(());
                 r
             });
-            start_stdin(stream, io);
+            let input = match io {
+                Io::Inherit => link::Input::Inherit,
+                Io::Capture { stdin } => link::Input::Given(stdin),
+            };
+            link::send_input(stream, input, begun_rx);
             let finished = match deadline {
                 Some(d) => done_rx
                     .recv_timeout(d.saturating_duration_since(Instant::now()))
@@ -467,28 +552,38 @@ fn boot(
                 None => done_rx.recv().is_ok(),
             };
             if !finished {
-                outcome.timed_out = true;
+                timed_out = true;
                 let _ = child.kill();
             }
-            if let Ok(Ok(got)) = pump.join() {
-                outcome.stdout = got.stdout;
-                outcome.stderr = got.stderr;
-                outcome.merged = got.merged;
-                outcome.code = got.code;
-            }
+            got = pump
+                .join()
+                .map_err(|_| "the host link reader panicked".to_string())??;
         }
-        Ok(None) => outcome.timed_out = deadline.is_some_and(|d| Instant::now() >= d),
+        Ok(None) => timed_out = deadline.is_some_and(|d| Instant::now() >= d),
         Err(e) => {
             let _ = child.kill();
             return Err(e);
         }
     }
-    if outcome.timed_out {
+    if timed_out {
         let _ = child.kill();
     }
     let _ = child.wait();
-    outcome.serial = serial.join().unwrap_or_default();
-    Ok(outcome)
+    let serial = serial.join().unwrap_or_default();
+    let mut got = got.into_iter();
+    Ok((0..runs)
+        .map(|_| {
+            let r = got.next().unwrap_or_default();
+            Outcome {
+                stdout: r.stdout,
+                stderr: r.stderr,
+                merged: r.merged,
+                code: r.code,
+                timed_out,
+                serial: serial.clone(),
+            }
+        })
+        .collect())
 }
 
 /// Waits for QEMU to connect to the host link; `None` if it exited (or the deadline passed)
@@ -520,105 +615,6 @@ fn accept(
     }
 }
 
-/// What came back over the link.
-#[derive(Default)]
-struct Received {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    merged: Vec<u8>,
-    code: Option<u32>,
-}
-
-/// Reads frames until the link closes: output goes to this process's stdout and stderr as it
-/// arrives (unless `capture`), and is kept.
-fn receive(mut stream: UnixStream, capture: bool) -> Result<Received, String> {
-    let mut got = Received::default();
-    let mut decoder = Decoder::new();
-    let mut exit = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
-    loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        let mut rest = &buf[..n];
-        while !rest.is_empty() {
-            let (used, piece) = decoder.feed(rest).map_err(|e| e.to_string())?;
-            rest = &rest[used..];
-            let Some(p) = piece else { continue };
-            match p.kind {
-                Kind::Stdout => {
-                    got.stdout.extend_from_slice(p.data);
-                    got.merged.extend_from_slice(p.data);
-                    if !capture {
-                        // A closed pipe on our side is the reader's business, as with a
-                        // native program whose output nobody reads.
-                        let _ = out.write_all(p.data).and_then(|()| out.flush());
-                    }
-                }
-                Kind::Stderr => {
-                    got.stderr.extend_from_slice(p.data);
-                    got.merged.extend_from_slice(p.data);
-                    if !capture {
-                        let _ = err.write_all(p.data).and_then(|()| err.flush());
-                    }
-                }
-                Kind::Exit => {
-                    exit.extend_from_slice(p.data);
-                    if p.end && exit.len() == 4 {
-                        got.code = Some(u32::from_le_bytes([exit[0], exit[1], exit[2], exit[3]]));
-                    }
-                }
-                Kind::Stdin | Kind::StdinEof => {
-                    return Err(format!("host link: atoll sent a {:?} frame", p.kind));
-                }
-            }
-        }
-    }
-    Ok(got)
-}
-
-/// Feeds the program's stdin over the link on a thread of its own, then end of input.
-fn start_stdin(mut stream: UnixStream, io: Io) {
-    std::thread::spawn(move || {
-        let mut send = |data: &[u8]| -> bool {
-            data.chunks(hostlink::MAX_PAYLOAD).all(|chunk| {
-                stream
-                    .write_all(&hostlink::header(Kind::Stdin, chunk.len()))
-                    .and_then(|()| stream.write_all(chunk))
-                    .is_ok()
-            })
-        };
-        let ok = match io {
-            Io::Capture { stdin } => send(&stdin),
-            Io::Inherit => {
-                let mut input = std::io::stdin().lock();
-                let mut buf = vec![0u8; hostlink::MAX_PAYLOAD];
-                loop {
-                    match input.read(&mut buf) {
-                        Ok(0) => break true,
-                        Ok(n) => {
-                            if !send(&buf[..n]) {
-                                break false;
-                            }
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        // An unreadable stdin ends like an empty one.
-                        Err(_) => break true,
-                    }
-                }
-            }
-        };
-        if ok {
-            let _ = stream.write_all(&hostlink::header(Kind::StdinEof, 0));
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,7 +627,7 @@ mod tests {
     }
 
     #[test]
-    fn the_exec_file_carries_argv_env_and_dirs() {
+    fn the_exec_file_carries_each_runs_argv_env_and_dirs() {
         let req = Request {
             name: "prog".into(),
             args: vec!["a b".into(), "c,d".into(), "".into()],
@@ -645,16 +641,19 @@ mod tests {
             guest_dirs: vec!["/tmp".into()],
             argv0: Some("prog.wasm".into()),
         };
-        assert_eq!(
-            exec_words(&req),
-            "exec=/run/prog.wasm,a%20b,c%2Cd,\nexec.argv0=prog.wasm\nexec.env=K=V%201\n\
-             exec.dir=/mnt/atoll0::/data,/tmp\n"
-        );
         let installed = Request {
             name: "/bin/hello.wasm".into(),
             ..Request::default()
         };
-        assert_eq!(exec_words(&installed), "exec=/bin/hello.wasm\n");
+        assert_eq!(
+            exec_words(
+                &[req, installed],
+                &["/run/prog.wasm".into(), "/bin/hello.wasm".into()],
+                &[vec!["/mnt/atoll0/x::/data".into()], vec![]]
+            ),
+            "exec=/run/prog.wasm,a%20b,c%2Cd,\nexec.argv0=prog.wasm\nexec.env=K=V%201\n\
+             exec.dir=/mnt/atoll0/x::/data,/tmp\nexec=/bin/hello.wasm\n"
+        );
     }
 
     #[test]
@@ -681,25 +680,26 @@ mod tests {
     }
 
     #[test]
-    fn initrd_holds_program_and_mount_points() {
+    fn the_initrd_holds_each_distinct_program_once_and_the_mount_points() {
         let userland = Userland {
             programs: vec![("init".into(), b"i".to_vec())],
             files: vec![("/etc/motd".into(), b"m".to_vec())],
         };
-        let req = Request {
-            module: b"\0asm".to_vec(),
+        let prog = |bytes: &[u8]| Request {
+            module: bytes.to_vec(),
             name: "prog".into(),
-            dirs: vec![Share {
-                host: PathBuf::from("/x"),
-                guest: "/d".into(),
-                read_only: false,
-            }],
             ..Request::default()
         };
-        let bytes = initrd(&userland, &req);
+        let runs = [prog(b"\0asm1"), prog(b"\0asm1"), prog(b"\0asm2")];
+        let (bytes, paths) = initrd(&userland, &runs, |p| p.join(" "), 1);
+        assert_eq!(paths, ["/run/prog.wasm", "/run/prog.wasm", "/run/prog-2.wasm"]);
         let a = initrd::Archive::new(&bytes);
-        assert_eq!(a.find("/run/prog.wasm").unwrap().unwrap().data, b"\0asm");
-        assert!(a.find(EXEC_FILE).unwrap().is_some());
+        assert_eq!(a.find("/run/prog.wasm").unwrap().unwrap().data, b"\0asm1");
+        assert_eq!(a.find("/run/prog-2.wasm").unwrap().unwrap().data, b"\0asm2");
+        assert_eq!(
+            a.find(EXEC_FILE).unwrap().unwrap().data,
+            b"/run/prog.wasm /run/prog.wasm /run/prog-2.wasm"
+        );
         assert!(a.find("/mnt/atoll0").unwrap().unwrap().is_dir());
         assert_eq!(a.find("/bin/init.wasm").unwrap().unwrap().data, b"i");
         assert!(a.find("/tmp").unwrap().unwrap().is_dir());
