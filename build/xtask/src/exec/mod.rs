@@ -345,7 +345,7 @@ pub fn devices(
         "-device".to_string(),
         virtio.device("serial"),
         "-device".to_string(),
-        "virtconsole,chardev=hostlink".to_string(),
+        "virtserialport,chardev=hostlink,nr=1,name=org.atoll.hostlink".to_string(),
     ];
     for (i, export) in exports.iter().enumerate() {
         let root = export.root.to_str().ok_or_else(|| {

@@ -1,5 +1,8 @@
-//! virtio-console, port 0 only: a byte stream to the host. atoll uses it as the host link
-//! (`hostlink`), QEMU's `-device virtconsole` on a `virtio-serial-*` bus.
+//! virtio-console with multiple ports (`VIRTIO_CONSOLE_F_MULTIPORT`), driving port 1: a byte
+//! stream to the host. atoll uses it as the host link (`hostlink`): QEMU's `-device
+//! virtserialport,nr=1` on a `virtio-serial-*` bus. Port 0 (`virtconsole`) is not used: QEMU
+//! drops console-port data whenever the host side is slow to read, while a serial port makes
+//! the guest wait (`serial_ctl` holds the port handshake).
 //!
 //! Receiving: a few DMA buffers stay posted; the interrupt handler moves what the host sent
 //! into a ring and posts the buffer again while the ring has room (so a reader that stops
@@ -18,11 +21,14 @@ use virtio_drivers::transport::{SomeTransport, Transport};
 use super::dma::DmaBuf;
 use super::hal::KernelHal;
 use super::requests::{self, Queue, Requests};
+use super::serial_ctl;
 use crate::sched::thread::{self, Thread, WaitQueue};
 use crate::sync::IrqMutex;
 
-const RX_QUEUE: u16 = 0;
-const TX_QUEUE: u16 = 1;
+/// The port atoll uses, and its queues (port n >= 1 has queues 2n + 2 and 2n + 3).
+pub const PORT: u32 = 1;
+const RX_QUEUE: u16 = 2 * PORT as u16 + 2;
+const TX_QUEUE: u16 = 2 * PORT as u16 + 3;
 const QUEUE_SIZE: usize = 8;
 /// Receive buffers kept posted, and their size.
 const RX_BUFFERS: usize = 4;
@@ -37,6 +43,7 @@ pub const TX_CHUNK: usize = 64 * 1024 + 64;
 bitflags! {
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     struct Features: u64 {
+        const MULTIPORT = 1 << 1;
         const VERSION_1 = 1 << 32;
     }
 }
@@ -58,6 +65,7 @@ struct State {
     transport: SomeTransport<'static>,
     tx: Requests<QUEUE_SIZE>,
     rx: Rx,
+    control: serial_ctl::Control,
 }
 
 impl Queue<QUEUE_SIZE> for State {
@@ -132,12 +140,17 @@ impl Rx {
 
 impl ConsoleDevice {
     pub fn new(mut transport: SomeTransport<'static>) -> Result<ConsoleDevice, String> {
-        let _features = transport.begin_init(Features::VERSION_1);
+        let features = transport.begin_init(Features::VERSION_1 | Features::MULTIPORT);
+        if !features.contains(Features::MULTIPORT) {
+            return Err(String::from("the device has no ports besides the console"));
+        }
         let err = |what: &str, e| alloc::format!("{what}: {e:?}");
+        let mut control = serial_ctl::Control::new(&mut transport)?;
         let rx_queue = VirtQueue::new(&mut transport, RX_QUEUE, false, false)
             .map_err(|e| err("receive queue", e))?;
         let tx = Requests::new(&mut transport, TX_QUEUE).map_err(|e| err("send queue", e))?;
         transport.finish_init();
+        control.open_port(&mut transport, PORT)?;
         let mut rx_bufs = Vec::new();
         for _ in 0..RX_BUFFERS {
             rx_bufs.push(DmaBuf::new(RX_BUFFER).ok_or("no memory for receive buffers")?);
@@ -151,6 +164,7 @@ impl ConsoleDevice {
         let mut state = State {
             transport,
             tx,
+            control,
             rx: Rx {
                 queue: rx_queue,
                 bufs,
@@ -243,13 +257,19 @@ impl ConsoleDevice {
         drop(old);
     }
 
-    /// The interrupt handler: send completions and received bytes.
+    /// The interrupt handler: send completions, received bytes and control messages.
     pub fn on_interrupt(&self) {
         let mut g = self.state.lock();
-        let State { transport, tx, rx } = &mut *g;
+        let State {
+            transport,
+            tx,
+            rx,
+            control,
+        } = &mut *g;
         transport.ack_interrupt();
         tx.reap();
         rx.reap();
         rx.post_idle(transport);
+        control.reap(transport);
     }
 }

@@ -12,6 +12,7 @@ pub mod hal;
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 pub mod mmio;
 pub mod p9;
+mod serial_ctl;
 mod requests;
 
 use alloc::vec::Vec;
