@@ -32,7 +32,7 @@ fn main() {
     }
     // The kernel tests' modules; the benchmarks use `proc_idle`.
     let feature = |f: &str| std::env::var_os(format!("CARGO_FEATURE_{f}")).is_some();
-    if (feature("KTEST") || feature("BENCH")) && feature("WASM") {
+    if feature("KTEST") || feature("BENCH") {
         compile_wat(&dir);
     }
 }

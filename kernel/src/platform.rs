@@ -26,6 +26,8 @@ pub struct Platform {
     pub plic: Option<(u64, usize)>,
     /// `sifive,test0` finisher (QEMU exit device).
     pub test_device: Option<u64>,
+    /// `google,goldfish-rtc`: the real-time clock.
+    pub rtc: Option<u64>,
     /// `virtio,mmio` slots.
     pub virtio_mmio: [Option<crate::drivers::virtio::mmio::Slot>; MAX_VIRTIO_SLOTS],
     pub cpus: usize,
@@ -68,6 +70,7 @@ pub fn discover(boot_hart: usize) -> Platform {
             uart: None,
             plic: None,
             test_device: None,
+            rtc: None,
             virtio_mmio: [None; MAX_VIRTIO_SLOTS],
             cpus: 0,
             timebase_hz: 0,
@@ -97,6 +100,9 @@ pub fn discover(boot_hart: usize) -> Platform {
     let test_device = fdt
         .find_compatible(&["sifive,test0", "sifive,test1"])
         .and_then(first_reg);
+    let rtc = fdt
+        .find_compatible(&["google,goldfish-rtc"])
+        .and_then(first_reg);
     let mut virtio_mmio = [None; MAX_VIRTIO_SLOTS];
     let slots = fdt.all_nodes().filter(|n| {
         n.compatible()
@@ -123,6 +129,7 @@ pub fn discover(boot_hart: usize) -> Platform {
         uart,
         plic,
         test_device,
+        rtc,
         virtio_mmio,
         cpus,
         timebase_hz,
@@ -188,6 +195,14 @@ pub fn on_external_interrupt(_frame: &crate::arch::trap::TrapFrame) {
         }
         plic.complete(irq);
     }
+}
+
+/// The wall-clock time now, from the goldfish RTC if the device tree has one.
+pub fn wall_clock_ns() -> Option<u64> {
+    let phys = get()?.rtc?;
+    // SAFETY: the device tree names this MMIO block as the RTC; it is mapped through the
+    // phys map and only read.
+    Some(unsafe { crate::drivers::rtc::goldfish_ns(crate::mem::phys_to_virt(phys) as usize) })
 }
 
 /// Unmasks a device's PLIC source for this hart's context (the boot hart takes them all).

@@ -8,9 +8,14 @@ pub mod irq;
 // (its PCIe bridge has no firmware to assign BARs).
 #[cfg_attr(target_arch = "riscv64", allow(dead_code))]
 pub mod pci;
+pub mod rtc;
 pub mod virtio;
 
 /// Finds and starts the devices the platform describes (after interrupts are set up).
 pub fn init() {
+    match crate::platform::wall_clock_ns() {
+        Some(ns) => crate::sched::timer::set_realtime(ns),
+        None => crate::info!("no real-time clock: the realtime clock counts from boot"),
+    }
     virtio::probe();
 }

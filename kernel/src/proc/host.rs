@@ -75,9 +75,8 @@ impl Clock for KernelClock {
     fn monotonic_now(&self) -> u64 {
         timer::now_ns()
     }
-    // No real-time clock is read yet: the epoch is boot.
     fn realtime_now(&self) -> u64 {
-        timer::uptime_ns()
+        timer::realtime_ns()
     }
     fn monotonic_resolution(&self) -> u64 {
         let hz = timer::timer_hz().max(1);

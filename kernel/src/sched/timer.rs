@@ -24,6 +24,20 @@ static BOOT_TICKS: AtomicU64 = AtomicU64::new(0);
 /// A `fn()` run on every tick on every hart (e.g. bumping the Wasm epoch).
 static TICK_HOOK: AtomicUsize = AtomicUsize::new(0);
 
+/// The wall-clock time (ns since the Unix epoch) when the monotonic clock read 0; 0 if no
+/// real-time clock was found.
+static REALTIME_AT_ZERO: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the realtime clock from a wall-clock reading taken now.
+pub fn set_realtime(wall_ns: u64) {
+    REALTIME_AT_ZERO.store(wall_ns.saturating_sub(now_ns()), Ordering::Relaxed);
+}
+
+/// Nanoseconds since the Unix epoch (since boot if the machine has no real-time clock).
+pub fn realtime_ns() -> u64 {
+    REALTIME_AT_ZERO.load(Ordering::Relaxed) + now_ns()
+}
+
 /// Records the counter frequency and the counter value at loader entry.
 pub fn init(timer_hz: u64, boot_ticks: u64) {
     TIMER_HZ.store(timer_hz, Ordering::Relaxed);

@@ -5,6 +5,7 @@
 //! hart id is the local APIC id (the loader's `hart_mask` is indexed by it).
 
 pub mod apic;
+pub mod cmos;
 #[cfg(feature = "ktest")]
 pub mod ext_state_test;
 pub mod features;

@@ -385,6 +385,11 @@ pub fn virtio_transports() -> alloc::vec::Vec<(
     }
 }
 
+/// The wall-clock time now, from the CMOS clock (whole seconds).
+pub fn wall_clock_ns() -> Option<u64> {
+    super::cmos::unix_seconds().map(|s| s * 1_000_000_000)
+}
+
 /// ACPI S5 through PM1a_CNT (SLP_TYP, SLP_EN). Returns if there is none.
 pub fn acpi_power_off() {
     if let Some((port, typ)) = get().and_then(|p| p.s5) {
