@@ -1,7 +1,8 @@
 //! The system tree: what an absolute path names. `/` is the initrd (read-only), `/tmp` a RAM
-//! tree shared by every process, and `/mnt/<tag>` each host directory shared over virtio-9p
-//! (`just exec --dir`, and `just run`'s home). A preopen of any directory below a mount is
-//! that directory seen as a tree of its own ([`SubdirFs`]).
+//! tree shared by every process, and each host directory shared over virtio-9p is mounted at
+//! `/mnt/<tag>`, or where a boot argument `mount=TAG:PATH` says (`just run` mounts its home
+//! share at `/home`). A preopen of any directory below a mount is that directory seen as a
+//! tree of its own ([`SubdirFs`]).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -38,7 +39,7 @@ pub fn init() {
                 msize: virtio::p9::MSIZE as u32,
                 ..Default::default()
             };
-            let point = format!("/mnt/{}", share.tag());
+            let point = mount_point(share.tag());
             match ninep::NinepFs::mount_with(share, options) {
                 Ok(fs) => {
                     let ro = if fs.is_read_only() { " (read-only)" } else { "" };
@@ -49,6 +50,17 @@ pub fn init() {
             }
         }
     });
+}
+
+/// Where the share tagged `tag` goes: a `mount=TAG:PATH` boot argument, else `/mnt/<tag>`.
+fn mount_point(tag: &str) -> String {
+    let cmdline = crate::boot_info_opt().map_or("", |bi| bi.cmdline());
+    cmdline
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("mount="))
+        .filter_map(|m| m.split_once(':'))
+        .find(|(t, path)| *t == tag && path.starts_with('/'))
+        .map_or_else(|| format!("/mnt/{tag}"), |(_, path)| path.to_string())
 }
 
 fn mount(point: &str, fs: Arc<dyn FileSystem>) {

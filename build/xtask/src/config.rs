@@ -17,6 +17,17 @@ pub struct Config {
     pub boot: Boot,
     #[serde(default)]
     pub test: Test,
+    #[serde(default)]
+    pub run: Run,
+}
+
+/// What `just run` adds to a boot.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// A host directory (relative to the repository) shared read-write over virtio-9p and
+    /// mounted at `/home`, so files there outlive the machine.
+    pub home: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

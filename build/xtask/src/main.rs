@@ -148,7 +148,17 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         }
         "run" => {
             let config = Config::load(&root, config_name)?;
-            let boot_args = join_args(&config.boot.args, &args.rest);
+            let mut devices = Vec::new();
+            let mut base_args = config.boot.args.clone();
+            if let Some(home) = &config.run.home {
+                let dir = root.join(home);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                devices = exec::home_devices(&config, &dir)?;
+                base_args = join_args(&base_args, &["mount=home:/home".to_string()]);
+                eprintln!("atoll: /home is {} on the host", dir.display());
+            }
+            let boot_args = join_args(&base_args, &args.rest);
             let initrd = userland::build(&root)?.initrd();
             let a = build::build(
                 &root,
@@ -168,7 +178,7 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
                 boot_args,
                 gdb: false,
                 serial: Serial::Stdio,
-        devices: Vec::new(),
+                devices,
             };
             Ok(qemu::run_interactive(&launch)?.success())
         }

@@ -68,6 +68,8 @@ impl Userland {
             b.file(path, bytes);
         }
         b.dir("/tmp");
+        // Where `just run` mounts its home share.
+        b.dir("/home");
         b
     }
 

@@ -113,11 +113,17 @@ fn report(path: &str, child: &Process, exit: Exit) {
 
 /// Runs the shell forever, restarting it when it ends.
 fn shell_loop() -> ! {
+    // `just run` mounts a host directory at /home (else it is the initrd's empty /home); an
+    // image without one starts the shell without it.
+    let mut home = true;
     loop {
-        let shell = SpawnOptions::new(SHELL)
+        let mut shell = SpawnOptions::new(SHELL)
             .argv0("shell")
             .preopen("/")
             .preopen("/tmp");
+        if home {
+            shell = shell.preopen("/home");
+        }
         match Process::spawn(shell) {
             Ok(child) => match child.wait() {
                 Ok(status) if status.success() => {}
@@ -127,6 +133,7 @@ fn shell_loop() -> ! {
                 }
                 Err(e) => eprintln!("init: waiting for the shell: {e}"),
             },
+            Err(atoll::Error::NotFound) if home => home = false,
             Err(e) => {
                 eprintln!("init: cannot start {SHELL}: {e}; retrying in 1 s");
                 let _ = atoll::sleep(Duration::from_secs(1));

@@ -367,6 +367,20 @@ pub fn devices(
     Ok(args)
 }
 
+/// The QEMU arguments that share `dir` read-write as 9P tag `home` (`just run`'s `/home`).
+pub fn home_devices(config: &Config, dir: &Path) -> Result<Vec<String>, String> {
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = dir.to_str().ok_or("the home directory's path is not UTF-8")?;
+    Ok(vec![
+        "-fsdev".into(),
+        format!("local,id=home,path={},security_model=none", qemu_value(dir)),
+        "-device".into(),
+        format!("{},fsdev=home,mount_tag=home", config.qemu.virtio.device("9p")),
+    ])
+}
+
 /// The initrd: the userland, each distinct program as `/run/<name>.wasm` (or
 /// `/run/<name>-<i>.wasm` when two differ), the exec file and the mount points; and each
 /// run's program path.
