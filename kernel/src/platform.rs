@@ -115,7 +115,10 @@ pub fn discover(boot_hart: usize) -> Platform {
         *slot = Some(crate::drivers::virtio::mmio::Slot {
             phys: reg.starting_address as u64,
             size: reg.size.unwrap_or(0x200) as u64,
-            irq: node.interrupts().and_then(|mut i| i.next()).map(|i| i as u32),
+            irq: node
+                .interrupts()
+                .and_then(|mut i| i.next())
+                .map(|i| i as u32),
         });
     }
     let cpus = fdt.cpus().count();

@@ -42,7 +42,11 @@ pub fn init() {
             let point = mount_point(share.tag());
             match ninep::NinepFs::mount_with(share, options) {
                 Ok(fs) => {
-                    let ro = if fs.is_read_only() { " (read-only)" } else { "" };
+                    let ro = if fs.is_read_only() {
+                        " (read-only)"
+                    } else {
+                        ""
+                    };
                     crate::info!("9P share `{}` at {point}{ro}", share.tag());
                     mount(&point, Arc::new(fs));
                 }
@@ -207,4 +211,3 @@ impl FileSystem for SubdirFs {
         self.inner.read_dir(handle, cookie, max_bytes, out)
     }
 }
-

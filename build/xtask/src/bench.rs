@@ -14,6 +14,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
+mod share;
+
 use crate::build::{Artifacts, Flavor, cargo};
 use crate::config::{Arch, Config};
 use crate::qemu::{Launch, Serial};
@@ -106,8 +108,17 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     let userland = if opts.kernel_configs.is_empty() {
         None
     } else {
-        Some(crate::userland::build(root)?.initrd())
+        Some(crate::userland::build(root)?)
     };
+    if opts.host && !opts.quick {
+        match share::native(root) {
+            Ok(r) => records.extend(r),
+            Err(e) => {
+                eprintln!("bench: host share copy: {e}");
+                ok = false;
+            }
+        }
+    }
     if opts.host {
         match host(root, &wasm, opts.quick) {
             Ok((r, good)) => {
@@ -121,10 +132,10 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
         }
     }
     for name in &opts.kernel_configs {
-        let initrd = userland
-            .as_deref()
+        let userland = userland
+            .as_ref()
             .expect("built when there are kernel configs");
-        match boot(root, name, initrd) {
+        match boot(root, name, &userland.initrd()) {
             Ok((r, good)) => {
                 records.extend(r);
                 ok &= good;
@@ -142,6 +153,16 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
             Err(e) => {
                 eprintln!("bench: {name}: {e}");
                 ok = false;
+            }
+        }
+        if !opts.quick {
+            let config = Config::load(root, name)?;
+            match share::guest(root, &config, column_of(config.arch), userland) {
+                Ok(r) => records.extend(r),
+                Err(e) => {
+                    eprintln!("bench: {name} share: {e}");
+                    ok = false;
+                }
             }
         }
     }
@@ -719,6 +740,24 @@ impl Report {
                     };
                     row(&mut t, &format!("{label} ({what})"), &shown, "-".into());
                 }
+            }
+        }
+        for (label, measure) in [
+            ("share write 256 MiB (9P)", "share.write"),
+            ("share read 256 MiB (9P)", "share.read"),
+        ] {
+            let cell = |col: &str, subject: &str| {
+                self.get(col, measure, subject)
+                    .map_or("n/a".into(), |r| fmt(Some(r.value), &r.unit))
+            };
+            let shown = [
+                cell("riscv64", "atoll"),
+                cell("x86_64", "atoll"),
+                format!("native {}", cell("host", "native")),
+                "-".into(),
+            ];
+            if shown[..2].iter().any(|s| s != "n/a") || shown[2] != "native n/a" {
+                row(&mut t, label, &shown, "-".into());
             }
         }
         if let Some(r) = self.get("host", "hostcall", "linux-getpid") {

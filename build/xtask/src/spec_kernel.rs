@@ -231,7 +231,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
             boot_args: config.test.args.clone(),
             gdb: false,
             serial: Serial::Stdio,
-        devices: Vec::new(),
+            devices: Vec::new(),
         };
         let end = boot(&launch, options.silence, &mut kernel, total, start)?;
         settle(&mut pending, &mut kernel, &end);

@@ -5,11 +5,11 @@
 
 use alloc::vec::Vec;
 
+use virtio_drivers::transport::SomeTransport;
 use virtio_drivers::transport::pci::bus::{
     Cam, Command, ConfigurationAccess, DeviceFunction, MmioCam, PciRoot,
 };
 use virtio_drivers::transport::pci::{PciTransport, virtio_device_type};
-use virtio_drivers::transport::SomeTransport;
 
 use super::irq::Line;
 use super::virtio::hal::KernelHal;

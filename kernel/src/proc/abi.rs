@@ -296,15 +296,19 @@ pub fn add_to_linker(l: &mut Linker<ProcState>) -> Result<(), Error> {
         }
         crate::power_off_with_code(code as u32);
     })?;
-    l.func_wrap(MODULE, "exec_begin", |c: Caller<'_, ProcState>, run: i32| {
-        if c.data().proc.pid != 1 {
-            return EPERM;
-        }
-        match crate::hostlink::begin(run as u32) {
-            Ok(()) => 0,
-            Err(()) => ENOENT,
-        }
-    })?;
+    l.func_wrap(
+        MODULE,
+        "exec_begin",
+        |c: Caller<'_, ProcState>, run: i32| {
+            if c.data().proc.pid != 1 {
+                return EPERM;
+            }
+            match crate::hostlink::begin(run as u32) {
+                Ok(()) => 0,
+                Err(()) => ENOENT,
+            }
+        },
+    )?;
     l.func_wrap(MODULE, "exec_end", |c: Caller<'_, ProcState>, code: i32| {
         if c.data().proc.pid != 1 {
             return EPERM;

@@ -227,7 +227,8 @@ impl Runner for AtollQemu {
                         } else {
                             "atoll stopped before this run ended"
                         };
-                        stderr.extend_from_slice(format!("\ndifftest: {why}; console:\n").as_bytes());
+                        stderr
+                            .extend_from_slice(format!("\ndifftest: {why}; console:\n").as_bytes());
                         for line in r.serial.iter().rev().take(30).rev() {
                             stderr.extend_from_slice(line.as_bytes());
                             stderr.push(b'\n');

@@ -56,8 +56,7 @@ pub fn receive(
             let run = &mut got[current];
             match p.kind {
                 Kind::Stdout | Kind::Stderr => {
-                    let (stream, sink): (&mut Vec<u8>, &mut dyn Write) = if p.kind == Kind::Stdout
-                    {
+                    let (stream, sink): (&mut Vec<u8>, &mut dyn Write) = if p.kind == Kind::Stdout {
                         (&mut run.stdout, &mut out)
                     } else {
                         (&mut run.stderr, &mut err)

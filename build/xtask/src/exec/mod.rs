@@ -348,9 +348,10 @@ pub fn devices(
         "virtserialport,chardev=hostlink,nr=1,name=org.atoll.hostlink".to_string(),
     ];
     for (i, export) in exports.iter().enumerate() {
-        let root = export.root.to_str().ok_or_else(|| {
-            format!("--dir {}: the path is not UTF-8", export.root.display())
-        })?;
+        let root = export
+            .root
+            .to_str()
+            .ok_or_else(|| format!("--dir {}: the path is not UTF-8", export.root.display()))?;
         let ro = if export.read_only { ",readonly=on" } else { "" };
         args.push("-fsdev".into());
         args.push(format!(
@@ -372,12 +373,17 @@ pub fn home_devices(config: &Config, dir: &Path) -> Result<Vec<String>, String> 
     let dir = dir
         .canonicalize()
         .map_err(|e| format!("{}: {e}", dir.display()))?;
-    let dir = dir.to_str().ok_or("the home directory's path is not UTF-8")?;
+    let dir = dir
+        .to_str()
+        .ok_or("the home directory's path is not UTF-8")?;
     Ok(vec![
         "-fsdev".into(),
         format!("local,id=home,path={},security_model=none", qemu_value(dir)),
         "-device".into(),
-        format!("{},fsdev=home,mount_tag=home", config.qemu.virtio.device("9p")),
+        format!(
+            "{},fsdev=home,mount_tag=home",
+            config.qemu.virtio.device("9p")
+        ),
     ])
 }
 
@@ -546,9 +552,7 @@ fn start(
         Ok(Some(stream)) => {
             let (done_tx, done_rx) = mpsc::channel();
             let (begun_tx, begun_rx) = mpsc::channel();
-            let reader = stream
-                .try_clone()
-                .map_err(|e| format!("host link: {e}"))?;
+            let reader = stream.try_clone().map_err(|e| format!("host link: {e}"))?;
             let pump = std::thread::spawn(move || {
                 let r = link::receive(reader, runs, !capture, begun_tx);
                 let _ = done_tx.send(());
@@ -621,7 +625,8 @@ fn accept(
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(format!("host link: {e}")),
         }
-        if child.try_wait().ok().flatten().is_some() || deadline.is_some_and(|d| Instant::now() >= d)
+        if child.try_wait().ok().flatten().is_some()
+            || deadline.is_some_and(|d| Instant::now() >= d)
         {
             return Ok(None);
         }
@@ -706,7 +711,10 @@ mod tests {
         };
         let runs = [prog(b"\0asm1"), prog(b"\0asm1"), prog(b"\0asm2")];
         let (bytes, paths) = initrd(&userland, &runs, |p| p.join(" "), 1);
-        assert_eq!(paths, ["/run/prog.wasm", "/run/prog.wasm", "/run/prog-2.wasm"]);
+        assert_eq!(
+            paths,
+            ["/run/prog.wasm", "/run/prog.wasm", "/run/prog-2.wasm"]
+        );
         let a = initrd::Archive::new(&bytes);
         assert_eq!(a.find("/run/prog.wasm").unwrap().unwrap().data, b"\0asm1");
         assert_eq!(a.find("/run/prog-2.wasm").unwrap().unwrap().data, b"\0asm2");

@@ -115,7 +115,11 @@ mod tests {
         );
         assert_eq!(
             placed,
-            [(0, "a".to_string()), (0, "b/c".to_string()), (1, String::new())]
+            [
+                (0, "a".to_string()),
+                (0, "b/c".to_string()),
+                (1, String::new())
+            ]
         );
     }
 

@@ -23,7 +23,15 @@ pub fn unix_seconds() -> Option<u64> {
         while reg(0x0a) & 0x80 != 0 {
             core::hint::spin_loop();
         }
-        [reg(0x00), reg(0x02), reg(0x04), reg(0x07), reg(0x08), reg(0x09), reg(0x32)]
+        [
+            reg(0x00),
+            reg(0x02),
+            reg(0x04),
+            reg(0x07),
+            reg(0x08),
+            reg(0x09),
+            reg(0x32),
+        ]
     };
     let mut a = read();
     loop {

@@ -119,8 +119,11 @@ impl Rx {
             };
             let buf = self.bufs[i].bytes_mut();
             // SAFETY: the same buffer `post_idle` added under this token.
-            let n = unsafe { self.queue.pop_used(token, &[], &mut [&mut buf[..RX_BUFFER]]) }
-                .unwrap_or(0) as usize;
+            let n = unsafe {
+                self.queue
+                    .pop_used(token, &[], &mut [&mut buf[..RX_BUFFER]])
+            }
+            .unwrap_or(0) as usize;
             // `post_idle` only posts a buffer while the ring has room for all posted ones.
             for &b in &self.bufs[i].bytes()[..n.min(RX_BUFFER)] {
                 self.ring[self.head % RING] = b;

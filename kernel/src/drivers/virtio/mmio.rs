@@ -4,8 +4,8 @@
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 
-use virtio_drivers::transport::SomeTransport;
 use virtio_drivers::transport::DeviceTypeError;
+use virtio_drivers::transport::SomeTransport;
 use virtio_drivers::transport::mmio::{MmioError, MmioTransport, VirtIOHeader};
 
 use crate::drivers::irq::Line;

@@ -12,8 +12,8 @@ pub mod hal;
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 pub mod mmio;
 pub mod p9;
-mod serial_ctl;
 mod requests;
+mod serial_ctl;
 
 use alloc::vec::Vec;
 
@@ -50,16 +50,14 @@ pub fn probe() {
             continue;
         };
         match kind {
-            DeviceType::Console if CONSOLE.get().is_none() => {
-                match ConsoleDevice::new(transport) {
-                    Ok(dev) => {
-                        CONSOLE.call_once(|| dev);
-                        console_line = Some(line);
-                        crate::info!("virtio: console (host link)");
-                    }
-                    Err(e) => crate::warn!("virtio: console unusable: {e}"),
+            DeviceType::Console if CONSOLE.get().is_none() => match ConsoleDevice::new(transport) {
+                Ok(dev) => {
+                    CONSOLE.call_once(|| dev);
+                    console_line = Some(line);
+                    crate::info!("virtio: console (host link)");
                 }
-            }
+                Err(e) => crate::warn!("virtio: console unusable: {e}"),
+            },
             DeviceType::_9P => match P9Device::new(transport) {
                 Ok(dev) => {
                     crate::info!("virtio: 9P share `{}`", dev.tag());

@@ -57,8 +57,8 @@ impl P9Device {
     /// Initializes the device behind `transport`.
     pub fn new(mut transport: SomeTransport<'static>) -> Result<P9Device, String> {
         let features = transport.begin_init(Features::MOUNT_TAG | Features::VERSION_1);
-        let reqs = Requests::new(&mut transport, 0)
-            .map_err(|e| alloc::format!("request queue: {e:?}"))?;
+        let reqs =
+            Requests::new(&mut transport, 0).map_err(|e| alloc::format!("request queue: {e:?}"))?;
         transport.finish_init();
         let tag = if features.contains(Features::MOUNT_TAG) {
             read_tag(&transport)?
@@ -124,7 +124,9 @@ impl Transport for P9Device {
                 response[..n as usize].copy_from_slice(&resp.bytes()[..n as usize]);
                 Ok(n as usize)
             }
-            Ok(_) => Err(TransportError("the device reported a longer reply than the buffer")),
+            Ok(_) => Err(TransportError(
+                "the device reported a longer reply than the buffer",
+            )),
             Err(_) => Err(TransportError("the device refused the request")),
         };
         self.buffers.lock().push((req, resp));

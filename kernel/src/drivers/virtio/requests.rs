@@ -194,9 +194,7 @@ pub fn exchange<S: Queue<N>, const N: usize>(
                 };
                 drop(g);
                 // Woken when a request completes; without a place in the list, retry soon.
-                let deadline = registered
-                    .is_none()
-                    .then(|| timer::now_ns() + 1_000_000);
+                let deadline = registered.is_none().then(|| timer::now_ns() + 1_000_000);
                 thread::park(deadline);
                 if let Some(i) = registered {
                     let mut g = dev.lock();
