@@ -101,7 +101,9 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     } else {
         test.name().to_string()
     };
-    let work = util::target_dir(root).join("difftest");
+    // Per checkout, beside the reference in `target/tools/` (not in a shared CARGO_TARGET_DIR,
+    // where two worktrees' runs would overwrite each other's cases).
+    let work = root.join("target/difftest");
     let prepare_side = |label: &str| -> Result<Vec<Prepared>, String> {
         cases
             .iter()

@@ -31,6 +31,8 @@ mod initrdfs;
 mod linker;
 mod mem;
 pub mod memfs;
+#[cfg(feature = "std")]
+pub mod std_host;
 #[cfg(test)]
 mod tests;
 pub mod walk;

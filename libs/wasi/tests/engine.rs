@@ -3,63 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use spin::Mutex;
+use wasi_p1::std_host::{HostClock, OsRandom};
 use wasi_p1::{
-    Clock, Errno, FileData, FileSystem, Function, InitrdFs, MemConsole, MemFs, ParamType, Random,
-    Scheduler, WasiCtx, exit_status,
+    Errno, FileData, FileSystem, Function, InitrdFs, MemConsole, MemFs, ParamType, WasiCtx,
+    exit_status,
 };
 use wasm_engine::{Engine, Error, Linker, Module, Store, TrapCode, Val};
-
-struct HostClock(Instant);
-
-impl Clock for HostClock {
-    fn monotonic_now(&self) -> u64 {
-        self.0.elapsed().as_nanos() as u64
-    }
-    fn realtime_now(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    }
-    fn monotonic_resolution(&self) -> u64 {
-        1
-    }
-    fn realtime_resolution(&self) -> u64 {
-        1000
-    }
-}
-
-struct HostSched(Instant);
-
-impl Scheduler for HostSched {
-    fn yield_now(&mut self) {
-        std::thread::yield_now();
-    }
-    fn sleep_until(&mut self, deadline_ns: u64, _wake_on_stdin: bool) {
-        let now = self.0.elapsed().as_nanos() as u64;
-        // Tests never wait long; cap a sleep so a bug cannot hang the suite.
-        let ns = deadline_ns.saturating_sub(now).min(1_000_000_000);
-        std::thread::sleep(std::time::Duration::from_nanos(ns));
-    }
-}
-
-/// Not secure: fine for tests.
-struct TestRandom(u64);
-
-impl Random for TestRandom {
-    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
-        for b in buf {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (self.0 >> 56) as u8;
-        }
-        Ok(())
-    }
-}
 
 struct Proc {
     wasi: WasiCtx,
@@ -105,12 +56,12 @@ fn new_store_with(
 ) -> (Store<Proc>, Arc<Mutex<MemConsole>>, Arc<MemFs>) {
     let console = Arc::new(Mutex::new(MemConsole::new(stdin)));
     let tmp = Arc::new(MemFs::new(2));
-    let start = Instant::now();
+    let clock = HostClock::new();
     let mut wasi = WasiCtx::builder(
         Box::new(console.clone()),
-        Box::new(HostClock(start)),
-        Box::new(TestRandom(1)),
-        Box::new(HostSched(start)),
+        Box::new(clock),
+        Box::new(OsRandom::new()),
+        Box::new(clock.scheduler()),
     )
     .args(args.iter().copied());
     for (k, v) in env {
@@ -586,14 +537,14 @@ fn parity(name: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity");
     let script = std::fs::read(dir.join(format!("{name}.script"))).unwrap();
     let want = std::fs::read_to_string(dir.join(format!("{name}.wasmtime"))).unwrap();
-    let start = Instant::now();
+    let clock = HostClock::new();
     let console = Arc::new(Mutex::new(MemConsole::new(&script)));
-    let sandbox = Arc::new(MemFs::new(1).with_clock(Arc::new(HostClock(start))));
+    let sandbox = Arc::new(MemFs::new(1).with_clock(Arc::new(clock)));
     let wasi = WasiCtx::builder(
         Box::new(console.clone()),
-        Box::new(HostClock(start)),
-        Box::new(TestRandom(1)),
-        Box::new(HostSched(start)),
+        Box::new(clock),
+        Box::new(OsRandom::new()),
+        Box::new(clock.scheduler()),
     )
     .arg("wasi-probe")
     .preopen_dir(sandbox.clone(), "/sandbox")
