@@ -33,6 +33,7 @@ mod mem;
 pub mod memfs;
 #[cfg(feature = "std")]
 pub mod std_host;
+mod subdir;
 #[cfg(test)]
 mod tests;
 pub mod walk;
@@ -48,6 +49,7 @@ pub use initrdfs::{InitrdFs, InitrdFsError};
 pub use linker::{PROC_EXIT_PREFIX, add_to_linker, exit_status};
 pub use mem::GuestMemory;
 pub use memfs::{FileData, MemFs};
+pub use subdir::SubdirFs;
 
 /// The module name the functions are imported from.
 pub const MODULE: &str = "wasi_snapshot_preview1";
