@@ -5,10 +5,11 @@
 //! match. Prints one line per case (with a readable diff under a failing one) and a final
 //! `N passed, N failed`.
 //!
-//! The runner under test is picked by name in `runner_under_test`; for now only `wasmtime`
-//! exists, which runs the reference against itself: that checks that every case is
-//! deterministic. atoll's runners (on the host and under QEMU) plug in there, behind the
-//! `runner::Runner` trait.
+//! The runner under test is picked by name in `runner_under_test`, behind the
+//! `runner::Runner` trait: `wasmtime` runs the reference against itself (which checks that
+//! every case is deterministic), `atoll-host` runs atoll's engine, WASI layer and 9P client on
+//! the host (`build/wasi-run`, seconds for the whole corpus), and `riscv64`, `x86_64` or
+//! `config=NAME` run atoll under QEMU.
 
 mod diff;
 mod manifest;
@@ -28,13 +29,15 @@ use crate::{userland, util};
 
 const USAGE: &str = "usage: cargo xtask difftest [--runner NAME] [FILTER...]
   runs the cases of user/wasi-corpus/cases.toml on wasmtime 51 (the reference) and on the runner
-  NAME (default and for now only: wasmtime, which checks that every case is deterministic);
+  NAME: wasmtime (the default: checks that every case is deterministic), atoll-host (atoll's
+  WASI layer on the host, build/wasi-run), riscv64, x86_64 or config=NAME (atoll under QEMU);
   a FILTER keeps the cases whose name contains it";
 
 /// The runner a `--runner NAME` asks for.
 fn runner_under_test(root: &Path, name: &str) -> Result<Box<dyn Runner + Send>, String> {
     match name {
         "wasmtime" => Ok(Box::new(runner::Wasmtime::new(root, "wasmtime")?)),
+        "atoll-host" => Ok(Box::new(runner::CommandRunner::atoll_host(root)?)),
         "riscv64" | "x86_64" => Ok(Box::new(runner::AtollQemu::new(
             root,
             &format!("qemu-{name}"),
@@ -42,7 +45,8 @@ fn runner_under_test(root: &Path, name: &str) -> Result<Box<dyn Runner + Send>, 
         other => match other.strip_prefix("config=") {
             Some(config) => Ok(Box::new(runner::AtollQemu::new(root, config)?)),
             None => Err(format!(
-                "unknown runner `{other}` (known: wasmtime, riscv64, x86_64, config=NAME)\n\n{USAGE}"
+                "unknown runner `{other}` (known: wasmtime, atoll-host, riscv64, x86_64, \
+                 config=NAME)\n\n{USAGE}"
             )),
         },
     }
