@@ -1120,3 +1120,5 @@ fn a_rename_or_link_between_two_writable_trees_is_exdev() {
     let link = [3, 0, a.into(), 1, 4, b.into(), 1];
     assert_eq!(t.call("path_link", &link), Errno::Xdev);
 }
+
+mod rules;
