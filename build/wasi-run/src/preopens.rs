@@ -25,9 +25,12 @@ pub struct Export {
     pub read_only: bool,
 }
 
-/// The exports for `dirs`, and for each dir the export it lies in and its path below it
-/// (empty for the export's root).
-pub fn plan(dirs: &[Dir]) -> Result<(Vec<Export>, Vec<(usize, PathBuf)>), String> {
+/// For each preopen, the index of its export and its path below the export's root (empty for
+/// the root itself).
+pub type Placement = (usize, PathBuf);
+
+/// The exports for `dirs`, and where each dir lies in them.
+pub fn plan(dirs: &[Dir]) -> Result<(Vec<Export>, Vec<Placement>), String> {
     let mut groups: Vec<(u64, bool, PathBuf)> = Vec::new();
     let mut canon = Vec::new();
     for d in dirs {
