@@ -82,6 +82,17 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
 
 pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     let opts = parse_args(args)?;
+    let (_, failed) = run(root, &opts.runner, &opts.filters)?;
+    Ok(failed == 0)
+}
+
+/// Runs the cases matching `filters` (all without) on the reference and on runner
+/// `runner_name`; returns (passed, failed).
+pub fn run(root: &Path, runner_name: &str, filters: &[String]) -> Result<(u64, u64), String> {
+    let opts = Options {
+        runner: runner_name.to_string(),
+        filters: filters.to_vec(),
+    };
     let mut test = runner_under_test(root, &opts.runner)?;
     let mut reference = runner::Wasmtime::new(root, "wasmtime")?;
     userland::run_build_script(root)?;
@@ -167,7 +178,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
         start.elapsed().as_secs_f64()
     );
     println!("{passed} passed, {failed} failed");
-    Ok(failed == 0)
+    Ok((passed, failed))
 }
 
 fn timed(r: &mut (dyn Runner + Send), cases: &[Prepared]) -> Result<(Vec<Outcome>, f64), String> {
