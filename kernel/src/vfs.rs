@@ -70,7 +70,7 @@ fn mount(point: &str, fs: Arc<dyn FileSystem>) {
     let mut m = MOUNTS.write();
     m.retain(|(p, _)| p != point);
     m.push((point.to_string(), fs));
-    m.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    m.sort_by_key(|(point, _)| core::cmp::Reverse(point.len()));
 }
 
 /// The initrd as a read-only tree (empty without an initrd).

@@ -22,9 +22,12 @@ pub struct Export {
     pub read_only: bool,
 }
 
-/// The exports for `shares`, and for each share the export it lies in and its path below it
-/// (`""` for the export's root).
-pub fn plan(shares: &[Dir]) -> Result<(Vec<Export>, Vec<(usize, String)>), String> {
+/// Where a share lies: its export's index and its path below the export's root (`""` for the
+/// root itself).
+pub type Placement = (usize, String);
+
+/// The exports for `shares`, and where each share lies in them.
+pub fn plan(shares: &[Dir]) -> Result<(Vec<Export>, Vec<Placement>), String> {
     let mut groups: Vec<(u64, bool, PathBuf)> = Vec::new();
     let mut canon = Vec::new();
     for share in shares {
