@@ -401,7 +401,6 @@ fn fdstat(fd: u32) -> Result<FdStat, i32> {
 }
 
 struct FileStat {
-    dev: u64,
     ino: u64,
     filetype: u8,
     size: u64,
@@ -410,7 +409,6 @@ struct FileStat {
 fn filestat(fd: u32) -> Result<FileStat, i32> {
     match sys::fd_filestat_get(fd, a(OUT)) {
         SUCCESS => Ok(FileStat {
-            dev: get_u64(OUT),
             ino: get_u64(OUT + 8),
             filetype: get_u8(OUT + 16),
             size: get_u64(OUT + 32),
