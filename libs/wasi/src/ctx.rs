@@ -137,6 +137,12 @@ impl WasiCtx {
         self.exit_code
     }
 
+    /// Open fds, the standard streams and preopens included: lets tests and fuzzers see
+    /// that nothing leaks.
+    pub fn fd_count(&self) -> usize {
+        self.fds.len()
+    }
+
     /// The console, e.g. to collect captured output.
     pub fn console(&mut self) -> &mut dyn Console {
         &mut *self.console
