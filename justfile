@@ -19,7 +19,7 @@ exec *args: setup
 test: setup
     cargo xtask test
 
-# One test stage (lint, host, spec or kernel), on both arches.
+# One test stage (lint, host, fuzz, spec, kernel, spec-kernel, user, difftest), on both arches.
 test-stage stage: setup
     cargo xtask test --stage {{stage}}
 
@@ -57,6 +57,11 @@ bench-compare old new:
 # a runner, comparing output, exit codes and directories: `just difftest [--runner NAME] [FILTER...]`.
 difftest *args: setup
     cargo xtask difftest {{args}}
+
+# Fuzz on the host: `just fuzz [diff|malformed|wasi|ipc|all] [--time SECS] [--seed N] [--cases N]`
+# (default: all targets sharing 60 s). Findings (inputs and what they did) go to build/fuzz/findings/.
+fuzz *args:
+    cargo run --quiet -p fuzz -- {{args}}
 
 # Build kernel and loader without running them.
 build config=config: setup

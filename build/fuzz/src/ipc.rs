@@ -27,7 +27,10 @@ struct End {
 
 impl Drop for End {
     fn drop(&mut self) {
-        self.chan.lock().unwrap_or_else(|e| e.into_inner()).close(self.end);
+        self.chan
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .close(self.end);
     }
 }
 
@@ -149,10 +152,16 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                     open: [true, true],
                     ..ModelChan::default()
                 });
-                let a = End { chan: chan.clone(), end: 0, id };
+                let a = End {
+                    chan: chan.clone(),
+                    end: 0,
+                    id,
+                };
                 let b = End { chan, end: 1, id };
                 let ha = w.insert(p, a);
-                let hb = if ha.is_some() { w.insert(p, b) } else {
+                let hb = if ha.is_some() {
+                    w.insert(p, b)
+                } else {
                     w.close_model(id, 1);
                     None
                 };
@@ -162,7 +171,11 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                     drop(w.tables[p].remove(ha.unwrap_or(0)));
                     w.close_model(cid, e);
                 }
-                stats.event(if hb.is_some() { "create" } else { "create: table full" });
+                stats.event(if hb.is_some() {
+                    "create"
+                } else {
+                    "create: table full"
+                });
             }
             12..=27 => {
                 let h = handle(&mut u, &w, p);
@@ -171,7 +184,11 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                 w.next_byte = w.next_byte.wrapping_add(1);
                 let msg = vec![fill; len];
                 let real = w.tables[p].get(h).map(|e| {
-                    let r = e.chan.lock().unwrap_or_else(|x| x.into_inner()).send(e.end, &msg);
+                    let r = e
+                        .chan
+                        .lock()
+                        .unwrap_or_else(|x| x.into_inner())
+                        .send(e.end, &msg);
                     (e.id, e.end, r)
                 });
                 let expected = w.model[p].get(&h).copied().map(|(id, end)| {
@@ -189,7 +206,9 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                     (id, end, r)
                 });
                 if real != expected {
-                    return Err(format!("step {step}: send on {h} by {p}: {real:?}, model {expected:?}"));
+                    return Err(format!(
+                        "step {step}: send on {h} by {p}: {real:?}, model {expected:?}"
+                    ));
                 }
                 stats.event(format!("send: {:?}", real.map(|r| r.2)));
             }
@@ -197,7 +216,11 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                 let h = handle(&mut u, &w, p);
                 let max = message_len(&mut u);
                 let real = w.tables[p].get(h).map(|e| {
-                    let r = e.chan.lock().unwrap_or_else(|x| x.into_inner()).recv(e.end, max);
+                    let r = e
+                        .chan
+                        .lock()
+                        .unwrap_or_else(|x| x.into_inner())
+                        .recv(e.end, max);
                     (e.id, e.end, r)
                 });
                 let expected = w.model[p].get(&h).copied().map(|(id, end)| {
@@ -211,7 +234,9 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                     (id, end, r)
                 });
                 if real != expected {
-                    return Err(format!("step {step}: recv on {h} by {p}: {real:?}, model {expected:?}"));
+                    return Err(format!(
+                        "step {step}: recv on {h} by {p}: {real:?}, model {expected:?}"
+                    ));
                 }
                 stats.event(format!("recv: {:?}", real.map(|r| r.2.map(|m| m.len()))));
             }
@@ -221,30 +246,43 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                 let real = w.tables[p].remove(h).map(|e| (e.id, e.end));
                 let expected = w.model[p].remove(&h);
                 if real != expected {
-                    return Err(format!("step {step}: close {h} by {p}: {real:?}, model {expected:?}"));
+                    return Err(format!(
+                        "step {step}: close {h} by {p}: {real:?}, model {expected:?}"
+                    ));
                 }
                 if let Some((id, end)) = expected {
                     w.close_model(id, end);
                 }
-                stats.event(if real.is_some() { "close" } else { "close: bad handle" });
+                stats.event(if real.is_some() {
+                    "close"
+                } else {
+                    "close: bad handle"
+                });
             }
             48..=55 => {
                 // Handles moved to another process: all or nothing.
                 let q = usize::from(byte(&mut u)) % PROCS;
                 let n = usize::from(byte(&mut u) % 4);
                 let hs: Vec<u32> = (0..n).map(|_| handle(&mut u, &w, p)).collect();
-                let valid = hs.iter().enumerate().all(|(i, h)| {
-                    w.model[p].contains_key(h) && !hs[..i].contains(h)
-                });
+                let valid = hs
+                    .iter()
+                    .enumerate()
+                    .all(|(i, h)| w.model[p].contains_key(h) && !hs[..i].contains(h));
                 let taken = w.tables[p].take_all(&hs);
                 if taken.is_some() != valid {
-                    return Err(format!("step {step}: take_all {hs:?} from {p}: {}, model {valid}", taken.is_some()));
+                    return Err(format!(
+                        "step {step}: take_all {hs:?} from {p}: {}, model {valid}",
+                        taken.is_some()
+                    ));
                 }
                 if let Some(ends) = taken {
                     let moved: Vec<_> = hs.iter().map(|h| w.model[p].remove(h)).collect();
                     for ((h, e), m) in hs.iter().zip(ends).zip(moved) {
                         if m != Some((e.id, e.end)) {
-                            return Err(format!("step {step}: handle {h} of {p} held {:?}, model {m:?}", (e.id, e.end)));
+                            return Err(format!(
+                                "step {step}: handle {h} of {p} held {:?}, model {m:?}",
+                                (e.id, e.end)
+                            ));
                         }
                         w.insert(q, e);
                     }
@@ -258,7 +296,11 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                 let ends = w.tables[p].drain();
                 let model = std::mem::take(&mut w.model[p]);
                 if ends.len() != model.len() {
-                    return Err(format!("step {step}: kill {p}: {} handles, model {}", ends.len(), model.len()));
+                    return Err(format!(
+                        "step {step}: kill {p}: {} handles, model {}",
+                        ends.len(),
+                        model.len()
+                    ));
                 }
                 drop(ends);
                 for (id, end) in model.into_values() {
@@ -273,16 +315,26 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                     let id = w.chans.len();
                     let chan = Arc::new(Mutex::new(Channel::new()));
                     w.weak.push(Arc::downgrade(&chan));
-                    w.chans.push(ModelChan { open: [true, true], ..ModelChan::default() });
+                    w.chans.push(ModelChan {
+                        open: [true, true],
+                        ..ModelChan::default()
+                    });
                     w.close_model(id, 1);
-                    drop(End { chan: chan.clone(), end: 1, id });
+                    drop(End {
+                        chan: chan.clone(),
+                        end: 1,
+                        id,
+                    });
                     match w.insert(p, End { chan, end: 0, id }) {
                         Some(h) => extra.push(h),
                         None => break,
                     }
                 }
                 if w.tables[p].len() != MAX_HANDLES {
-                    return Err(format!("step {step}: a full table holds {}", w.tables[p].len()));
+                    return Err(format!(
+                        "step {step}: a full table holds {}",
+                        w.tables[p].len()
+                    ));
                 }
                 for h in extra {
                     let (id, end) = w.model[p].remove(&h).unwrap_or((0, 0));
@@ -295,7 +347,11 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
         // Invariants: the tables and the model agree on every handle and channel state.
         for p in 0..PROCS {
             if w.tables[p].len() != w.model[p].len() {
-                return Err(format!("step {step}: process {p} has {} handles, model {}", w.tables[p].len(), w.model[p].len()));
+                return Err(format!(
+                    "step {step}: process {p} has {} handles, model {}",
+                    w.tables[p].len(),
+                    w.model[p].len()
+                ));
             }
             for (h, (id, end)) in &w.model[p] {
                 let Some(e) = w.tables[p].get(*h) else {
@@ -306,9 +362,12 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
                 if (e.id, e.end) != (*id, *end)
                     || c.is_open(1 - end) != m.open[1 - end]
                     || c.can_recv(*end) != (!m.queues[*end].is_empty() || !m.open[1 - end])
-                    || c.can_send(*end) != (!m.open[1 - end] || m.queues[1 - end].len() < MAX_QUEUED)
+                    || c.can_send(*end)
+                        != (!m.open[1 - end] || m.queues[1 - end].len() < MAX_QUEUED)
                 {
-                    return Err(format!("step {step}: channel {id} end {end} differs from the model"));
+                    return Err(format!(
+                        "step {step}: channel {id} end {end} differs from the model"
+                    ));
                 }
             }
         }
@@ -318,7 +377,9 @@ fn run_inner(input: &[u8], stats: &mut Stats) -> Result<(), String> {
     }
     let leaked = w.weak.iter().filter(|c| c.upgrade().is_some()).count();
     if leaked > 0 {
-        return Err(format!("{leaked} channels still alive after every process ended"));
+        return Err(format!(
+            "{leaked} channels still alive after every process ended"
+        ));
     }
     Ok(())
 }
@@ -329,7 +390,9 @@ mod tests {
 
     #[test]
     fn a_fixed_input_runs_without_a_finding() {
-        let input: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2246822519) >> 11) as u8).collect();
+        let input: Vec<u8> = (0..8192u32)
+            .map(|i| (i.wrapping_mul(2246822519) >> 11) as u8)
+            .collect();
         let mut stats = Stats::default();
         run(&input, &mut stats).unwrap();
         assert!(stats.execs > 100);

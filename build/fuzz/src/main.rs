@@ -114,7 +114,9 @@ fn campaign(args: &[String]) -> Result<bool, String> {
             println!(
                 "  FINDING seed {} ({}): {}",
                 f.seed,
-                f.saved.as_ref().map_or("not saved".into(), |p| p.display().to_string()),
+                f.saved
+                    .as_ref()
+                    .map_or("not saved".into(), |p| p.display().to_string()),
                 f.what.lines().take(12).collect::<Vec<_>>().join("\n    ")
             );
         }
@@ -125,7 +127,11 @@ fn campaign(args: &[String]) -> Result<bool, String> {
         "fuzz: {} cases, {} executions, {}",
         total.cases,
         total.execs,
-        if clean { "no findings" } else { "FINDINGS (see above)" }
+        if clean {
+            "no findings"
+        } else {
+            "FINDINGS (see above)"
+        }
     );
     Ok(clean)
 }

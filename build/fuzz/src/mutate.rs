@@ -53,7 +53,10 @@ pub fn sections(bytes: &[u8]) -> Vec<Section> {
             break;
         };
         let body = at + 1 + n;
-        let Some(end) = body.checked_add(size as usize).filter(|e| *e <= bytes.len()) else {
+        let Some(end) = body
+            .checked_add(size as usize)
+            .filter(|e| *e <= bytes.len())
+        else {
             break;
         };
         out.push(Section {
@@ -73,7 +76,11 @@ const BOUNDARY: [u8; 8] = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x40, 0x0b, 0xfd];
 pub fn mutate(rng: &mut Rng, wasm: &mut Vec<u8>) -> &'static str {
     let secs = sections(wasm);
     // Structural mutations need sections; fall back to byte-wise ones.
-    let choice = if secs.is_empty() { rng.below(7) } else { rng.below(15) };
+    let choice = if secs.is_empty() {
+        rng.below(7)
+    } else {
+        rng.below(15)
+    };
     let len = wasm.len().max(1) as u64;
     match choice {
         0 => {
@@ -85,7 +92,11 @@ pub fn mutate(rng: &mut Rng, wasm: &mut Vec<u8>) -> &'static str {
         }
         1 => {
             let i = rng.below(len) as usize;
-            let v = if rng.one_in(2) { *rng.pick(&BOUNDARY) } else { rng.next_u64() as u8 };
+            let v = if rng.one_in(2) {
+                *rng.pick(&BOUNDARY)
+            } else {
+                rng.next_u64() as u8
+            };
             if let Some(b) = wasm.get_mut(i) {
                 *b = v;
             }
@@ -188,7 +199,11 @@ pub fn mutate(rng: &mut Rng, wasm: &mut Vec<u8>) -> &'static str {
             let s = *rng.pick(&secs);
             if s.end > s.body {
                 let i = s.body + rng.below((s.end - s.body) as u64) as usize;
-                wasm[i] = if rng.one_in(2) { *rng.pick(&BOUNDARY) } else { rng.next_u64() as u8 };
+                wasm[i] = if rng.one_in(2) {
+                    *rng.pick(&BOUNDARY)
+                } else {
+                    rng.next_u64() as u8
+                };
             }
             "overwrite a byte inside a section"
         }
@@ -223,8 +238,8 @@ mod tests {
 
     #[test]
     fn sections_of_a_small_module_are_found_in_order() {
-        let wasm = wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1))")
-            .unwrap();
+        let wasm =
+            wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1))").unwrap();
         let ids: Vec<u8> = sections(&wasm).iter().map(|s| s.id).collect();
         assert_eq!(ids, vec![1, 3, 7, 10]);
     }

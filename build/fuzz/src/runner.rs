@@ -50,11 +50,15 @@ pub fn supervise(exe: &Path, opts: &Options) -> Result<Summary, String> {
     let mut seed = opts.first_seed;
     let mut harness = Harness::new();
     loop {
-        let left_cases = opts.max_cases.map(|m| m.saturating_sub(summary.stats.cases));
+        let left_cases = opts
+            .max_cases
+            .map(|m| m.saturating_sub(summary.stats.cases));
         if Instant::now() >= deadline || left_cases == Some(0) {
             break;
         }
-        let deadline_ms = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
+        let deadline_ms = deadline
+            .saturating_duration_since(Instant::now())
+            .as_millis() as u64;
         let mut child = Command::new(exe)
             .args([
                 "worker",
@@ -99,9 +103,12 @@ pub fn supervise(exe: &Path, opts: &Options) -> Result<Summary, String> {
                         let (s, what) = rest.split_once(' ').unwrap_or((rest, ""));
                         let s = s.parse().unwrap_or(0);
                         let what = what.replace("\\n", "\n");
-                        summary
-                            .findings
-                            .push(save(&mut harness, opts, s, &format!("divergence: {what}")));
+                        summary.findings.push(save(
+                            &mut harness,
+                            opts,
+                            s,
+                            &format!("divergence: {what}"),
+                        ));
                     } else if line == "END" {
                         ended = true;
                     } else if line.starts_with("cases ") {

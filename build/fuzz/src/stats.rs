@@ -41,9 +41,15 @@ impl Stats {
 
     /// Parses one line of [`Stats::to_lines`] into `self`; false if it is not one.
     pub fn parse_line(&mut self, line: &str) -> bool {
-        if let Some(n) = line.strip_prefix("cases ").and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(n) = line
+            .strip_prefix("cases ")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             self.cases += n;
-        } else if let Some(n) = line.strip_prefix("execs ").and_then(|n| n.parse::<u64>().ok()) {
+        } else if let Some(n) = line
+            .strip_prefix("execs ")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             self.execs += n;
         } else if let Some(rest) = line.strip_prefix("event ") {
             let Some((n, name)) = rest.split_once(' ') else {
@@ -66,9 +72,11 @@ mod tests {
 
     #[test]
     fn stats_survive_the_trip_through_their_lines() {
-        let mut a = Stats::default();
-        a.cases = 3;
-        a.execs = 9;
+        let mut a = Stats {
+            cases: 3,
+            execs: 9,
+            ..Stats::default()
+        };
         a.event("trap: unreachable");
         a.event("trap: unreachable");
         let mut b = Stats::default();

@@ -248,7 +248,9 @@ fn check(w: &World, fds_before: usize, func: Function) -> Result<(), String> {
     }
     let handles = w.root.open_handles() + w.tmp.open_handles();
     if handles > fds {
-        return Err(format!("{handles} handles open for {fds} fds: a handle leaked"));
+        return Err(format!(
+            "{handles} handles open for {fds} fds: a handle leaked"
+        ));
     }
     if w.tmp.used_bytes() > TMP_CAPACITY {
         return Err(format!(
@@ -276,7 +278,13 @@ fn walk(fs: &dyn FileSystem) -> Result<usize, String> {
     seen.insert(fs.root());
     while let Some(dir) = dirs.pop() {
         let handle = fs
-            .open(dir, Access { read: true, write: false })
+            .open(
+                dir,
+                Access {
+                    read: true,
+                    write: false,
+                },
+            )
             .map_err(|e| format!("cannot open directory {dir}: {e:?}"))?;
         let mut entries = Vec::new();
         let mut cookie = 0;
@@ -296,7 +304,10 @@ fn walk(fs: &dyn FileSystem) -> Result<usize, String> {
                 .lookup(dir, &e.name)
                 .map_err(|err| format!("entry {:?} of {dir} does not look up: {err:?}", e.name))?;
             if ino != e.ino {
-                return Err(format!("entry {:?} of {dir}: listed as {}, looks up as {ino}", e.name, e.ino));
+                return Err(format!(
+                    "entry {:?} of {dir}: listed as {}, looks up as {ino}",
+                    e.name, e.ino
+                ));
             }
             let st = fs
                 .stat(ino)
@@ -319,7 +330,8 @@ fn walk(fs: &dyn FileSystem) -> Result<usize, String> {
 
 fn read_u32(mem: &[u8], at: u32) -> Option<u32> {
     let at = at as usize;
-    mem.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    mem.get(at..at + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Arguments for `func`, several kinds hostile.
@@ -364,8 +376,14 @@ fn word(u: &mut Unstructured<'_>) -> u32 {
 fn fd(u: &mut Unstructured<'_>, w: &World) -> u32 {
     match byte(u) % 8 {
         0..=2 => u32::from(byte(u) % 8),
-        3 | 4 => w.fds.get(usize::from(byte(u)) % w.fds.len().max(1)).copied().unwrap_or(5),
-        5 => *[u32::MAX, 1024, 1023, 0x8000_0000].get(usize::from(byte(u) % 4)).unwrap_or(&0),
+        3 | 4 => w
+            .fds
+            .get(usize::from(byte(u)) % w.fds.len().max(1))
+            .copied()
+            .unwrap_or(5),
+        5 => *[u32::MAX, 1024, 1023, 0x8000_0000]
+            .get(usize::from(byte(u) % 4))
+            .unwrap_or(&0),
         _ => u32::from(byte(u) % 16),
     }
 }
@@ -378,8 +396,8 @@ fn out_ptr(u: &mut Unstructured<'_>) -> u32 {
         2 => m,
         3 => u32::MAX - 3,
         4 => word(u),
-        5 => 0x8000 + (word(u) % 0x7ff0) | 1,
-        _ => 0x8000 + (word(u) % 0x7ff0 & !7),
+        5 => (0x8000 + (word(u) % 0x7ff0)) | 1,
+        _ => 0x8000 + ((word(u) % 0x7ff0) & !7),
     }
 }
 
@@ -428,14 +446,28 @@ fn wide(u: &mut Unstructured<'_>) -> u64 {
 }
 
 const COMPONENTS: [&[u8]; 16] = [
-    b"a", b"b", b"..", b".", b"", b"etc", b"motd", b"tmp", b"link", b"loop", b"escape", b"abs",
-    b"file", b"new", b"\xff\xfe", b"nul\0",
+    b"a",
+    b"b",
+    b"..",
+    b".",
+    b"",
+    b"etc",
+    b"motd",
+    b"tmp",
+    b"link",
+    b"loop",
+    b"escape",
+    b"abs",
+    b"file",
+    b"new",
+    b"\xff\xfe",
+    b"nul\0",
 ];
 
 /// A hostile path written into memory; its pointer and length (sometimes wrong).
 fn path(u: &mut Unstructured<'_>, mem: &mut [u8]) -> (u32, u32) {
     let mut p = Vec::new();
-    if byte(u) % 8 == 0 {
+    if byte(u).is_multiple_of(8) {
         p.push(b'/');
     }
     match byte(u) % 10 {
@@ -517,7 +549,9 @@ mod tests {
 
     #[test]
     fn a_fixed_input_runs_without_a_finding() {
-        let input: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let input: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         let mut stats = Stats::default();
         run(&input, &mut stats).unwrap();
         assert!(stats.execs > 10);

@@ -37,9 +37,10 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 7] = [
+pub const ALL_STAGES: [&str; 8] = [
     "lint",
     "host",
+    "fuzz",
     "spec",
     "kernel",
     "spec-kernel",
@@ -55,6 +56,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
         let (tally, ok) = match stage.as_str() {
             "lint" => lint(root, opts)?,
             "host" => host_tests(root)?,
+            "fuzz" => fuzz(root)?,
             "spec" => spec(root)?,
             "kernel" => {
                 let mut total = Tally::default();
@@ -281,6 +283,54 @@ fn host_tests(root: &Path) -> Result<(Tally, bool), String> {
     Ok((tally, ok))
 }
 
+/// Seconds the `fuzz` stage gives all targets together (`just fuzz` runs longer campaigns).
+const FUZZ_SECONDS: &str = "32";
+/// The stage's first seed: fixed, so that `just test` repeats the same cases.
+const FUZZ_SEED: &str = "1";
+
+/// A short run of every fuzz target (build/fuzz): each target counts as one test, failed if
+/// it found anything (a divergence, a crash, a hang or a broken invariant).
+fn fuzz(root: &Path) -> Result<(Tally, bool), String> {
+    let findings = crate::util::target_dir(root).join("fuzz-findings");
+    let mut cmd = cargo(root, "run", false);
+    cmd.args([
+        "-p",
+        "fuzz",
+        "--",
+        "all",
+        "--time",
+        FUZZ_SECONDS,
+        "--seed",
+        FUZZ_SEED,
+    ]);
+    cmd.arg("--findings").arg(&findings);
+    let (lines, ok) = run_streaming(&mut cmd)?;
+    let mut tally = Tally::default();
+    for (_, found) in lines.iter().filter_map(|l| parse_fuzz_line(l)) {
+        if found == 0 {
+            tally.passed += 1;
+        } else {
+            tally.failed += 1;
+        }
+    }
+    if tally.passed + tally.failed == 0 {
+        tally.failed = 1;
+    }
+    let ok = ok && tally.failed == 0;
+    Ok((tally, ok))
+}
+
+/// A target's summary line from `fuzz`: its name and how many findings it had.
+fn parse_fuzz_line(line: &str) -> Option<(&str, u64)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let name = *words.first()?;
+    if words.get(2) != Some(&"cases") {
+        return None;
+    }
+    let at = words.iter().position(|w| *w == "findings")?;
+    Some((name, words.get(at.checked_sub(1)?)?.parse().ok()?))
+}
+
 /// The whole Wasm 2.0 suite on the host. Assertions listed in the spec tool's
 /// expected-failures file are reported as skipped here (the spec table itself
 /// counts them as failures); any other failure fails the stage.
@@ -394,4 +444,21 @@ fn kernel_tests(root: &Path, config: &Config) -> Result<(Tally, bool), String> {
         }
     }
     Ok((tally, ok))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_fuzz_line;
+
+    #[test]
+    fn a_fuzz_summary_line_gives_its_target_and_findings() {
+        let line =
+            "diff            8208 cases      15742 executions   1 findings     60.0 s  seeds 1..9";
+        assert_eq!(parse_fuzz_line(line), Some(("diff", 1)));
+        assert_eq!(parse_fuzz_line("    4478  call returned"), None);
+        assert_eq!(
+            parse_fuzz_line("fuzz: 8208 cases, 15742 executions, no findings"),
+            None
+        );
+    }
 }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use wasm_engine::linux::LinuxPlatform;
 use wasm_engine::{
-    BoundsChecks, Config, Engine, Error, Instance, Module, Store, StoreLimitsBuilder, TrapCode,
-    Val,
+    BoundsChecks, Config, Engine, Error, Instance, Module, Store, StoreLimitsBuilder, TrapCode, Val,
 };
 
 use super::value::{Call, Outcome, Plan, Run, Snapshot, TrapKind, Value};

@@ -23,7 +23,7 @@ pub const MEMORY_LIMIT_PAGES: u64 = 256;
 /// Table limit per table in every engine.
 pub const TABLE_LIMIT: u64 = 10_000;
 /// Calls made per exported function.
-pub const CALLS_PER_EXPORT: usize = 2;
+pub const CALLS_PER_EXPORT: usize = 4;
 /// The fuel `ensure_termination` gives each module: loop iterations and calls in all.
 pub const MODULE_FUEL: u32 = 20_000;
 
@@ -124,7 +124,12 @@ impl Diff {
         stats.execs += plan.calls.len() as u64;
         record(stats, &wasmi);
         value::compare("atoll (guard pages)", &guard, "wasmi", &wasmi)?;
-        value::compare("atoll (explicit checks)", &explicit, "atoll (guard pages)", &guard)?;
+        value::compare(
+            "atoll (explicit checks)",
+            &explicit,
+            "atoll (guard pages)",
+            &guard,
+        )?;
         Ok(())
     }
 }

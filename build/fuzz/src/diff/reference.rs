@@ -1,7 +1,10 @@
 //! The `diff` target's reference runs: the `wasmi` interpreter.
 
 use wasmi::TrapCode;
-use wasmi::{Config, Engine, Error, Linker, Module, Ref, Store, StoreLimits, StoreLimitsBuilder, Val};
+use wasmi::errors::{ErrorKind, MemoryError, TableError};
+use wasmi::{
+    Config, Engine, Error, Linker, Module, Ref, Store, StoreLimits, StoreLimitsBuilder, Val,
+};
 
 use super::value::{Call, Outcome, Plan, Run, Snapshot, TrapKind, Value};
 use super::{MEMORY_LIMIT_PAGES, TABLE_LIMIT};
@@ -146,6 +149,19 @@ fn outcome_of(e: &Error) -> Outcome {
         Some(TrapCode::BadConversionToInteger) => Outcome::Trap(TrapKind::BadConversionToInteger),
         Some(TrapCode::BadSignature) => Outcome::Trap(TrapKind::BadSignature),
         Some(other) => Outcome::Error(format!("wasmi trap {other:?}")),
-        None => Outcome::Error(e.to_string()),
+        // wasmi 1.1 reports some out-of-bounds bulk table and memory operations of running
+        // code as table and memory errors rather than traps.
+        None => match e.kind() {
+            ErrorKind::Table(
+                TableError::CopyOutOfBounds
+                | TableError::InitOutOfBounds
+                | TableError::FillOutOfBounds
+                | TableError::SetOutOfBounds,
+            ) => Outcome::Trap(TrapKind::TableOutOfBounds),
+            ErrorKind::Memory(MemoryError::OutOfBoundsAccess) => {
+                Outcome::Trap(TrapKind::MemoryOutOfBounds)
+            }
+            _ => Outcome::Error(e.to_string()),
+        },
     }
 }

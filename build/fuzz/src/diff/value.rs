@@ -14,9 +14,13 @@ pub enum Value {
     F64(u64),
     V128(u128),
     /// A function reference: only whether it is null.
-    FuncRef { null: bool },
+    FuncRef {
+        null: bool,
+    },
     /// An external reference: only whether it is null (the fuzzer passes only null).
-    ExternRef { null: bool },
+    ExternRef {
+        null: bool,
+    },
 }
 
 /// A trap, by kind (messages differ between engines).
@@ -211,8 +215,12 @@ fn arg(rng: &mut Rng, ty: ValType) -> Value {
 
 fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::F32(x), Value::F32(y)) => x == y || (f32::from_bits(*x).is_nan() && f32::from_bits(*y).is_nan()),
-        (Value::F64(x), Value::F64(y)) => x == y || (f64::from_bits(*x).is_nan() && f64::from_bits(*y).is_nan()),
+        (Value::F32(x), Value::F32(y)) => {
+            x == y || (f32::from_bits(*x).is_nan() && f32::from_bits(*y).is_nan())
+        }
+        (Value::F64(x), Value::F64(y)) => {
+            x == y || (f64::from_bits(*x).is_nan() && f64::from_bits(*y).is_nan())
+        }
         (Value::V128(x), Value::V128(y)) => x == y || same_lanes_but_nans(*x, *y),
         _ => a == b,
     }
