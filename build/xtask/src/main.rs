@@ -10,6 +10,7 @@ mod difftest;
 mod exec;
 mod qemu;
 mod spec_kernel;
+mod stress;
 mod summary;
 mod test;
 mod user_tests;
@@ -36,7 +37,7 @@ commands:
                                               benchmarks: host (native, atoll, wasmtime) and
                                               in-kernel; table + target/bench/*.json
   bench-compare OLD.json NEW.json             differences between two bench runs
-  test    [--stage S]... [--config C]...      run test stages (lint, host, fuzz, spec, kernel, user,
+  test    [--stage S]... [--config C]...      run test stages (lint, host, fuzz, spec, kernel, user, stress,
                                               spec-kernel, difftest); kernel tests default to
                                               every arch
   difftest [--runner NAME] [FILTER...]       run the WASI corpus (user/wasi-corpus/cases.toml) on

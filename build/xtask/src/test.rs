@@ -37,7 +37,7 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 8] = [
+pub const ALL_STAGES: [&str; 9] = [
     "lint",
     "host",
     "fuzz",
@@ -45,6 +45,7 @@ pub const ALL_STAGES: [&str; 8] = [
     "kernel",
     "spec-kernel",
     "user",
+    "stress",
     "difftest",
 ];
 
@@ -72,6 +73,15 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
             }
             "user" => {
                 let (passed, failed) = crate::user_tests::run(root, &opts.kernel_configs)?;
+                let tally = Tally {
+                    passed,
+                    failed,
+                    skipped: 0,
+                };
+                (tally, failed == 0)
+            }
+            "stress" => {
+                let (passed, failed) = crate::stress::run(root, &opts.kernel_configs)?;
                 let tally = Tally {
                     passed,
                     failed,

@@ -16,25 +16,25 @@ use crate::userland::{self, Userland};
 const TIMEOUT: Duration = Duration::from_secs(240);
 
 /// A check on a run's output lines.
-type Check = fn(&[String]) -> Result<(), String>;
+pub(crate) type Check = fn(&[String]) -> Result<(), String>;
 
 /// One boot: what to run and what must come out.
-struct Case {
-    name: &'static str,
-    request: Request,
-    code: u32,
+pub(crate) struct Case {
+    pub name: &'static str,
+    pub request: Request,
+    pub code: u32,
     /// Each must be (a substring of) some output line, in this order.
-    lines: Vec<&'static str>,
+    pub lines: Vec<&'static str>,
     /// Further checks on the output.
-    check: Option<Check>,
+    pub check: Option<Check>,
 }
 
-fn strings(list: &[&str]) -> Vec<String> {
+pub(crate) fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
 /// A program from `user/target/wasm`, packed as `/run/<name>.wasm` like `just exec` does.
-fn packed(userland: &Userland, name: &str, args: &[&str]) -> Result<Request, String> {
+pub(crate) fn packed(userland: &Userland, name: &str, args: &[&str]) -> Result<Request, String> {
     let module = userland
         .programs
         .iter()
@@ -50,7 +50,7 @@ fn packed(userland: &Userland, name: &str, args: &[&str]) -> Result<Request, Str
 }
 
 /// A program already in the image's `/bin`, with `/` and `/tmp` preopened.
-fn installed(name: &str, args: &[&str]) -> Request {
+pub(crate) fn installed(name: &str, args: &[&str]) -> Request {
     Request {
         name: format!("/bin/{name}.wasm"),
         args: strings(args),
@@ -346,47 +346,67 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
             } else {
                 &config
             };
-            let start = Instant::now();
-            let boot = exec::Boot {
-                config,
-                userland: &userland,
-                release: false,
-                timeout: Some(TIMEOUT),
-                log: None,
-            };
-            let outcome = exec::session(
-                root,
-                &boot,
-                std::slice::from_ref(&case.request),
-                Io::Capture {
-                    stdin: vec![Vec::new()],
-                },
-            )?
-            .remove(0);
-            let secs = start.elapsed().as_secs_f64();
-            match verify(&case, &outcome) {
-                Ok(()) => {
-                    passed += 1;
-                    println!("user {} {} ... ok ({secs:.1} s)", config.name, case.name);
-                }
-                Err(e) => {
-                    failed += 1;
-                    println!("---- serial console ----");
-                    for l in &outcome.serial {
-                        println!("{l}");
-                    }
-                    println!("---- output ----");
-                    for l in outcome.lines() {
-                        println!("{l}");
-                    }
-                    println!("----------------");
-                    println!(
-                        "user {} {} ... FAILED ({secs:.1} s): {e}",
-                        config.name, case.name
-                    );
-                }
+            if run_case(root, config, &userland, &case) {
+                passed += 1;
+            } else {
+                failed += 1;
             }
         }
     }
     Ok((passed, failed))
+}
+
+/// Boots `config` for one case and checks it, printing `user CONFIG NAME ... ok` or the
+/// output and why it failed. True if it passed.
+pub(crate) fn run_case(root: &Path, config: &Config, userland: &Userland, case: &Case) -> bool {
+    let start = Instant::now();
+    let boot = exec::Boot {
+        config,
+        userland,
+        release: false,
+        timeout: Some(TIMEOUT),
+        log: None,
+    };
+    let outcome = exec::session(
+        root,
+        &boot,
+        std::slice::from_ref(&case.request),
+        Io::Capture {
+            stdin: vec![Vec::new()],
+        },
+    )
+    .and_then(|mut o| o.pop().ok_or_else(|| "no outcome".to_string()));
+    let secs = start.elapsed().as_secs_f64();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            println!(
+                "user {} {} ... FAILED ({secs:.1} s): {e}",
+                config.name, case.name
+            );
+            return false;
+        }
+    };
+    match verify(case, &outcome) {
+        Ok(()) => {
+            println!("user {} {} ... ok ({secs:.1} s)", config.name, case.name);
+            true
+        }
+        Err(e) => {
+            println!("---- serial console ----");
+            for l in &outcome.serial {
+                println!("{l}");
+            }
+            println!("---- output ----");
+            for l in outcome.lines() {
+                println!("{l}");
+            }
+            println!("----------------");
+            println!(
+                "user {} {} ... FAILED ({secs:.1} s): {e}",
+                config.name, case.name
+            );
+            false
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The kernel heap: talc over `layout::HEAP_BASE`, grown on demand. When talc
 //! runs out, [`HeapSource::acquire`] maps more frames at the end of the heap
-//! and extends it; nothing is mapped before the first allocation.
+//! and extends it; nothing is mapped before the first allocation. A large
+//! request never takes the last [`RESERVE_FRAMES`]: those are the kernel's.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
@@ -16,6 +17,13 @@ use super::vm::{self, Flags};
 
 /// Grow by at least this much at a time.
 const GROW_STEP: u64 = 256 * 1024;
+/// A request of at least this many bytes is large: most likely made on behalf of a process
+/// (a table's elements, a module's code), which gets an error when it cannot be had.
+const LARGE: usize = 1 << 20;
+/// Frames a large request must leave free: the kernel's reserve for the small allocations
+/// it cannot do without (thread records, page tables, messages), so that a process that
+/// exhausts memory gets its error and the kernel still runs.
+const RESERVE_FRAMES: u64 = (16 << 20) / PAGE_SIZE;
 
 static MAPPED: AtomicU64 = AtomicU64::new(0);
 
@@ -34,6 +42,9 @@ unsafe impl Source for HeapSource {
         let want = (layout.size() as u64 + layout.align() as u64 + 4096).max(GROW_STEP);
         let grow = want.next_multiple_of(PAGE_SIZE);
         if mapped + grow > HEAP_SIZE {
+            return Err(());
+        }
+        if layout.size() >= LARGE && super::frames::stats().0 < grow / PAGE_SIZE + RESERVE_FRAMES {
             return Err(());
         }
         vm::map_fresh(HEAP_BASE + mapped, grow, Flags::RW).map_err(|_| ())?;

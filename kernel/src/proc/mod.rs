@@ -15,6 +15,8 @@ pub mod abi;
 pub mod cache;
 pub mod host;
 #[cfg(feature = "ktest")]
+mod stress_tests;
+#[cfg(feature = "ktest")]
 mod tests;
 
 use alloc::collections::BTreeMap;
@@ -335,6 +337,28 @@ impl core::fmt::Display for SpawnError {
     }
 }
 
+/// Compiling takes kernel heap in proportion to the module (Cranelift's IR, the machine code
+/// and its metadata): at most about this many bytes per byte of Wasm.
+const COMPILE_BYTES_PER_WASM_BYTE: u64 = 24;
+/// Memory left free after a compile's estimate, for the kernel and the process itself.
+const COMPILE_RESERVE: u64 = 32 << 20;
+
+/// Refuses a module whose compile would need more memory than is free (an allocation failure
+/// in the compiler would end the kernel, not the process).
+fn compile_fits(wasm_len: usize) -> Result<(), SpawnError> {
+    let free = crate::mem::frames::stats().0 * crate::mem::PAGE_SIZE;
+    let need = (wasm_len as u64).saturating_mul(COMPILE_BYTES_PER_WASM_BYTE);
+    if need.saturating_add(COMPILE_RESERVE) > free {
+        return Err(SpawnError::NoMem(format!(
+            "a module of {} needs about {} to compile, {} is free",
+            crate::mem::Size(wasm_len as u64),
+            crate::mem::Size(need),
+            crate::mem::Size(free)
+        )));
+    }
+    Ok(())
+}
+
 /// The per-process data in the store.
 pub struct ProcState {
     pub wasi: wasi_p1::WasiCtx,
@@ -348,6 +372,7 @@ type Ready = (spin::Mutex<Option<Result<(), SpawnError>>>, WaitQueue);
 /// Starts a process as a child of the current one (or of the kernel: parent 0).
 pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
     let parent = current().map_or(0, |p| p.pid);
+    compile_fits(req.wasm.len())?;
     let module = cache::get_or_compile(req.wasm).map_err(|e| match e {
         Error::ResourceLimit(m) => SpawnError::NoMem(m),
         e => SpawnError::NoExec(e.to_string()),

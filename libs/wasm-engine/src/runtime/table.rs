@@ -34,7 +34,13 @@ impl TableData {
             .maximum()
             .unwrap_or(u64::from(u32::MAX))
             .min(store.store_limits.table_elements);
-        let mut elements = alloc::vec![init; ty.minimum() as usize];
+        // Fallible: a table is allocated on behalf of a guest, and a kernel heap must answer
+        // a huge one with an error for that guest, not an allocation failure of its own.
+        let mut elements = Vec::new();
+        elements
+            .try_reserve_exact(ty.minimum() as usize)
+            .map_err(|_| limit_error("cannot allocate the table's elements"))?;
+        elements.resize(ty.minimum() as usize, init);
         let def = Box::new(VMTableDefinition {
             base: elements.as_mut_ptr(),
             length: elements.len(),
