@@ -3,7 +3,8 @@
 //! files given to exec and to the shell get a clear error and the right exit code; memory
 //! hogs, trap storms and twice as many CPU hogs as harts end (or run) alone while the shell
 //! keeps answering: an `echo` under the CPU hogs is timed, and must come back within
-//! [`ECHO_BOUND_MS`]. The kernel-side cases (huge tables, a module too big to compile,
+//! [`ECHO_BOUND_MS`]. `user/stress` adds tables until memory runs out, 1,000 spawn/exit
+//! cycles, 1,000 traps, channel floods and unbounded recursion, then `hello` must still run. The kernel-side cases (huge tables, a module too big to compile,
 //! recursion, kill while blocked, trap storms with leak checks) are kernel tests
 //! (`kernel/src/proc/stress_tests.rs`).
 
@@ -19,13 +20,15 @@ const ECHO_BOUND_MS: u64 = 2000;
 
 /// The hostile script the shell runs (the test configs have 4 harts: 8 CPU hogs).
 const SCRIPT: &str = "\
-echo garbage > /tmp/g.wasm; /tmp/g.wasm; echo \"garbage exit $?\"; \
+/etc/tests/garbage.wasm; echo garbage exit $?; /etc/tests/truncated.wasm; echo truncated exit $?; \
 oom & oom & oom & wait; echo 'memory hogs survived'; \
 trap; trap; trap; trap; trap; echo 'traps survived'; \
-cpu-burn 3 1500000 A & cpu-burn 3 1500000 B & cpu-burn 3 1500000 C & cpu-burn 3 1500000 D & \
-cpu-burn 3 1500000 E & cpu-burn 3 1500000 F & cpu-burn 3 1500000 G & cpu-burn 3 1500000 H & \
-time echo responsive; time echo responsive; time echo responsive; wait; \
-echo 'cpu hogs done'; hello after-the-storm";
+cpu-burn 3 1500000 A > /tmp/A & cpu-burn 3 1500000 B > /tmp/B & cpu-burn 3 1500000 C > /tmp/C & \
+cpu-burn 3 1500000 D > /tmp/D & cpu-burn 3 1500000 E > /tmp/E & cpu-burn 3 1500000 F > /tmp/F & \
+cpu-burn 3 1500000 G > /tmp/G & cpu-burn 3 1500000 H > /tmp/H & \
+time echo responsive; time echo responsive; time echo responsive; wait; cat /tmp/H; \
+echo 'cpu hogs done'; stress spawns 1000; stress traps 1000; stress flood 100; stress recurse; \
+stress tables; hello after-the-storm";
 
 fn cases(userland: &Userland) -> Result<Vec<Case>, String> {
     let hello = packed(userland, "hello", &[])?;
@@ -57,10 +60,17 @@ fn cases(userland: &Userland) -> Result<Vec<Case>, String> {
             code: 0,
             lines: vec![
                 "garbage exit ",
+                "truncated exit ",
                 "memory hogs survived",
                 "traps survived",
                 "responsive",
+                "cpu-burn H: round 3/3",
                 "cpu hogs done",
+                "stress spawns: 1000 spawn/exit cycles",
+                "stress traps: 1000 processes trapped",
+                "stress flood: 100 channels filled until refused",
+                "stress: trapped: call stack exhausted",
+                "stress tables: all killed; hello afterwards exited with code 0",
                 "arg[1] = after-the-storm",
             ],
             check: Some(check_shell),
@@ -68,14 +78,18 @@ fn cases(userland: &Userland) -> Result<Vec<Case>, String> {
     ])
 }
 
-/// The garbage file failed with a non-zero code, and each timed echo answered in time.
+/// The garbage and truncated files failed with a non-zero code, and each timed echo answered
+/// in time.
 fn check_shell(out: &[String]) -> Result<(), String> {
-    let code = out
-        .iter()
-        .find_map(|l| l.strip_prefix("garbage exit "))
-        .ok_or("no garbage exit line")?;
-    if code.trim() == "0" {
-        return Err("running a garbage file succeeded".into());
+    for what in ["garbage", "truncated"] {
+        let prefix = format!("{what} exit ");
+        let code = out
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .ok_or_else(|| format!("no `{prefix}` line"))?;
+        if code.trim() == "0" {
+            return Err(format!("running the {what} file succeeded"));
+        }
     }
     let times: Vec<u64> = out.iter().filter_map(|l| echo_ms(l)).collect();
     if times.len() < 3 {
@@ -125,7 +139,8 @@ mod tests {
     #[test]
     fn a_slow_echo_or_a_garbage_file_that_ran_fails_the_check() {
         let ok: Vec<String> = [
-            "garbage exit 126",
+            "garbage exit 1",
+            "truncated exit 1",
             "real 0.010s",
             "real 0.020s",
             "real 0.030s",
@@ -135,7 +150,7 @@ mod tests {
         .collect();
         assert!(check_shell(&ok).is_ok());
         let mut slow = ok.clone();
-        slow[2] = "real 9.000s".into();
+        slow[3] = "real 9.000s".into();
         assert!(check_shell(&slow).is_err());
         let mut ran = ok;
         ran[0] = "garbage exit 0".into();

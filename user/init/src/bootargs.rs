@@ -87,7 +87,9 @@ fn decode_list(arg: &'static str, value: &str) -> Result<Vec<String>, BootArgErr
 
 /// The name of the file that holds more boot words, if `exec.file=` is given.
 pub fn exec_file(args: &[String]) -> Option<&str> {
-    args.iter().skip(1).find_map(|t| t.strip_prefix("exec.file="))
+    args.iter()
+        .skip(1)
+        .find_map(|t| t.strip_prefix("exec.file="))
 }
 
 /// Finds the exec requests in init's arguments (the kernel command line's tokens, then the
