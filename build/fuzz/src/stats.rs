@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 pub struct Stats {
     /// Inputs run.
     pub cases: u64,
-    /// Executions compared or checked (for `diff`: exported-function calls, each run in
-    /// three configurations; for `malformed`: binaries given to the engine; for `wasi` and
-    /// `ipc`: calls).
+    /// Executions compared or checked (for `diff`: exported-function calls answered in all
+    /// three configurations and compared, up to a stack exhaustion; for `malformed`: binaries
+    /// given to the engine; for `wasi` and `ipc`: calls).
     pub execs: u64,
     /// Named outcomes, e.g. `trap: unreachable` or `rejected`.
     pub events: BTreeMap<String, u64>,
