@@ -10,6 +10,10 @@
 //! - `flood N`: fills a channel until it refuses more (EAGAIN), N times over, closing it
 //!   full each time.
 //! - `recurse`: recurses without end (the process traps: call stack exhausted).
+//! - `hogs N SECS`: spawns N endless `cpu-burn`s, and for SECS seconds sleeps 200 ms at a time,
+//!   measuring how late each sleep wakes; then times a spawn and run of `hello`, kills the
+//!   hogs (each must still have been running) and prints `stress hogs: ... max-late-ms X
+//!   hello-ms Y`.
 
 use std::process::ExitCode;
 
@@ -26,11 +30,12 @@ fn main() -> ExitCode {
         Some("spawns") => spawns(n(100)),
         Some("traps") => traps(n(100)),
         Some("flood") => flood(n(100)),
+        Some("hogs") => hogs(n(8), args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10)),
         Some("recurse") => {
             println!("stress recurse: depth {}", recurse(0));
             Err("recursion ended without a trap".into())
         }
-        _ => Err("usage: stress tables|spawns|traps|flood|recurse [N]".into()),
+        _ => Err("usage: stress tables|spawns|traps|flood|recurse|hogs [N] [SECS]".into()),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -136,4 +141,54 @@ fn flood(n: u32) -> Result<(), String> {
 fn recurse(depth: u64) -> u64 {
     let pad = std::hint::black_box([depth; 16]);
     recurse(depth + 1) + pad[(depth % 16) as usize]
+}
+
+fn hogs(n: u32, secs: u64) -> Result<(), String> {
+    let mut procs = Vec::new();
+    for i in 0..n {
+        let p = Process::spawn(
+            SpawnOptions::new("/bin/cpu-burn.wasm")
+                .args(["1000000", "1000000", &format!("hog{i}")])
+                .stdio_null(true),
+        )
+        .map_err(|e| format!("spawning hog {i}: {e}"))?;
+        procs.push(p);
+    }
+    let start = std::time::Instant::now();
+    let mut late = Vec::new();
+    while start.elapsed().as_secs() < secs {
+        let t = std::time::Instant::now();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        late.push(t.elapsed().as_millis() as u64 - 200);
+    }
+    let t = std::time::Instant::now();
+    let s = spawn("/bin/hello.wasm")
+        .and_then(|p| p.wait())
+        .map_err(|e| format!("hello under the hogs: {e}"))?;
+    let hello_ms = t.elapsed().as_millis();
+    if !s.success() {
+        return Err(format!("hello under the hogs {s}"));
+    }
+    for p in &procs {
+        if p.try_wait()
+            .map_err(|e| format!("try_wait: {e}"))?
+            .is_some()
+        {
+            return Err("a hog ended by itself".into());
+        }
+        p.kill().map_err(|e| format!("kill: {e}"))?;
+    }
+    for p in &procs {
+        let s = p.wait().map_err(|e| format!("wait: {e}"))?;
+        if s.exit != Exit::Killed {
+            return Err(format!("a hog {s}"));
+        }
+    }
+    let max = late.iter().copied().max().unwrap_or(0);
+    let mean = late.iter().sum::<u64>() / late.len().max(1) as u64;
+    println!(
+        "stress hogs: {n} CPU hogs for {secs} s, {} sleeps of 200 ms woke late by mean {mean} ms, max-late-ms {max} hello-ms {hello_ms}; all killed",
+        late.len()
+    );
+    Ok(())
 }
