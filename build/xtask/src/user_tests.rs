@@ -126,7 +126,8 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
             code: 134,
             lines: vec![
                 "about to execute `unreachable`",
-                "/run/trap.wasm: trapped: unreachable executed",
+                "Error: failed to run main module `/run/trap.wasm`",
+                "wasm trap: unreachable",
             ],
             check: Some(|out| {
                 // The frame names `trap::main`, mangled (`_ZN4trap4main17h...E`) or not.
