@@ -15,8 +15,13 @@ pub enum Flavor {
 }
 
 pub struct Artifacts {
+    /// The kernel ELF with its debug info (for gdb).
     pub kernel: PathBuf,
+    /// The loader ELF (for gdb; riscv64's is linked at 0, see `image`).
     pub loader: PathBuf,
+    /// riscv64: the loader as a flat RISC-V Linux `Image` (what OpenSBI's
+    /// `-kernel` and U-Boot's `booti` start).
+    pub image: Option<PathBuf>,
     /// The bootable disk (x86_64: GPT with an EFI system partition).
     pub disk: Option<PathBuf>,
     /// The initrd as a file (riscv64 passes it to QEMU's `-initrd`; x86_64
@@ -43,12 +48,13 @@ pub fn build(
         Flavor::Test => &["ktest"],
     };
     let kernel_elf = build_kernel(root, target, features, release)?;
+    let boot_kernel = strip_debug_info(&kernel_elf)?;
 
     let loader_target = config.arch.loader_target();
     let mut loader = cargo(root, "build", release);
     loader
         .args(["-p", "loader", "--target", loader_target])
-        .env("ATOLL_KERNEL_ELF", &kernel_elf);
+        .env("ATOLL_KERNEL_ELF", &boot_kernel);
     run(&mut loader)?;
     let loader_name = match config.arch {
         Arch::Riscv64 => "loader",
@@ -68,20 +74,59 @@ pub fn build(
         }
         None => None,
     };
-    let disk = match config.arch {
-        Arch::Riscv64 => None,
-        Arch::X86_64 => Some(esp_disk(&dir, &loader, &kernel_elf, cmdline, initrd)?),
+    let (image, disk) = match config.arch {
+        Arch::Riscv64 => (Some(linux_image(&loader)?), None),
+        Arch::X86_64 => (
+            None,
+            Some(esp_disk(&dir, &loader, &boot_kernel, cmdline, initrd)?),
+        ),
     };
     Ok(Artifacts {
         kernel: kernel_elf,
         loader,
+        image,
         disk,
         initrd: initrd_file,
     })
 }
 
+/// Writes `<loader>.img`, the loader ELF as a flat RISC-V Linux `Image`,
+/// after checking its header and relocations (see `linux_image`).
+pub fn linux_image(loader: &Path) -> Result<PathBuf, String> {
+    let elf = std::fs::read(loader).map_err(|e| format!("reading {}: {e}", loader.display()))?;
+    let (flat, _) =
+        crate::linux_image::from_elf(&elf).map_err(|e| format!("{}: {e}", loader.display()))?;
+    let out = loader.with_extension("img");
+    if std::fs::read(&out).ok().as_deref() != Some(flat.as_slice()) {
+        std::fs::write(&out, &flat).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    }
+    Ok(out)
+}
+
+/// A copy of the kernel ELF without its debug sections (`<name>.boot.elf`):
+/// what the loader embeds and boots. The kernel needs only its loadable
+/// segments and `.symtab` (for backtraces); dropping DWARF takes the debug
+/// build from about 37 MB to about 11 MB, which is what lets a 64 MiB board
+/// boot it. gdb reads the full ELF.
+pub fn strip_debug_info(elf: &Path) -> Result<PathBuf, String> {
+    let out = elf.with_extension("boot.elf");
+    let fresh = |o: &Path| -> Option<bool> {
+        let built = std::fs::metadata(elf).ok()?.modified().ok()?;
+        Some(std::fs::metadata(o).ok()?.modified().ok()? >= built)
+    };
+    if fresh(&out) == Some(true) {
+        return Ok(out);
+    }
+    let objcopy = crate::util::llvm_tool("llvm-objcopy")?;
+    run(Command::new(&objcopy)
+        .arg("--strip-debug")
+        .arg(elf)
+        .arg(&out))?;
+    Ok(out)
+}
+
 /// `target/images/<config>/`, where a configuration's images go.
-fn image_dir(root: &Path, config: &Config) -> Result<PathBuf, String> {
+pub fn image_dir(root: &Path, config: &Config) -> Result<PathBuf, String> {
     let dir = target_dir(root).join("images").join(&config.name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     Ok(dir)

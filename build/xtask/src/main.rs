@@ -8,6 +8,7 @@ mod build;
 mod config;
 mod difftest;
 mod exec;
+mod linux_image;
 mod qemu;
 mod spec_kernel;
 mod summary;

@@ -349,6 +349,14 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
     let parent = current().map_or(0, |p| p.pid);
     let module = cache::get_or_compile(req.wasm).map_err(|e| match e {
         Error::ResourceLimit(m) => SpawnError::NoMem(m),
+        e @ Error::Compile { .. }
+            if !crate::arch::wasm::simd_supported() && e.to_string().contains("SIMD") =>
+        {
+            SpawnError::NoExec(format!(
+                "this machine cannot run Wasm SIMD ({}), and the module uses it: {e}",
+                crate::arch::wasm::SIMD_MISSING
+            ))
+        }
         e => SpawnError::NoExec(e.to_string()),
     })?;
     let wasi = host::wasi_ctx(&req).map_err(SpawnError::NoEnt)?;
