@@ -15,19 +15,8 @@ use crate::arch::plic::Plic;
 /// Where the banner says the hart count comes from.
 pub const CPU_SOURCE: &str = "FDT";
 
-/// `compatible` strings of the PLICs the kernel drives: SiFive's and its
-/// clones, and T-Head's C9xx PLIC, which has the same registers (its one
-/// difference, the S-mode access bit in its control register, is OpenSBI's
-/// to set).
-pub const PLIC_COMPATIBLE: [&str; 3] = ["sifive,plic-1.0.0", "riscv,plic0", "thead,c900-plic"];
-
-/// A PLIC and this boot hart's supervisor context on it.
-#[derive(Debug, Clone, Copy)]
-pub struct PlicInfo {
-    pub phys: u64,
-    pub size: u64,
-    pub context: usize,
-}
+/// A PLIC and this boot hart's supervisor context on it (see the `plic` crate).
+pub type PlicInfo = plic::Found;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Platform {
@@ -109,14 +98,7 @@ pub fn discover(boot_hart: usize) -> Platform {
         };
     };
     let uart = uart::probe::console(&fdt);
-    let plic = fdt.find_compatible(&PLIC_COMPATIBLE).and_then(|n| {
-        let reg = n.reg()?.next()?;
-        Some(PlicInfo {
-            phys: reg.starting_address as u64,
-            size: reg.size.unwrap_or(0x400_0000) as u64,
-            context: plic_context(&fdt, n, boot_hart)?,
-        })
-    });
+    let plic = plic::find(&fdt, boot_hart);
     let test_device = fdt
         .find_compatible(&["sifive,test0", "sifive,test1"])
         .and_then(first_reg);
@@ -165,30 +147,6 @@ pub fn discover(boot_hart: usize) -> Platform {
     }
 }
 
-/// `hart`'s PLIC context: the index of its supervisor external interrupt
-/// (cause 9) in the PLIC's `interrupts-extended`. Contexts are numbered as
-/// the device tree lists them (M-mode ones included, sometimes as -1), never
-/// assumed: on SiFive SoCs hart 0 has only an M-mode context, so hart 1's
-/// S-mode context is 2, not 3.
-fn plic_context(fdt: &Fdt<'_>, plic: FdtNode<'_, '_>, hart: usize) -> Option<usize> {
-    let cells = plic.property("interrupts-extended")?.value;
-    let (_, cpu) = cpu_nodes(fdt).find(|&(id, _)| id == hart)?;
-    let intc = cpu.children().find(|c| {
-        c.compatible()
-            .is_some_and(|c| c.all().any(|s| s == "riscv,cpu-intc"))
-            || c.name.starts_with("interrupt-controller")
-    })?;
-    let phandle = intc
-        .property("phandle")
-        .or_else(|| intc.property("linux,phandle"))?
-        .as_usize()?;
-    cells.chunks_exact(8).position(|pair| {
-        let ph = u32::from_be_bytes([pair[0], pair[1], pair[2], pair[3]]) as usize;
-        let irq = u32::from_be_bytes([pair[4], pair[5], pair[6], pair[7]]);
-        ph == phandle && irq == 9
-    })
-}
-
 pub fn init(boot_hart: usize) -> &'static Platform {
     PLATFORM.call_once(|| discover(boot_hart))
 }
@@ -216,7 +174,8 @@ pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
         .plic
         .ok_or("no PLIC (or no S-mode context for this hart) in the FDT")?;
     let base =
-        crate::mem::vm::map_device(info.phys, info.size).map_err(|_| "cannot map the PLIC")?;
+        crate::mem::vm::map_device(info.phys, (plic::span(info.context) as u64).min(info.size))
+            .map_err(|_| "cannot map the PLIC")?;
     // SAFETY: `base` maps the PLIC as device memory; `context` is ours.
     let plic = PLIC.call_once(|| unsafe { Plic::new(base as usize, info.context) });
     crate::arch::enable_external_interrupts();

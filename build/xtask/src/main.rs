@@ -4,6 +4,8 @@
 //! `configs/`, boots them in QEMU, attaches gdb, and runs every test stage.
 
 mod bench;
+mod board;
+mod board_tests;
 mod build;
 mod config;
 mod difftest;
@@ -32,13 +34,16 @@ commands:
   run     [--config C] [--release] [-- ARGS]  boot in QEMU (ARGS are extra boot arguments)
   exec    [arch=A] PROG.wasm [--dir H::G]... [--env K=V]... [-- ARGS]
                                               run one Wasm program on atoll (see `exec --help`)
+  image   board=NAME [dtb=PATH] [--release] [-- ARGS]
+                                              write a board's SD-card image (configs/boards/)
+                                              to target/images/boards/NAME.img
   debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
   bench   [--quick] [--no-host] [--no-kernel] [--config C]...
                                               benchmarks: host (native, atoll, wasmtime) and
                                               in-kernel; table + target/bench/*.json
   bench-compare OLD.json NEW.json             differences between two bench runs
   test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel, user,
-                                              spec-kernel); kernel tests default to every arch
+                                              spec-kernel, boards); kernel tests default to every arch
   difftest [--runner NAME] [FILTER...]       run the WASI corpus (user/wasi-corpus/cases.toml) on
                                               wasmtime 51 and on NAME (for now: wasmtime again)
                                               and compare output, exit codes and directories
@@ -115,6 +120,7 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         std::process::exit(i32::from(code));
     }
     match command.as_str() {
+        "image" => return board::image_command(&root, rest),
         "bench" => return bench::main(&root, rest),
         "bench-compare" => return bench::compare(rest),
         "difftest" => return difftest::main(&root, rest),

@@ -37,7 +37,15 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 6] = ["lint", "host", "spec", "kernel", "spec-kernel", "user"];
+pub const ALL_STAGES: [&str; 7] = [
+    "lint",
+    "host",
+    "spec",
+    "kernel",
+    "spec-kernel",
+    "user",
+    "boards",
+];
 
 pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
     let mut results = Vec::new();
@@ -70,6 +78,16 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
                 (tally, failed == 0)
             }
             "spec-kernel" => spec_kernel(root, &opts.kernel_configs),
+            // riscv64 board machines (`board_tests::CONFIGS`), whatever `--config` says.
+            "boards" => {
+                let (passed, failed) = crate::board_tests::run(root)?;
+                let tally = Tally {
+                    passed,
+                    failed,
+                    skipped: 0,
+                };
+                (tally, failed == 0)
+            }
             other => {
                 return Err(format!(
                     "unknown test stage `{other}` (stages: {})",
