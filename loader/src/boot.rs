@@ -546,6 +546,11 @@ mod tests {
         bi.validate().unwrap();
         assert_eq!(h.boot_info_virt, PHYS_MAP_BASE + h.boot_info_phys);
         assert_eq!(
+            bi.phys_map_size,
+            RAM + RAM_SIZE,
+            "the phys map ends with RAM"
+        );
+        assert_eq!(
             (bi.kernel.slide, h.slide),
             (KERNEL_WINDOW_BASE, KERNEL_WINDOW_BASE),
             "nokaslr"
@@ -662,6 +667,40 @@ mod tests {
                 let pt = unsafe { PageTable::<Sv39, Identity>::from_root(root, Identity) };
                 pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags))
             }),
+            PagingMode::Sv39XTheadMae => {
+                // SAFETY: the tables `prepare` built, in the fake RAM.
+                let pt = unsafe { PageTable::<Sv39XTheadMae, Identity>::from_root(root, Identity) };
+                let tr = |v: u64| pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags));
+                check(&tr);
+                // RAM is normal memory, everything else in the phys map device memory.
+                assert!(!tr(PHYS_MAP_BASE + RAM).unwrap().1.contains(Flags::DEVICE));
+                assert!(
+                    !tr(PHYS_MAP_BASE + RAM + RAM_SIZE - 1)
+                        .unwrap()
+                        .1
+                        .contains(Flags::DEVICE)
+                );
+                assert!(
+                    tr(PHYS_MAP_BASE + 0x1000_0000)
+                        .unwrap()
+                        .1
+                        .contains(Flags::DEVICE)
+                );
+                assert!(
+                    tr(PHYS_MAP_BASE + RAM - 1)
+                        .unwrap()
+                        .1
+                        .contains(Flags::DEVICE)
+                );
+                assert!(
+                    !tr(h.entry).unwrap().1.contains(Flags::DEVICE),
+                    "kernel code"
+                );
+                assert!(
+                    !tr(loader.start).unwrap().1.contains(Flags::DEVICE),
+                    "loader"
+                );
+            }
             PagingMode::X86Level4 => check(&|v| {
                 // SAFETY: the tables `prepare` built, in the fake RAM.
                 let pt = unsafe { PageTable::<X86Level4, Identity>::from_root(root, Identity) };
@@ -681,6 +720,7 @@ mod tests {
         let ram = fake_ram();
         check_prepare(ram, PagingMode::Sv39);
         check_prepare(ram, PagingMode::Sv48);
+        check_prepare(ram, PagingMode::Sv39XTheadMae);
         let h = check_prepare(ram, PagingMode::X86Level4);
 
         // A firmware map that changed after `prepare` (UEFI's final map):

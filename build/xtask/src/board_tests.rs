@@ -19,6 +19,9 @@ use crate::config::Config;
 use crate::qemu::{Launch, Serial};
 use crate::user_tests::type_at_console;
 
+/// A further check on a boot's console lines.
+type Check = fn(&[String]) -> Result<(), String>;
+
 /// One boot: what to type, and what the console must show.
 struct Case {
     config: &'static str,
@@ -27,7 +30,7 @@ struct Case {
     steps: &'static [(&'static str, &'static str)],
     /// Each must be (a substring of) some console line, in this order.
     lines: &'static [&'static str],
-    check: Option<fn(&[String]) -> Result<(), String>>,
+    check: Option<Check>,
 }
 
 const CASES: [Case; 3] = [

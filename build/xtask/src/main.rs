@@ -52,6 +52,10 @@ commands:
 
 C is a name under configs/ (default qemu-riscv64) or a path to a .toml file.";
 
+/// Where the riscv64 loader runs on QEMU's machines: RAM base (0x80000000
+/// on `virt` and `sifive_u`) + the Image's 2 MiB text offset.
+const RISCV_QEMU_IMAGE_ADDRESS: u64 = 0x8020_0000;
+
 /// What `test` covers when no `--config` is given: every architecture.
 const DEFAULT_TEST_CONFIGS: [&str; 2] = ["qemu-riscv64", "qemu-x86_64"];
 
@@ -247,12 +251,20 @@ fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     let dir = util::target_dir(root);
     let serial = dir.join("atoll-console.log");
     let script = dir.join("atoll-debug.gdb");
+    // The riscv64 loader is linked at 0 and runs where QEMU puts a raw
+    // `-kernel` image (and where booti moves it): RAM base + 2 MiB.
+    let loader_symbols = match config.arch {
+        config::Arch::Riscv64 => format!(
+            "symbol-file -o {RISCV_QEMU_IMAGE_ADDRESS:#x} {}",
+            a.loader.display()
+        ),
+        config::Arch::X86_64 => format!("file {}", a.loader.display()),
+    };
     let mut gdb = format!(
-        "set pagination off\nset confirm off\nfile {loader}\ntarget remote localhost:1234\n\
+        "set pagination off\nset confirm off\n{loader_symbols}\ntarget remote localhost:1234\n\
          hbreak atoll_loader_kernel_mapped\ncontinue\n\
          eval \"add-symbol-file {kernel} -o %lu\", {reg}\ndelete\n\
          printf \"atoll: kernel symbols loaded at slide %#lx\\n\", {reg}\n",
-        loader = a.loader.display(),
         kernel = a.kernel.display(),
         reg = config.arch.first_arg_register(),
     );

@@ -18,6 +18,39 @@ mod testbus;
 pub use ns16550::Ns16550;
 pub use sifive::SifiveUart;
 
+/// Which driver a UART needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A 16550 (`ns16550a` and kin).
+    Ns16550,
+    /// Synopsys DesignWare APB (`snps,dw-apb-uart`), a 16550 with busy detect.
+    DesignWare,
+    /// SiFive's UART (`sifive,uart0`).
+    Sifive,
+}
+
+/// `compatible` strings and their drivers, most specific first: a
+/// DesignWare node also lists its SoC's name, never `ns16550a`.
+pub const COMPATIBLE: [(&str, Kind); 8] = [
+    ("sifive,uart0", Kind::Sifive),
+    ("snps,dw-apb-uart", Kind::DesignWare),
+    ("ns16550a", Kind::Ns16550),
+    ("ns16550", Kind::Ns16550),
+    ("ns16750", Kind::Ns16550),
+    ("ns16850", Kind::Ns16550),
+    ("ns16450", Kind::Ns16550),
+    ("ns8250", Kind::Ns16550),
+];
+
+/// The driver for a node with these `compatible` strings, if any.
+pub fn kind_of<'a>(mut compatible: impl Iterator<Item = &'a str>) -> Option<Kind> {
+    let strings: [Option<&str>; 8] = core::array::from_fn(|_| compatible.next());
+    COMPATIBLE
+        .iter()
+        .find(|(c, _)| strings.iter().flatten().any(|s| s == c))
+        .map(|&(_, kind)| kind)
+}
+
 /// How a driver reaches its device's registers. `offset` is in bytes from
 /// the device's base; the bus decides the access width (`reg-io-width`).
 pub trait Bus {

@@ -7,38 +7,7 @@
 use fdt::Fdt;
 use fdt::node::FdtNode;
 
-/// Which driver a UART needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A 16550 (`ns16550a` and kin).
-    Ns16550,
-    /// Synopsys DesignWare APB (`snps,dw-apb-uart`), a 16550 with busy detect.
-    DesignWare,
-    /// SiFive's UART (`sifive,uart0`).
-    Sifive,
-}
-
-/// `compatible` strings and their drivers, most specific first: a
-/// DesignWare node also lists its SoC's name, never `ns16550a`.
-pub const COMPATIBLE: [(&str, Kind); 8] = [
-    ("sifive,uart0", Kind::Sifive),
-    ("snps,dw-apb-uart", Kind::DesignWare),
-    ("ns16550a", Kind::Ns16550),
-    ("ns16550", Kind::Ns16550),
-    ("ns16750", Kind::Ns16550),
-    ("ns16850", Kind::Ns16550),
-    ("ns16450", Kind::Ns16550),
-    ("ns8250", Kind::Ns16550),
-];
-
-/// The driver for a node with these `compatible` strings, if any.
-pub fn kind_of<'a>(mut compatible: impl Iterator<Item = &'a str>) -> Option<Kind> {
-    let strings: [Option<&str>; 8] = core::array::from_fn(|_| compatible.next());
-    COMPATIBLE
-        .iter()
-        .find(|(c, _)| strings.iter().flatten().any(|s| s == c))
-        .map(|&(_, kind)| kind)
-}
+pub use crate::{COMPATIBLE, Kind, kind_of};
 
 /// Everything a driver needs to reach the console UART.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
