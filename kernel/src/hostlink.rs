@@ -58,6 +58,7 @@ fn device() -> Option<&'static ConsoleDevice> {
 }
 
 /// Whether `just exec` is on the other end of a virtio console.
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 pub fn present() -> bool {
     device().is_some()
 }
@@ -174,7 +175,7 @@ fn pump(s: &mut Stdin, dev: &ConsoleDevice) {
                     }
                 }
             }
-            if rest.len() != 0 && !*eof {
+            if !rest.is_empty() && !*eof {
                 return (used, ());
             }
         }

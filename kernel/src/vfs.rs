@@ -10,8 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use spin::{Once, RwLock};
-use wasi_p1::fs::{Access, Handle, SetTime};
-use wasi_p1::{DirEntry, Errno, FileSystem, InitrdFs, Ino, MemFs, Stat};
+use wasi_p1::{FileSystem, InitrdFs, MemFs, SubdirFs};
 
 use crate::drivers::virtio;
 
@@ -71,7 +70,7 @@ fn mount(point: &str, fs: Arc<dyn FileSystem>) {
     let mut m = MOUNTS.write();
     m.retain(|(p, _)| p != point);
     m.push((point.to_string(), fs));
-    m.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    m.sort_by_key(|(point, _)| core::cmp::Reverse(point.len()));
 }
 
 /// The initrd as a read-only tree (empty without an initrd).
@@ -122,92 +121,5 @@ pub fn open_dir(path: &str) -> Result<Arc<dyn FileSystem>, String> {
     if ino == fs.root() {
         return Ok(fs);
     }
-    Ok(Arc::new(SubdirFs {
-        inner: fs,
-        root: ino,
-    }))
-}
-
-/// A directory of another tree, seen as the root of its own.
-struct SubdirFs {
-    inner: Arc<dyn FileSystem>,
-    root: Ino,
-}
-
-impl FileSystem for SubdirFs {
-    fn dev(&self) -> u64 {
-        self.inner.dev()
-    }
-    fn root(&self) -> Ino {
-        self.root
-    }
-    fn is_read_only(&self) -> bool {
-        self.inner.is_read_only()
-    }
-    fn lookup(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
-        self.inner.lookup(dir, name)
-    }
-    fn stat(&self, ino: Ino) -> Result<Stat, Errno> {
-        self.inner.stat(ino)
-    }
-    fn set_times(&self, ino: Ino, atime: SetTime, mtime: SetTime) -> Result<(), Errno> {
-        self.inner.set_times(ino, atime, mtime)
-    }
-    fn readlink(&self, ino: Ino) -> Result<String, Errno> {
-        self.inner.readlink(ino)
-    }
-    fn create_file(&self, dir: Ino, name: &str, access: Access) -> Result<(Ino, Handle), Errno> {
-        self.inner.create_file(dir, name, access)
-    }
-    fn create_dir(&self, dir: Ino, name: &str) -> Result<Ino, Errno> {
-        self.inner.create_dir(dir, name)
-    }
-    fn symlink(&self, dir: Ino, name: &str, target: &str) -> Result<Ino, Errno> {
-        self.inner.symlink(dir, name, target)
-    }
-    fn link(&self, ino: Ino, dir: Ino, name: &str) -> Result<(), Errno> {
-        self.inner.link(ino, dir, name)
-    }
-    fn unlink(&self, dir: Ino, name: &str) -> Result<(), Errno> {
-        self.inner.unlink(dir, name)
-    }
-    fn remove_dir(&self, dir: Ino, name: &str) -> Result<(), Errno> {
-        self.inner.remove_dir(dir, name)
-    }
-    fn rename(&self, from_dir: Ino, from: &str, to_dir: Ino, to: &str) -> Result<(), Errno> {
-        self.inner.rename(from_dir, from, to_dir, to)
-    }
-    fn open(&self, ino: Ino, access: Access) -> Result<Handle, Errno> {
-        self.inner.open(ino, access)
-    }
-    fn close(&self, handle: Handle) {
-        self.inner.close(handle)
-    }
-    fn fstat(&self, handle: Handle) -> Result<Stat, Errno> {
-        self.inner.fstat(handle)
-    }
-    fn fset_times(&self, handle: Handle, atime: SetTime, mtime: SetTime) -> Result<(), Errno> {
-        self.inner.fset_times(handle, atime, mtime)
-    }
-    fn read(&self, handle: Handle, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.inner.read(handle, offset, buf)
-    }
-    fn write(&self, handle: Handle, offset: u64, data: &[u8]) -> Result<usize, Errno> {
-        self.inner.write(handle, offset, data)
-    }
-    fn set_len(&self, handle: Handle, len: u64) -> Result<(), Errno> {
-        self.inner.set_len(handle, len)
-    }
-    fn sync(&self, handle: Handle, data_only: bool) -> Result<(), Errno> {
-        self.inner.sync(handle, data_only)
-    }
-    fn read_dir(
-        &self,
-        handle: Handle,
-        cookie: u64,
-        max_bytes: usize,
-        out: &mut Vec<DirEntry>,
-    ) -> Result<bool, Errno> {
-        self.inner.read_dir(handle, cookie, max_bytes, out)
-    }
+    Ok(Arc::new(SubdirFs::new(fs, ino)))
 }

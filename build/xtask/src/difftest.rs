@@ -2,13 +2,15 @@
 //! `user/wasi-corpus/cases.toml` (or those whose name contains a FILTER) runs on the reference,
 //! wasmtime 51, and on the runner under test, each on its own fresh copies of the fixtures;
 //! then stdout, stderr, the exit code and the resulting tree of every preopened directory must
-//! match. Prints one line per case (with a readable diff under a failing one) and a final
-//! `N passed, N failed`.
+//! match (stderr only up to a runtime's report of how the program failed, `Error: failed to run
+//! main module ...`, whose backtrace is the runtime's own). Prints one line per case (with a
+//! readable diff under a failing one) and a final `N passed, N failed`.
 //!
-//! The runner under test is picked by name in `runner_under_test`; for now only `wasmtime`
-//! exists, which runs the reference against itself: that checks that every case is
-//! deterministic. atoll's runners (on the host and under QEMU) plug in there, behind the
-//! `runner::Runner` trait.
+//! The runner under test is picked by name in `runner_under_test`, behind the
+//! `runner::Runner` trait: `wasmtime` runs the reference against itself (which checks that
+//! every case is deterministic), `atoll-host` runs atoll's engine, WASI layer and 9P client on
+//! the host (`build/wasi-run`, seconds for the whole corpus), and `riscv64`, `x86_64` or
+//! `config=NAME` run atoll under QEMU.
 
 mod diff;
 mod manifest;
@@ -24,17 +26,19 @@ use manifest::{Case, Manifest};
 use prepare::Layout;
 use runner::{Outcome, Prepared, Runner};
 
-use crate::{userland, util};
+use crate::userland;
 
 const USAGE: &str = "usage: cargo xtask difftest [--runner NAME] [FILTER...]
   runs the cases of user/wasi-corpus/cases.toml on wasmtime 51 (the reference) and on the runner
-  NAME (default and for now only: wasmtime, which checks that every case is deterministic);
+  NAME: wasmtime (the default: checks that every case is deterministic), atoll-host (atoll's
+  WASI layer on the host, build/wasi-run), riscv64, x86_64 or config=NAME (atoll under QEMU);
   a FILTER keeps the cases whose name contains it";
 
 /// The runner a `--runner NAME` asks for.
 fn runner_under_test(root: &Path, name: &str) -> Result<Box<dyn Runner + Send>, String> {
     match name {
         "wasmtime" => Ok(Box::new(runner::Wasmtime::new(root, "wasmtime")?)),
+        "atoll-host" => Ok(Box::new(runner::CommandRunner::atoll_host(root)?)),
         "riscv64" | "x86_64" => Ok(Box::new(runner::AtollQemu::new(
             root,
             &format!("qemu-{name}"),
@@ -42,7 +46,8 @@ fn runner_under_test(root: &Path, name: &str) -> Result<Box<dyn Runner + Send>, 
         other => match other.strip_prefix("config=") {
             Some(config) => Ok(Box::new(runner::AtollQemu::new(root, config)?)),
             None => Err(format!(
-                "unknown runner `{other}` (known: wasmtime, riscv64, x86_64, config=NAME)\n\n{USAGE}"
+                "unknown runner `{other}` (known: wasmtime, atoll-host, riscv64, x86_64, \
+                 config=NAME)\n\n{USAGE}"
             )),
         },
     }
@@ -77,6 +82,17 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
 
 pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     let opts = parse_args(args)?;
+    let (_, failed) = run(root, &opts.runner, &opts.filters)?;
+    Ok(failed == 0)
+}
+
+/// Runs the cases matching `filters` (all without) on the reference and on runner
+/// `runner_name`; returns (passed, failed).
+pub fn run(root: &Path, runner_name: &str, filters: &[String]) -> Result<(u64, u64), String> {
+    let opts = Options {
+        runner: runner_name.to_string(),
+        filters: filters.to_vec(),
+    };
     let mut test = runner_under_test(root, &opts.runner)?;
     let mut reference = runner::Wasmtime::new(root, "wasmtime")?;
     userland::run_build_script(root)?;
@@ -101,7 +117,9 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
     } else {
         test.name().to_string()
     };
-    let work = util::target_dir(root).join("difftest");
+    // Per checkout, beside the reference in `target/tools/` (not in a shared CARGO_TARGET_DIR,
+    // where two worktrees' runs would overwrite each other's cases).
+    let work = root.join("target/difftest");
     let prepare_side = |label: &str| -> Result<Vec<Prepared>, String> {
         cases
             .iter()
@@ -160,7 +178,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
         start.elapsed().as_secs_f64()
     );
     println!("{passed} passed, {failed} failed");
-    Ok(failed == 0)
+    Ok((passed, failed))
 }
 
 fn timed(r: &mut (dyn Runner + Send), cases: &[Prepared]) -> Result<(Vec<Outcome>, f64), String> {
@@ -199,10 +217,19 @@ fn compare_case(
     if let Some(d) = diff::describe(&a.1.stdout, &b.1.stdout, la, lb) {
         out.push(format!("stdout: {d}"));
     }
-    if case.compare_stderr
-        && let Some(d) = diff::describe(&a.1.stderr, &b.1.stderr, la, lb)
-    {
-        out.push(format!("stderr: {d}"));
+    if case.compare_stderr {
+        let ((ea, ra), (eb, rb)) = (program_stderr(&a.1.stderr), program_stderr(&b.1.stderr));
+        if let Some(d) = diff::describe(ea, eb, la, lb) {
+            out.push(format!("stderr: {d}"));
+        }
+        if ra != rb {
+            let has = |r: bool| if r { "reports" } else { "does not report" };
+            out.push(format!(
+                "stderr: {la} {} how the program failed, {lb} {}",
+                has(ra),
+                has(rb)
+            ));
+        }
     }
     for ((ha, guest, _), (hb, _, _)) in a.0.dirs.iter().zip(&b.0.dirs) {
         match (tree::snapshot(ha), tree::snapshot(hb)) {
@@ -215,6 +242,23 @@ fn compare_case(
         }
     }
     out
+}
+
+/// How a runtime reports a program it had to stop (wasmtime's CLI wording, which atoll's init
+/// and `wasi-run` use too).
+const RUNTIME_REPORT: &[u8] = b"Error: failed to run main module";
+
+/// What the program itself wrote to stderr: everything before the runtime's report of how it
+/// failed (whose text, a backtrace with code offsets, is the runtime's own), and whether there
+/// is such a report.
+fn program_stderr(stderr: &[u8]) -> (&[u8], bool) {
+    match stderr
+        .windows(RUNTIME_REPORT.len())
+        .position(|w| w == RUNTIME_REPORT)
+    {
+        Some(at) => (&stderr[..at], true),
+        None => (stderr, false),
+    }
 }
 
 fn tail(b: &[u8]) -> &[u8] {
@@ -320,6 +364,30 @@ mod tests {
             p[0].starts_with("stdout: first difference at byte 2 (line 2"),
             "{}",
             p[0]
+        );
+    }
+
+    #[test]
+    fn the_runtimes_report_of_a_failure_is_not_compared_but_what_the_program_wrote_is() {
+        let wasmtime = outcome(
+            "",
+            "oops\nError: failed to run main module `a`\n  0x18b0",
+            1,
+        );
+        let atoll = outcome(
+            "",
+            "oops\nError: failed to run main module `b`\n  fd_advise",
+            1,
+        );
+        assert!(problems(&case(true), &wasmtime, &atoll).is_empty());
+        let other = outcome("", "other\nError: failed to run main module `b`\n", 1);
+        let p = problems(&case(true), &wasmtime, &other);
+        assert!(p.len() == 1 && p[0].starts_with("stderr: "), "{p:?}");
+        let silent = outcome("", "oops\n", 1);
+        let p = problems(&case(true), &wasmtime, &silent);
+        assert_eq!(
+            p,
+            ["stderr: wasmtime reports how the program failed, atoll does not report"]
         );
     }
 

@@ -43,10 +43,12 @@ commands:
                                               in-kernel; table + target/bench/*.json
   bench-compare OLD.json NEW.json             differences between two bench runs
   test    [--stage S]... [--config C]...      run test stages (lint, host, spec, kernel, user,
-                                              spec-kernel, boards); kernel tests default to every arch
+                                              spec-kernel, difftest, boards); kernel tests default
+                                              to every arch
   difftest [--runner NAME] [FILTER...]       run the WASI corpus (user/wasi-corpus/cases.toml) on
-                                              wasmtime 51 and on NAME (for now: wasmtime again)
-                                              and compare output, exit codes and directories
+                                              wasmtime 51 and on NAME (riscv64, x86_64,
+                                              config=C, atoll-host, or wasmtime again) and
+                                              compare output, exit codes and directories
   spec-kernel [arch=A] [--config C] [-v] [FILTER...]
                                               the Wasm spec suite in the kernel under QEMU
 

@@ -37,13 +37,14 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 7] = [
+pub const ALL_STAGES: [&str; 8] = [
     "lint",
     "host",
     "spec",
     "kernel",
     "spec-kernel",
     "user",
+    "difftest",
     "boards",
 ];
 
@@ -78,7 +79,27 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
                 (tally, failed == 0)
             }
             "spec-kernel" => spec_kernel(root, &opts.kernel_configs),
-            // riscv64 board machines (`board_tests::CONFIGS`), whatever `--config` says.
+            "difftest" => {
+                // The WASI corpus against wasmtime: atoll's WASI layer on the host, then the
+                // whole system (`just exec`'s path) under QEMU on each configuration.
+                let mut tally = Tally::default();
+                let runners = std::iter::once("atoll-host".to_string())
+                    .chain(opts.kernel_configs.iter().map(|c| format!("config={c}")));
+                for runner in runners {
+                    let (passed, failed) = match crate::difftest::run(root, &runner, &[]) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            eprintln!("difftest --runner {runner}: {e}");
+                            (0, 1)
+                        }
+                    };
+                    tally.passed += passed;
+                    tally.failed += failed;
+                }
+                let ok = tally.failed == 0;
+                (tally, ok)
+            }
+            // riscv64 board machines (`board_tests`), whatever `--config` says.
             "boards" => {
                 let (passed, failed) = crate::board_tests::run(root)?;
                 let tally = Tally {

@@ -303,6 +303,7 @@ pub struct SpawnRequest<'a> {
 
 /// Where a process's stdin, stdout and stderr go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ktest", allow(dead_code))] // init picks Console or Link; tests use Null.
 pub enum Stdio {
     /// The serial console, through its line discipline.
     Console,

@@ -265,3 +265,89 @@ fn a_program_renames_lists_and_removes_what_the_host_then_sees() {
     assert_eq!(g.list(), [".", ".."]);
     assert_eq!(std::fs::read_dir(s.dir.path()).unwrap().count(), 0);
 }
+
+impl Guest {
+    /// Opens `path` in fd 3 for reading only.
+    fn open_read_only(&mut self, path: &str) -> Result<u32, Errno> {
+        let len = self.put(PATH, path.as_bytes());
+        let args = [3, 1, PATH.into(), len, 0, rights::FD_READ, 0, 0, OUT.into()];
+        match self.call("path_open", &args) {
+            Errno::Success => Ok(self.u32(OUT)),
+            e => Err(e),
+        }
+    }
+}
+
+#[test]
+fn a_read_only_share_answers_eperm_to_every_change_as_a_read_only_preopen_does() {
+    let s = common::share_with(
+        ninep::server::ServerOptions {
+            read_only: true,
+            ..Default::default()
+        },
+        ninep::MountOptions::default(),
+    );
+    std::fs::write(s.host("f"), b"keep").unwrap();
+    std::fs::create_dir(s.host("d")).unwrap();
+    let mut g = Guest::new(Arc::new(s.fs));
+    assert_eq!(g.path("path_create_directory", "new"), Errno::Perm);
+    // Before the path is looked at: a missing parent is EPERM too.
+    assert_eq!(g.path("path_create_directory", "nope/new"), Errno::Perm);
+    assert_eq!(g.path("path_unlink_file", "f"), Errno::Perm);
+    assert_eq!(g.path("path_remove_directory", "d"), Errno::Perm);
+    assert_eq!(g.open("f", 0), Err(Errno::Perm));
+    assert_eq!(g.open("new", oflags::CREAT), Err(Errno::Perm));
+    let fd = g.open_read_only("f").unwrap();
+    assert_eq!(g.read(fd, 100), b"keep");
+    assert_eq!(g.call("fd_filestat_set_size", &[fd.into(), 0]), Errno::Perm);
+    assert_eq!(
+        g.call("fd_filestat_set_times", &[fd.into(), 0, 0, 2]),
+        Errno::Perm
+    );
+    assert_eq!(std::fs::read(s.dir.path().join("f")).unwrap(), b"keep");
+}
+
+#[test]
+fn truncating_a_file_opened_for_reading_only_is_einval_and_leaves_it_whole() {
+    let s = share();
+    std::fs::write(s.host("f"), b"whole").unwrap();
+    let mut g = Guest::new(Arc::new(s.fs));
+    let fd = g.open_read_only("f").unwrap();
+    assert_eq!(
+        g.call("fd_filestat_set_size", &[fd.into(), 1]),
+        Errno::Inval
+    );
+    assert_eq!(std::fs::read(s.dir.path().join("f")).unwrap(), b"whole");
+    let rw = g.open("f", 0).unwrap();
+    // ftruncate's limit: a size that is negative as an off_t.
+    assert_eq!(
+        g.call("fd_filestat_set_size", &[rw.into(), 1 << 63]),
+        Errno::Inval
+    );
+    assert_eq!(
+        g.call("fd_filestat_set_size", &[rw.into(), 2]),
+        Errno::Success
+    );
+    assert_eq!(std::fs::read(s.dir.path().join("f")).unwrap(), b"wh");
+}
+
+#[test]
+fn readlink_of_a_link_whose_target_is_absolute_is_eperm_and_a_relative_one_is_given() {
+    let s = share();
+    std::os::unix::fs::symlink("/etc", s.host("abs")).unwrap();
+    std::os::unix::fs::symlink("../out", s.host("rel")).unwrap();
+    let mut g = Guest::new(Arc::new(s.fs));
+    let readlink = |g: &mut Guest, path: &str| {
+        let len = g.put(PATH, path.as_bytes());
+        let e = g.call(
+            "path_readlink",
+            &[3, PATH.into(), len, BUF.into(), 64, OUT.into()],
+        );
+        (e, g.mem[BUF as usize..][..g.u32(OUT) as usize].to_vec())
+    };
+    assert_eq!(readlink(&mut g, "abs").0, Errno::Perm);
+    assert_eq!(
+        readlink(&mut g, "rel"),
+        (Errno::Success, b"../out".to_vec())
+    );
+}

@@ -84,6 +84,15 @@ pub mod preopentype {
 /// `$advice` has values 0..=5.
 pub const ADVICE_MAX: u32 = 5;
 
+/// `$signal` has values 0..=30.
+pub const SIGNAL_MAX: u32 = 30;
+
+/// `$riflags` (`RECV_PEEK`, `RECV_WAITALL`), `$siflags` (none) and `$sdflags` (`RD`, `WR`):
+/// the bits each defines.
+pub const RIFLAGS_ALL: u64 = 0b11;
+pub const SIFLAGS_ALL: u64 = 0;
+pub const SDFLAGS_ALL: u64 = 0b11;
+
 /// `$rights`
 pub mod rights {
     pub const FD_DATASYNC: u64 = 1 << 0;

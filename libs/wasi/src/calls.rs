@@ -1,12 +1,12 @@
 //! The `wasi_snapshot_preview1` functions, over a [`WasiCtx`] and a [`GuestMemory`].
 //!
 //! Errnos and effects follow wasmtime 51's preview 1 implementation (its adapter over
-//! preview 2 and cap-std, on Linux); each function's comment says where atoll differs.
-//! Like wasmtime, an argument that is not a valid value of its witx type (a flag bit or
-//! enum value preview 1 does not define) traps. Each function validates every guest pointer
-//! before it changes any state where that is cheap (so a bad out-pointer does not leave a
-//! half-done operation behind); unlike wasmtime, which traps, a pointer outside linear
-//! memory is [`Errno::Fault`].
+//! preview 2 and cap-std, on Linux), in its order: an argument that is not a valid value of
+//! its witx type (a flag bit or enum value preview 1 does not define) is a host error before
+//! anything else; guest memory is checked as it is used ([`crate::mem`]), so a bad pointer is
+//! a host error at the point wasmtime meets it (a result pointer only after the operation
+//! succeeded); a value read from memory that is not valid for its type is `EINVAL`. A host
+//! error ends the program ([`Stop::HostError`]; wasmtime's exit code 1).
 
 mod fd;
 mod path;
@@ -14,10 +14,12 @@ mod poll;
 
 use alloc::vec::Vec;
 
-use crate::abi::{clockid, filetype, fstflags, layout};
+use crate::abi::{
+    RIFLAGS_ALL, SDFLAGS_ALL, SIFLAGS_ALL, SIGNAL_MAX, clockid, fdflags, filetype, fstflags, layout,
+};
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
-use crate::fs::{FileKind, SetTime, Stat};
+use crate::fs::{FileKind, FileSystem, SetTime, Stat};
 use crate::mem::GuestMemory;
 
 /// How a WASI function ended when it did not succeed.
@@ -27,8 +29,9 @@ pub enum Fail {
     Errno(Errno),
     /// `proc_exit(code)`: the instance must stop.
     Exit(u32),
-    /// The call traps with this message (as wasmtime traps on an invalid argument).
-    Trap(&'static str),
+    /// The call fails as a host function and the program ends (wasmtime's answer to an invalid
+    /// argument or a pointer outside memory), with this message.
+    HostError(&'static str),
 }
 
 /// How a call stopped the instance instead of returning an errno.
@@ -36,8 +39,9 @@ pub enum Fail {
 pub enum Stop {
     /// `proc_exit(code)`.
     Exit(u32),
-    /// A trap, with its message.
-    Trap(&'static str),
+    /// A host error, with its message: the program ends (the embedder reports a failed host
+    /// call; wasmtime exits with code 1).
+    HostError(&'static str),
 }
 
 impl From<Errno> for Fail {
@@ -131,7 +135,7 @@ macro_rules! functions {
                 Ok(()) => Ok(Errno::Success),
                 Err(Fail::Errno(e)) => Ok(e),
                 Err(Fail::Exit(code)) => Err(Stop::Exit(code)),
-                Err(Fail::Trap(m)) => Err(Stop::Trap(m)),
+                Err(Fail::HostError(m)) => Err(Stop::HostError(m)),
             }
         }
     };
@@ -199,8 +203,8 @@ fn filetype_of(kind: FileKind) -> u8 {
     }
 }
 
-/// Writes a `$filestat` record.
-fn write_filestat(mem: &mut GuestMemory<'_>, out: u32, dev: u64, st: &Stat) -> Result<(), Errno> {
+/// Writes a `$filestat` record (its fields are `u64`s: 8-aligned).
+fn write_filestat(mem: &mut GuestMemory<'_>, out: u32, dev: u64, st: &Stat) -> R {
     let mut rec = [0u8; layout::FILESTAT_SIZE as usize];
     let fields = [
         dev, st.ino, 0, st.nlink, st.size, st.atime, st.mtime, st.ctime,
@@ -209,15 +213,27 @@ fn write_filestat(mem: &mut GuestMemory<'_>, out: u32, dev: u64, st: &Stat) -> R
         rec[8 * i..8 * i + 8].copy_from_slice(&v.to_le_bytes());
     }
     rec[16] = filetype_of(st.kind);
-    mem.write_bytes(out, &rec)
+    mem.write_record(out, &rec, 8)
 }
 
-/// Checks that `v` has only bits of `all` set; wasmtime traps otherwise.
+/// Checks that argument `v` has only bits of `all` set; a host error otherwise (wasmtime's
+/// "invalid flag value").
 fn flags(v: u64, all: u64) -> Result<u64, Fail> {
     if v & !all != 0 {
-        return Err(Fail::Trap("invalid flag value"));
+        return Err(Fail::HostError("invalid flag value"));
     }
     Ok(v)
+}
+
+/// A tree that may change: a read-only one answers `EPERM` to every change, before looking at
+/// the path, as wasmtime's read-only preopens do (`DirPerms` without `MUTATE`, `FilePerms`
+/// without `WRITE`).
+fn mutable(fs: &dyn FileSystem) -> Result<(), Errno> {
+    if fs.is_read_only() {
+        Err(Errno::Perm)
+    } else {
+        Ok(())
+    }
 }
 
 /// The two new times of a `*_set_times` call (wasmtime's `systimespec`): a time both given
@@ -242,29 +258,30 @@ fn set_times_of(atim: u64, mtim: u64, fst: u32) -> Result<(SetTime, SetTime), Fa
 impl WasiCtx {
     // ---- arguments and environment ----------------------------------------------------
 
+    /// Each string's address at `ptrs`, then the string and a NUL at `buf`, one after the
+    /// other (wasmtime writes them in this order; a bad address ends the call there).
     fn write_strings(mem: &mut GuestMemory<'_>, list: &[Vec<u8>], ptrs: u32, buf: u32) -> R {
-        let count = u32::try_from(list.len()).map_err(|_| Errno::TooBig)?;
-        let total: usize = list.iter().map(|s| s.len() + 1).sum();
-        let total = u32::try_from(total).map_err(|_| Errno::TooBig)?;
-        mem.check(ptrs, count.checked_mul(4).ok_or(Errno::Fault)?)?;
-        mem.check(buf, total)?;
-        let mut at = buf;
-        for (i, s) in list.iter().enumerate() {
-            mem.write_u32(ptrs + 4 * i as u32, at)?;
+        const BAD: Fail = Fail::HostError("pointer out of bounds");
+        let (mut ptr, mut at) = (ptrs, buf);
+        for s in list {
+            mem.write_u32(ptr, at)?;
+            ptr = ptr.checked_add(4).ok_or(BAD)?;
+            let len = u32::try_from(s.len()).map_err(|_| BAD)?;
             mem.write_bytes(at, s)?;
-            mem.write_u8(at + s.len() as u32, 0)?;
-            at += s.len() as u32 + 1;
+            at = at.checked_add(len).ok_or(BAD)?;
+            mem.write_bytes(at, &[0])?;
+            at = at.checked_add(1).ok_or(BAD)?;
         }
         Ok(())
     }
 
+    /// The count, then the total size (each string with its NUL), written in that order.
     fn write_sizes(mem: &mut GuestMemory<'_>, list: &[Vec<u8>], count: u32, size: u32) -> R {
+        let n = u32::try_from(list.len()).map_err(|_| Errno::Overflow)?;
         let total: usize = list.iter().map(|s| s.len() + 1).sum();
-        mem.check(count, 4)?;
-        mem.check(size, 4)?;
-        mem.write_u32(count, u32::try_from(list.len()).map_err(|_| Errno::TooBig)?)?;
-        mem.write_u32(size, u32::try_from(total).map_err(|_| Errno::TooBig)?)?;
-        Ok(())
+        let total = u32::try_from(total).map_err(|_| Errno::Overflow)?;
+        mem.write_u32(count, n)?;
+        mem.write_u32(size, total)
     }
 
     fn args_get(&mut self, mem: &mut GuestMemory<'_>, argv: u32, argv_buf: u32) -> R {
@@ -293,9 +310,9 @@ impl WasiCtx {
             clockid::PROCESS_CPUTIME_ID | clockid::THREAD_CPUTIME_ID => {
                 return Err(Errno::Badf.into());
             }
-            _ => return Err(Fail::Trap("invalid enum value clockid")),
+            _ => return Err(Fail::HostError("invalid enum value clockid")),
         };
-        Ok(mem.write_u64(out, res.max(1))?)
+        mem.write_u64(out, res.max(1))
     }
 
     fn clock_time_get(
@@ -311,12 +328,16 @@ impl WasiCtx {
             clockid::PROCESS_CPUTIME_ID | clockid::THREAD_CPUTIME_ID => {
                 return Err(Errno::Badf.into());
             }
-            _ => return Err(Fail::Trap("invalid enum value clockid")),
+            _ => return Err(Fail::HostError("invalid enum value clockid")),
         };
-        Ok(mem.write_u64(out, now)?)
+        mem.write_u64(out, now)
     }
 
+    /// The random bytes are made first, then written (nothing to write checks nothing).
     fn random_get(&mut self, mem: &mut GuestMemory<'_>, buf: u32, len: u32) -> R {
+        if len == 0 {
+            return Ok(());
+        }
         let slice = mem.slice_mut(buf, len)?;
         Ok(self.random.fill(slice)?)
     }
@@ -326,11 +347,11 @@ impl WasiCtx {
         Ok(())
     }
 
-    /// A status of 126 or more traps, as in wasmtime ("exit with invalid exit status
-    /// outside of [0..126)").
+    /// A status of 126 or more is a host error, as in wasmtime ("exit with invalid exit
+    /// status outside of [0..126)").
     fn proc_exit(&mut self, _mem: &mut GuestMemory<'_>, code: u32) -> R {
         if code >= 126 {
-            return Err(Fail::Trap(
+            return Err(Fail::HostError(
                 "exit with invalid exit status outside of [0..126)",
             ));
         }
@@ -338,54 +359,57 @@ impl WasiCtx {
         Err(Fail::Exit(code))
     }
 
-    /// Signals are not supported: `ENOTSUP`, as in wasmtime.
-    fn proc_raise(&mut self, _mem: &mut GuestMemory<'_>, _sig: u32) -> R {
+    /// Signals are not supported: `ENOTSUP`, as in wasmtime (a number that is no `$signal`
+    /// is a host error).
+    fn proc_raise(&mut self, _mem: &mut GuestMemory<'_>, sig: u32) -> R {
+        if sig > SIGNAL_MAX {
+            return Err(Fail::HostError("invalid enum value signal"));
+        }
         Err(Errno::Notsup.into())
     }
 
     // ---- sockets: none exist, so every fd is not one ---------------------------------
+    // wasmtime checks the flag arguments, then the fd, and never touches the buffers.
 
     fn not_a_socket(&self, fd: u32) -> R {
         self.fd(fd)?;
         Err(Errno::Notsock.into())
     }
 
-    fn sock_accept(&mut self, mem: &mut GuestMemory<'_>, fd: u32, _flags: u32, out: u32) -> R {
-        mem.check(out, 4)?;
+    fn sock_accept(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, fl: u32, _out: u32) -> R {
+        flags(u64::from(fl), u64::from(fdflags::ALL))?;
         self.not_a_socket(fd)
     }
 
     fn sock_recv(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        _mem: &mut GuestMemory<'_>,
         fd: u32,
-        ri_data: u32,
-        ri_len: u32,
-        _ri_flags: u32,
-        ro_len: u32,
-        ro_flags: u32,
+        _ri_data: u32,
+        _ri_len: u32,
+        ri_flags: u32,
+        _ro_len: u32,
+        _ro_flags: u32,
     ) -> R {
-        mem.iovecs(ri_data, ri_len)?;
-        mem.check(ro_len, 4)?;
-        mem.check(ro_flags, 2)?;
+        flags(u64::from(ri_flags), RIFLAGS_ALL)?;
         self.not_a_socket(fd)
     }
 
     fn sock_send(
         &mut self,
-        mem: &mut GuestMemory<'_>,
+        _mem: &mut GuestMemory<'_>,
         fd: u32,
-        si_data: u32,
-        si_len: u32,
-        _si_flags: u32,
-        so_len: u32,
+        _si_data: u32,
+        _si_len: u32,
+        si_flags: u32,
+        _so_len: u32,
     ) -> R {
-        mem.iovecs(si_data, si_len)?;
-        mem.check(so_len, 4)?;
+        flags(u64::from(si_flags), SIFLAGS_ALL)?;
         self.not_a_socket(fd)
     }
 
-    fn sock_shutdown(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, _how: u32) -> R {
+    fn sock_shutdown(&mut self, _mem: &mut GuestMemory<'_>, fd: u32, how: u32) -> R {
+        flags(u64::from(how), SDFLAGS_ALL)?;
         self.not_a_socket(fd)
     }
 }

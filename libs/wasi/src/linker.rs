@@ -24,7 +24,7 @@ pub fn exit_status(err: &Error) -> Option<u32> {
 
 /// Defines all preview 1 functions in `linker`. `get` finds the process's [`WasiCtx`] in the
 /// store data. Functions read and write the caller's exported `memory`; a module without
-/// one gets [`crate::Errno::Fault`] for every pointer.
+/// one sees an empty memory (every pointer it passes is a host error when used).
 pub fn add_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     get: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + 'static,
@@ -95,6 +95,6 @@ fn call<T>(
             Ok(())
         }
         Err(Stop::Exit(code)) => Err(Error::Host(format!("{PROC_EXIT_PREFIX}{code}"))),
-        Err(Stop::Trap(m)) => Err(Error::Host(format!("{}: {m}", func.name()))),
+        Err(Stop::HostError(m)) => Err(Error::Host(format!("{}: {m}", func.name()))),
     }
 }

@@ -215,11 +215,15 @@ impl Status {
         Status { exit, pid: word(8) }
     }
 
-    /// The shell convention atoll's init uses: the exit code, 134 for a trap
-    /// (like SIGABRT), 137 for a kill (like SIGKILL).
+    /// The convention atoll's init uses, `wasmtime run`'s: the exit code, 1
+    /// when a host function failed (a WASI call refused its arguments: a
+    /// pointer outside memory, a value outside its type, `proc_exit(n)` with
+    /// n >= 126), 134 for any other trap (like SIGABRT), 137 for a kill
+    /// (like SIGKILL).
     pub fn code(&self) -> u32 {
         match self.exit {
             Exit::Exited(code) => code,
+            Exit::Trapped(TrapCode::HOST) => 1,
             Exit::Trapped(_) => 134,
             Exit::Killed => 137,
         }
@@ -243,6 +247,11 @@ impl fmt::Display for Status {
 /// A trap code number (ABI.md, under "wait").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrapCode(pub u32);
+
+impl TrapCode {
+    /// A host function failed (for a WASI call: it refused its arguments).
+    pub const HOST: TrapCode = TrapCode(13);
+}
 
 impl fmt::Display for TrapCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -726,6 +735,10 @@ mod tests {
         assert_eq!(s.exit, Exit::Trapped(TrapCode(9)));
         assert_eq!(s.code(), 134);
         assert_eq!(s.to_string(), "trapped: unreachable executed");
+        raw[4] = 13;
+        let s = Status::decode(&raw);
+        assert_eq!(s.exit, Exit::Trapped(TrapCode::HOST));
+        assert_eq!(s.code(), 1, "a failed host call exits 1, as in wasmtime");
         raw[0] = 2;
         assert_eq!(Status::decode(&raw).code(), 137);
     }

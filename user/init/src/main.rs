@@ -2,8 +2,10 @@
 //!
 //! The kernel starts it with the console, the preopens `/` and `/tmp`, and
 //! `argv = ["init", <boot args>...]`. With `exec=...` it runs that one
-//! program and powers off with its exit code (134 for a trap, 137 for a
-//! kill); otherwise it runs `/bin/shell.wasm`, again whenever it ends.
+//! program and powers off with its exit code (`atoll::Status::code`: 1 when a
+//! host function failed, as `wasmtime run` exits on a WASI call that refuses
+//! its arguments, 134 for another trap, 137 for a kill); otherwise it runs
+//! `/bin/shell.wasm`, again whenever it ends.
 
 mod bootargs;
 
@@ -96,16 +98,20 @@ fn exec(request: &ExecRequest) -> u32 {
     status.code()
 }
 
-/// Prints how a program ended abnormally: a trap with its backtrace, or a kill.
+/// Prints how a program ended abnormally, laid out as `wasmtime run` reports
+/// it (`Error: failed to run main module ...`, then the cause): a trap or a
+/// failed host call with its message, or a kill.
 fn report(path: &str, child: &Process, exit: Exit) {
     match exit {
         Exit::Exited(_) => {}
         Exit::Trapped(trap) => {
-            eprintln!("{path}: trapped: {trap}");
-            match child.trap_message() {
-                Ok(text) => eprintln!("{}", text.trim_end()),
-                Err(e) => eprintln!("(no trap message: {e})"),
-            }
+            let message = match child.trap_message() {
+                Ok(text) => text.trim_end().to_string(),
+                Err(e) => format!("(no trap message: {e})"),
+            };
+            eprintln!(
+                "Error: failed to run main module `{path}`\n\nCaused by:\n    0: {trap}\n    1: {message}"
+            );
         }
         Exit::Killed => eprintln!("{path}: killed"),
     }

@@ -1,5 +1,6 @@
 //! wasi-conformance: checks the `wasi_snapshot_preview1` functions atoll provides, success
-//! and error paths, by calling the raw imports (so it can pass bad pointers and bad fds).
+//! and error paths, by calling the raw imports (so it can pass bad fds, flags and paths), and
+//! gives the same output under `wasmtime run` (the difftest case `wasi-conformance`).
 //!
 //! # Running it
 //!
@@ -18,26 +19,31 @@
 //! On atoll, init sets all of that up with the boot argument
 //! `exec=/bin/wasi-conformance.wasm,a,b exec.env=ATOLL_TEST%3D1 exec.dir=/::/,/tmp::/tmp`.
 //! On the host, `cargo test -p wasi-p1 --test engine wasi_conformance` runs it (through
-//! `libs/wasi` and the engine, with the initrd file system at `/`).
+//! `libs/wasi` and the engine, with the initrd file system at `/`), and `cargo xtask difftest
+//! wasi-conformance` compares it with wasmtime's run.
 //!
 //! It prints `ok NAME` or `FAIL NAME: DETAILS` per check, then `N passed, N failed`, and exits
 //! (through `proc_exit`) with 0 if every check passed and 1 otherwise.
 //! `wasi-conformance --exit N` only calls `proc_exit(N)`: a test of exit-code pass-through.
 //!
-//! Expected errnos follow atoll's documented rules (`libs/wasi/src/lib.rs`), which are
-//! wasmtime 51's: an fd that is not open is EBADF; reading or writing an fd not opened for it
-//! is EBADF; leaving a preopen is EPERM (cap-std's answer); signals are ENOTSUP and every fd
-//! is ENOTSOCK. Where atoll differs on purpose: a pointer or length outside linear memory is
-//! EFAULT (wasmtime traps) and changing the read-only tree is EROFS. Invalid flag or enum
-//! values trap (as in wasmtime), so they are not checked here.
+//! Expected errnos are wasmtime 51's, which atoll follows (`libs/wasi/src/lib.rs`): an fd that
+//! is not open is EBADF; reading or writing an fd not opened for it is EBADF; leaving a preopen
+//! is EPERM (cap-std's answer) and so is every change in a read-only preopen (`/` here); signals
+//! are ENOTSUP and every fd is ENOTSOCK; a value read from memory outside its type is EINVAL;
+//! one call takes at most 128 MiB from the guest (ENOMEM beyond). A pointer outside linear
+//! memory and an argument outside its witx type end the program (a host error), so they are
+//! not checked here (the difftest corpus's `efault` and `bad-enum` cases are); only that
+//! nothing is checked where nothing is read or written. Device and inode numbers are not
+//! compared: wasmtime reports device 1 and hashed inodes, atoll each tree's own numbers.
 
 use std::fmt::Write as _;
 
 /// The raw imports, every pointer an `i32` address so that bad ones can be passed.
 mod sys {
     // Every pointer this program passes is either inside `ARENA` (with a length that stays
-    // inside it) or outside linear memory, which the host must refuse with EFAULT; so no call
-    // writes to memory Rust knows about, and the functions are declared `safe`.
+    // inside it) or, with a length of 0, outside linear memory, where the host reads and
+    // writes nothing; so no call writes to memory Rust knows about, and the functions are
+    // declared `safe`.
     #[link(wasm_import_module = "wasi_snapshot_preview1")]
     unsafe extern "C" {
         pub safe fn args_get(argv: u32, buf: u32) -> i32;
@@ -111,7 +117,7 @@ mod sys {
 const SUCCESS: i32 = 0;
 const EBADF: i32 = 8;
 const EEXIST: i32 = 20;
-const EFAULT: i32 = 21;
+const EINTR: i32 = 27;
 const EINVAL: i32 = 28;
 const ENAMETOOLONG: i32 = 37;
 const ENOENT: i32 = 44;
@@ -119,7 +125,7 @@ const ENOSYS: i32 = 52;
 const ENOTDIR: i32 = 54;
 const ENOTEMPTY: i32 = 55;
 const ENOTSOCK: i32 = 57;
-const EROFS: i32 = 69;
+const ENOMEM: i32 = 48;
 const ESPIPE: i32 = 70;
 const EPERM: i32 = 63;
 const ENOTSUP: i32 = 58;
@@ -129,7 +135,7 @@ fn errno_name(e: i32) -> &'static str {
         SUCCESS => "SUCCESS",
         EBADF => "EBADF",
         EEXIST => "EEXIST",
-        EFAULT => "EFAULT",
+        EINTR => "EINTR",
         EINVAL => "EINVAL",
         ENAMETOOLONG => "ENAMETOOLONG",
         ENOENT => "ENOENT",
@@ -137,7 +143,7 @@ fn errno_name(e: i32) -> &'static str {
         ENOTDIR => "ENOTDIR",
         ENOTEMPTY => "ENOTEMPTY",
         ENOTSOCK => "ENOTSOCK",
-        EROFS => "EROFS",
+        ENOMEM => "ENOMEM",
         ESPIPE => "ESPIPE",
         EPERM => "EPERM",
         ENOTSUP => "ENOTSUP",
@@ -243,17 +249,7 @@ fn get_u64(off: u32) -> u64 {
     u64::from_le_bytes(get(off, 8).try_into().unwrap())
 }
 
-/// The end of linear memory now (it may grow as the program allocates).
-fn mem_end() -> u32 {
-    (core::arch::wasm32::memory_size::<0>() * 0x1_0000) as u32
-}
-
-/// An address whose 2+ byte object straddles the end of memory.
-fn straddle() -> u32 {
-    mem_end() - 2
-}
-
-/// An address far beyond memory.
+/// An address far beyond memory, passed only where nothing is read or written at it.
 const FAR: u32 = 0xffff_fff0;
 
 // ---- reporting ----------------------------------------------------------------------------
@@ -405,7 +401,6 @@ fn fdstat(fd: u32) -> Result<FdStat, i32> {
 }
 
 struct FileStat {
-    dev: u64,
     ino: u64,
     filetype: u8,
     size: u64,
@@ -414,7 +409,6 @@ struct FileStat {
 fn filestat(fd: u32) -> Result<FileStat, i32> {
     match sys::fd_filestat_get(fd, a(OUT)) {
         SUCCESS => Ok(FileStat {
-            dev: get_u64(OUT),
             ino: get_u64(OUT + 8),
             filetype: get_u8(OUT + 16),
             size: get_u64(OUT + 32),
@@ -539,26 +533,6 @@ fn args(r: &mut Report) {
             )
         }),
     );
-    r.errno(
-        "args_sizes_get: argc out of bounds",
-        sys::args_sizes_get(straddle(), a(OUT + 4)),
-        EFAULT,
-    );
-    r.errno(
-        "args_sizes_get: size out of bounds",
-        sys::args_sizes_get(a(OUT), FAR),
-        EFAULT,
-    );
-    r.errno(
-        "args_get: argv out of bounds",
-        sys::args_get(straddle(), a(BUF)),
-        EFAULT,
-    );
-    r.errno(
-        "args_get: buffer out of bounds",
-        sys::args_get(a(OUT2), mem_end() - 1),
-        EFAULT,
-    );
 }
 
 fn environ(r: &mut Report) {
@@ -586,21 +560,6 @@ fn environ(r: &mut Report) {
                     format!("ATOLL_TEST=1 missing from {env:?}")
                 })
             }),
-    );
-    r.errno(
-        "environ_sizes_get: out of bounds",
-        sys::environ_sizes_get(a(OUT), straddle()),
-        EFAULT,
-    );
-    r.errno(
-        "environ_get: environ out of bounds",
-        sys::environ_get(FAR, a(BUF)),
-        EFAULT,
-    );
-    r.errno(
-        "environ_get: buffer out of bounds",
-        sys::environ_get(a(OUT2), mem_end() - 1),
-        EFAULT,
     );
 }
 
@@ -648,19 +607,9 @@ fn preopens(r: &mut Report) {
         EBADF,
     );
     r.errno(
-        "fd_prestat_get: out of bounds",
-        sys::fd_prestat_get(ROOT, straddle()),
-        EFAULT,
-    );
-    r.errno(
         "fd_prestat_dir_name: buffer too short",
         sys::fd_prestat_dir_name(TMP, a(PATH), 3),
         ENAMETOOLONG,
-    );
-    r.errno(
-        "fd_prestat_dir_name: out of bounds",
-        sys::fd_prestat_dir_name(TMP, mem_end() - 3, 4),
-        EFAULT,
     );
     r.errno(
         "fd_prestat_dir_name: bad fd",
@@ -712,11 +661,6 @@ fn fdstats(r: &mut Report) {
         sys::fd_fdstat_get(9999, a(OUT)),
         EBADF,
     );
-    r.errno(
-        "fd_fdstat_get: out of bounds",
-        sys::fd_fdstat_get(1, straddle()),
-        EFAULT,
-    );
     r.check(
         "fd_filestat_get(/)",
         filestat(ROOT)
@@ -727,26 +671,10 @@ fn fdstats(r: &mut Report) {
                 })
             }),
     );
-    r.check(
-        "fd_filestat_get: / and /tmp are distinct trees",
-        filestat(ROOT)
-            .and_then(|root| Ok((root, filestat(TMP)?)))
-            .map_err(|e| format!("errno {e}"))
-            .and_then(|(root, tmp)| {
-                ensure(root.dev != tmp.dev, || {
-                    format!("both have dev {}", root.dev)
-                })
-            }),
-    );
     r.errno(
         "fd_filestat_get: bad fd",
         sys::fd_filestat_get(9999, a(OUT)),
         EBADF,
-    );
-    r.errno(
-        "fd_filestat_get: out of bounds",
-        sys::fd_filestat_get(ROOT, straddle()),
-        EFAULT,
     );
 }
 
@@ -844,11 +772,6 @@ fn read_only_file(r: &mut Report, path: &str) {
         EINVAL,
     );
     r.errno(
-        "fd_seek: out of bounds",
-        sys::fd_seek(fd, 0, SEEK_SET, straddle()),
-        EFAULT,
-    );
-    r.errno(
         "fd_seek: bad fd",
         sys::fd_seek(9999, 0, SEEK_SET, a(OUT)),
         EBADF,
@@ -865,27 +788,7 @@ fn read_only_file(r: &mut Report, path: &str) {
             other => Err(format!("{other:?}, expected EBADF (no fd_write right)")),
         },
     );
-    // Reads into bad buffers.
-    put(
-        IOV,
-        &[straddle().to_le_bytes(), 8u32.to_le_bytes()].concat(),
-    );
-    r.errno(
-        "fd_read: buffer out of bounds",
-        sys::fd_read(fd, a(IOV), 1, a(OUT)),
-        EFAULT,
-    );
-    r.errno(
-        "fd_read: iovec array out of bounds",
-        sys::fd_read(fd, mem_end() - 4, 1, a(OUT)),
-        EFAULT,
-    );
     put(IOV, &[a(BUF).to_le_bytes(), 8u32.to_le_bytes()].concat());
-    r.errno(
-        "fd_read: nread out of bounds",
-        sys::fd_read(fd, a(IOV), 1, FAR),
-        EFAULT,
-    );
     r.errno(
         "fd_read: bad fd",
         sys::fd_read(9999, a(IOV), 1, a(OUT)),
@@ -905,7 +808,8 @@ fn read_only_file(r: &mut Report, path: &str) {
     );
 }
 
-fn path_open_errors(r: &mut Report) {
+/// `own` is this program's file below `/` (as `bin/wasi-conformance.wasm`).
+fn path_open_errors(r: &mut Report, own: &str) {
     let open_err = |path: &str, oflags: u32, base: u64| match open(ROOT, path, oflags, base, 0) {
         Ok(fd) => {
             sys::fd_close(fd);
@@ -930,35 +834,25 @@ fn path_open_errors(r: &mut Report) {
     );
     r.errno(
         "path_open: O_DIRECTORY on a file",
-        open_err("bin/wasi-conformance.wasm", O_DIRECTORY, FD_READ),
+        open_err(own, O_DIRECTORY, FD_READ),
         ENOTDIR,
     );
     r.errno(
         "path_open: O_CREAT in /",
         open_err("wasi-conformance.new", O_CREAT, FD_READ | FD_WRITE),
-        EROFS,
+        EPERM,
     );
     r.errno(
         "path_open: write access in /",
-        open_err("bin/wasi-conformance.wasm", 0, FD_READ | FD_WRITE),
-        EROFS,
+        open_err(own, 0, FD_READ | FD_WRITE),
+        EPERM,
     );
     r.errno(
         "path_open: O_TRUNC in /",
-        open_err("bin/wasi-conformance.wasm", O_TRUNC, FD_READ),
-        EROFS,
+        open_err(own, O_TRUNC, FD_READ),
+        EPERM,
     );
     let len = put(PATH, b"bin");
-    r.errno(
-        "path_open: path out of bounds",
-        sys::path_open(ROOT, 0, mem_end() - 2, 3, 0, FD_READ, 0, 0, a(OUT)),
-        EFAULT,
-    );
-    r.errno(
-        "path_open: fd out-pointer out of bounds",
-        sys::path_open(ROOT, 0, a(PATH), len, 0, FD_READ, 0, 0, straddle()),
-        EFAULT,
-    );
     r.errno(
         "path_open: bad fd",
         sys::path_open(9999, 0, a(PATH), len, 0, FD_READ, 0, 0, a(OUT)),
@@ -972,21 +866,23 @@ fn path_open_errors(r: &mut Report) {
     r.errno(
         "path_create_directory: in /",
         path_call(sys::path_create_directory, ROOT, "wasi-conformance.d"),
-        EROFS,
+        EPERM,
     );
     r.errno(
         "path_unlink_file: in /",
-        path_call(sys::path_unlink_file, ROOT, "bin/wasi-conformance.wasm"),
-        EROFS,
+        path_call(sys::path_unlink_file, ROOT, own),
+        EPERM,
     );
     r.errno(
         "path_remove_directory: in /",
         path_call(sys::path_remove_directory, ROOT, "bin"),
-        EROFS,
+        EPERM,
     );
 }
 
-fn readdir_checks(r: &mut Report) {
+/// `own` is this program's file below `/`, in `bin/`.
+fn readdir_checks(r: &mut Report, own: &str) {
+    let own_name = own.rsplit('/').next().unwrap_or(own);
     r.check(
         "fd_readdir(/)",
         list_dir(ROOT, 4096).and_then(|e| {
@@ -1036,7 +932,7 @@ fn readdir_checks(r: &mut Report) {
             r.check(
                 "fd_readdir(/bin)",
                 list_dir(fd, 4096).and_then(|e| {
-                    let me = e.iter().find(|d| d.name == "wasi-conformance.wasm");
+                    let me = e.iter().find(|d| d.name == own_name);
                     ensure(me.is_some_and(|d| d.filetype == FT_REGULAR_FILE), || {
                         format!("entries {:?}", names(&e))
                     })
@@ -1056,15 +952,12 @@ fn readdir_checks(r: &mut Report) {
         sys::fd_readdir(1, a(BUF), 100, 0, a(OUT)),
         EBADF,
     );
-    r.errno(
-        "fd_readdir: buffer out of bounds",
-        sys::fd_readdir(ROOT, mem_end() - 10, 100, 0, a(OUT)),
-        EFAULT,
-    );
-    r.errno(
-        "fd_readdir: bufused out of bounds",
-        sys::fd_readdir(ROOT, a(BUF), 100, 0, straddle()),
-        EFAULT,
+    r.check(
+        "fd_readdir: a buffer of length 0 is never touched (wherever it is)",
+        match sys::fd_readdir(ROOT, FAR, 0, 0, a(OUT)) {
+            SUCCESS => ensure(get_u32(OUT) == 0, || format!("used {}", get_u32(OUT))),
+            e => expect(e, SUCCESS),
+        },
     );
 }
 
@@ -1126,21 +1019,7 @@ fn tmp_checks(r: &mut Report) {
             .map_err(|e| format!("errno {e}"))
             .and_then(|s| ensure(s.size == 17, || format!("size {}, expected 17", s.size))),
     );
-    put(
-        IOV,
-        &[(mem_end() - 1).to_le_bytes(), 2u32.to_le_bytes()].concat(),
-    );
-    r.errno(
-        "fd_write: buffer out of bounds",
-        sys::fd_write(fd, a(IOV), 1, a(OUT)),
-        EFAULT,
-    );
-    r.check(
-        "fd_write: a bad buffer writes nothing",
-        filestat(fd)
-            .map_err(|e| format!("errno {e}"))
-            .and_then(|s| ensure(s.size == 17, || format!("size {}, expected 17", s.size))),
-    );
+
     r.errno("fd_close: a /tmp file", sys::fd_close(fd), SUCCESS);
     r.check(
         "path_open: O_TRUNC in /tmp",
@@ -1255,21 +1134,18 @@ fn console(r: &mut Report) {
         sys::fd_write(ROOT, a(IOV), 1, a(OUT)),
         EBADF,
     );
-    r.errno(
-        "fd_write: nwritten out of bounds",
-        sys::fd_write(1, a(IOV), 0, straddle()),
-        EFAULT,
+    r.check(
+        "fd_write: no iovecs, so the array is never read (wherever it is)",
+        match sys::fd_write(1, FAR, 0, a(OUT)) {
+            SUCCESS => ensure(get_u32(OUT) == 0, || format!("wrote {}", get_u32(OUT))),
+            e => expect(e, SUCCESS),
+        },
     );
+    put(IOV, &[a(BUF).to_le_bytes(), 0u32.to_le_bytes()].concat());
     r.errno(
-        "fd_write: iovec array out of bounds",
-        sys::fd_write(1, FAR, 1, a(OUT)),
-        EFAULT,
-    );
-    put(IOV, &[FAR.to_le_bytes(), 16u32.to_le_bytes()].concat());
-    r.errno(
-        "fd_write: stdout buffer out of bounds",
-        sys::fd_write(1, a(IOV), 1, a(OUT)),
-        EFAULT,
+        "fd_read: reading nothing from stdin is EINTR",
+        sys::fd_read(0, a(IOV), 1, a(OUT)),
+        EINTR,
     );
     r.errno("fd_close: bad fd", sys::fd_close(9999), EBADF);
 }
@@ -1291,11 +1167,6 @@ fn clocks_random_sched(r: &mut Report) {
         sys::clock_time_get(CLOCK_REALTIME, 1, a(OUT)),
         SUCCESS,
     );
-    r.errno(
-        "clock_time_get: out of bounds",
-        sys::clock_time_get(CLOCK_MONOTONIC, 1, mem_end() - 4),
-        EFAULT,
-    );
     for (name, id) in [("monotonic", CLOCK_MONOTONIC), ("realtime", CLOCK_REALTIME)] {
         let e = sys::clock_res_get(id, a(OUT));
         let res = get_u64(OUT);
@@ -1308,11 +1179,6 @@ fn clocks_random_sched(r: &mut Report) {
             }),
         );
     }
-    r.errno(
-        "clock_res_get: out of bounds",
-        sys::clock_res_get(CLOCK_MONOTONIC, FAR),
-        EFAULT,
-    );
     put(BUF, &[0; 128]);
     let e1 = sys::random_get(a(BUF), 64);
     let e2 = sys::random_get(a(BUF + 64), 64);
@@ -1332,9 +1198,9 @@ fn clocks_random_sched(r: &mut Report) {
         SUCCESS,
     );
     r.errno(
-        "random_get: out of bounds",
-        sys::random_get(mem_end() - 8, 9),
-        EFAULT,
+        "random_get: nothing to write, so the buffer is never touched (wherever it is)",
+        sys::random_get(FAR, 0),
+        SUCCESS,
     );
     r.errno("sched_yield", sys::sched_yield(), SUCCESS);
 }
@@ -1446,26 +1312,29 @@ fn poll_checks(r: &mut Report) {
         sys::poll_oneoff(a(SUBS), a(EVENTS), 0, a(OUT)),
         EINVAL,
     );
-    subscribe(0, 1, EVENT_CLOCK, CLOCK_MONOTONIC, 0, 0);
     r.errno(
-        "poll_oneoff: subscriptions out of bounds",
-        sys::poll_oneoff(mem_end() - 40, a(EVENTS), 1, a(OUT)),
-        EFAULT,
-    );
-    r.errno(
-        "poll_oneoff: events out of bounds",
-        sys::poll_oneoff(a(SUBS), mem_end() - 16, 1, a(OUT)),
-        EFAULT,
-    );
-    r.errno(
-        "poll_oneoff: nevents out of bounds",
-        sys::poll_oneoff(a(SUBS), a(EVENTS), 1, straddle()),
-        EFAULT,
-    );
-    r.errno(
-        "poll_oneoff: huge count",
+        "poll_oneoff: more subscriptions than one call may take (128 MiB)",
         sys::poll_oneoff(a(SUBS), a(EVENTS), 0x1000_0000, a(OUT)),
-        EFAULT,
+        ENOMEM,
+    );
+    // A subscription is read from memory: a value outside its type is EINVAL.
+    subscribe(0, 1, 9, 0, 0, 0);
+    r.errno(
+        "poll_oneoff: an unknown event type",
+        sys::poll_oneoff(a(SUBS), a(EVENTS), 1, a(OUT)),
+        EINVAL,
+    );
+    subscribe(0, 1, EVENT_CLOCK, 9, 0, 0);
+    r.errno(
+        "poll_oneoff: an unknown clock",
+        sys::poll_oneoff(a(SUBS), a(EVENTS), 1, a(OUT)),
+        EINVAL,
+    );
+    subscribe(0, 1, EVENT_CLOCK, CLOCK_MONOTONIC, 0, 0x10);
+    r.errno(
+        "poll_oneoff: unknown clock flags",
+        sys::poll_oneoff(a(SUBS), a(EVENTS), 1, a(OUT)),
+        EINVAL,
     );
 }
 
@@ -1495,7 +1364,7 @@ fn unsupported(r: &mut Report) {
     r.errno(
         "path_symlink: in /",
         sys::path_symlink(a(PATH + 0x100), old, ROOT, a(PATH), target),
-        EROFS,
+        EPERM,
     );
     r.errno(
         "path_symlink: bad fd",
@@ -1507,6 +1376,22 @@ fn unsupported(r: &mut Report) {
         "path_link: a directory",
         sys::path_link(TMP, 0, a(PATH + 0x200), dot, TMP, a(PATH), target),
         EPERM,
+    );
+    r.check(
+        "path_remove_directory: a last component . or .. is EINVAL",
+        {
+            let d = "wasi-conformance.dots";
+            let e = path_call(sys::path_create_directory, TMP, d);
+            let results = [
+                e,
+                path_call(sys::path_remove_directory, TMP, &format!("{d}/..")),
+                path_call(sys::path_remove_directory, TMP, &format!("{d}/.")),
+                path_call(sys::path_remove_directory, TMP, d),
+            ];
+            ensure(results == [SUCCESS, EINVAL, EINVAL, SUCCESS], || {
+                format!("mkdir, rmdir d/.., rmdir d/., rmdir d: {results:?}")
+            })
+        },
     );
     let len = put(PATH + 0x200, b"bin");
     r.errno(
@@ -1557,8 +1442,9 @@ fn main() {
     preopens(&mut r);
     fdstats(&mut r);
     read_only_file(&mut r, &own);
-    path_open_errors(&mut r);
-    readdir_checks(&mut r);
+    let below_root = own.trim_start_matches('/');
+    path_open_errors(&mut r, below_root);
+    readdir_checks(&mut r, below_root);
     tmp_checks(&mut r);
     console(&mut r);
     clocks_random_sched(&mut r);

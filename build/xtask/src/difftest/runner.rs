@@ -42,17 +42,22 @@ pub trait Runner {
     fn run_all(&mut self, cases: &[Prepared]) -> Result<Vec<Outcome>, String>;
 }
 
-/// The reference: `wasmtime run` semantics through the wasmtime 51 Python package.
-pub struct Wasmtime {
+/// A runner that starts one host process per case with `run.py`'s command line:
+/// `[--dir HOST::GUEST[::readonly]]... [--env K=V]... -- PROG.wasm [ARGS...]`.
+pub struct CommandRunner {
     name: String,
-    python: PathBuf,
-    script: PathBuf,
+    /// The program and the arguments before the options.
+    program: PathBuf,
+    prefix: Vec<PathBuf>,
     timeout: Duration,
 }
 
-impl Wasmtime {
-    /// The runner as installed by `build/setup.sh` (a venv under `target/tools/`).
-    pub fn new(root: &Path, name: &str) -> Result<Wasmtime, String> {
+/// The reference: `wasmtime run` semantics through the wasmtime 51 Python package.
+pub type Wasmtime = CommandRunner;
+
+impl CommandRunner {
+    /// The reference, as installed by `build/setup.sh` (a venv under `target/tools/`).
+    pub fn new(root: &Path, name: &str) -> Result<CommandRunner, String> {
         let python = root.join("target/tools/wasmtime-51/bin/python");
         let script = root.join("build/wasmtime-ref/run.py");
         if !python.exists() {
@@ -62,18 +67,36 @@ impl Wasmtime {
                 python.display()
             ));
         }
-        Ok(Wasmtime {
+        Ok(CommandRunner {
             name: name.to_string(),
-            python,
-            script,
+            program: python,
+            prefix: vec![script],
+            timeout: Duration::from_secs(120),
+        })
+    }
+
+    /// atoll on the host: `build/wasi-run` (atoll's engine, WASI layer and 9P client), built
+    /// here first.
+    pub fn atoll_host(root: &Path) -> Result<CommandRunner, String> {
+        let mut build = crate::build::cargo(root, "build", false);
+        build.args(["-p", "wasi-run"]);
+        crate::util::run(&mut build)?;
+        let program = crate::util::target_dir(root).join("debug/wasi-run");
+        if !program.exists() {
+            return Err(format!("cargo built no {}", program.display()));
+        }
+        Ok(CommandRunner {
+            name: "atoll-host".into(),
+            program,
+            prefix: Vec::new(),
             timeout: Duration::from_secs(120),
         })
     }
 
     /// The command line for one case (without its stdio).
     pub fn command(&self, case: &Prepared) -> Command {
-        let mut cmd = Command::new(&self.python);
-        cmd.arg(&self.script);
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.prefix);
         for (host, guest, read_only) in &case.dirs {
             let ro = if *read_only { "::readonly" } else { "" };
             cmd.arg("--dir")
@@ -106,7 +129,7 @@ impl Wasmtime {
                 File::create(&err).map_err(|e| io("stderr", e))?,
             ))
             .spawn()
-            .map_err(|e| io(&format!("starting {}", self.python.display()), e))?;
+            .map_err(|e| io(&format!("starting {}", self.program.display()), e))?;
         let start = Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait().map_err(|e| io("waiting", e))? {
@@ -141,7 +164,7 @@ impl Wasmtime {
     }
 }
 
-impl Runner for Wasmtime {
+impl Runner for CommandRunner {
     fn name(&self) -> &str {
         &self.name
     }

@@ -16,7 +16,6 @@
 //! kernel messages) is shown only if the run fails before the program ends.
 
 mod link;
-mod shares;
 
 use std::io::Read;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -273,7 +272,7 @@ pub fn boot_args(base: &str, tty: [bool; 3]) -> String {
 
 /// The words of the session for init (user/ABI.md, "Boot and init"), one per line: each run's
 /// program (its path in the initrd, from `paths`), arguments, `argv[0]`, environment and
-/// preopens (`dirs`: system paths, from [`shares::plan`], and the guest's own).
+/// preopens (`dirs`: system paths, from `share_plan::plan`, and the guest's own).
 pub fn exec_words(runs: &[Request], paths: &[String], dirs: &[Vec<String>]) -> String {
     let list = |items: &[String]| {
         items
@@ -335,7 +334,7 @@ fn qemu_value(s: &str) -> String {
 pub fn devices(
     config: &Config,
     socket: &Path,
-    exports: &[shares::Export],
+    exports: &[share_plan::Export],
 ) -> Result<Vec<String>, String> {
     let virtio = config.qemu.virtio;
     let socket = socket.to_str().ok_or("the socket path is not UTF-8")?;
@@ -461,8 +460,15 @@ pub fn session(
         ],
         Io::Capture { .. } => [false; 3],
     };
-    let all: Vec<&Share> = runs.iter().flat_map(|r| &r.dirs).collect();
-    let (exports, placed) = shares::plan(&all)?;
+    let all: Vec<share_plan::Dir> = runs
+        .iter()
+        .flat_map(|r| &r.dirs)
+        .map(|d| share_plan::Dir {
+            host: d.host.clone(),
+            read_only: d.read_only,
+        })
+        .collect();
+    let (exports, placed) = share_plan::plan(&all)?;
     let mut placed = placed.into_iter();
     let dirs: Vec<Vec<String>> = runs
         .iter()

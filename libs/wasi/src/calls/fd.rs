@@ -1,11 +1,14 @@
-//! The `fd_*` functions, with wasmtime 51's errnos (its comments in `p1.rs` are quoted where
-//! the rule is surprising).
+//! The `fd_*` functions, with wasmtime 51's errnos and order of checks (its comments in
+//! `p1.rs` are quoted where the rule is surprising). Buffers are checked only as far as they
+//! are used: a read checks the bytes it got (a file read through `fd_read` checks the whole
+//! buffer first, as wasmtime reads straight into it), a write the bytes it takes, after the
+//! fd was found.
 
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{Fail, R, filetype_of, flags, set_times_of, write_filestat};
+use super::{Fail, R, filetype_of, flags, mutable, set_times_of, write_filestat};
 use crate::abi::{ADVICE_MAX, fdflags, filetype, layout, preopentype, rights, whence};
 use crate::ctx::{Fd, FileFd, WasiCtx};
 use crate::errno::Errno;
@@ -36,22 +39,16 @@ const PREOPEN_BASE: u64 = rights::PATH_CREATE_DIRECTORY
     | rights::FD_FILESTAT_SET_TIMES;
 const PREOPEN_INHERITING: u64 = PREOPEN_BASE | rights::FILE;
 
-/// The first non-empty buffer of an iovec array (or an empty one): like wasmtime, one call
-/// reads or writes at most one buffer.
-fn first_buf(iovs: &[(u32, u32)]) -> (u32, u32) {
-    iovs.iter()
-        .copied()
-        .find(|&(_, len)| len > 0)
-        .unwrap_or((0, 0))
-}
-
 /// The `$whence` of `fd_seek`.
 fn whence_of(w: u32) -> Result<u32, Fail> {
     match w {
         whence::SET | whence::CUR | whence::END => Ok(w),
-        _ => Err(Fail::Trap("invalid enum value whence")),
+        _ => Err(Fail::HostError("invalid enum value whence")),
     }
 }
+
+/// A count of bytes, or how the call failed.
+type R32 = Result<usize, Fail>;
 
 // The parameter lists are the preview 1 ABI's.
 #[allow(clippy::too_many_arguments)]
@@ -97,7 +94,7 @@ impl WasiCtx {
         advice: u32,
     ) -> R {
         if advice > ADVICE_MAX {
-            return Err(Fail::Trap("invalid enum value advice"));
+            return Err(Fail::HostError("invalid enum value advice"));
         }
         self.file(fd)?;
         Ok(())
@@ -168,7 +165,7 @@ impl WasiCtx {
         rec[2..4].copy_from_slice(&fl.to_le_bytes());
         rec[8..16].copy_from_slice(&base.to_le_bytes());
         rec[16..24].copy_from_slice(&inheriting.to_le_bytes());
-        Ok(mem.write_bytes(out, &rec)?)
+        mem.write_record(out, &rec, 8)
     }
 
     /// Regular files only (`EBADF` otherwise). Only `APPEND` and `NONBLOCK` may be set; the
@@ -208,7 +205,6 @@ impl WasiCtx {
 
     /// The standard streams report only their file type (terminal or not), all else 0.
     pub(super) fn fd_filestat_get(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> R {
-        mem.check(out, layout::FILESTAT_SIZE)?;
         let console = &self.console;
         let stream = |n: u32| {
             let mut rec = [0u8; layout::FILESTAT_SIZE as usize];
@@ -225,19 +221,20 @@ impl WasiCtx {
             Fd::Stderr => stream(2),
             Fd::File(f) => {
                 let st = f.file.fs.fstat(f.file.handle)?;
-                return Ok(write_filestat(mem, out, f.file.fs.dev(), &st)?);
+                return write_filestat(mem, out, f.file.fs.dev(), &st);
             }
             Fd::Dir(d) => {
                 let h = d.handle()?;
                 let st = h.fs.fstat(h.handle)?;
-                return Ok(write_filestat(mem, out, h.fs.dev(), &st)?);
+                return write_filestat(mem, out, h.fs.dev(), &st);
             }
         };
-        Ok(mem.write_bytes(out, &rec)?)
+        mem.write_record(out, &rec, 8)
     }
 
-    /// Regular files only (`EBADF` otherwise); a file not open for writing is `EINVAL`
-    /// (ftruncate's answer).
+    /// Regular files only (`EBADF` otherwise). A file of a read-only tree is `EPERM`
+    /// (wasmtime's file permissions), one not open for writing `EINVAL`, and a size above
+    /// `i64::MAX` `EINVAL` (`ftruncate`'s answers, checked here for every tree).
     pub(super) fn fd_filestat_set_size(
         &mut self,
         _mem: &mut GuestMemory<'_>,
@@ -245,11 +242,16 @@ impl WasiCtx {
         size: u64,
     ) -> R {
         let f = self.file(fd)?;
+        mutable(&*f.file.fs)?;
+        if !f.access.write || i64::try_from(size).is_err() {
+            return Err(Errno::Inval.into());
+        }
         Ok(f.file.fs.set_len(f.file.handle, size)?)
     }
 
     /// The flags are checked first (`EINVAL` for a time both given and `_NOW`, even on a
-    /// closed fd), then the fd: a file or directory (`EBADF` for the streams).
+    /// closed fd), then the fd: a file or directory (`EBADF` for the streams; `EPERM` in a
+    /// read-only tree).
     pub(super) fn fd_filestat_set_times(
         &mut self,
         _mem: &mut GuestMemory<'_>,
@@ -260,8 +262,12 @@ impl WasiCtx {
     ) -> R {
         let (a, m) = set_times_of(atim, mtim, fst)?;
         match self.fd_mut(fd)? {
-            Fd::File(f) => Ok(f.file.fs.fset_times(f.file.handle, a, m)?),
+            Fd::File(f) => {
+                mutable(&*f.file.fs)?;
+                Ok(f.file.fs.fset_times(f.file.handle, a, m)?)
+            }
             Fd::Dir(d) => {
+                mutable(&*d.fs)?;
                 let h = d.handle()?;
                 Ok(h.fs.fset_times(h.handle, a, m)?)
             }
@@ -280,7 +286,7 @@ impl WasiCtx {
         let mut rec = [0u8; layout::PRESTAT_SIZE as usize];
         rec[0] = preopentype::DIR;
         rec[4..8].copy_from_slice(&(name.len() as u32).to_le_bytes());
-        Ok(mem.write_bytes(out, &rec)?)
+        mem.write_record(out, &rec, 4)
     }
 
     /// An open fd that is not a preopen is `ENOTDIR` here (wasmtime: "legacy implementation
@@ -299,7 +305,7 @@ impl WasiCtx {
         if name.len() > path_len as usize {
             return Err(Errno::Nametoolong.into());
         }
-        Ok(mem.write_bytes(path, name.as_bytes())?)
+        mem.write_bytes(path, name.as_bytes())
     }
 
     /// Files only: the streams are `ESPIPE`, directories `EBADF`. `SET` to a negative
@@ -313,7 +319,6 @@ impl WasiCtx {
         newoffset: u32,
     ) -> R {
         let whence = whence_of(whence)?;
-        mem.check(newoffset, 8)?;
         let offset = offset as i64;
         let f = self.seekable(fd)?;
         let new = match whence {
@@ -325,42 +330,65 @@ impl WasiCtx {
             }
         };
         f.pos = new;
-        Ok(mem.write_u64(newoffset, new)?)
+        mem.write_u64(newoffset, new)
     }
 
     /// Files only: the streams are `ESPIPE`, directories `EBADF`.
     pub(super) fn fd_tell(&mut self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> R {
-        mem.check(out, 8)?;
         let pos = self.seekable(fd)?.pos;
-        Ok(mem.write_u64(out, pos)?)
+        mem.write_u64(out, pos)
     }
 
-    /// Reads into one guest buffer from a file at `at`.
-    fn file_read(
-        f: &FileFd,
-        at: u64,
-        mem: &mut GuestMemory<'_>,
-        buf: (u32, u32),
-    ) -> Result<usize, Errno> {
+    /// `fd_read` on a file: the whole buffer must be inside memory (wasmtime reads straight
+    /// into it), then the file must be open for reading (`EBADF`).
+    fn file_read(f: &FileFd, at: u64, mem: &mut GuestMemory<'_>, buf: (u32, u32)) -> R32 {
         let dst = mem.slice_mut(buf.0, buf.1)?;
+        if !f.access.read {
+            return Err(Errno::Badf.into());
+        }
         if dst.is_empty() {
             return Ok(0);
         }
-        f.file.fs.read(f.file.handle, at, dst)
+        Ok(f.file.fs.read(f.file.handle, at, dst)?)
     }
 
-    /// Writes one guest buffer to a file: at its end with `APPEND` (as Linux's `pwrite` on
-    /// an append-mode file does, whatever the offset), else at `at`.
-    fn file_write(
-        f: &FileFd,
-        at: u64,
-        mem: &GuestMemory<'_>,
-        buf: (u32, u32),
-    ) -> Result<usize, Errno> {
+    /// `fd_pread` on a file: the file must be open for reading (`EBADF`), and only the bytes
+    /// read must be inside memory (wasmtime reads into a buffer of its own, then copies).
+    fn file_pread(f: &FileFd, at: u64, mem: &mut GuestMemory<'_>, buf: (u32, u32)) -> R32 {
+        if !f.access.read {
+            return Err(Errno::Badf.into());
+        }
+        if buf.1 == 0 {
+            return Ok(0);
+        }
+        let fs = &f.file.fs;
+        // The part of the buffer inside memory takes what it can; whether the file had more
+        // (which would have been copied outside memory) is one byte's read more.
+        let inside = (mem.len() as u64)
+            .saturating_sub(u64::from(buf.0))
+            .min(u64::from(buf.1));
+        let n = if inside > 0 {
+            fs.read(f.file.handle, at, mem.slice_mut(buf.0, inside as u32)?)?
+        } else {
+            0
+        };
+        if n as u64 == inside && inside < u64::from(buf.1) {
+            let mut more = [0u8; 1];
+            if fs.read(f.file.handle, at + n as u64, &mut more)? > 0 {
+                mem.check(buf.0, buf.1)?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Writes one guest buffer to a file: the bytes must be inside memory, then the file open
+    /// for writing (`EBADF`); at its end with `APPEND` (as Linux's `pwrite` on an append-mode
+    /// file does, whatever the offset), else at `at`.
+    fn file_write(f: &FileFd, at: u64, mem: &GuestMemory<'_>, buf: (u32, u32)) -> R32 {
         let data = mem.slice(buf.0, buf.1)?;
         let fs = &f.file.fs;
         if !f.access.write {
-            return Err(Errno::Badf);
+            return Err(Errno::Badf.into());
         }
         let at = if f.append {
             fs.fstat(f.file.handle)?.size
@@ -371,14 +399,15 @@ impl WasiCtx {
         while done < data.len() {
             let n = fs.write(f.file.handle, at + done as u64, &data[done..])?;
             if n == 0 {
-                return Err(Errno::Nospc);
+                return Err(Errno::Nospc.into());
             }
             done += n;
         }
         Ok(done)
     }
 
-    /// Files and stdin; anything else is `EBADF`. Reads the first non-empty buffer only.
+    /// Files and stdin; anything else is `EBADF`. Reads the first non-empty buffer only. A
+    /// read of nothing from stdin is `EINTR` (wasmtime's stream answers an empty read so).
     pub(super) fn fd_read(
         &mut self,
         mem: &mut GuestMemory<'_>,
@@ -387,8 +416,7 @@ impl WasiCtx {
         iovs_len: u32,
         nread: u32,
     ) -> R {
-        let buf = first_buf(&mem.iovecs(iovs, iovs_len)?);
-        mem.check(nread, 4)?;
+        let buf = mem.first_iovec(iovs, iovs_len)?;
         let n = match self.fd_mut(fd)? {
             Fd::File(f) => {
                 let n = Self::file_read(f, f.pos, mem, buf)?;
@@ -396,19 +424,18 @@ impl WasiCtx {
                 n
             }
             Fd::Stdin => {
+                if buf.1 == 0 {
+                    return Err(Errno::Intr.into());
+                }
                 let want = (buf.1 as usize).min(CONSOLE_READ_MAX);
                 let mut tmp = vec![0u8; want];
-                let n = if want == 0 {
-                    0
-                } else {
-                    self.console.read(&mut tmp)?.min(want)
-                };
+                let n = self.console.read(&mut tmp)?.min(want);
                 mem.write_bytes(buf.0, &tmp[..n])?;
                 n
             }
             _ => return Err(Errno::Badf.into()),
         };
-        Ok(mem.write_u32(nread, n as u32)?)
+        mem.write_u32(nread, n as u32)
     }
 
     /// Files at `offset`; stdin is `ESPIPE`, anything else `EBADF`.
@@ -421,14 +448,13 @@ impl WasiCtx {
         offset: u64,
         nread: u32,
     ) -> R {
-        let buf = first_buf(&mem.iovecs(iovs, iovs_len)?);
-        mem.check(nread, 4)?;
+        let buf = mem.first_iovec(iovs, iovs_len)?;
         let n = match self.fd(fd)? {
-            Fd::File(f) => Self::file_read(f, offset, mem, buf)?,
+            Fd::File(f) => Self::file_pread(f, offset, mem, buf)?,
             Fd::Stdin => return Err(Errno::Spipe.into()),
             _ => return Err(Errno::Badf.into()),
         };
-        Ok(mem.write_u32(nread, n as u32)?)
+        mem.write_u32(nread, n as u32)
     }
 
     /// Files, stdout and stderr; anything else is `EBADF`. Writes the first non-empty buffer
@@ -441,8 +467,7 @@ impl WasiCtx {
         iovs_len: u32,
         nwritten: u32,
     ) -> R {
-        let buf = first_buf(&mem.iovecs(iovs, iovs_len)?);
-        mem.check(nwritten, 4)?;
+        let buf = mem.first_iovec(iovs, iovs_len)?;
         let n = match self.fd_mut(fd)? {
             Fd::File(f) => {
                 let n = Self::file_write(f, f.pos, mem, buf)?;
@@ -472,7 +497,7 @@ impl WasiCtx {
             }
             _ => return Err(Errno::Badf.into()),
         };
-        Ok(mem.write_u32(nwritten, n as u32)?)
+        mem.write_u32(nwritten, n as u32)
     }
 
     /// Files at `offset` (at the end for an append-mode file); stdout and stderr are
@@ -486,14 +511,13 @@ impl WasiCtx {
         offset: u64,
         nwritten: u32,
     ) -> R {
-        let buf = first_buf(&mem.iovecs(iovs, iovs_len)?);
-        mem.check(nwritten, 4)?;
+        let buf = mem.first_iovec(iovs, iovs_len)?;
         let n = match self.fd(fd)? {
             Fd::File(f) => Self::file_write(f, offset, mem, buf)?,
             Fd::Stdout | Fd::Stderr => return Err(Errno::Spipe.into()),
             _ => return Err(Errno::Badf.into()),
         };
-        Ok(mem.write_u32(nwritten, n as u32)?)
+        mem.write_u32(nwritten, n as u32)
     }
 
     /// Directories only (`EBADF` otherwise). The listing is `.`, `..`, then the tree's
@@ -501,7 +525,8 @@ impl WasiCtx {
     /// them, so any cookie resumes. Like wasmtime, each call lists the directory again from
     /// its start and skips `cookie` entries (so a guest that removes entries while listing
     /// sees what it would see there). A record that does not fit is cut off and the buffer
-    /// reported full, so the guest retries from that cookie with a bigger one.
+    /// reported full, so the guest retries from that cookie with a bigger one. Only the bytes
+    /// written must be inside memory.
     pub(super) fn fd_readdir(
         &mut self,
         mem: &mut GuestMemory<'_>,
@@ -511,8 +536,6 @@ impl WasiCtx {
         cookie: u64,
         bufused: u32,
     ) -> R {
-        mem.check(buf, buf_len)?;
-        mem.check(bufused, 4)?;
         let d = self.dir_mut(fd)?;
         let ino = d.ino;
         let (mut pos, mut fs_cookie) = (2, 0);
@@ -547,9 +570,9 @@ impl WasiCtx {
                 pos += 1;
             }
         }
-        let mut used: u32 = 0;
+        let mut out: Vec<u8> = Vec::new();
         for (n, e) in &list {
-            if used >= buf_len {
+            if out.len() >= buf_len as usize {
                 break;
             }
             let mut rec = Vec::with_capacity(layout::DIRENT_SIZE as usize + e.name.len());
@@ -559,10 +582,10 @@ impl WasiCtx {
             rec.push(filetype_of(e.kind));
             rec.extend_from_slice(&[0; 3]);
             rec.extend_from_slice(e.name.as_bytes());
-            let take = rec.len().min((buf_len - used) as usize);
-            mem.write_bytes(buf + used, &rec[..take])?;
-            used += take as u32;
+            let take = rec.len().min(buf_len as usize - out.len());
+            out.extend_from_slice(&rec[..take]);
         }
-        Ok(mem.write_u32(bufused, used)?)
+        mem.write_bytes(buf, &out)?;
+        mem.write_u32(bufused, out.len() as u32)
     }
 }

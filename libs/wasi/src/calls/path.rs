@@ -2,14 +2,15 @@
 //! wasmtime 51 gives on Linux for each operation's last component.
 //!
 //! A directory fd is needed everywhere (`EBADF` otherwise; `path_open` on a file fd is
-//! `ENOTDIR`). A read-only tree (the initrd) answers `EROFS` to every change, as Linux does
-//! on a read-only mount; wasmtime has no such tree (its read-only preopens answer `EPERM`).
+//! `ENOTDIR`), then the path is read (`path_open` reads it first). A read-only tree (the
+//! initrd, a read-only share) answers `EPERM` to every change before the path is resolved, as
+//! wasmtime's read-only preopens do.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::sync::Arc;
 
-use super::{Fail, R, flags, set_times_of, write_filestat};
-use crate::abi::{fdflags, layout, lookupflags, oflags, rights};
+use super::{Fail, R, flags, mutable, set_times_of, write_filestat};
+use crate::abi::{fdflags, lookupflags, oflags, rights};
 use crate::ctx::{DirFd, Fd, FileFd, Opened, WasiCtx};
 use crate::errno::Errno;
 use crate::fs::{Access, FileKind, FileSystem};
@@ -46,8 +47,8 @@ impl WasiCtx {
         Ok((d.fs.clone(), alloc::vec![d.ino]))
     }
 
-    fn path_str(mem: &GuestMemory<'_>, path: u32, len: u32) -> Result<String, Errno> {
-        Ok(mem.str(path, len)?.to_string())
+    fn path_str(mem: &mut GuestMemory<'_>, path: u32, len: u32) -> Result<String, Fail> {
+        mem.path(path, len)
     }
 
     /// `EEXIST` for an existing name (a dangling link included), `EPERM` for `..` above
@@ -61,6 +62,7 @@ impl WasiCtx {
     ) -> R {
         let (fs, loc) = self.start(fd)?;
         let path = Self::path_str(mem, path, path_len)?;
+        mutable(&*fs)?;
         let p = Walk::new(&*fs).parent(loc, &path)?;
         if is_dots(&p.name) {
             return Err(dots(&p, Errno::Exist).into());
@@ -79,15 +81,14 @@ impl WasiCtx {
         out: u32,
     ) -> R {
         let follow = follow_of(lookup)?;
-        mem.check(out, layout::FILESTAT_SIZE)?;
         let (fs, mut loc) = self.start(fd)?;
         let path = Self::path_str(mem, path, path_len)?;
         Walk::new(&*fs).path(&mut loc, &path, follow)?;
         let st = fs.stat(loc.last().copied().unwrap_or(0))?;
-        Ok(write_filestat(mem, out, fs.dev(), &st)?)
+        write_filestat(mem, out, fs.dev(), &st)
     }
 
-    /// The flags are checked before the fd (as in wasmtime); without `SYMLINK_FOLLOW` a
+    /// The arguments are checked before the fd (as in wasmtime); without `SYMLINK_FOLLOW` a
     /// link's own times change.
     pub(super) fn path_filestat_set_times(
         &mut self,
@@ -100,10 +101,11 @@ impl WasiCtx {
         mtim: u64,
         fst: u32,
     ) -> R {
-        let (a, m) = set_times_of(atim, mtim, fst)?;
         let follow = follow_of(lookup)?;
+        let (a, m) = set_times_of(atim, mtim, fst)?;
         let (fs, mut loc) = self.start(fd)?;
         let path = Self::path_str(mem, path, path_len)?;
+        mutable(&*fs)?;
         Walk::new(&*fs).path(&mut loc, &path, follow)?;
         Ok(fs.set_times(loc.last().copied().unwrap_or(0), a, m)?)
     }
@@ -127,6 +129,8 @@ impl WasiCtx {
         let (fs2, loc2) = self.start(new_fd)?;
         let old = Self::path_str(mem, old_path, old_len)?;
         let new = Self::path_str(mem, new_path, new_len)?;
+        mutable(&*fs)?;
+        mutable(&*fs2)?;
         if follow {
             return Err(Errno::Inval.into());
         }
@@ -171,7 +175,6 @@ impl WasiCtx {
         let ff = flags(u64::from(fdflags), u64::from(fdflags::ALL))? as u16;
         flags(base, rights::ALL)?;
         flags(inheriting, rights::ALL)?;
-        mem.check(out, 4)?;
         let path = Self::path_str(mem, path, path_len)?;
         let (fs, loc) = match self.fd(fd)? {
             Fd::Dir(d) => (d.fs.clone(), alloc::vec![d.ino]),
@@ -195,10 +198,17 @@ impl WasiCtx {
             read: base & rights::FD_READ != 0 || !want_write,
             write: want_write || creat || trunc,
         };
+        if access.write {
+            mutable(&*fs)?;
+        }
         let mut w = Walk::new(&*fs);
         let mut p = w.parent(loc, &path)?;
         // Find the object, following links at the end only with SYMLINK_FOLLOW (or a `/`).
         let found = loop {
+            if p.name == ".." && p.at_top() {
+                // An escape is EPERM whatever the flags ask for.
+                return Err(Errno::Perm.into());
+            }
             if creat && p.dir_only {
                 return Err(Errno::Isdir.into());
             }
@@ -279,11 +289,12 @@ impl WasiCtx {
             }
         };
         let n = self.alloc_fd(new)?;
-        Ok(mem.write_u32(out, n)?)
+        mem.write_u32(out, n)
     }
 
     /// A buffer shorter than the target gets the target cut to its length, and success
-    /// (wasmtime truncates; no `ERANGE`). Not a link: `EINVAL`.
+    /// (wasmtime truncates; no `ERANGE`). Not a link: `EINVAL`. An absolute target is
+    /// `EPERM`: cap-std does not reveal where a link out of the tree points.
     pub(super) fn path_readlink(
         &mut self,
         mem: &mut GuestMemory<'_>,
@@ -294,20 +305,22 @@ impl WasiCtx {
         buf_len: u32,
         bufused: u32,
     ) -> R {
-        mem.check(buf, buf_len)?;
-        mem.check(bufused, 4)?;
         let (fs, loc) = self.start(fd)?;
         let path = Self::path_str(mem, path, path_len)?;
         let mut w = Walk::new(&*fs);
         let p = w.parent(loc, &path)?;
         let ino = w.last(&p, false)?.last().copied().unwrap_or(0);
         let target = fs.readlink(ino)?;
+        if target.starts_with('/') {
+            return Err(Errno::Perm.into());
+        }
         let n = target.len().min(buf_len as usize);
         mem.write_bytes(buf, &target.as_bytes()[..n])?;
-        Ok(mem.write_u32(bufused, n as u32)?)
+        mem.write_u32(bufused, n as u32)
     }
 
-    /// `.` is `EINVAL`; a link or file (with or without a trailing `/`) `ENOTDIR`.
+    /// A last component `.` or `..` is `EINVAL` (`..` above the fd's directory `EPERM`); a
+    /// link or file (with or without a trailing `/`) `ENOTDIR`.
     pub(super) fn path_remove_directory(
         &mut self,
         mem: &mut GuestMemory<'_>,
@@ -317,11 +330,10 @@ impl WasiCtx {
     ) -> R {
         let (fs, loc) = self.start(fd)?;
         let path = Self::path_str(mem, path, path_len)?;
+        mutable(&*fs)?;
         let p = Walk::new(&*fs).parent(loc, &path)?;
-        match p.name.as_str() {
-            "." => return Err(Errno::Inval.into()),
-            ".." => return Err(dots(&p, Errno::Notempty).into()),
-            _ => {}
+        if is_dots(&p.name) {
+            return Err(dots(&p, Errno::Inval).into());
         }
         Ok(fs.remove_dir(p.dir(), &p.name)?)
     }
@@ -336,7 +348,9 @@ impl WasiCtx {
         path_len: u32,
     ) -> R {
         let (fs, loc) = self.start(fd)?;
-        let path = Self::path_str(mem, path, path_len)?;
+        // wasmtime copies this one path without charging it to the call's fuel.
+        let path = String::from(mem.str(path, path_len)?);
+        mutable(&*fs)?;
         let mut w = Walk::new(&*fs);
         let p = w.parent(loc, &path)?;
         if is_dots(&p.name) {
@@ -367,6 +381,8 @@ impl WasiCtx {
         let (fs2, loc2) = self.start(new_fd)?;
         let old = Self::path_str(mem, old_path, old_len)?;
         let new = Self::path_str(mem, new_path, new_len)?;
+        mutable(&*fs)?;
+        mutable(&*fs2)?;
         let po = Walk::new(&*fs).parent(loc, &old)?;
         let pn = Walk::new(&*fs2).parent(loc2, &new)?;
         for p in [&po, &pn] {
@@ -399,6 +415,7 @@ impl WasiCtx {
         let (fs, loc) = self.start(fd)?;
         let target = Self::path_str(mem, old_path, old_len)?;
         let new = Self::path_str(mem, new_path, new_len)?;
+        mutable(&*fs)?;
         if target.starts_with('/') {
             return Err(Errno::Perm.into());
         }

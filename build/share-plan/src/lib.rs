@@ -1,13 +1,19 @@
-//! Host directories as 9P exports. Preopens on one host file system (and of one kind,
-//! read-write or read-only) become subdirectories of a single export, their deepest common
-//! ancestor, so that renaming or linking between two of them works as it does under `wasmtime
-//! run` (a real cross-file-system move is `EXDEV` there too). Programs still see only their
-//! preopens: the kernel opens each below the export and nothing resolves past it.
+//! Host directories as 9P exports, for `xtask exec` (QEMU's `-fsdev`) and `wasi-run` (an
+//! in-process server) alike. Preopens on one host file system (and of one kind, read-write or
+//! read-only) become subdirectories of a single export, their deepest common ancestor, so that
+//! renaming or linking between two of them works as it does under `wasmtime run` (a real
+//! cross-file-system move is `EXDEV` there too). Programs still see only their preopens: atoll
+//! opens each below the export and nothing resolves past it.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::Share;
+/// A host directory a program gets as a preopen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dir {
+    pub host: PathBuf,
+    pub read_only: bool,
+}
 
 /// One QEMU `-fsdev` export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,9 +22,12 @@ pub struct Export {
     pub read_only: bool,
 }
 
-/// The exports for `shares`, and for each share the export it lies in and its path below it
-/// (`""` for the export's root).
-pub fn plan(shares: &[&Share]) -> Result<(Vec<Export>, Vec<(usize, String)>), String> {
+/// Where a share lies: its export's index and its path below the export's root (`""` for the
+/// root itself).
+pub type Placement = (usize, String);
+
+/// The exports for `shares`, and where each share lies in them.
+pub fn plan(shares: &[Dir]) -> Result<(Vec<Export>, Vec<Placement>), String> {
     let mut groups: Vec<(u64, bool, PathBuf)> = Vec::new();
     let mut canon = Vec::new();
     for share in shares {
@@ -82,10 +91,9 @@ fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn share(host: &Path, ro: bool) -> Share {
-        Share {
+    fn share(host: &Path, ro: bool) -> Dir {
+        Dir {
             host: host.to_path_buf(),
-            guest: "/g".into(),
             read_only: ro,
         }
     }
@@ -97,7 +105,7 @@ mod tests {
         std::fs::create_dir_all(&a).unwrap();
         std::fs::create_dir_all(&b).unwrap();
         let (sa, sb, ro) = (share(&a, false), share(&b, false), share(&a, true));
-        let (exports, placed) = plan(&[&sa, &sb, &ro]).unwrap();
+        let (exports, placed) = plan(&[sa, sb, ro]).unwrap();
         let canon = base.canonicalize().unwrap();
         std::fs::remove_dir_all(&base).unwrap();
         assert_eq!(
@@ -121,6 +129,12 @@ mod tests {
                 (1, String::new())
             ]
         );
+    }
+
+    #[test]
+    fn a_missing_host_directory_is_an_error_that_names_it() {
+        let e = plan(&[share(Path::new("/nonexistent/share-plan"), false)]).unwrap_err();
+        assert!(e.contains("/nonexistent/share-plan"), "{e}");
     }
 
     #[test]
