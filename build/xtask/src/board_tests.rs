@@ -10,6 +10,9 @@
 //!    off, a boot hart other than 0 and the SiFive UART, with typed input.
 //! 3. `qemu-riscv64-u54`: U54 harts (Sv39, no V, Zicboz, Sstc, Svpbmt) in
 //!    64 MiB: a SIMD program is refused at load time with a clear error.
+//! 4. `qemu-riscv64-c906`: T-Head C906 harts: the loader recognizes T-Head
+//!    and reads `th.sxstatus`, whose MAEE QEMU leaves off, so page tables
+//!    stay standard (the XTheadMae encoding itself is unit-tested).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -33,7 +36,7 @@ struct Case {
     check: Option<Check>,
 }
 
-const CASES: [Case; 3] = [
+const CASES: [Case; 4] = [
     Case {
         config: "qemu-riscv64-uboot",
         what: "U-Boot finds atoll on a disk image and boots its Image with booti",
@@ -101,6 +104,23 @@ const CASES: [Case; 3] = [
             "arg[1] = after-simd",
         ],
         check: Some(simd_never_ran),
+    },
+    Case {
+        config: "qemu-riscv64-c906",
+        what: "T-Head C906: vendor recognized, MAEE off in QEMU, standard page tables",
+        steps: &[
+            ("Welcome to atoll", "ls /bin\n"),
+            ("hello.wasm", "hello on-c906\n"),
+            ("arg[1] = on-c906", ""),
+        ],
+        lines: &[
+            "loader: T-Head harts with MAEE off: standard page tables",
+            "paging Sv39",
+            "Welcome to atoll",
+            "hello.wasm",
+            "arg[1] = on-c906",
+        ],
+        check: None,
     },
 ];
 

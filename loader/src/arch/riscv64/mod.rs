@@ -287,20 +287,35 @@ const CSR_TH_SXSTATUS: usize = 0x5c0;
 /// `mxstatus.MAEE`: page-table entries carry memory attributes (bits 59-63).
 const TH_SXSTATUS_MAEE: usize = 1 << 21;
 
+/// What T-Head's page attributes need here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TheadMae {
+    /// Not a T-Head hart.
+    NotThead,
+    /// A T-Head hart with MAEE off: standard entries.
+    Off,
+    /// A T-Head C9xx with MAEE on: every leaf carries XTheadMae attributes.
+    On,
+}
+
 /// Whether this hart is a T-Head C9xx whose firmware turned on MAEE, so
 /// every leaf entry must carry XTheadMae attributes. `mvendorid` (through
 /// SBI) says T-Head before `th.sxstatus` is read: on any other hart that CSR
 /// does not exist. QEMU's `thead-c906` model reports MAEE off (it does not
 /// implement the attributes), and gets standard entries.
-fn thead_mae_enabled() -> bool {
+fn thead_mae() -> TheadMae {
     if sbi_rt::get_mvendorid() != THEAD_MVENDORID {
-        return false;
+        return TheadMae::NotThead;
     }
     let sxstatus: usize;
     // SAFETY: T-Head C9xx harts implement `th.sxstatus` for S-mode reads;
     // reading it has no side effects.
     unsafe { asm!("csrr {0}, {csr}", out(reg) sxstatus, csr = const CSR_TH_SXSTATUS) };
-    sxstatus & TH_SXSTATUS_MAEE != 0
+    if sxstatus & TH_SXSTATUS_MAEE != 0 {
+        TheadMae::On
+    } else {
+        TheadMae::Off
+    }
 }
 
 /// Boot hart plus every FDT hart that HSM reports stopped (startable).
@@ -349,8 +364,15 @@ fn run(
     );
     // T-Head C9xx harts are Sv39 only; their entries need the attributes
     // from the start (the Sv48 probe's would lack them).
-    let paging = if thead_mae_enabled() {
-        println!("loader: T-Head harts with MAEE on: XTheadMae attributes in every leaf");
+    let thead = thead_mae();
+    match thead {
+        TheadMae::On => {
+            println!("loader: T-Head harts with MAEE on: XTheadMae attributes in every leaf")
+        }
+        TheadMae::Off => println!("loader: T-Head harts with MAEE off: standard page tables"),
+        TheadMae::NotThead => {}
+    }
+    let paging = if thead == TheadMae::On {
         PagingMode::Sv39XTheadMae
     } else if probe_sv48(loader_image) {
         PagingMode::Sv48
