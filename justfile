@@ -19,7 +19,7 @@ exec *args: setup
 test: setup
     cargo xtask test
 
-# One test stage (lint, host, spec or kernel), on both arches.
+# One test stage (lint, host, spec, kernel, spec-kernel, user or boards), on both arches.
 test-stage stage: setup
     cargo xtask test --stage {{stage}}
 
@@ -57,6 +57,12 @@ bench-compare old new:
 # a runner, comparing output, exit codes and directories: `just difftest [--runner NAME] [FILTER...]`.
 difftest *args: setup
     cargo xtask difftest {{args}}
+
+# A board's SD-card image (configs/boards/NAME.toml) at target/images/boards/NAME.img:
+# `just image board=visionfive2 [dtb=PATH] [--release] [-- boot args]`. docs/boards.md says how to flash it.
+[positional-arguments]
+image *args: setup
+    @cargo xtask image "$@"
 
 # Build kernel and loader without running them.
 build config=config: setup

@@ -37,7 +37,7 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 7] = [
+pub const ALL_STAGES: [&str; 8] = [
     "lint",
     "host",
     "spec",
@@ -45,6 +45,7 @@ pub const ALL_STAGES: [&str; 7] = [
     "spec-kernel",
     "user",
     "difftest",
+    "boards",
 ];
 
 pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
@@ -97,6 +98,16 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
                 }
                 let ok = tally.failed == 0;
                 (tally, ok)
+            }
+            // riscv64 board machines (`board_tests`), whatever `--config` says.
+            "boards" => {
+                let (passed, failed) = crate::board_tests::run(root)?;
+                let tally = Tally {
+                    passed,
+                    failed,
+                    skipped: 0,
+                };
+                (tally, failed == 0)
             }
             other => {
                 return Err(format!(
