@@ -142,13 +142,15 @@ mod tests {
 
     /// Dumped by `qemu-system-riscv64 -machine virt,dumpdtb=... -smp 4 -m 512M
     /// -append "log=debug nokaslr" -initrd <5000 bytes>`.
-    static QEMU_VIRT: &[u8] = include_bytes!("../../testdata/devicetrees/qemu-virt-smp4.dtb");
+    static QEMU_VIRT: &[u8] = include_bytes!("../../configs/boards/devicetrees/qemu-virt-smp4.dtb");
     /// QEMU's FU540 model: hart 0 is an E51 without MMU.
-    static SIFIVE_U: &[u8] = include_bytes!("../../testdata/devicetrees/qemu-sifive-u-smp3.dtb");
-    static VISIONFIVE2: &[u8] = include_bytes!("../../testdata/devicetrees/visionfive2.dtb");
+    static SIFIVE_U: &[u8] =
+        include_bytes!("../../configs/boards/devicetrees/qemu-sifive-u-smp3.dtb");
+    static VISIONFIVE2: &[u8] = include_bytes!("../../configs/boards/devicetrees/visionfive2.dtb");
     static HIFIVE_UNMATCHED: &[u8] =
-        include_bytes!("../../testdata/devicetrees/hifive-unmatched.dtb");
-    static LICHEE_PI_4A: &[u8] = include_bytes!("../../testdata/devicetrees/lichee-pi-4a.dtb");
+        include_bytes!("../../configs/boards/devicetrees/hifive-unmatched.dtb");
+    static LICHEE_PI_4A: &[u8] =
+        include_bytes!("../../configs/boards/devicetrees/lichee-pi-4a.dtb");
 
     #[test]
     fn reads_qemu_virt() {

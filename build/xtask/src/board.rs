@@ -555,7 +555,7 @@ mod tests {
         }
     }
 
-    /// The boards whose device trees sit in testdata/devicetrees (trimmed
+    /// The boards whose device trees sit in configs/boards/devicetrees (trimmed
     /// from Linux's): the config must say what the kernel will find there.
     #[test]
     fn board_configs_agree_with_their_device_trees() {
@@ -567,7 +567,7 @@ mod tests {
             ("qemu-virt", "qemu-virt-smp4.dtb"),
         ] {
             let b = Board::load(&root(), board).unwrap();
-            let blob = std::fs::read(root().join("testdata/devicetrees").join(dtb)).unwrap();
+            let blob = std::fs::read(root().join("configs/boards/devicetrees").join(dtb)).unwrap();
             let fdt = fdt::Fdt::new(&blob).unwrap();
             let uart = uart::probe::console(&fdt).unwrap();
             assert_eq!(
