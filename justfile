@@ -19,7 +19,7 @@ exec *args: setup
 test: setup
     cargo xtask test
 
-# One test stage (lint, host, fuzz, spec, kernel, spec-kernel, user, difftest), on both arches.
+# One test stage (lint, host, fuzz, spec, kernel, spec-kernel, user, stress, difftest or boards), on both arches.
 test-stage stage: setup
     cargo xtask test --stage {{stage}}
 
@@ -62,6 +62,12 @@ difftest *args: setup
 # (default: all targets sharing 60 s). Findings (inputs and what they did) go to build/fuzz/findings/.
 fuzz *args:
     cargo run --quiet -p fuzz -- {{args}}
+
+# A board's SD-card image (configs/boards/NAME.toml) at target/images/boards/NAME.img:
+# `just image board=visionfive2 [dtb=PATH] [--release] [-- boot args]`. docs/boards.md says how to flash it.
+[positional-arguments]
+image *args: setup
+    @cargo xtask image "$@"
 
 # Build kernel and loader without running them.
 build config=config: setup

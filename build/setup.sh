@@ -10,7 +10,10 @@ have qemu-system-x86_64 || need_apt+=(qemu-system-x86)
 have gdb-multiarch || need_apt+=(gdb-multiarch)
 [ -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || need_apt+=(opensbi)
 [ -e /usr/share/OVMF/OVMF_CODE.fd ] || [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || need_apt+=(ovmf)
+# The `boards` test stage: U-Boot for QEMU as OpenSBI's payload; the Lichee Pi 4A
+# image carries the generic OpenSBI (`configs/boards/lichee-pi-4a.toml`).
 [ -e /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin ] || need_apt+=(u-boot-qemu)
+[ -e /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin ] || need_apt+=(opensbi)
 # C userspace (user/hello-c): clang, its wasm32 builtins, wasi-libc, and a
 # wasm-ld new enough (>= 15) for the backports wasi-libc's `__heap_end`.
 have clang || need_apt+=(clang)

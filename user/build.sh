@@ -10,7 +10,7 @@ mkdir -p "$out"
 
 CARGO_TARGET_DIR="$here/target" cargo build --quiet --manifest-path "$here/Cargo.toml" \
     --release --target wasm32-wasip1
-for p in init shell hello trap cpu-burn ping pong isolation oom wasi-conformance wasi-probe share-io stress; do
+for p in init shell hello trap cpu-burn ping pong isolation oom wasi-conformance wasi-probe share-io stress simd; do
     src="$here/target/wasm32-wasip1/release/$p.wasm"
     # Copy only what changed, so unchanged outputs keep their timestamps.
     cmp -s "$src" "$out/$p.wasm" 2>/dev/null || cp "$src" "$out/$p.wasm"

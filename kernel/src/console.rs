@@ -1,9 +1,11 @@
-//! The serial console: a 16550 UART. Output polls the transmitter; input
-//! arrives by interrupt into a ring buffer so fast typing and pasted text are
-//! not lost while the shell is busy. For processes, a line discipline
-//! (echo, backspace, Enter, Ctrl-D, Ctrl-C) turns the ring into stdin; the
-//! scheduler runs it from its poll hook, as interrupt handlers only fill
-//! the ring.
+//! The serial console: whichever UART the platform names (a 16550 of any
+//! register layout, DesignWare, SiFive; see `drivers::uart`), through the
+//! `Uart` trait. Output polls the transmitter; input arrives by interrupt
+//! into a ring buffer so fast typing and pasted text are not lost while the
+//! shell is busy. For processes, a line discipline (echo, backspace, Enter,
+//! Ctrl-D, Ctrl-C) turns the ring into stdin; the scheduler runs it from its
+//! poll hook, as interrupt handlers only fill the ring. Until a UART is
+//! known, output goes through the firmware (SBI's debug console, COM1).
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -12,75 +14,36 @@ use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use spin::Once;
 
+use crate::drivers::uart::{Device, Uart};
 use crate::sched::thread::WaitQueue;
 use crate::sync::{IrqGuard, IrqMutex};
 
-const RBR_THR: usize = 0;
-const IER: usize = 1;
-const FCR: usize = 2;
-const LCR: usize = 3;
-const MCR: usize = 4;
-const LSR: usize = 5;
-const LSR_DATA_READY: u8 = 1 << 0;
-const LSR_THR_EMPTY: u8 = 1 << 5;
-
-struct Uart {
-    base: usize,
-    shift: u32,
-}
-
-impl Uart {
-    fn reg(&self, r: usize) -> usize {
-        self.base + (r << self.shift)
-    }
-    fn read(&self, r: usize) -> u8 {
-        // SAFETY: a register of the UART (see `init`).
-        unsafe { crate::arch::uart_read(self.reg(r)) }
-    }
-    fn write(&self, r: usize, v: u8) {
-        // SAFETY: a register of the UART (see `init`).
-        unsafe { crate::arch::uart_write(self.reg(r), v) }
-    }
-    fn putc(&self, b: u8) {
-        while self.read(LSR) & LSR_THR_EMPTY == 0 {
-            crate::arch::relax();
-        }
-        self.write(RBR_THR, b);
-    }
-    fn getc(&self) -> Option<u8> {
-        (self.read(LSR) & LSR_DATA_READY != 0).then(|| self.read(RBR_THR))
-    }
-}
-
-static UART: Once<Uart> = Once::new();
+static UART: Once<Device> = Once::new();
 /// Serializes output so lines from different harts do not interleave.
 static OUT: IrqMutex<()> = IrqMutex::new(());
 
-/// Uses the 16550 at `base` (registers `1 << reg_shift` apart), a virtual
-/// address or an I/O port as the arch reaches UARTs (`arch::uart_base`).
-///
-/// # Safety
-/// `base` must reach the UART's registers for the rest of the kernel's life.
-pub unsafe fn init(base: usize, reg_shift: u32) {
-    let uart = UART.call_once(|| Uart {
-        base,
-        shift: reg_shift,
-    });
-    uart.write(IER, 0);
-    uart.write(LCR, 0x03); // 8N1; the firmware already set the baud rate.
-    uart.write(FCR, 0x07); // Enable and clear the FIFOs.
-    uart.write(MCR, 0x0b); // DTR, RTS, OUT2 (interrupt gate on real 16550s).
+/// Makes `device` the console (once; later calls keep the first) and
+/// initializes it. Output stops going through the firmware.
+pub fn init(device: Device) {
+    let uart = UART.call_once(|| device);
+    let _g = OUT.lock();
+    uart.init();
+}
+
+/// Which UART drives the console; `None` while output goes through the firmware.
+pub fn uart_name() -> Option<&'static str> {
+    UART.get().map(Device::name)
 }
 
 pub fn enable_rx_interrupt() {
     if let Some(u) = UART.get() {
-        u.write(IER, 0x01);
+        u.set_rx_interrupt(true);
     }
 }
 
 fn put_byte(b: u8) {
     match UART.get() {
-        Some(u) => u.putc(b),
+        Some(u) => u.write_blocking(b),
         None => crate::arch::early_putc(b),
     }
 }
@@ -173,7 +136,8 @@ static DROPPED: AtomicUsize = AtomicUsize::new(0);
 /// Drains the UART's receive FIFO into the ring (interrupt context).
 pub fn on_uart_interrupt() {
     let Some(u) = UART.get() else { return };
-    while let Some(b) = u.getc() {
+    u.acknowledge();
+    while let Some(b) = u.read() {
         let head = HEAD.load(Ordering::Relaxed);
         if head.wrapping_sub(TAIL.load(Ordering::Acquire)) >= RING_SIZE {
             DROPPED.fetch_add(1, Ordering::Relaxed);

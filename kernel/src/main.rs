@@ -118,14 +118,15 @@ pub unsafe extern "C" fn kernel_entry(hart_id: usize, bi: *const BootInfo) -> ! 
 }
 
 fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
-    mem::set_phys_offset(bi.phys_offset);
+    mem::set_phys_map(bi.phys_offset, bi.phys_map_size);
     timer::init(bi.timer_hz, bi.boot_ticks);
     log::configure(bi.cmdline());
     boot_marks::configure(bi.cmdline());
     let plat = platform::init(hart_id);
-    if let Some(u) = plat.uart {
-        // SAFETY: the UART (MMIO in the phys map, or I/O ports) is used only by `console`.
-        unsafe { console::init(arch::uart_base(u.phys), u.reg_shift) };
+    // A UART in the phys map works from here; one above it (TH1520) once the
+    // address space is up, and the firmware prints until then.
+    if let Some(uart) = platform::console_uart() {
+        console::init(uart);
     }
     let first_line = boot_marks::take(boot_marks::Milestone::Kernel);
     println!();
@@ -139,12 +140,18 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     if let Some(mark) = first_line {
         mark.print();
     }
+    report_console(plat);
 
     if let Err(e) = mem::frames::init(bi) {
         panic!("frame allocator: {e}");
     }
     if let Err(e) = mem::vm::init(bi) {
         panic!("address space: {e}");
+    }
+    if console::uart_name().is_none()
+        && let Some(uart) = platform::console_uart()
+    {
+        console::init(uart);
     }
     log::init();
     info!("logging at level {}", log::level_name());
@@ -305,6 +312,26 @@ fn secondary_main(hart_id: usize) -> ! {
     sched::thread::idle_loop();
 }
 
+/// Says which UART the console uses, or why input cannot work.
+fn report_console(plat: &platform::Platform) {
+    match console::uart_name() {
+        Some(name) => println!("console: {name}"),
+        #[cfg(target_arch = "riscv64")]
+        None => match plat.uart {
+            Ok(u) => println!(
+                "console: UART at {:#x} above the phys map: output through the firmware until it is mapped",
+                u.phys
+            ),
+            Err(e) => println!("console: {e}: output through the firmware, no input"),
+        },
+        #[cfg(target_arch = "x86_64")]
+        None => {
+            let _ = plat;
+            println!("console: no UART: output through the firmware, no input");
+        }
+    }
+}
+
 fn banner(bi: &BootInfo) {
     let mut out = console::lock();
     let _ = writeln!(out, "memory map:");
@@ -330,6 +357,7 @@ fn banner(bi: &BootInfo) {
         free,
         used
     );
+    let _ = writeln!(out, "{}", mem::report::Summary::now(bi));
     let _ = writeln!(
         out,
         "harts: {} entered, {} online of mask {:#x}, boot hart {}",

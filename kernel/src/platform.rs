@@ -1,35 +1,37 @@
-//! What the device tree says about the machine: console UART, PLIC, the
-//! QEMU test (exit) device, the boot arguments.
+//! What the device tree says about the machine: the console UART (from
+//! `/chosen/stdout-path`), the PLIC and this hart's context on it, the QEMU
+//! test (exit) device, the goldfish RTC, virtio-mmio slots, and which cpu
+//! nodes are the harts the kernel runs on.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use fdt::Fdt;
+use fdt::node::FdtNode;
 use spin::Once;
+use uart::probe::{ConsoleUart, ProbeError};
 
 use crate::arch::plic::Plic;
 
 /// Where the banner says the hart count comes from.
 pub const CPU_SOURCE: &str = "FDT";
 
-#[derive(Debug, Clone, Copy)]
-pub struct UartInfo {
-    pub phys: u64,
-    pub reg_shift: u32,
-    pub irq: Option<u32>,
-}
+/// A PLIC and this boot hart's supervisor context on it (see the `plic` crate).
+pub type PlicInfo = plic::Found;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Platform {
     pub model: &'static str,
-    pub uart: Option<UartInfo>,
-    /// PLIC physical base and this boot hart's S-mode context.
-    pub plic: Option<(u64, usize)>,
+    /// The console UART, or why there is none.
+    pub uart: Result<ConsoleUart, ProbeError>,
+    /// The PLIC and the boot hart's S-mode context.
+    pub plic: Option<PlicInfo>,
     /// `sifive,test0` finisher (QEMU exit device).
     pub test_device: Option<u64>,
     /// `google,goldfish-rtc`: the real-time clock.
     pub rtc: Option<u64>,
     /// `virtio,mmio` slots.
     pub virtio_mmio: [Option<crate::drivers::virtio::mmio::Slot>; MAX_VIRTIO_SLOTS],
+    /// cpu nodes in the FDT (monitor cores included).
     pub cpus: usize,
     pub timebase_hz: u64,
 }
@@ -58,8 +60,27 @@ pub fn fdt() -> Option<Fdt<'static>> {
     Fdt::new(bytes).ok()
 }
 
-fn first_reg(node: fdt::node::FdtNode<'_, '_>) -> Option<u64> {
+fn first_reg(node: FdtNode<'_, '_>) -> Option<u64> {
     Some(node.reg()?.next()?.starting_address as u64)
+}
+
+/// The cpu nodes of `/cpus`, with their hart ids.
+fn cpu_nodes<'b, 'a>(fdt: &'b Fdt<'a>) -> impl Iterator<Item = (usize, FdtNode<'b, 'a>)> + 'b {
+    fdt.find_node("/cpus")
+        .into_iter()
+        .flat_map(|cpus| cpus.children())
+        .filter(|n| n.property("device_type").and_then(|p| p.as_str()) == Some("cpu"))
+        .filter_map(|n| Some((n.property("reg")?.as_usize()?, n)))
+}
+
+/// The cpu nodes of the harts the kernel runs on (the loader's `hart_mask`:
+/// monitor cores and disabled harts are not among them). ISA extensions
+/// count only on these.
+pub fn running_cpus<'b, 'a>(fdt: &'b Fdt<'a>) -> impl Iterator<Item = FdtNode<'b, 'a>> + 'b {
+    let mask = crate::boot_info_opt().map_or(0, |bi| bi.hart_mask);
+    cpu_nodes(fdt)
+        .filter(move |&(id, _)| id < 64 && mask & (1 << id) != 0)
+        .map(|(_, n)| n)
 }
 
 /// Parses the device tree. `boot_hart` picks the PLIC context.
@@ -67,7 +88,7 @@ pub fn discover(boot_hart: usize) -> Platform {
     let Some(fdt) = fdt() else {
         return Platform {
             model: "unknown (no FDT)",
-            uart: None,
+            uart: Err(ProbeError::NotFound),
             plic: None,
             test_device: None,
             rtc: None,
@@ -76,27 +97,8 @@ pub fn discover(boot_hart: usize) -> Platform {
             timebase_hz: 0,
         };
     };
-    let uart_node = fdt
-        .chosen()
-        .stdout()
-        .filter(|n| {
-            n.compatible()
-                .is_some_and(|c| c.all().any(|s| s.starts_with("ns16550")))
-        })
-        .or_else(|| fdt.find_compatible(&["ns16550a", "ns16550"]));
-    let uart = uart_node.and_then(|n| {
-        Some(UartInfo {
-            phys: first_reg(n)?,
-            reg_shift: n
-                .property("reg-shift")
-                .and_then(|p| p.as_usize())
-                .unwrap_or(0) as u32,
-            irq: n.interrupts().and_then(|mut i| i.next()).map(|i| i as u32),
-        })
-    });
-    let plic = fdt
-        .find_compatible(&["riscv,plic0", "sifive,plic-1.0.0"])
-        .and_then(|n| Some((first_reg(n)?, plic_context(&fdt, n, boot_hart)?)));
+    let uart = uart::probe::console(&fdt);
+    let plic = plic::find(&fdt, boot_hart);
     let test_device = fdt
         .find_compatible(&["sifive,test0", "sifive,test1"])
         .and_then(first_reg);
@@ -121,14 +123,20 @@ pub fn discover(boot_hart: usize) -> Platform {
                 .map(|i| i as u32),
         });
     }
-    let cpus = fdt.cpus().count();
+    let cpus = cpu_nodes(&fdt).count();
     let timebase_hz = fdt
-        .cpus()
-        .next()
-        .map(|c| c.timebase_frequency() as u64)
-        .unwrap_or(0);
+        .find_node("/cpus")
+        .and_then(|c| c.property("timebase-frequency"))
+        .or_else(|| cpu_nodes(&fdt).find_map(|(_, c)| c.property("timebase-frequency")))
+        .and_then(|p| p.as_usize())
+        .unwrap_or(0) as u64;
+    let model = fdt
+        .root()
+        .property("model")
+        .and_then(|p| p.as_str())
+        .unwrap_or("unnamed machine");
     Platform {
-        model: fdt.root().model(),
+        model,
         uart,
         plic,
         test_device,
@@ -139,27 +147,6 @@ pub fn discover(boot_hart: usize) -> Platform {
     }
 }
 
-/// The index of `hart`'s supervisor external interrupt (cause 9) in the
-/// PLIC's `interrupts-extended`: its PLIC context.
-fn plic_context(fdt: &Fdt<'_>, plic: fdt::node::FdtNode<'_, '_>, hart: usize) -> Option<usize> {
-    let ext = plic.property("interrupts-extended")?.value;
-    let cells: &[u8] = ext;
-    let intc_phandle = fdt.cpus().find(|c| c.ids().first() == hart).and_then(|_| {
-        fdt.all_nodes()
-            .filter(|n| n.name.starts_with("cpu@"))
-            .find(|n| n.property("reg").and_then(|p| p.as_usize()) == Some(hart))?
-            .children()
-            .find(|c| c.name.starts_with("interrupt-controller"))?
-            .property("phandle")?
-            .as_usize()
-    })?;
-    cells.chunks_exact(8).position(|pair| {
-        let ph = u32::from_be_bytes([pair[0], pair[1], pair[2], pair[3]]) as usize;
-        let irq = u32::from_be_bytes([pair[4], pair[5], pair[6], pair[7]]);
-        ph == intc_phandle && irq == 9
-    })
-}
-
 pub fn init(boot_hart: usize) -> &'static Platform {
     PLATFORM.call_once(|| discover(boot_hart))
 }
@@ -168,19 +155,35 @@ pub fn get() -> Option<&'static Platform> {
     PLATFORM.get()
 }
 
+/// The console UART with its driver, its registers mapped; `None` without
+/// one, or while it sits above the phys map and the address space is not up.
+pub fn console_uart() -> Option<crate::drivers::uart::Device> {
+    let u = get()?.uart.ok()?;
+    let base = crate::mem::vm::map_device(u.phys, u.size.max(0x100)).ok()?;
+    // SAFETY: `base` maps the UART's registers as device memory for good;
+    // only the console drives it.
+    Some(unsafe {
+        crate::drivers::uart::Device::mmio(u.kind, base as usize, u.reg_shift, u.io_width)
+    })
+}
+
 /// Routes the console UART's interrupt to this hart through the PLIC.
-pub fn init_interrupts(phys_offset: u64) -> Result<(), &'static str> {
+pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
     let p = get().ok_or("platform not discovered")?;
-    let (base, context) = p
+    let info = p
         .plic
         .ok_or("no PLIC (or no S-mode context for this hart) in the FDT")?;
-    // SAFETY: the PLIC is MMIO mapped through the phys map; `context` is ours.
-    let plic = PLIC.call_once(|| unsafe { Plic::new((phys_offset + base) as usize, context) });
+    let base =
+        crate::mem::vm::map_device(info.phys, (plic::span(info.context) as u64).min(info.size))
+            .map_err(|_| "cannot map the PLIC")?;
+    // SAFETY: `base` maps the PLIC as device memory; `context` is ours.
+    let plic = PLIC.call_once(|| unsafe { Plic::new(base as usize, info.context) });
     crate::arch::enable_external_interrupts();
-    let irq = p
-        .uart
-        .and_then(|u| u.irq)
-        .ok_or("the console UART has no interrupt")?;
+    let uart = p.uart.map_err(|_| "no console UART")?;
+    if crate::console::uart_name().is_none() {
+        return Err("the console UART is not in use");
+    }
+    let irq = uart.irq.ok_or("the console UART has no interrupt")?;
     UART_IRQ.store(irq as usize, Ordering::Relaxed);
     plic.enable(irq);
     crate::console::enable_rx_interrupt();

@@ -5,7 +5,7 @@
 use crate::LoaderError;
 use crate::frames::{Allocation, Frames, MAX_ALLOCATIONS, TableFrames};
 use crate::memory_map::MemoryMap;
-use crate::platform::{Platform, Range};
+use crate::platform::{Platform, Range, RangeList};
 use crate::rng::Mixer;
 use boot_info::layout::{
     KERNEL_ALIGN, KERNEL_WINDOW_BASE, KERNEL_WINDOW_SIZE, PAGE_SIZE, PHYS_MAP_BASE, PHYS_MAP_SIZE,
@@ -13,7 +13,9 @@ use boot_info::layout::{
 };
 use boot_info::{BootInfo, MAX_HARTS, MemoryKind, PagingMode, PhysRange};
 use kernel_elf::{ContiguousImage, KernelElf, Machine};
-use page_table::{Flags, Identity, PageSize, PageTable, PteFormat, Sv39, Sv48, X86Level4};
+use page_table::{
+    Flags, Identity, PageSize, PageTable, PteFormat, Sv39, Sv39XTheadMae, Sv48, X86Level4,
+};
 
 /// Each boot hart stack; an unmapped guard page sits below it.
 pub const STACK_SIZE: u64 = 1 << 20;
@@ -86,6 +88,8 @@ pub fn choose_slide(rng: &mut Mixer, lo: u64, hi: u64, nokaslr: bool) -> Result<
 
 struct Layout<'e> {
     elf: &'e KernelElf<'e>,
+    /// RAM, sorted: normal memory in the phys map (the rest is device memory).
+    ram: &'e RangeList,
     kernel_phys: u64,
     lo: u64,
     slide: u64,
@@ -99,15 +103,59 @@ fn build_tables<F: PteFormat>(frames: &mut Frames, l: &Layout) -> Result<u64, Lo
     let mut alloc = TableFrames(frames);
     let mut pt = PageTable::<F, Identity>::new(Identity, &mut alloc)?;
     let global = Flags::GLOBAL;
-    // All physical memory, MMIO included, readable and writable, never executable.
-    pt.map(
-        PHYS_MAP_BASE,
-        0,
-        l.phys_end,
-        Flags::RW | global,
-        PageSize::Size1G,
-        &mut alloc,
-    )?;
+    // All physical memory, MMIO included, readable and writable, never
+    // executable. Where entries carry memory types, RAM is normal memory and
+    // everything between and around it device memory.
+    let phys_map = Flags::RW | global;
+    if F::MEMORY_TYPES {
+        let mut at = 0;
+        for r in l.ram.iter().map(|r| r.pages_around()) {
+            let start = r.start.max(at).min(l.phys_end);
+            let end = r.end.min(l.phys_end);
+            if start > at {
+                let device = phys_map | Flags::DEVICE;
+                pt.map(
+                    PHYS_MAP_BASE + at,
+                    at,
+                    start - at,
+                    device,
+                    PageSize::Size1G,
+                    &mut alloc,
+                )?;
+            }
+            if end > start {
+                pt.map(
+                    PHYS_MAP_BASE + start,
+                    start,
+                    end - start,
+                    phys_map,
+                    PageSize::Size1G,
+                    &mut alloc,
+                )?;
+            }
+            at = at.max(end);
+        }
+        if at < l.phys_end {
+            let device = phys_map | Flags::DEVICE;
+            pt.map(
+                PHYS_MAP_BASE + at,
+                at,
+                l.phys_end - at,
+                device,
+                PageSize::Size1G,
+                &mut alloc,
+            )?;
+        }
+    } else {
+        pt.map(
+            PHYS_MAP_BASE,
+            0,
+            l.phys_end,
+            phys_map,
+            PageSize::Size1G,
+            &mut alloc,
+        )?;
+    }
     for seg in l.elf.segments() {
         let flags = match (seg.flags.write, seg.flags.exec) {
             (true, true) => return Err(LoaderError::WritableExec(seg.vaddr)),
@@ -246,6 +294,7 @@ pub fn prepare(input: BootInput<'_>) -> Result<Handoff, LoaderError> {
     }
     let layout = Layout {
         elf: &elf,
+        ram: &p.ram,
         kernel_phys,
         lo,
         slide,
@@ -257,11 +306,13 @@ pub fn prepare(input: BootInput<'_>) -> Result<Handoff, LoaderError> {
     let root = match input.paging {
         PagingMode::Sv39 => build_tables::<Sv39>(&mut frames, &layout)?,
         PagingMode::Sv48 => build_tables::<Sv48>(&mut frames, &layout)?,
+        PagingMode::Sv39XTheadMae => build_tables::<Sv39XTheadMae>(&mut frames, &layout)?,
         PagingMode::X86Level4 => build_tables::<X86Level4>(&mut frames, &layout)?,
         PagingMode::Sv57 => return Err(LoaderError::Unsupported("Sv57 paging")),
     };
 
     bi.phys_offset = PHYS_MAP_BASE;
+    bi.phys_map_size = phys_end;
     bi.page_table_root = root;
     bi.paging = input.paging;
     bi.boot_hart = input.boot_hart;
@@ -495,6 +546,11 @@ mod tests {
         bi.validate().unwrap();
         assert_eq!(h.boot_info_virt, PHYS_MAP_BASE + h.boot_info_phys);
         assert_eq!(
+            bi.phys_map_size,
+            RAM + RAM_SIZE,
+            "the phys map ends with RAM"
+        );
+        assert_eq!(
             (bi.kernel.slide, h.slide),
             (KERNEL_WINDOW_BASE, KERNEL_WINDOW_BASE),
             "nokaslr"
@@ -611,6 +667,40 @@ mod tests {
                 let pt = unsafe { PageTable::<Sv39, Identity>::from_root(root, Identity) };
                 pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags))
             }),
+            PagingMode::Sv39XTheadMae => {
+                // SAFETY: the tables `prepare` built, in the fake RAM.
+                let pt = unsafe { PageTable::<Sv39XTheadMae, Identity>::from_root(root, Identity) };
+                let tr = |v: u64| pt.translate(v).map(|m| (m.phys + (v - m.virt), m.flags));
+                check(&tr);
+                // RAM is normal memory, everything else in the phys map device memory.
+                assert!(!tr(PHYS_MAP_BASE + RAM).unwrap().1.contains(Flags::DEVICE));
+                assert!(
+                    !tr(PHYS_MAP_BASE + RAM + RAM_SIZE - 1)
+                        .unwrap()
+                        .1
+                        .contains(Flags::DEVICE)
+                );
+                assert!(
+                    tr(PHYS_MAP_BASE + 0x1000_0000)
+                        .unwrap()
+                        .1
+                        .contains(Flags::DEVICE)
+                );
+                assert!(
+                    tr(PHYS_MAP_BASE + RAM - 1)
+                        .unwrap()
+                        .1
+                        .contains(Flags::DEVICE)
+                );
+                assert!(
+                    !tr(h.entry).unwrap().1.contains(Flags::DEVICE),
+                    "kernel code"
+                );
+                assert!(
+                    !tr(loader.start).unwrap().1.contains(Flags::DEVICE),
+                    "loader"
+                );
+            }
             PagingMode::X86Level4 => check(&|v| {
                 // SAFETY: the tables `prepare` built, in the fake RAM.
                 let pt = unsafe { PageTable::<X86Level4, Identity>::from_root(root, Identity) };
@@ -630,6 +720,7 @@ mod tests {
         let ram = fake_ram();
         check_prepare(ram, PagingMode::Sv39);
         check_prepare(ram, PagingMode::Sv48);
+        check_prepare(ram, PagingMode::Sv39XTheadMae);
         let h = check_prepare(ram, PagingMode::X86Level4);
 
         // A firmware map that changed after `prepare` (UEFI's final map):

@@ -30,6 +30,23 @@ fn reg_ranges(
     Ok(())
 }
 
+/// Whether a cpu node is a hart atoll can run on: enabled (`status` absent,
+/// `okay` or `ok`) with an MMU (`mmu-type` other than `riscv,none`). Monitor
+/// cores such as the E51/S7 hart 0 of SiFive's FU540/FU740 and StarFive's
+/// JH7110 have neither S-mode nor an MMU: their nodes lack `mmu-type` or are
+/// disabled, and they are never started.
+fn hart_runs_an_os(cpu: fdt::node::FdtNode<'_, '_>) -> bool {
+    let okay = cpu
+        .property("status")
+        .and_then(|p| p.as_str())
+        .is_none_or(|s| s == "okay" || s == "ok");
+    let mmu = cpu
+        .property("mmu-type")
+        .and_then(|p| p.as_str())
+        .is_some_and(|m| m != "riscv,none");
+    okay && mmu
+}
+
 /// Parses `/memory`, `/reserved-memory`, memreserve entries, `/cpus` and `/chosen`.
 pub fn parse(blob: &[u8]) -> Result<Platform<'_>, LoaderError> {
     let tree = fdt::Fdt::new(blob).map_err(|_| LoaderError::Fdt("bad header"))?;
@@ -69,21 +86,26 @@ pub fn parse(blob: &[u8]) -> Result<Platform<'_>, LoaderError> {
         p.timer_hz = hz.unwrap_or(0) as u64;
         for cpu in cpus.children() {
             let is_cpu = cpu.property("device_type").and_then(|p| p.as_str()) == Some("cpu");
-            let okay = cpu
-                .property("status")
-                .and_then(|p| p.as_str())
-                .is_none_or(|s| s == "okay" || s == "ok");
-            let id = cpu.property("reg").and_then(|p| p.as_usize());
-            if let (true, true, Some(id)) = (is_cpu, okay, id) {
+            let Some(id) = cpu.property("reg").and_then(|p| p.as_usize()) else {
+                continue;
+            };
+            if !is_cpu {
+                continue;
+            }
+            if !hart_runs_an_os(cpu) {
                 if id < MAX_HARTS {
-                    p.harts |= 1 << id;
+                    p.skipped_harts |= 1 << id;
                 }
-                if p.timer_hz == 0 {
-                    let hz = cpu
-                        .property("timebase-frequency")
-                        .and_then(|p| p.as_usize());
-                    p.timer_hz = hz.unwrap_or(0) as u64;
-                }
+                continue;
+            }
+            if id < MAX_HARTS {
+                p.harts |= 1 << id;
+            }
+            if p.timer_hz == 0 {
+                let hz = cpu
+                    .property("timebase-frequency")
+                    .and_then(|p| p.as_usize());
+                p.timer_hz = hz.unwrap_or(0) as u64;
             }
         }
     }
@@ -120,7 +142,15 @@ mod tests {
 
     /// Dumped by `qemu-system-riscv64 -machine virt,dumpdtb=... -smp 4 -m 512M
     /// -append "log=debug nokaslr" -initrd <5000 bytes>`.
-    static QEMU_VIRT: &[u8] = include_bytes!("../testdata/qemu-virt-smp4.dtb");
+    static QEMU_VIRT: &[u8] = include_bytes!("../../configs/boards/devicetrees/qemu-virt-smp4.dtb");
+    /// QEMU's FU540 model: hart 0 is an E51 without MMU.
+    static SIFIVE_U: &[u8] =
+        include_bytes!("../../configs/boards/devicetrees/qemu-sifive-u-smp3.dtb");
+    static VISIONFIVE2: &[u8] = include_bytes!("../../configs/boards/devicetrees/visionfive2.dtb");
+    static HIFIVE_UNMATCHED: &[u8] =
+        include_bytes!("../../configs/boards/devicetrees/hifive-unmatched.dtb");
+    static LICHEE_PI_4A: &[u8] =
+        include_bytes!("../../configs/boards/devicetrees/lichee-pi-4a.dtb");
 
     #[test]
     fn reads_qemu_virt() {
@@ -137,6 +167,35 @@ mod tests {
         assert!(initrd.start >= 0x8000_0000 && initrd.end <= 0xa000_0000);
         assert!(p.rng_seed.is_some_and(|s| s.len() >= 32));
         assert_eq!(p.fdt.map(|b| b.len()), Some(QEMU_VIRT.len()));
+    }
+
+    #[test]
+    fn monitor_harts_without_an_mmu_are_never_started() {
+        // QEMU sifive_u: cpu@0 (E51) is "okay" but has no mmu-type.
+        let p = parse(SIFIVE_U).unwrap();
+        assert_eq!((p.harts, p.skipped_harts), (0b110, 0b001));
+        assert_eq!(p.timer_hz, 1_000_000);
+        // FU740 and JH7110: the S7 monitor core is disabled and has no MMU.
+        for blob in [VISIONFIVE2, HIFIVE_UNMATCHED] {
+            let p = parse(blob).unwrap();
+            assert_eq!((p.harts, p.skipped_harts), (0b11110, 0b00001));
+        }
+        let p = parse(LICHEE_PI_4A).unwrap();
+        assert_eq!((p.harts, p.skipped_harts), (0b1111, 0));
+    }
+
+    #[test]
+    fn ram_at_other_bases_and_initrd_from_u_boot() {
+        let p = parse(VISIONFIVE2).unwrap();
+        assert_eq!(p.ram.as_slice(), [Range::new(0x4000_0000, 0x1_4000_0000)]);
+        assert_eq!(
+            p.reserved.as_slice(),
+            [Range::new(0x4000_0000, 0x4008_0000)]
+        );
+        assert_eq!(p.initrd, Some(Range::new(0x4610_0000, 0x4620_0000)));
+        assert_eq!((p.cmdline, p.timer_hz), ("log=info", 4_000_000));
+        let p = parse(LICHEE_PI_4A).unwrap();
+        assert_eq!(p.ram.as_slice(), [Range::new(0, 0x2_0000_0000)]);
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub struct Platform<'a> {
     pub reserved: RangeList,
     /// Harts that may be started (bit per hart id).
     pub harts: u64,
+    /// Harts the firmware describes that atoll never starts: disabled, or
+    /// without an MMU (monitor cores). Device trees only (not UEFI's MADT).
+    #[cfg_attr(target_os = "uefi", allow(dead_code))]
+    pub skipped_harts: u64,
     pub timer_hz: u64,
     pub cmdline: &'a str,
     /// Firmware-provided entropy (FDT `rng-seed`).

@@ -1,8 +1,15 @@
-//! Builds a bootable UEFI disk image: a GPT disk with one EFI system
-//! partition (FAT) holding the loader at the removable-media boot path
-//! `EFI/BOOT/BOOTX64.EFI`, the kernel at `atoll/kernel` and, optionally,
-//! `atoll/initrd` and `atoll/cmdline`. Pure Rust (`gpt` + `fatfs`): no
-//! `mkfs`, `sgdisk` or `mtools`.
+//! Builds bootable disk images: a GPT disk whose FAT partition holds the
+//! boot files. Pure Rust (`gpt` + `fatfs`): no `mkfs`, `sgdisk` or `mtools`.
+//!
+//! - [`EspImage`], for x86_64 UEFI: one EFI system partition with the loader
+//!   at the removable-media boot path `EFI/BOOT/BOOTX64.EFI`, the kernel at
+//!   `atoll/kernel` and, optionally, `atoll/initrd` and `atoll/cmdline`.
+//! - [`FatDisk`] with [`PartitionKind::Boot`], for RISC-V boards: a FAT
+//!   partition marked legacy-BIOS-bootable, the flag U-Boot's distro boot
+//!   scans for, holding whatever files the board's firmware reads (the
+//!   loader `Image`, the initrd, `extlinux/extlinux.conf`, a device tree),
+//!   optionally after placeholder partitions where a vendor U-Boot expects
+//!   its boot files in a later partition.
 
 use std::fmt;
 use std::fs::File;
@@ -75,34 +82,99 @@ impl From<gpt::GptError> for Error {
     }
 }
 
-/// The files of an ESP and the disk size.
-#[derive(Debug, Clone, Default)]
-pub struct EspImage {
+/// What the FAT partition is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionKind {
+    /// An EFI system partition (UEFI firmware boots from it).
+    Esp,
+    /// A "basic data" partition with GPT attribute bit 2 (legacy BIOS
+    /// bootable), which U-Boot's `part list -bootable` and distro boot use
+    /// to pick the partition to search for `extlinux/extlinux.conf`.
+    Boot,
+}
+
+/// GPT attribute bit 2: legacy BIOS bootable.
+pub const LEGACY_BIOS_BOOTABLE: u64 = 1 << 2;
+/// Each placeholder partition before the FAT one (see [`FatDisk::partition_number`]).
+pub const PLACEHOLDER_SIZE: u64 = 2 * MIB;
+
+/// A GPT disk with one FAT partition and the files on it.
+#[derive(Debug, Clone)]
+pub struct FatDisk {
     files: Vec<(String, Vec<u8>)>,
     size: Option<u64>,
+    kind: PartitionKind,
+    label: [u8; 11],
+    number: u32,
+}
+
+/// The files of an ESP and the disk size.
+#[derive(Debug, Clone)]
+pub struct EspImage {
+    disk: FatDisk,
 }
 
 impl EspImage {
     /// An image booting `loader` (a PE32+ UEFI application) and `kernel` (an ELF).
     pub fn new(loader: Vec<u8>, kernel: Vec<u8>) -> Self {
-        let mut image = Self::default();
-        image.files.push((LOADER_PATH.into(), loader));
-        image.files.push((KERNEL_PATH.into(), kernel));
-        image
+        let disk = FatDisk::new(PartitionKind::Esp, "ATOLL ESP")
+            .file(LOADER_PATH, loader)
+            .file(KERNEL_PATH, kernel);
+        Self { disk }
     }
 
     pub fn initrd(mut self, initrd: Vec<u8>) -> Self {
-        self.files.push((INITRD_PATH.into(), initrd));
+        self.disk = self.disk.file(INITRD_PATH, initrd);
         self
     }
 
     pub fn cmdline(mut self, cmdline: &str) -> Self {
-        self.files
-            .push((CMDLINE_PATH.into(), cmdline.as_bytes().to_vec()));
+        self.disk = self.disk.file(CMDLINE_PATH, cmdline.as_bytes().to_vec());
         self
     }
 
     /// Any other file, at a `/`-separated path.
+    pub fn file(mut self, path: &str, data: Vec<u8>) -> Self {
+        self.disk = self.disk.file(path, data);
+        self
+    }
+
+    /// The disk size in bytes (rounded up to a MiB); by default 64 MiB or
+    /// whatever the files need beyond that.
+    pub fn size(mut self, bytes: u64) -> Self {
+        self.disk = self.disk.size(bytes);
+        self
+    }
+
+    #[cfg(test)]
+    fn disk_size(&self) -> Result<u64, Error> {
+        self.disk.disk_size()
+    }
+
+    /// Writes the disk image to `out`, replacing it.
+    pub fn write_to(&self, out: &Path) -> Result<(), Error> {
+        self.disk.write_to(out)
+    }
+}
+
+impl FatDisk {
+    /// An empty disk of `kind` whose FAT volume is labelled `label` (up to
+    /// 11 characters; FAT labels are upper case).
+    pub fn new(kind: PartitionKind, label: &str) -> Self {
+        let mut l = [b' '; 11];
+        for (dst, src) in l.iter_mut().zip(label.bytes()) {
+            *dst = src.to_ascii_uppercase();
+        }
+        Self {
+            files: Vec::new(),
+            size: None,
+            kind,
+            label: l,
+            number: 1,
+        }
+    }
+
+    /// A file at a `/`-separated path.
     pub fn file(mut self, path: &str, data: Vec<u8>) -> Self {
         self.files.push((path.into(), data));
         self
@@ -115,9 +187,22 @@ impl EspImage {
         self
     }
 
+    /// Makes the FAT partition number `n` (from 1): `n - 1` empty
+    /// placeholder partitions of [`PLACEHOLDER_SIZE`] come first, for
+    /// firmware that reads its boot files from a fixed later partition.
+    pub fn partition_number(mut self, n: u32) -> Self {
+        self.number = n.max(1);
+        self
+    }
+
+    /// Where the FAT partition starts.
+    fn partition_start(&self) -> u64 {
+        PARTITION_START + u64::from(self.number - 1) * PLACEHOLDER_SIZE
+    }
+
     fn disk_size(&self) -> Result<u64, Error> {
         let payload: u64 = self.files.iter().map(|(_, d)| d.len() as u64).sum();
-        let needed = (PARTITION_START + payload + SLACK + BACKUP_GPT).next_multiple_of(MIB);
+        let needed = (self.partition_start() + payload + SLACK + BACKUP_GPT).next_multiple_of(MIB);
         match self.size {
             Some(s) if s < needed => Err(Error::TooSmall {
                 requested: s,
@@ -134,7 +219,8 @@ impl EspImage {
             check_path(path)?;
         }
         let size = self.disk_size()?;
-        let part_len = (size - PARTITION_START - BACKUP_GPT) / MIB * MIB;
+        let start = self.partition_start();
+        let part_len = (size - start - BACKUP_GPT) / MIB * MIB;
         let fat = self.build_fat(part_len)?;
 
         let mut disk = File::options()
@@ -153,21 +239,40 @@ impl EspImage {
             .writable(true)
             .logical_block_size(gpt::disk::LogicalBlockSize::Lb512)
             .create_from_device(disk, Some(DISK_GUID))?;
+        for n in 1..self.number {
+            gpt.add_partition_at(
+                "reserved",
+                n,
+                (PARTITION_START + u64::from(n - 1) * PLACEHOLDER_SIZE) / SECTOR,
+                PLACEHOLDER_SIZE / SECTOR,
+                gpt::partition_types::LINUX_RESERVED,
+                0,
+            )?;
+        }
+        let (name, part_type, attributes) = match self.kind {
+            PartitionKind::Esp => ("EFI system partition", gpt::partition_types::EFI, 0),
+            PartitionKind::Boot => ("boot", gpt::partition_types::BASIC, LEGACY_BIOS_BOOTABLE),
+        };
         gpt.add_partition_at(
-            "EFI system partition",
-            1,
-            PARTITION_START / SECTOR,
+            name,
+            self.number,
+            start / SECTOR,
             part_len / SECTOR,
-            gpt::partition_types::EFI,
-            0,
+            part_type,
+            attributes,
         )?;
         let mut parts = gpt.take_partitions();
-        for p in parts.values_mut() {
-            p.part_guid = ESP_GUID;
+        for (n, p) in parts.iter_mut() {
+            // Fixed GUIDs, so the same files always give the same bytes.
+            p.part_guid = if *n == self.number {
+                ESP_GUID
+            } else {
+                uuid::Uuid::from_u128(ESP_GUID.as_u128() + 0x100 + u128::from(*n))
+            };
         }
         gpt.update_partitions(parts)?;
         let mut disk = gpt.write()?;
-        disk.seek(SeekFrom::Start(PARTITION_START))?;
+        disk.seek(SeekFrom::Start(start))?;
         disk.write_all(&fat)?;
         disk.sync_all()?;
         Ok(())
@@ -176,7 +281,7 @@ impl EspImage {
     /// The FAT volume, `len` bytes, with every file in place.
     fn build_fat(&self, len: u64) -> Result<Vec<u8>, Error> {
         let mut volume = Cursor::new(vec![0u8; len as usize]);
-        let mut options = fatfs::FormatVolumeOptions::new().volume_label(*b"ATOLL ESP  ");
+        let mut options = fatfs::FormatVolumeOptions::new().volume_label(self.label);
         if len >= FAT32_MIN {
             options = options.fat_type(fatfs::FatType::Fat32);
         }
@@ -217,7 +322,8 @@ fn check_path(path: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The EFI system partition's bytes of a disk image written by [`EspImage`].
+/// The FAT partition's bytes of a disk image written by [`EspImage`] or
+/// [`FatDisk`] (its EFI system or boot partition).
 fn read_esp(image: &Path) -> Result<Cursor<Vec<u8>>, Error> {
     let disk = gpt::GptConfig::new()
         .writable(false)
@@ -226,8 +332,11 @@ fn read_esp(image: &Path) -> Result<Cursor<Vec<u8>>, Error> {
     let esp = disk
         .partitions()
         .values()
-        .find(|p| p.part_type_guid == gpt::partition_types::EFI)
-        .ok_or_else(|| Error::NotFound("an EFI system partition".into()))?;
+        .find(|p| {
+            p.part_type_guid == gpt::partition_types::EFI
+                || p.part_type_guid == gpt::partition_types::BASIC
+        })
+        .ok_or_else(|| Error::NotFound("an EFI system or boot partition".into()))?;
     let lb = gpt::disk::LogicalBlockSize::Lb512;
     let start = esp.bytes_start(lb)?;
     let len = esp.bytes_len(lb)?;
@@ -238,7 +347,7 @@ fn read_esp(image: &Path) -> Result<Cursor<Vec<u8>>, Error> {
     Ok(Cursor::new(bytes))
 }
 
-/// Reads a file back from the ESP of a disk image (for checks and tests).
+/// Reads a file back from the FAT partition of a disk image (for checks and tests).
 pub fn read_file(image: &Path, path: &str) -> Result<Vec<u8>, Error> {
     let mut esp = read_esp(image)?;
     let fs = fatfs::FileSystem::new(&mut esp, fatfs::FsOptions::new())?;
@@ -336,6 +445,34 @@ mod tests {
             .unwrap();
         assert_eq!(fat_type(&out).unwrap(), fatfs::FatType::Fat16);
         assert_eq!(read_file(&out, KERNEL_PATH).unwrap(), vec![8; 5000]);
+        std::fs::remove_file(&out).unwrap();
+    }
+
+    #[test]
+    fn board_disks_mark_their_boot_partition_bootable_and_can_put_it_second() {
+        let out = temp_image("board");
+        FatDisk::new(PartitionKind::Boot, "atoll boot")
+            .file("Image", pattern(400_000, 4))
+            .file("extlinux/extlinux.conf", b"default atoll\n".to_vec())
+            .partition_number(2)
+            .write_to(&out)
+            .unwrap();
+        assert_eq!(read_file(&out, "Image").unwrap(), pattern(400_000, 4));
+        assert_eq!(
+            read_file(&out, "extlinux/extlinux.conf").unwrap(),
+            b"default atoll\n"
+        );
+        let disk = gpt::GptConfig::new().open(&out).unwrap();
+        let parts = disk.partitions();
+        assert_eq!(parts.len(), 2);
+        let boot = &parts[&2];
+        assert_eq!(boot.part_type_guid, gpt::partition_types::BASIC);
+        assert_eq!(boot.flags & LEGACY_BIOS_BOOTABLE, LEGACY_BIOS_BOOTABLE);
+        assert_eq!(
+            boot.first_lba,
+            (PARTITION_START + PLACEHOLDER_SIZE) / SECTOR
+        );
+        assert_eq!(parts[&1].flags, 0, "the placeholder is not bootable");
         std::fs::remove_file(&out).unwrap();
     }
 

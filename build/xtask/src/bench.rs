@@ -356,10 +356,11 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
 
     let target = config.arch.kernel_target();
     let kernel = crate::build::build_kernel(root, target, &["bench"], false)?;
+    let boot_kernel = crate::build::strip_debug_info(&kernel)?;
     let loader_target = config.arch.loader_target();
     let mut cmd = cargo(root, "build", false);
     cmd.args(["-p", "loader", "--target", loader_target])
-        .env("ATOLL_KERNEL_ELF", &kernel);
+        .env("ATOLL_KERNEL_ELF", &boot_kernel);
     run(&mut cmd)?;
     let loader = target_dir(root)
         .join(loader_target)
@@ -371,25 +372,26 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
     let dir = target_dir(root).join("bench/images").join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let args = config.boot.args.clone();
-    let (initrd_file, disk) = match config.arch {
+    let (initrd_file, disk, image) = match config.arch {
         Arch::Riscv64 => {
             let p = dir.join("initrd.cpio");
             std::fs::write(&p, &initrd).map_err(|e| format!("{}: {e}", p.display()))?;
-            (Some(p), None)
+            (Some(p), None, Some(crate::build::linux_image(&loader)?))
         }
         Arch::X86_64 => {
             let disk = dir.join("disk.img");
-            esp_image::EspImage::new(read(&loader)?, read(&kernel)?)
+            esp_image::EspImage::new(read(&loader)?, read(&boot_kernel)?)
                 .cmdline(&args)
                 .initrd(initrd)
                 .write_to(&disk)
                 .map_err(|e| format!("{}: {e}", disk.display()))?;
-            (None, Some(disk))
+            (None, Some(disk), None)
         }
     };
     let artifacts = Artifacts {
         kernel: kernel.clone(),
         loader,
+        image,
         disk,
         initrd: initrd_file,
     };

@@ -15,8 +15,13 @@ pub enum Flavor {
 }
 
 pub struct Artifacts {
+    /// The kernel ELF with its debug info (for gdb).
     pub kernel: PathBuf,
+    /// The loader ELF (for gdb; riscv64's is linked at 0, see `image`).
     pub loader: PathBuf,
+    /// riscv64: the loader as a flat RISC-V Linux `Image` (what OpenSBI's
+    /// `-kernel` and U-Boot's `booti` start).
+    pub image: Option<PathBuf>,
     /// The bootable disk (x86_64: GPT with an EFI system partition).
     pub disk: Option<PathBuf>,
     /// The initrd as a file (riscv64 passes it to QEMU's `-initrd`; x86_64
@@ -24,9 +29,61 @@ pub struct Artifacts {
     pub initrd: Option<PathBuf>,
 }
 
+/// The kernel and the loader for one arch, flavor and profile.
+pub struct Binaries {
+    /// The kernel ELF with its debug info (for gdb).
+    pub kernel: PathBuf,
+    /// The same without debug info: what the loader embeds.
+    pub boot_kernel: PathBuf,
+    pub loader: PathBuf,
+    /// riscv64: the loader as a flat `Image`.
+    pub image: Option<PathBuf>,
+}
+
+/// Builds the kernel (with `flavor`'s features) and the loader embedding it.
+pub fn binaries(
+    root: &Path,
+    arch: Arch,
+    flavor: Flavor,
+    release: bool,
+) -> Result<Binaries, String> {
+    let profile_dir = if release { "release" } else { "debug" };
+    let features: &[&str] = match flavor {
+        Flavor::Normal => &[],
+        Flavor::Test => &["ktest"],
+    };
+    let kernel = build_kernel(root, arch.kernel_target(), features, release)?;
+    let boot_kernel = strip_debug_info(&kernel)?;
+
+    let loader_target = arch.loader_target();
+    let mut cmd = cargo(root, "build", release);
+    cmd.args(["-p", "loader", "--target", loader_target])
+        .env("ATOLL_KERNEL_ELF", &boot_kernel);
+    run(&mut cmd)?;
+    let loader_name = match arch {
+        Arch::Riscv64 => "loader",
+        Arch::X86_64 => "loader.efi",
+    };
+    let loader = target_dir(root)
+        .join(loader_target)
+        .join(profile_dir)
+        .join(loader_name);
+    let image = match arch {
+        Arch::Riscv64 => Some(linux_image(&loader)?),
+        Arch::X86_64 => None,
+    };
+    Ok(Binaries {
+        kernel,
+        boot_kernel,
+        loader,
+        image,
+    })
+}
+
 /// Builds kernel and loader; `cmdline` goes where the loader reads it from
-/// a disk (riscv64 gets it from QEMU's `-append` instead), and so does the
-/// `initrd` archive (riscv64: QEMU's `-initrd`).
+/// a disk (riscv64 gets it from QEMU's `-append`, or from the board disk's
+/// boot configuration), and so does the `initrd` archive (riscv64: QEMU's
+/// `-initrd`, or the board disk).
 pub fn build(
     root: &Path,
     config: &Config,
@@ -35,30 +92,7 @@ pub fn build(
     cmdline: &str,
     initrd: Option<&[u8]>,
 ) -> Result<Artifacts, String> {
-    let profile_dir = if release { "release" } else { "debug" };
-    let target = config.arch.kernel_target();
-
-    let features: &[&str] = match flavor {
-        Flavor::Normal => &[],
-        Flavor::Test => &["ktest"],
-    };
-    let kernel_elf = build_kernel(root, target, features, release)?;
-
-    let loader_target = config.arch.loader_target();
-    let mut loader = cargo(root, "build", release);
-    loader
-        .args(["-p", "loader", "--target", loader_target])
-        .env("ATOLL_KERNEL_ELF", &kernel_elf);
-    run(&mut loader)?;
-    let loader_name = match config.arch {
-        Arch::Riscv64 => "loader",
-        Arch::X86_64 => "loader.efi",
-    };
-    let loader = target_dir(root)
-        .join(loader_target)
-        .join(profile_dir)
-        .join(loader_name);
-
+    let b = binaries(root, config.arch, flavor, release)?;
     let dir = image_dir(root, config)?;
     let initrd_file = match initrd {
         Some(bytes) => {
@@ -68,20 +102,70 @@ pub fn build(
         }
         None => None,
     };
-    let disk = match config.arch {
-        Arch::Riscv64 => None,
-        Arch::X86_64 => Some(esp_disk(&dir, &loader, &kernel_elf, cmdline, initrd)?),
+    let disk = match (config.arch, &config.qemu.board) {
+        (Arch::X86_64, _) => Some(esp_disk(&dir, &b.loader, &b.boot_kernel, cmdline, initrd)?),
+        (Arch::Riscv64, Some(name)) => {
+            let board = crate::board::Board::load(root, name)?;
+            let image = b.image.as_ref().ok_or("riscv64 builds an Image")?;
+            let out = dir.join("disk.img");
+            let contents = crate::board::Contents {
+                image: std::fs::read(image)
+                    .map_err(|e| format!("reading {}: {e}", image.display()))?,
+                initrd: initrd.map(<[u8]>::to_vec).unwrap_or_default(),
+                args: cmdline.to_string(),
+                dtb: None,
+            };
+            board.write_image(&contents, &out)?;
+            Some(out)
+        }
+        (Arch::Riscv64, None) => None,
     };
     Ok(Artifacts {
-        kernel: kernel_elf,
-        loader,
+        kernel: b.kernel,
+        loader: b.loader,
+        image: b.image,
         disk,
         initrd: initrd_file,
     })
 }
 
+/// Writes `<loader>.img`, the loader ELF as a flat RISC-V Linux `Image`,
+/// after checking its header and relocations (see `linux_image`).
+pub fn linux_image(loader: &Path) -> Result<PathBuf, String> {
+    let elf = std::fs::read(loader).map_err(|e| format!("reading {}: {e}", loader.display()))?;
+    let (flat, _) =
+        crate::linux_image::from_elf(&elf).map_err(|e| format!("{}: {e}", loader.display()))?;
+    let out = loader.with_extension("img");
+    if std::fs::read(&out).ok().as_deref() != Some(flat.as_slice()) {
+        std::fs::write(&out, &flat).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    }
+    Ok(out)
+}
+
+/// A copy of the kernel ELF without its debug sections (`<name>.boot.elf`):
+/// what the loader embeds and boots. The kernel needs only its loadable
+/// segments and `.symtab` (for backtraces); dropping DWARF takes the debug
+/// build from about 37 MB to about 11 MB, which is what lets a 64 MiB board
+/// boot it. gdb reads the full ELF.
+pub fn strip_debug_info(elf: &Path) -> Result<PathBuf, String> {
+    let out = elf.with_extension("boot.elf");
+    let fresh = |o: &Path| -> Option<bool> {
+        let built = std::fs::metadata(elf).ok()?.modified().ok()?;
+        Some(std::fs::metadata(o).ok()?.modified().ok()? >= built)
+    };
+    if fresh(&out) == Some(true) {
+        return Ok(out);
+    }
+    let objcopy = crate::util::llvm_tool("llvm-objcopy")?;
+    run(Command::new(&objcopy)
+        .arg("--strip-debug")
+        .arg(elf)
+        .arg(&out))?;
+    Ok(out)
+}
+
 /// `target/images/<config>/`, where a configuration's images go.
-fn image_dir(root: &Path, config: &Config) -> Result<PathBuf, String> {
+pub fn image_dir(root: &Path, config: &Config) -> Result<PathBuf, String> {
     let dir = target_dir(root).join("images").join(&config.name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     Ok(dir)

@@ -78,6 +78,12 @@ pub struct Qemu {
     pub firmware_vars: Option<String>,
     /// `-accel` argument, e.g. `tcg` or `kvm`.
     pub accel: Option<String>,
+    /// What OpenSBI starts instead of atoll's loader (QEMU's `-kernel`): a
+    /// firmware stage such as U-Boot, which then finds atoll on `board`'s disk.
+    pub payload: Option<String>,
+    /// A board under `configs/boards/` whose disk image (`just image`) is
+    /// attached as a virtio-blk disk: how `payload` finds atoll.
+    pub board: Option<String>,
     /// How virtio devices attach: `mmio` (riscv64 `virt`) or `pci` (q35).
     pub virtio: Virtio,
     #[serde(default)]

@@ -4,10 +4,13 @@
 //! `configs/`, boots them in QEMU, attaches gdb, and runs every test stage.
 
 mod bench;
+mod board;
+mod board_tests;
 mod build;
 mod config;
 mod difftest;
 mod exec;
+mod linux_image;
 mod qemu;
 mod spec_kernel;
 mod stress;
@@ -32,14 +35,17 @@ commands:
   run     [--config C] [--release] [-- ARGS]  boot in QEMU (ARGS are extra boot arguments)
   exec    [arch=A] PROG.wasm [--dir H::G]... [--env K=V]... [-- ARGS]
                                               run one Wasm program on atoll (see `exec --help`)
+  image   board=NAME [dtb=PATH] [--release] [-- ARGS]
+                                              write a board's SD-card image (configs/boards/)
+                                              to target/images/boards/NAME.img
   debug   [--config C] [--break SYMBOL]       boot halted and attach gdb-multiarch
   bench   [--quick] [--no-host] [--no-kernel] [--config C]...
                                               benchmarks: host (native, atoll, wasmtime) and
                                               in-kernel; table + target/bench/*.json
   bench-compare OLD.json NEW.json             differences between two bench runs
-  test    [--stage S]... [--config C]...      run test stages (lint, host, fuzz, spec, kernel, user, stress,
-                                              spec-kernel, difftest); kernel tests default to
-                                              every arch
+  test    [--stage S]... [--config C]...      run test stages (lint, host, fuzz, spec, kernel, user,
+                                              stress, spec-kernel, difftest, boards); kernel tests
+                                              default to every arch
   difftest [--runner NAME] [FILTER...]       run the WASI corpus (user/wasi-corpus/cases.toml) on
                                               wasmtime 51 and on NAME (riscv64, x86_64,
                                               config=C, atoll-host, or wasmtime again) and
@@ -48,6 +54,10 @@ commands:
                                               the Wasm spec suite in the kernel under QEMU
 
 C is a name under configs/ (default qemu-riscv64) or a path to a .toml file.";
+
+/// Where the riscv64 loader runs on QEMU's machines: RAM base (0x80000000
+/// on `virt` and `sifive_u`) + the Image's 2 MiB text offset.
+const RISCV_QEMU_IMAGE_ADDRESS: u64 = 0x8020_0000;
 
 /// What `test` covers when no `--config` is given: every architecture.
 const DEFAULT_TEST_CONFIGS: [&str; 2] = ["qemu-riscv64", "qemu-x86_64"];
@@ -117,6 +127,7 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
         std::process::exit(i32::from(code));
     }
     match command.as_str() {
+        "image" => return board::image_command(&root, rest),
         "bench" => return bench::main(&root, rest),
         "bench-compare" => return bench::compare(rest),
         "difftest" => return difftest::main(&root, rest),
@@ -243,12 +254,20 @@ fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     let dir = util::target_dir(root);
     let serial = dir.join("atoll-console.log");
     let script = dir.join("atoll-debug.gdb");
+    // The riscv64 loader is linked at 0 and runs where QEMU puts a raw
+    // `-kernel` image (and where booti moves it): RAM base + 2 MiB.
+    let loader_symbols = match config.arch {
+        config::Arch::Riscv64 => format!(
+            "symbol-file -o {RISCV_QEMU_IMAGE_ADDRESS:#x} {}",
+            a.loader.display()
+        ),
+        config::Arch::X86_64 => format!("file {}", a.loader.display()),
+    };
     let mut gdb = format!(
-        "set pagination off\nset confirm off\nfile {loader}\ntarget remote localhost:1234\n\
+        "set pagination off\nset confirm off\n{loader_symbols}\ntarget remote localhost:1234\n\
          hbreak atoll_loader_kernel_mapped\ncontinue\n\
          eval \"add-symbol-file {kernel} -o %lu\", {reg}\ndelete\n\
          printf \"atoll: kernel symbols loaded at slide %#lx\\n\", {reg}\n",
-        loader = a.loader.display(),
         kernel = a.kernel.display(),
         reg = config.arch.first_arg_register(),
     );

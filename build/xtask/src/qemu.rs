@@ -62,12 +62,31 @@ impl Launch<'_> {
         }
         match self.config.arch {
             Arch::Riscv64 => {
-                cmd.arg("-kernel").arg(&self.artifacts.loader);
-                if let Some(initrd) = &self.artifacts.initrd {
-                    cmd.arg("-initrd").arg(initrd);
+                if let Some(payload) = &q.payload {
+                    // A firmware stage (U-Boot) finds atoll on the board's disk, whose
+                    // boot configuration carries the initrd and the boot arguments.
+                    cmd.arg("-kernel").arg(payload);
+                } else {
+                    let image = self
+                        .artifacts
+                        .image
+                        .as_ref()
+                        .ok_or("riscv64 needs the loader's Image")?;
+                    cmd.arg("-kernel").arg(image);
+                    if let Some(initrd) = &self.artifacts.initrd {
+                        cmd.arg("-initrd").arg(initrd);
+                    }
+                    if !self.boot_args.is_empty() {
+                        cmd.args(["-append", &self.boot_args]);
+                    }
                 }
-                if !self.boot_args.is_empty() {
-                    cmd.args(["-append", &self.boot_args]);
+                if let Some(disk) = &self.artifacts.disk {
+                    cmd.arg("-drive").arg(format!(
+                        "if=none,id=boot,format=raw,file={}",
+                        disk.display()
+                    ));
+                    let blk = self.config.qemu.virtio.device("blk");
+                    cmd.args(["-device", &format!("{blk},drive=boot")]);
                 }
             }
             Arch::X86_64 => {

@@ -37,7 +37,7 @@ pub struct Options {
     pub kernel_configs: Vec<String>,
 }
 
-pub const ALL_STAGES: [&str; 9] = [
+pub const ALL_STAGES: [&str; 10] = [
     "lint",
     "host",
     "fuzz",
@@ -47,6 +47,7 @@ pub const ALL_STAGES: [&str; 9] = [
     "user",
     "stress",
     "difftest",
+    "boards",
 ];
 
 pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
@@ -109,6 +110,16 @@ pub fn run(root: &Path, opts: &Options) -> Result<bool, String> {
                 }
                 let ok = tally.failed == 0;
                 (tally, ok)
+            }
+            // riscv64 board machines (`board_tests`), whatever `--config` says.
+            "boards" => {
+                let (passed, failed) = crate::board_tests::run(root)?;
+                let tally = Tally {
+                    passed,
+                    failed,
+                    skipped: 0,
+                };
+                (tally, failed == 0)
             }
             other => {
                 return Err(format!(

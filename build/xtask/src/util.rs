@@ -50,3 +50,35 @@ pub fn workspace_root() -> PathBuf {
         .expect("build/xtask sits two levels below the root")
         .to_path_buf()
 }
+
+/// A tool of the toolchain's `llvm-tools` component (rust-toolchain.toml
+/// installs it), e.g. `llvm-objcopy`.
+pub fn llvm_tool(name: &str) -> Result<PathBuf, String> {
+    let rustc = |args: &[&str]| -> Result<String, String> {
+        let out = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .args(args)
+            // rust-toolchain.toml there picks the toolchain.
+            .current_dir(workspace_root())
+            .output()
+            .map_err(|e| format!("cannot run rustc: {e}"))?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let sysroot = rustc(&["--print", "sysroot"])?;
+    let host = rustc(&["-vV"])?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .ok_or("rustc -vV names no host")?;
+    let path = PathBuf::from(sysroot.trim())
+        .join("lib/rustlib")
+        .join(host)
+        .join("bin")
+        .join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} not found (run `rustup component add llvm-tools`, or `just setup`)",
+            path.display()
+        ))
+    }
+}

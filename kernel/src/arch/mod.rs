@@ -30,25 +30,6 @@ mod riscv_hooks {
         fp.wrapping_sub(16)
     }
 
-    /// The console UART's registers: MMIO through the phys map.
-    pub fn uart_base(phys: u64) -> usize {
-        crate::mem::phys_to_virt(phys) as usize
-    }
-
-    /// # Safety
-    /// `addr` must be a mapped UART register.
-    pub unsafe fn uart_read(addr: usize) -> u8 {
-        // SAFETY: see the caller's contract.
-        unsafe { core::ptr::read_volatile(addr as *const u8) }
-    }
-
-    /// # Safety
-    /// `addr` must be a mapped UART register.
-    pub unsafe fn uart_write(addr: usize, v: u8) {
-        // SAFETY: see the caller's contract.
-        unsafe { core::ptr::write_volatile(addr as *mut u8, v) }
-    }
-
     /// The loader started every hart already (SBI HSM).
     pub fn start_secondary_harts(_bi: &boot_info::BootInfo) {}
 

@@ -1,5 +1,6 @@
 //! Device drivers, each behind a small interface of its own (as Tock's HIL): interrupt lines
-//! (`irq`), PCI configuration space (`pci`), virtio transports and devices (`virtio`).
+//! (`irq`), PCI configuration space (`pci`), the console UART (`uart`), virtio transports and
+//! devices (`virtio`).
 //! The platform description (the FDT on riscv64, ACPI on x86_64) says where devices are;
 //! the drivers here do not care which.
 
@@ -9,6 +10,7 @@ pub mod irq;
 #[cfg_attr(target_arch = "riscv64", allow(dead_code))]
 pub mod pci;
 pub mod rtc;
+pub mod uart;
 pub mod virtio;
 
 /// Finds and starts the devices the platform describes (after interrupts are set up).

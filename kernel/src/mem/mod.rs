@@ -2,14 +2,25 @@
 
 pub mod frames;
 pub mod heap;
+pub mod report;
 pub mod vm;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
 static PHYS_OFFSET: AtomicU64 = AtomicU64::new(0);
+static PHYS_MAP_SIZE: AtomicU64 = AtomicU64::new(0);
 
-pub fn set_phys_offset(offset: u64) {
+/// Where the loader mapped physical memory, and how much of it.
+pub fn set_phys_map(offset: u64, size: u64) {
     PHYS_OFFSET.store(offset, Ordering::Relaxed);
+    PHYS_MAP_SIZE.store(size, Ordering::Relaxed);
+}
+
+/// Whether `phys..phys + len` lies in the phys map.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))] // x86_64's MMIO is all in the phys map.
+pub fn in_phys_map(phys: u64, len: u64) -> bool {
+    phys.checked_add(len)
+        .is_some_and(|end| end <= PHYS_MAP_SIZE.load(Ordering::Relaxed))
 }
 
 /// The virtual address at which physical address `phys` is mapped.

@@ -151,6 +151,35 @@ pub fn map_phys(virt: u64, phys: u64, len: u64, flags: Flags) -> Result<(), VmEr
         .map_err(VmError::from)
 }
 
+/// A kernel virtual address for the device registers at `phys..phys + len`:
+/// their place in the phys map where it covers them (device memory there
+/// already), else a fresh vmap mapping with device attributes (T-Head's
+/// TH1520 puts its UARTs and PLIC near 1 TiB, beyond an Sv39 phys map).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))] // x86_64's MMIO is all in the phys map.
+pub fn map_device(phys: u64, len: u64) -> Result<u64, VmError> {
+    if super::in_phys_map(phys, len) {
+        return Ok(super::phys_to_virt(phys));
+    }
+    map_device_in_vmap(phys, len)
+}
+
+/// [`map_device`]'s mapping for devices beyond the phys map (public so the
+/// kernel tests can take this path on machines whose devices are all in it).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub fn map_device_in_vmap(phys: u64, len: u64) -> Result<u64, VmError> {
+    if KERNEL_PT.lock().is_none() {
+        return Err(VmError::NotInitialized);
+    }
+    let start = phys / PAGE_SIZE * PAGE_SIZE;
+    let end = phys
+        .checked_add(len)
+        .ok_or(VmError::Map(MapError::BadRange { virt: phys, len }))?
+        .next_multiple_of(PAGE_SIZE);
+    let virt = alloc_vrange(end - start)?;
+    map_phys(virt, start, end - start, Flags::RW | Flags::DEVICE)?;
+    Ok(virt + (phys - start))
+}
+
 /// Unmaps `virt..virt + len` (holes are skipped); frees the frames if `free_frames`.
 pub fn unmap(virt: u64, len: u64, free_frames: bool) -> Result<(), VmError> {
     let mut pt = KERNEL_PT.lock();

@@ -375,6 +375,18 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
     compile_fits(req.wasm.len())?;
     let module = cache::get_or_compile(req.wasm).map_err(|e| match e {
         Error::ResourceLimit(m) => SpawnError::NoMem(m),
+        // Refused at load time, before any of it runs: said at warning
+        // level, since the caller only gets ENOEXEC.
+        e @ Error::Compile { .. }
+            if !crate::arch::wasm::simd_supported() && e.to_string().contains("SIMD") =>
+        {
+            let why = format!(
+                "this machine cannot run Wasm SIMD ({}), and the module uses it: {e}",
+                crate::arch::wasm::SIMD_MISSING
+            );
+            crate::warn!("{}: {why}", req.name);
+            SpawnError::NoExec(why)
+        }
         e => SpawnError::NoExec(e.to_string()),
     })?;
     let wasi = host::wasi_ctx(&req).map_err(SpawnError::NoEnt)?;

@@ -89,7 +89,7 @@ pub struct SpaceStats {
 /// The end of the lower half in the paging mode the loader chose.
 fn lower_half_end(mode: PagingMode) -> u64 {
     match mode {
-        PagingMode::Sv39 => 1 << 38,
+        PagingMode::Sv39 | PagingMode::Sv39XTheadMae => 1 << 38,
         // Sv57 could go further; 47 bits are plenty.
         PagingMode::Sv48 | PagingMode::Sv57 | PagingMode::X86Level4 => 1 << 47,
     }

@@ -16,7 +16,7 @@ pub mod layout;
 /// `b"ATOLLBI\0"` as a little-endian integer.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"ATOLLBI\0");
 /// Bumped on every incompatible change to [`BootInfo`].
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 pub const MAX_MEMORY_REGIONS: usize = 128;
 pub const MAX_HARTS: usize = 64;
@@ -33,6 +33,9 @@ pub struct BootInfo {
 
     /// Virtual address at which all physical memory is mapped.
     pub phys_offset: u64,
+    /// Physical addresses below this are mapped at `phys_offset` (RAM and the
+    /// MMIO below its end); devices above it need mappings of their own.
+    pub phys_map_size: u64,
     /// Physical address of the root page table the kernel is running on.
     pub page_table_root: u64,
     /// Paging mode of that table.
@@ -80,6 +83,7 @@ impl BootInfo {
             version: VERSION,
             size: core::mem::size_of::<Self>() as u32,
             phys_offset: 0,
+            phys_map_size: 0,
             page_table_root: 0,
             paging: PagingMode::Sv39,
             memory_regions: [MemoryRegion::EMPTY; MAX_MEMORY_REGIONS],
@@ -295,6 +299,22 @@ pub enum PagingMode {
     Sv57 = 2,
     /// x86_64 4-level paging.
     X86Level4 = 3,
+    /// Sv39 whose leaf entries carry T-Head's XTheadMae memory attributes
+    /// (bits 59-63): C906/C910 harts whose firmware turned MAEE on.
+    Sv39XTheadMae = 4,
+}
+
+impl PagingMode {
+    /// The RISC-V `satp.MODE` value of this mode (8 = Sv39, 9 = Sv48, 10 =
+    /// Sv57); 0 for non-RISC-V modes.
+    pub const fn satp_mode(self) -> u64 {
+        match self {
+            Self::Sv39 | Self::Sv39XTheadMae => 8,
+            Self::Sv48 => 9,
+            Self::Sv57 => 10,
+            Self::X86Level4 => 0,
+        }
+    }
 }
 
 #[repr(C)]

@@ -26,6 +26,9 @@ pub trait PteFormat {
     const VA_BITS: u32;
     /// Width of a physical address.
     const PA_BITS: u32;
+    /// Whether entries encode memory types ([`Flags::DEVICE`] matters): then
+    /// RAM and MMIO must be mapped apart.
+    const MEMORY_TYPES: bool = false;
 
     /// Encodes a leaf at `level` (0 = 4 KiB) mapping `phys` with `flags`.
     fn leaf(phys: u64, flags: Flags, level: usize) -> u64;
@@ -142,6 +145,69 @@ impl PteFormat for Sv48 {
     }
     fn decode(raw: u64, _level: usize) -> Entry {
         rv_decode(raw)
+    }
+}
+
+/// T-Head's XTheadMae page attributes, bits 59-63 of a leaf entry, which
+/// C906/C910/C920 harts read when firmware has set `mxstatus.MAEE`: without
+/// them a leaf is non-cacheable, weakly ordered memory, and on silicon
+/// ordinary loads and stores misbehave or fault. Linux sets the same bits
+/// (`_PAGE_PMA_THEAD`, `_PAGE_IO_THEAD`).
+pub mod xthead {
+    /// Strong order (device memory: no speculation, no reordering).
+    pub const SO: u64 = 1 << 63;
+    /// Cacheable.
+    pub const C: u64 = 1 << 62;
+    /// Bufferable.
+    pub const B: u64 = 1 << 61;
+    /// Shareable.
+    pub const SH: u64 = 1 << 60;
+    /// Trustable (secure world); never set by atoll.
+    pub const SEC: u64 = 1 << 59;
+    /// Every attribute bit.
+    pub const MASK: u64 = SO | C | B | SH | SEC;
+    /// Normal memory: cacheable, bufferable, shareable.
+    pub const NORMAL: u64 = C | B | SH;
+    /// Device memory: strongly ordered, shareable, neither cacheable nor bufferable.
+    pub const DEVICE: u64 = SO | SH;
+}
+
+/// Sv39 as T-Head C9xx harts with XTheadMae use it: every leaf carries the
+/// memory attributes of [`xthead`] ([`Flags::DEVICE`] picks device memory);
+/// table pointers carry none. Standard harts reserve bits 54-63, so an entry
+/// with these bits faults on them (QEMU's `thead-c906` model included, which
+/// does not implement MAEE): use this format only where the hart says MAEE
+/// is on.
+#[derive(Debug, Clone, Copy)]
+pub enum Sv39XTheadMae {}
+
+impl PteFormat for Sv39XTheadMae {
+    const LEVELS: usize = 3;
+    const VA_BITS: u32 = 39;
+    const PA_BITS: u32 = 56;
+    const MEMORY_TYPES: bool = true;
+
+    fn leaf(phys: u64, flags: Flags, _level: usize) -> u64 {
+        let attributes = if flags.contains(Flags::DEVICE) {
+            xthead::DEVICE
+        } else {
+            xthead::NORMAL
+        };
+        rv_leaf(phys, flags) | attributes
+    }
+    fn table(phys: u64) -> u64 {
+        rv::V | ((phys >> 12) << rv::PPN_SHIFT)
+    }
+    fn decode(raw: u64, _level: usize) -> Entry {
+        match rv_decode(raw & !xthead::MASK) {
+            Entry::Leaf { phys, mut flags } => {
+                if raw & xthead::SO != 0 {
+                    flags |= Flags::DEVICE;
+                }
+                Entry::Leaf { phys, flags }
+            }
+            other => other,
+        }
     }
 }
 

@@ -18,7 +18,7 @@ mod tests;
 use core::marker::PhantomData;
 use core::ops::{BitOr, BitOrAssign};
 
-pub use format::{Entry, PteFormat, Sv39, Sv48, X86Level4};
+pub use format::{Entry, PteFormat, Sv39, Sv39XTheadMae, Sv48, X86Level4, xthead};
 
 /// 4 KiB, the smallest page and the size of every table.
 pub const PAGE_SIZE: u64 = 4096;
@@ -42,6 +42,10 @@ impl Flags {
     /// Only ever reported by [`PageTable::translate`] for foreign entries: this
     /// crate never creates user-accessible mappings.
     pub const USER: Self = Self(1 << 4);
+    /// Device memory (MMIO): uncached and strongly ordered. Standard RISC-V
+    /// harts take memory types from the platform's PMAs and ignore it; T-Head
+    /// C9xx harts with XTheadMae encode it in the entry ([`Sv39XTheadMae`]).
+    pub const DEVICE: Self = Self(1 << 5);
 
     pub const RW: Self = Self(Self::READ.0 | Self::WRITE.0);
     pub const RX: Self = Self(Self::READ.0 | Self::EXEC.0);
@@ -84,6 +88,7 @@ impl core::fmt::Debug for Flags {
             (Self::EXEC, 'X'),
             (Self::GLOBAL, 'G'),
             (Self::USER, 'U'),
+            (Self::DEVICE, 'D'),
         ];
         for (flag, c) in names {
             write!(f, "{}", if self.contains(flag) { c } else { '-' })?;

@@ -110,6 +110,65 @@ fn riscv_encoding_round_trips() {
 }
 
 #[test]
+fn thead_leaves_carry_cacheable_bufferable_shareable_for_memory_and_strong_order_for_devices() {
+    for flags in ALL_FLAGS {
+        for level in 0..3 {
+            let phys = 0x4020_0000u64 << (level * 9);
+            let memory = Sv39XTheadMae::leaf(phys, flags, level);
+            let device = Sv39XTheadMae::leaf(phys, flags | Flags::DEVICE, level);
+            // Bits 63 SO, 62 C, 61 B, 60 SH, 59 SEC (C906/C910 manuals, Linux
+            // `_PAGE_PMA_THEAD` and `_PAGE_IO_THEAD`).
+            assert_eq!(memory >> 59, 0b01110, "normal memory: C | B | SH");
+            assert_eq!(device >> 59, 0b10010, "device memory: SO | SH");
+            // Below bit 59 the entry is the standard Sv39 one.
+            let low = (1u64 << 59) - 1;
+            assert_eq!(memory & low, Sv39::leaf(phys, flags, level));
+            assert_eq!(device & low, Sv39::leaf(phys, flags, level));
+            assert_eq!(
+                Sv39XTheadMae::decode(memory, level),
+                Entry::Leaf {
+                    phys,
+                    flags: expected_rv(flags)
+                }
+            );
+            assert_eq!(
+                Sv39XTheadMae::decode(device, level),
+                Entry::Leaf {
+                    phys,
+                    flags: expected_rv(flags) | Flags::DEVICE
+                }
+            );
+        }
+    }
+    assert_eq!(
+        Sv39XTheadMae::table(0x8000_1000),
+        Sv39::table(0x8000_1000),
+        "table pointers carry no attributes"
+    );
+    assert_eq!(
+        Sv39XTheadMae::decode(Sv39XTheadMae::table(0x8000_1000), 2),
+        Entry::Table(0x8000_1000)
+    );
+    assert_eq!(
+        (xthead::NORMAL, xthead::DEVICE),
+        (0x7 << 60, (1 << 63) | (1 << 60))
+    );
+}
+
+#[test]
+fn standard_riscv_leaves_ignore_the_device_flag() {
+    for level in 0..3 {
+        let phys = 0x1000_0000u64 << (level * 9);
+        assert_eq!(
+            Sv39::leaf(phys, Flags::RW | Flags::DEVICE, level),
+            Sv39::leaf(phys, Flags::RW, level),
+            "PMAs give standard harts their memory types"
+        );
+        assert_eq!(Sv48::leaf(phys, Flags::RW | Flags::DEVICE, level) >> 54, 0);
+    }
+}
+
+#[test]
 fn x86_encoding_round_trips() {
     for flags in ALL_FLAGS {
         for level in 0..3 {
@@ -202,6 +261,7 @@ fn map_translate_unmap<F: PteFormat>() {
 fn map_translate_unmap_all_formats() {
     map_translate_unmap::<Sv39>();
     map_translate_unmap::<Sv48>();
+    map_translate_unmap::<Sv39XTheadMae>();
     map_translate_unmap::<X86Level4>();
 }
 

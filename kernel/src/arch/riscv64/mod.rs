@@ -52,6 +52,8 @@ pub unsafe fn init_hart(local: *const u8, trap_stack_top: usize) {
         asm!("csrs sstatus, {0}", in(reg) SSTATUS_FS_INITIAL | SSTATUS_VS_INITIAL);
         asm!("csrs sie, {0}", in(reg) SIE_SSIE | SIE_STIE);
         asm!("csrr {0}, sstatus", out(reg) status);
+        // Code published before this hart came online (`wasm::sync_icache_all_harts`).
+        asm!("fence.i");
     }
     // Any hart without V makes the whole machine "no V" (Wasm code may run anywhere).
     if status & SSTATUS_VS_MASK == 0 {
@@ -262,8 +264,28 @@ pub fn halt() -> ! {
     }
 }
 
-/// Writes one byte through the SBI debug console (for errors before the UART is known).
+/// Writes one byte through the firmware: SBI's debug console, or the legacy
+/// console call on firmware without it. Only a last resort (before the UART
+/// is known, or on a machine whose UART atoll cannot drive): output only.
 pub fn early_putc(b: u8) {
-    // SBI v2 debug console; firmware without it stays silent (nothing else is known yet).
-    let _ = sbi_rt::console_write_byte(b);
+    use core::sync::atomic::{AtomicU8, Ordering};
+    const UNKNOWN: u8 = 0;
+    const DBCN: u8 = 1;
+    const LEGACY: u8 = 2;
+    static HOW: AtomicU8 = AtomicU8::new(UNKNOWN);
+    let mut how = HOW.load(Ordering::Relaxed);
+    if how == UNKNOWN {
+        how = if sbi_rt::probe_extension(sbi_rt::Console).is_available() {
+            DBCN
+        } else {
+            LEGACY
+        };
+        HOW.store(how, Ordering::Relaxed);
+    }
+    if how == DBCN {
+        let _ = sbi_rt::console_write_byte(b);
+    } else {
+        #[allow(deprecated)]
+        sbi_rt::legacy::console_putchar(b as usize);
+    }
 }

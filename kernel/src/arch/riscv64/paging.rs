@@ -4,7 +4,9 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use page_table::{Flags, MapError, Mapping, Offset, PageSize, PageTable, Sv39, Sv48};
+use page_table::{
+    Flags, MapError, Mapping, Offset, PageSize, PageTable, Sv39, Sv39XTheadMae, Sv48,
+};
 
 /// Bytes one `cbo.zero` clears, once it is known to work on every hart; 0
 /// until then, and pages are zeroed with stores.
@@ -123,7 +125,7 @@ pub fn init_zeroing() {
 fn zicboz_block_size() -> Option<usize> {
     let fdt = crate::platform::fdt()?;
     let mut size = None;
-    for cpu in fdt.cpus() {
+    for cpu in crate::platform::running_cpus(&fdt) {
         let has = if let Some(list) = cpu.property("riscv,isa-extensions") {
             list.value.split(|&b| b == 0).any(|n| n == b"zicboz")
         } else {
@@ -140,10 +142,12 @@ fn zicboz_block_size() -> Option<usize> {
     size
 }
 
-/// The root table the kernel runs on, in Sv39 or Sv48.
+/// The root table the kernel runs on, in Sv39 or Sv48, or Sv39 with T-Head's
+/// memory attributes in every leaf (as the loader found the harts).
 pub enum KernelTable {
     Sv39(PageTable<Sv39, Offset>),
     Sv48(PageTable<Sv48, Offset>),
+    Sv39XTheadMae(PageTable<Sv39XTheadMae, Offset>),
 }
 
 macro_rules! each {
@@ -151,6 +155,7 @@ macro_rules! each {
         match $self {
             KernelTable::Sv39($pt) => $e,
             KernelTable::Sv48($pt) => $e,
+            KernelTable::Sv39XTheadMae($pt) => $e,
         }
     };
 }
@@ -175,6 +180,9 @@ impl KernelTable {
                 boot_info::PagingMode::Sv48 => {
                     Some(Self::Sv48(PageTable::from_root(root, Offset(phys_offset))))
                 }
+                boot_info::PagingMode::Sv39XTheadMae => Some(Self::Sv39XTheadMae(
+                    PageTable::from_root(root, Offset(phys_offset)),
+                )),
                 _ => None,
             }
         }

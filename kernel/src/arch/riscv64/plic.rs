@@ -1,4 +1,5 @@
-//! The platform-level interrupt controller (PLIC), reached through the phys map.
+//! The platform-level interrupt controller (PLIC) of one hart context, at
+//! a kernel virtual address (the `plic` crate has its register layout).
 
 use core::ptr::{read_volatile, write_volatile};
 
@@ -22,25 +23,25 @@ impl Plic {
 
     /// Gives `irq` priority 1 and enables it for this context, threshold 0.
     pub fn enable(&self, irq: u32) {
-        let word = self.reg(0x2000 + 0x80 * self.context + 4 * (irq as usize / 32));
+        let word = self.reg(plic::enable_word(self.context, irq));
         // SAFETY: registers of a mapped PLIC (see `new`).
         unsafe {
-            write_volatile(self.reg(4 * irq as usize), 1);
+            write_volatile(self.reg(plic::priority(irq)), 1);
             write_volatile(word, read_volatile(word) | 1 << (irq % 32));
-            write_volatile(self.reg(0x20_0000 + 0x1000 * self.context), 0);
+            write_volatile(self.reg(plic::threshold(self.context)), 0);
         }
     }
 
     /// Claims the highest-priority pending interrupt, if any.
     pub fn claim(&self) -> Option<u32> {
         // SAFETY: the claim register of a mapped PLIC.
-        let irq = unsafe { read_volatile(self.reg(0x20_0004 + 0x1000 * self.context)) };
+        let irq = unsafe { read_volatile(self.reg(plic::claim(self.context))) };
         (irq != 0).then_some(irq)
     }
 
     /// Signals that `irq` has been handled.
     pub fn complete(&self, irq: u32) {
         // SAFETY: the completion register of a mapped PLIC.
-        unsafe { write_volatile(self.reg(0x20_0004 + 0x1000 * self.context), irq) };
+        unsafe { write_volatile(self.reg(plic::claim(self.context)), irq) };
     }
 }

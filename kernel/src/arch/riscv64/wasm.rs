@@ -19,13 +19,17 @@ pub struct Extensions {
 
 static EXTENSIONS: Once<Extensions> = Once::new();
 
-/// What every cpu in the FDT reports (all false without an FDT). The vector
-/// unit must also be usable (`sstatus.VS` writable) on every hart.
+/// What every hart the kernel runs on reports in the FDT (all false without
+/// an FDT; monitor cores do not count). The vector unit must also be usable
+/// (`sstatus.VS` writable) on every hart. Nothing else is assumed: without
+/// V, Wasm SIMD is refused at load time; without Zicboz pages are zeroed
+/// with stores (`paging`); the timer is always SBI's (no Sstc), and page
+/// tables never use Svpbmt.
 pub fn extensions() -> Extensions {
     *EXTENSIONS.call_once(|| {
         let mut ext = crate::platform::fdt().map_or(Extensions::default(), |fdt| {
             let mut all: Option<Extensions> = None;
-            for cpu in fdt.cpus() {
+            for cpu in crate::platform::running_cpus(&fdt) {
                 let mine = if let Some(list) = cpu.property("riscv,isa-extensions") {
                     from_list(list.value.split(|&b| b == 0))
                 } else if let Some(isa) = cpu.property("riscv,isa").and_then(|p| p.as_str()) {
@@ -117,12 +121,33 @@ pub fn configure(config: &mut Config) -> Result<(), Error> {
     Ok(())
 }
 
+/// Why Wasm SIMD cannot run here, for the error a SIMD module gets.
+pub const SIMD_MISSING: &str = "its harts lack the RISC-V vector extension V";
+
 /// Whether Wasm SIMD compiles and runs here (every hart has V).
 pub fn simd_supported() -> bool {
     extensions().v
 }
 
-/// Makes the instruction stream see new code on every online hart.
+/// Makes new code visible to instruction fetch on every hart before any can
+/// run it. The caller has written the code through a data mapping and made
+/// it RX (shooting the old translations down); this is the last step of
+/// publishing, and it returns only when every hart is done:
+///
+/// 1. `fence.i` here: this hart's fetches see its own earlier stores.
+/// 2. SBI RFENCE `remote_fence_i` on every other online hart, which returns
+///    after each has executed a `fence.i` (where RFENCE is missing, an IPI
+///    that runs `fence.i` on each and waits). A hart that is not online yet
+///    runs `fence.i` when it enters the kernel (`init_hart`).
+///
+/// The order matters: the remote fence must come after the stores are
+/// visible (step 1 orders them on this hart), and the code address is
+/// handed to other harts (a process thread that may run anywhere) only after
+/// both. QEMU cannot catch a mistake here: TCG keeps no instruction cache
+/// and retranslates a page whenever it is written, so code runs correctly
+/// without any fence.i. Only silicon with split caches (the U74 of the JH7110
+/// and FU740, T-Head's C9xx) fetches stale instructions, which shows as
+/// illegal-instruction traps or wrong results in freshly compiled code.
 pub fn sync_icache_all_harts() {
     use crate::sched::percpu;
     // SAFETY: fence.i only orders this hart's instruction fetches.

@@ -425,29 +425,6 @@ pub fn early_putc(b: u8) {
     unsafe { outb(COM1, b) };
 }
 
-/// The console UART's register base: its I/O port.
-pub fn uart_base(port: u64) -> usize {
-    port as usize
-}
-
-/// Reads the UART register at I/O port `addr`.
-///
-/// # Safety
-/// `addr` must be a UART register port.
-pub unsafe fn uart_read(addr: usize) -> u8 {
-    // SAFETY: see the caller's contract.
-    unsafe { inb(addr as u16) }
-}
-
-/// Writes the UART register at I/O port `addr`.
-///
-/// # Safety
-/// `addr` must be a UART register port.
-pub unsafe fn uart_write(addr: usize, v: u8) {
-    // SAFETY: see the caller's contract.
-    unsafe { outb(addr as u16, v) }
-}
-
 /// Starts the application processors (INIT-SIPI-SIPI); they enter
 /// [`crate::kernel_entry`] on their loader-made stacks.
 pub fn start_secondary_harts(bi: &boot_info::BootInfo) {

@@ -289,6 +289,14 @@ pub fn uart_interrupt() -> Option<(u32, u64)> {
     ))
 }
 
+/// The console UART (COM1) with its driver.
+pub fn console_uart() -> Option<crate::drivers::uart::Device> {
+    let u = get()?.uart?;
+    let port = u16::try_from(u.phys).ok()?;
+    // SAFETY: COM1's ports belong to the console alone.
+    Some(unsafe { crate::drivers::uart::Device::ports(port, u.reg_shift) })
+}
+
 /// Routes the console UART's IRQ through the IOAPIC to this CPU.
 pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
     let p = get().ok_or("platform not discovered")?;

@@ -66,6 +66,9 @@ pub fn configure(config: &mut Config) -> Result<(), Error> {
     Ok(())
 }
 
+/// Why Wasm SIMD cannot run here, for the error a SIMD module gets.
+pub const SIMD_MISSING: &str = "the CPU lacks the engine's SSE4.1 baseline";
+
 /// Whether Wasm SIMD compiles and runs here (the baseline is present).
 pub fn simd_supported() -> bool {
     missing(features::every_cpu()).is_empty()

@@ -28,27 +28,69 @@ global_asm!(
     r#"
     .section .text.entry, "ax", @progbits
     .globl _start
+    /* The RISC-V Linux `Image` header (Documentation/arch/riscv/boot-image-header.rst),
+       64 bytes that U-Boot's `booti` checks before it moves the image to RAM base +
+       text_offset and jumps to its first byte with a0 = hart id, a1 = FDT. */
 _start:
-    rdtime s2
+    .option push
+    .option norvc
+    j 1f                    /* code0: jump over the header */
+    .word 0                 /* code1 */
+    .dword 0x200000         /* text_offset: 2 MiB past RAM base, above OpenSBI */
+    .dword __image_size     /* image_size: file plus bss and boot stack */
+    .dword 0                /* flags: little-endian */
+    .word 2                 /* version 0.2 */
+    .word 0                 /* res1 */
+    .dword 0                /* res2 */
+    .ascii "RISCV\0\0\0"    /* magic (deprecated) */
+    .ascii "RSC\x05"         /* magic2 */
+    .word 0                 /* res3: no PE header */
+    .option pop
+1:  rdtime s2
     mv s3, a0
     mv s4, a1
     csrw sie, zero
     csrci sstatus, 2
-    la t0, __bss_start
-    la t1, __bss_end
-1:  bgeu t0, t1, 2f
+    /* Linked at 0: the runtime address of _start is the relocation base.
+       Apply .rela.dyn (only R_RISCV_RELATIVE; `xtask` checks the ELF). */
+    lla t0, _start
+    lla t1, __rela_start
+    lla t2, __rela_end
+2:  bgeu t1, t2, 4f
+    ld t3, 8(t1)
+    li t4, 3
+    bne t3, t4, 8f
+    ld t3, 0(t1)
+    ld t4, 16(t1)
+    add t3, t3, t0
+    add t4, t4, t0
+    sd t4, 0(t3)
+    addi t1, t1, 24
+    j 2b
+4:  lla t0, __bss_start
+    lla t1, __bss_end
+5:  bgeu t0, t1, 6f
     sd zero, 0(t0)
     addi t0, t0, 8
-    j 1b
-2:  la sp, __boot_stack_top
+    j 5b
+6:  lla sp, __boot_stack_top
     mv fp, zero
     mv ra, zero
     mv a0, s3
     mv a1, s4
     mv a2, s2
     call {main}
-3:  wfi
-    j 3b
+7:  wfi
+    j 7b
+    /* A relocation other than RELATIVE: say so through the legacy SBI console. */
+8:  lla s5, 9f
+10: lbu a0, 0(s5)
+    beqz a0, 7b
+    li a7, 1
+    ecall
+    addi s5, s5, 1
+    j 10b
+9:  .asciz "loader: unsupported relocation type in .rela.dyn\r\n"
 
     .section .text
     .balign 4
@@ -238,6 +280,44 @@ fn probe_sv48(loader: Range) -> bool {
     read >> 60 == 9
 }
 
+/// T-Head's JEDEC vendor id, as `mvendorid` reports it.
+const THEAD_MVENDORID: usize = 0x5b7;
+/// `th.sxstatus`, T-Head's supervisor view of `mxstatus`.
+const CSR_TH_SXSTATUS: usize = 0x5c0;
+/// `mxstatus.MAEE`: page-table entries carry memory attributes (bits 59-63).
+const TH_SXSTATUS_MAEE: usize = 1 << 21;
+
+/// What T-Head's page attributes need here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TheadMae {
+    /// Not a T-Head hart.
+    NotThead,
+    /// A T-Head hart with MAEE off: standard entries.
+    Off,
+    /// A T-Head C9xx with MAEE on: every leaf carries XTheadMae attributes.
+    On,
+}
+
+/// Whether this hart is a T-Head C9xx whose firmware turned on MAEE, so
+/// every leaf entry must carry XTheadMae attributes. `mvendorid` (through
+/// SBI) says T-Head before `th.sxstatus` is read: on any other hart that CSR
+/// does not exist. QEMU's `thead-c906` model reports MAEE off (it does not
+/// implement the attributes), and gets standard entries.
+fn thead_mae() -> TheadMae {
+    if sbi_rt::get_mvendorid() != THEAD_MVENDORID {
+        return TheadMae::NotThead;
+    }
+    let sxstatus: usize;
+    // SAFETY: T-Head C9xx harts implement `th.sxstatus` for S-mode reads;
+    // reading it has no side effects.
+    unsafe { asm!("csrr {0}, {csr}", out(reg) sxstatus, csr = const CSR_TH_SXSTATUS) };
+    if sxstatus & TH_SXSTATUS_MAEE != 0 {
+        TheadMae::On
+    } else {
+        TheadMae::Off
+    }
+}
+
 /// Boot hart plus every FDT hart that HSM reports stopped (startable).
 fn startable_harts(boot_hart: usize, fdt_harts: u64) -> u64 {
     let mut harts = 1u64 << boot_hart;
@@ -282,11 +362,29 @@ fn run(
         &raw const __loader_start as u64,
         &raw const __loader_end as u64,
     );
-    let paging = if probe_sv48(loader_image) {
+    // T-Head C9xx harts are Sv39 only; their entries need the attributes
+    // from the start (the Sv48 probe's would lack them).
+    let thead = thead_mae();
+    match thead {
+        TheadMae::On => {
+            println!("loader: T-Head harts with MAEE on: XTheadMae attributes in every leaf")
+        }
+        TheadMae::Off => println!("loader: T-Head harts with MAEE off: standard page tables"),
+        TheadMae::NotThead => {}
+    }
+    let paging = if thead == TheadMae::On {
+        PagingMode::Sv39XTheadMae
+    } else if probe_sv48(loader_image) {
         PagingMode::Sv48
     } else {
         PagingMode::Sv39
     };
+    if platform.skipped_harts != 0 {
+        println!(
+            "loader: harts {:#x} stay off (disabled, or no MMU: monitor cores)",
+            platform.skipped_harts
+        );
+    }
     let harts = startable_harts(hart_id, platform.harts);
 
     let mut entropy = Mixer::new(u64::from_le_bytes(*b"atollrv\0"));
@@ -338,11 +436,7 @@ fn run(
 
 /// Starts the other harts, then enters the kernel on this one.
 fn enter(hart_id: usize, h: &Handoff) -> ! {
-    let mode = match h.paging {
-        PagingMode::Sv48 => 9u64,
-        _ => 8,
-    };
-    let satp = (mode << 60) | (h.page_table_root >> 12);
+    let satp = (h.paging.satp_mode() << 60) | (h.page_table_root >> 12);
     let launch = &raw mut LAUNCH;
     for hart in (0..MAX_HARTS).filter(|&x| x != hart_id && h.hart_mask & (1 << x) != 0) {
         let record = HartLaunch {
