@@ -1,7 +1,7 @@
 //! The kernel heap: talc over `layout::HEAP_BASE`, grown on demand. When talc
 //! runs out, [`HeapSource::acquire`] maps more frames at the end of the heap
 //! and extends it; nothing is mapped before the first allocation. A large
-//! request never takes the last [`RESERVE_FRAMES`]: those are the kernel's.
+//! request never takes the last [`reserve_frames`]: those are the kernel's.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
@@ -20,10 +20,17 @@ const GROW_STEP: u64 = 256 * 1024;
 /// A request of at least this many bytes is large: most likely made on behalf of a process
 /// (a table's elements, a module's code), which gets an error when it cannot be had.
 const LARGE: usize = 1 << 20;
+/// The kernel's reserve, at most: 16 MiB.
+const RESERVE_MAX: u64 = 16 << 20;
+
 /// Frames a large request must leave free: the kernel's reserve for the small allocations
 /// it cannot do without (thread records, page tables, messages), so that a process that
-/// exhausts memory gets its error and the kernel still runs.
-const RESERVE_FRAMES: u64 = (16 << 20) / PAGE_SIZE;
+/// exhausts memory gets its error and the kernel still runs. It is a sixteenth of the
+/// memory the kernel manages, up to 16 MiB, so that a board with 64 MiB still runs programs.
+pub fn reserve_frames() -> u64 {
+    let managed = super::frames::stats().2;
+    (managed / 16).min(RESERVE_MAX / PAGE_SIZE)
+}
 
 static MAPPED: AtomicU64 = AtomicU64::new(0);
 
@@ -44,7 +51,8 @@ unsafe impl Source for HeapSource {
         if mapped + grow > HEAP_SIZE {
             return Err(());
         }
-        if layout.size() >= LARGE && super::frames::stats().0 < grow / PAGE_SIZE + RESERVE_FRAMES {
+        if layout.size() >= LARGE && super::frames::stats().0 < grow / PAGE_SIZE + reserve_frames()
+        {
             return Err(());
         }
         vm::map_fresh(HEAP_BASE + mapped, grow, Flags::RW).map_err(|_| ())?;

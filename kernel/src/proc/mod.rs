@@ -340,15 +340,16 @@ impl core::fmt::Display for SpawnError {
 /// Compiling takes kernel heap in proportion to the module (Cranelift's IR, the machine code
 /// and its metadata): at most about this many bytes per byte of Wasm.
 const COMPILE_BYTES_PER_WASM_BYTE: u64 = 24;
-/// Memory left free after a compile's estimate, for the kernel and the process itself.
-const COMPILE_RESERVE: u64 = 32 << 20;
 
 /// Refuses a module whose compile would need more memory than is free (an allocation failure
 /// in the compiler would end the kernel, not the process).
 fn compile_fits(wasm_len: usize) -> Result<(), SpawnError> {
     let free = crate::mem::frames::stats().0 * crate::mem::PAGE_SIZE;
     let need = (wasm_len as u64).saturating_mul(COMPILE_BYTES_PER_WASM_BYTE);
-    if need.saturating_add(COMPILE_RESERVE) > free {
+    // Left free after the estimate, for the kernel and the process itself: twice the
+    // kernel's reserve (32 MiB on a machine of 256 MiB or more, 8 MiB with 64 MiB).
+    let reserve = 2 * crate::mem::heap::reserve_frames() * crate::mem::PAGE_SIZE;
+    if need.saturating_add(reserve) > free {
         return Err(SpawnError::NoMem(format!(
             "a module of {} needs about {} to compile, {} is free",
             crate::mem::Size(wasm_len as u64),
