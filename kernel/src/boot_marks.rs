@@ -63,7 +63,7 @@ impl Milestone {
 /// Turns the milestones on if the command line has [`SWITCH`].
 pub fn configure(cmdline: &str) {
     if cmdline.split_whitespace().any(|w| w == SWITCH) {
-        COUNTER.call_once(crate::counter::probe);
+        COUNTER.call_once(crate::arch::counter::probe);
         ENABLED.store(true, Ordering::Release);
     }
 }

@@ -163,7 +163,7 @@ ktest! {
 #[cfg(target_arch = "riscv64")]
 ktest! {
     fn fdt_describes_the_machine() {
-        let plat = crate::platform::get().expect("platform not discovered");
+        let plat = crate::arch::machine::get().expect("machine not discovered");
         assert!(!plat.model.is_empty());
         let uart = plat.uart.expect("no console UART in the FDT");
         assert!(uart.phys != 0 && uart.irq.is_some());
@@ -171,7 +171,7 @@ ktest! {
         let bi = crate::boot_info();
         assert_eq!(plat.cpus, bi.hart_mask.count_ones() as usize, "FDT cpus vs harts started");
         assert_eq!(plat.timebase_hz, bi.timer_hz, "FDT timebase vs loader timer_hz");
-        let fdt = crate::platform::fdt().unwrap();
+        let fdt = crate::arch::machine::fdt().unwrap();
         let ram: u64 = fdt.memory().regions().filter_map(|r| r.size).map(|s| s as u64).sum();
         let (_, _, managed) = frames::stats();
         assert!(ram >= managed * PAGE_SIZE, "more usable frames than RAM");
@@ -187,7 +187,7 @@ ktest! {
     fn devices_beyond_the_phys_map_get_device_mappings_of_their_own() {
         // The TH1520's UART and PLIC sit near 1 TiB, beyond an Sv39 phys map;
         // take that path with QEMU's UART and compare with the phys map's view.
-        let uart = crate::platform::get().unwrap().uart.unwrap();
+        let uart = crate::arch::machine::get().unwrap().uart.unwrap();
         let via_phys_map = vm::map_device(uart.phys, 8).unwrap();
         assert_eq!(via_phys_map, crate::mem::phys_to_virt(uart.phys));
         // The 16550's scratch register (7), written through one mapping and
@@ -212,8 +212,8 @@ ktest! {
 #[cfg(target_arch = "x86_64")]
 ktest! {
     fn acpi_madt_describes_the_machine() {
-        use crate::arch::platform;
-        let plat = platform::get().expect("platform not discovered");
+        use crate::arch::machine;
+        let plat = machine::get().expect("machine not discovered");
         let bi = crate::boot_info();
         assert_ne!(bi.acpi_rsdp, 0, "the loader passed no RSDP");
         // The kernel's MADT parse agrees with the loader's CPU list.
@@ -225,17 +225,17 @@ ktest! {
         assert_ne!(plat.local_apic, 0);
         // COM1's IRQ 4 has no override on PCs: GSI 4, edge, active high.
         let route = plat.uart_route.expect("no UART route");
-        assert_eq!(route, platform::IsaRoute { gsi: 4, level: false, active_low: false });
+        assert_eq!(route, machine::IsaRoute { gsi: 4, level: false, active_low: false });
         // Parsing again gives the same answer (no state kept in the parser).
-        let tables = platform::tables().unwrap();
-        assert_eq!(platform::parse_madt(&tables, 4).unwrap().0.apic_ids, plat.apic_ids);
+        let tables = machine::tables().unwrap();
+        assert_eq!(machine::parse_madt(&tables, 4).unwrap().0.apic_ids, plat.apic_ids);
         // The \_S5_ parser on hand-written AML: Name(_S5_, Package(4) {5, Zero, ...}).
         let aml = [0x08, b'_', b'S', b'5', b'_', 0x12, 0x08, 0x04, 0x0a, 0x05, 0x00, 0x00, 0x00];
-        assert_eq!(platform::s5_sleep_type(&aml), Some(5));
-        assert_eq!(platform::s5_sleep_type(&aml[..9]), None, "truncated AML");
+        assert_eq!(machine::s5_sleep_type(&aml), Some(5));
+        assert_eq!(machine::s5_sleep_type(&aml[..9]), None, "truncated AML");
         assert!(plat.s5.is_some(), "no S5 sleep type in the DSDT");
         // COM1's input interrupt is routed, unmasked, to the boot CPU.
-        let (vector, entry) = platform::uart_interrupt().expect("the UART interrupt is not routed");
+        let (vector, entry) = machine::uart_interrupt().expect("the UART interrupt is not routed");
         assert_eq!(vector, u32::from(crate::arch::trap::IRQ_BASE) + route.gsi);
         assert_eq!(entry & 0xff, u64::from(vector), "IOAPIC vector");
         assert_eq!(entry & (1 << 16), 0, "IOAPIC pin masked");

@@ -17,7 +17,6 @@ mod backtrace;
 mod bench;
 mod boot_marks;
 mod console;
-mod counter;
 mod drivers;
 mod hostlink;
 // `lookup` serves the kernel tests now and the Wasm loader later.
@@ -34,12 +33,7 @@ mod mem;
 mod panic;
 // Processes: Wasm programs with their own store, thread and handles.
 mod proc;
-// Parts of the API serve later users (the Wasm engine) and the kernel tests.
-#[cfg(target_arch = "riscv64")]
-#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
-mod platform;
-#[cfg(target_arch = "x86_64")]
-use arch::platform;
+use arch::machine;
 // Parts of the API serve later users (the Wasm engine) and the kernel tests.
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod recover;
@@ -122,10 +116,10 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     timer::init(bi.timer_hz, bi.boot_ticks);
     log::configure(bi.cmdline());
     boot_marks::configure(bi.cmdline());
-    let plat = platform::init(hart_id);
+    let plat = machine::init(hart_id);
     // A UART in the phys map works from here; one above it (TH1520) once the
     // address space is up, and the firmware prints until then.
-    if let Some(uart) = platform::console_uart() {
+    if let Some(uart) = machine::console_uart() {
         console::init(uart);
     }
     let first_line = boot_marks::take(boot_marks::Milestone::Kernel);
@@ -135,7 +129,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
         env!("CARGO_PKG_VERSION"),
         plat.model,
         plat.cpus,
-        platform::CPU_SOURCE
+        machine::CPU_SOURCE
     );
     if let Some(mark) = first_line {
         mark.print();
@@ -149,7 +143,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
         panic!("address space: {e}");
     }
     if console::uart_name().is_none()
-        && let Some(uart) = platform::console_uart()
+        && let Some(uart) = machine::console_uart()
     {
         console::init(uart);
     }
@@ -159,7 +153,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     wasm::init();
     percpu::current().online.store(true, Ordering::Release);
     timer::start_this_hart();
-    if let Err(e) = platform::init_interrupts(bi.phys_offset) {
+    if let Err(e) = machine::init_interrupts(bi.phys_offset) {
         warn!("console input unavailable: {e}");
     }
     drivers::init();
@@ -282,13 +276,6 @@ fn run_init(bi: &BootInfo) {
     }
 }
 
-#[cfg(target_arch = "riscv64")]
-#[path = "arch/riscv64/exit_code.rs"]
-mod exit_code;
-#[cfg(target_arch = "x86_64")]
-#[path = "arch/x86_64/exit_code.rs"]
-mod exit_code;
-
 /// Powers off with `code` as QEMU's exit status where the machine can
 /// carry it; the last console line states it for hosts that cannot read
 /// it from the status (x86_64).
@@ -296,7 +283,7 @@ pub fn power_off_with_code(code: u32) -> ! {
     hostlink::send_exit(code);
     println!("atoll: power off (exit code {code})");
     arch::interrupts::disable();
-    exit_code::power_off_with_code(code);
+    arch::exit_code::power_off_with_code(code);
     arch::halt();
 }
 
@@ -313,7 +300,7 @@ fn secondary_main(hart_id: usize) -> ! {
 }
 
 /// Says which UART the console uses, or why input cannot work.
-fn report_console(plat: &platform::Platform) {
+fn report_console(plat: &machine::Machine) {
     match console::uart_name() {
         Some(name) => println!("console: {name}"),
         #[cfg(target_arch = "riscv64")]

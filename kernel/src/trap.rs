@@ -20,7 +20,7 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
             }
         }
         Cause::SoftwareInterrupt => crate::sched::smp::on_ipi(),
-        Cause::ExternalInterrupt => crate::platform::on_external_interrupt(frame),
+        Cause::ExternalInterrupt => crate::arch::machine::on_external_interrupt(frame),
         Cause::OtherInterrupt(code) => {
             crate::warn!("spurious interrupt {code} on hart {}", local.id());
         }

@@ -1,9 +1,29 @@
-//! Architecture support. Shared code uses only what this module re-exports.
+//! Architecture support. Shared code uses only what this module re-exports,
+//! and every architecture provides the same names (in `arch/<isa>/mod.rs`
+//! and its modules), in the manner of Hubris's `arch.rs`:
+//!
+//! - **Modules:** `counter` (the measurement counter: `probe`), `exit_code`
+//!   (`power_off_with_code`), `ext_state_test` (`clobber`), `interrupts`
+//!   (`enable`, `disable`, `restore`, `are_enabled`), `machine` (what the
+//!   firmware says the machine is: the device tree on riscv64, ACPI on x86_64;
+//!   `init`, `get`, `console_uart`, `init_interrupts`, `enable_irq`,
+//!   `on_external_interrupt`, `virtio_transports`, `wall_clock_ns`,
+//!   `CPU_SOURCE`), `paging` (`KernelTable`, `init_zeroing`, `zero_pages`),
+//!   `switch` (`init_stack`, `atoll_switch`, `idle_wait`), `trap`
+//!   (`TrapFrame` with `cause`, `pc`, `fp`, `fault_addr`, `redirect`; `Cause`;
+//!   `LOAD_PAGE_FAULT`), `wasm` (`configure`, `simd_supported`,
+//!   `sync_icache_all_harts`, `SIMD_MISSING`).
+//! - **Harts:** `init_hart`, `start_secondary_harts`, `local_ptr`, `send_ipi`,
+//!   `clear_ipi`, `wait_for_interrupt`, `relax`, `halt`, `power_off`.
+//! - **Time:** `read_time`, `set_timer`.
+//! - **Memory:** `flush_tlb_local`, `flush_tlb_all_local`, `flush_tlb_harts`.
+//! - **Stacks and frames:** `stack_pointer`, `frame_pointer`,
+//!   `frame_record_addr`, `unwind_step`, `call_on_stack`.
+//! - **Console:** `early_putc`; **vector state:** `has_vector`;
+//!   `enable_external_interrupts`.
 
 #[cfg(target_arch = "riscv64")]
 pub mod riscv64;
-#[cfg(target_arch = "riscv64")]
-pub use riscv_hooks::*;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64::*;
 
@@ -11,43 +31,3 @@ pub use riscv64::*;
 pub mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64::*;
-
-/// The riscv64 side of the hooks the x86_64 port added to the shared code;
-/// each is a line or two over the riscv64 module.
-#[cfg(target_arch = "riscv64")]
-mod riscv_hooks {
-    use super::riscv64::trap::{Cause, TrapFrame};
-
-    impl TrapFrame {
-        pub fn cause(&self) -> Cause {
-            Cause::of(self.scause)
-        }
-    }
-
-    /// Where the frame record of the frame at `fp` starts (riscv: ra at
-    /// `fp - 8`, the caller's fp at `fp - 16`).
-    pub fn frame_record_addr(fp: usize) -> usize {
-        fp.wrapping_sub(16)
-    }
-
-    /// The loader started every hart already (SBI HSM).
-    pub fn start_secondary_harts(_bi: &boot_info::BootInfo) {}
-
-    /// Powers off through the QEMU test device when the FDT has one (exit
-    /// status 0 on success, 1 on failure), else SBI system reset. Boot
-    /// argument `shutdown=sbi` forces the SBI path. Returns if neither works.
-    pub fn power_off(success: bool) {
-        let bi = crate::boot_info_opt();
-        let force_sbi =
-            bi.is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
-        if let (Some(p), Some(bi), false) = (crate::platform::get(), bi, force_sbi)
-            && let Some(dev) = p.test_device
-        {
-            let code: u32 = if success { 0x5555 } else { 0x3333 | (1 << 16) };
-            // SAFETY: the test device is MMIO inside the phys map; writing
-            // the finisher register ends the machine.
-            unsafe { core::ptr::write_volatile((bi.phys_offset + dev) as *mut u32, code) };
-        }
-        super::riscv64::sbi_shutdown(success);
-    }
-}

@@ -1,4 +1,4 @@
 //! The benchmark clock: the kernel's measurement counter (see
 //! [`crate::counter`]), shared with the boot milestones.
 
-pub use crate::counter::probe;
+pub use crate::arch::counter::probe;

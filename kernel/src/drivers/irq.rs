@@ -31,7 +31,7 @@ pub fn register(line: Line, handler: fn(usize), arg: usize) -> Result<(), &'stat
             .ok_or("too many interrupt handlers")?;
         *free = Some((line.number, handler, arg));
     }
-    crate::platform::enable_irq(line)
+    crate::arch::machine::enable_irq(line)
 }
 
 /// Runs the handlers of `line`; false if it has none (a spurious interrupt).

@@ -15,7 +15,7 @@ pub mod virtio;
 
 /// Finds and starts the devices the platform describes (after interrupts are set up).
 pub fn init() {
-    match crate::platform::wall_clock_ns() {
+    match crate::arch::machine::wall_clock_ns() {
         Some(ns) => crate::sched::timer::set_realtime(ns),
         None => crate::info!("no real-time clock: the realtime clock counts from boot"),
     }

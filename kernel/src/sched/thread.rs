@@ -24,16 +24,9 @@ use core::sync::atomic::{
 use boot_info::MAX_HARTS;
 
 use super::{percpu, timer};
-use crate::arch::interrupts;
+use crate::arch::{interrupts, switch};
 use crate::mem::vm::{self, KernelStack};
 use crate::recover::RecoveryCtx;
-
-#[cfg(target_arch = "riscv64")]
-#[path = "../arch/riscv64/switch.rs"]
-mod switch;
-#[cfg(target_arch = "x86_64")]
-#[path = "../arch/x86_64/switch.rs"]
-mod switch;
 
 /// Stack of an ordinary kernel thread.
 pub const KERNEL_STACK_SIZE: u64 = 64 << 10;

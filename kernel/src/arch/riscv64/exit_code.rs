@@ -5,7 +5,7 @@
 
 /// Powers off so that QEMU exits with `code` where the machine allows it.
 pub fn power_off_with_code(code: u32) {
-    if let (Some(p), Some(bi)) = (crate::platform::get(), crate::boot_info_opt())
+    if let (Some(p), Some(bi)) = (crate::arch::machine::get(), crate::boot_info_opt())
         && let Some(dev) = p.test_device
     {
         let cmd: u32 = if code == 0 {

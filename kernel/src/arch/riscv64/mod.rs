@@ -2,12 +2,19 @@
 //!
 //! Everything here answers "how" for the shared kernel code above it.
 
+pub mod counter;
+pub mod devicetree;
+pub mod exit_code;
 #[cfg(feature = "ktest")]
 pub mod ext_state_test;
 pub mod paging;
 pub mod plic;
+pub mod switch;
 pub mod trap;
 pub mod wasm;
+
+/// What the machine is made of, as the device tree says.
+pub use devicetree as machine;
 
 use core::arch::{asm, global_asm};
 
@@ -288,4 +295,31 @@ pub fn early_putc(b: u8) {
         #[allow(deprecated)]
         sbi_rt::legacy::console_putchar(b as usize);
     }
+}
+
+/// Where the frame record of the frame at `fp` starts (riscv: ra at
+/// `fp - 8`, the caller's fp at `fp - 16`).
+pub fn frame_record_addr(fp: usize) -> usize {
+    fp.wrapping_sub(16)
+}
+
+/// The loader started every hart already (SBI HSM).
+pub fn start_secondary_harts(_bi: &boot_info::BootInfo) {}
+
+/// Powers off through the QEMU test device when the FDT has one (exit
+/// status 0 on success, 1 on failure), else SBI system reset. Boot
+/// argument `shutdown=sbi` forces the SBI path. Returns if neither works.
+pub fn power_off(success: bool) {
+    let bi = crate::boot_info_opt();
+    let force_sbi =
+        bi.is_some_and(|bi| bi.cmdline().split_whitespace().any(|w| w == "shutdown=sbi"));
+    if let (Some(m), Some(bi), false) = (machine::get(), bi, force_sbi)
+        && let Some(dev) = m.test_device
+    {
+        let code: u32 = if success { 0x5555 } else { 0x3333 | (1 << 16) };
+        // SAFETY: the test device is MMIO inside the phys map; writing
+        // the finisher register ends the machine.
+        unsafe { core::ptr::write_volatile((bi.phys_offset + dev) as *mut u32, code) };
+    }
+    sbi_shutdown(success);
 }

@@ -123,9 +123,9 @@ pub fn init_zeroing() {
 /// The Zicboz block size, if every cpu in the device tree has Zicboz and
 /// they agree on it.
 fn zicboz_block_size() -> Option<usize> {
-    let fdt = crate::platform::fdt()?;
+    let fdt = crate::arch::machine::fdt()?;
     let mut size = None;
-    for cpu in crate::platform::running_cpus(&fdt) {
+    for cpu in crate::arch::machine::running_cpus(&fdt) {
         let has = if let Some(list) = cpu.property("riscv,isa-extensions") {
             list.value.split(|&b| b == 0).any(|n| n == b"zicboz")
         } else {

@@ -1,4 +1,4 @@
-//! riscv64 thread context switch (included by `sched::thread`).
+//! riscv64 thread context switch (used by `sched::thread`).
 //!
 //! A switch is an ordinary call, so only the callee-saved state of the
 //! psABI is saved: `ra`, `s0`-`s11` and `fs0`-`fs11`. Everything else

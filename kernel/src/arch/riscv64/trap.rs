@@ -46,6 +46,9 @@ pub struct TrapFrame {
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == FRAME_SIZE);
 
 impl TrapFrame {
+    pub fn cause(&self) -> Cause {
+        Cause::of(self.scause)
+    }
     pub fn pc(&self) -> usize {
         self.sepc
     }

@@ -27,9 +27,9 @@ static EXTENSIONS: Once<Extensions> = Once::new();
 /// tables never use Svpbmt.
 pub fn extensions() -> Extensions {
     *EXTENSIONS.call_once(|| {
-        let mut ext = crate::platform::fdt().map_or(Extensions::default(), |fdt| {
+        let mut ext = crate::arch::machine::fdt().map_or(Extensions::default(), |fdt| {
             let mut all: Option<Extensions> = None;
-            for cpu in crate::platform::running_cpus(&fdt) {
+            for cpu in crate::arch::machine::running_cpus(&fdt) {
                 let mine = if let Some(list) = cpu.property("riscv,isa-extensions") {
                     from_list(list.value.split(|&b| b == 0))
                 } else if let Some(isa) = cpu.property("riscv,isa").and_then(|p| p.as_str()) {

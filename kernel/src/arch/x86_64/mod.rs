@@ -4,17 +4,23 @@
 //! Everything here answers "how" for the shared kernel code above it. The
 //! hart id is the local APIC id (the loader's `hart_mask` is indexed by it).
 
+pub mod acpi;
 pub mod apic;
 pub mod cmos;
+pub mod counter;
+pub mod exit_code;
 #[cfg(feature = "ktest")]
 pub mod ext_state_test;
 pub mod features;
 mod gdt;
 pub mod paging;
-pub mod platform;
 pub mod smp;
+pub mod switch;
 pub mod trap;
 pub mod wasm;
+
+/// What the machine is made of, as ACPI says.
+pub use acpi as machine;
 
 use core::arch::{asm, global_asm};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -399,7 +405,7 @@ pub fn power_off(success: bool) {
         // it, the write ends the machine.
         unsafe { outb(DEBUG_EXIT_PORT, code) };
     }
-    platform::acpi_power_off();
+    acpi::acpi_power_off();
 }
 
 /// Stops this CPU for good, with interrupts off.

@@ -1,4 +1,4 @@
-//! x86_64 thread context switch (included by `sched::thread`).
+//! x86_64 thread context switch (used by `sched::thread`).
 //!
 //! A switch is an ordinary call, so only the SysV callee-saved registers
 //! are saved: rbx, rbp, r12-r15 (the return address is already on the

@@ -42,7 +42,7 @@ pub fn probe() {
     let mut found = Vec::new();
     let mut share_lines = Vec::new();
     let mut console_line = None;
-    for (transport, line) in crate::platform::virtio_transports() {
+    for (transport, line) in crate::arch::machine::virtio_transports() {
         let kind = transport.device_type();
         // Requests complete by interrupt: a device without one is not driven.
         let Some(line) = line else {

@@ -19,7 +19,7 @@ pub const CPU_SOURCE: &str = "FDT";
 pub type PlicInfo = plic::Found;
 
 #[derive(Debug, Clone, Copy)]
-pub struct Platform {
+pub struct Machine {
     pub model: &'static str,
     /// The console UART, or why there is none.
     pub uart: Result<ConsoleUart, ProbeError>,
@@ -39,7 +39,7 @@ pub struct Platform {
 /// The `virtio,mmio` nodes kept (QEMU `virt` has 8).
 pub const MAX_VIRTIO_SLOTS: usize = 16;
 
-static PLATFORM: Once<Platform> = Once::new();
+static MACHINE: Once<Machine> = Once::new();
 static PLIC: Once<Plic> = Once::new();
 static UART_IRQ: AtomicUsize = AtomicUsize::new(0);
 
@@ -84,9 +84,9 @@ pub fn running_cpus<'b, 'a>(fdt: &'b Fdt<'a>) -> impl Iterator<Item = FdtNode<'b
 }
 
 /// Parses the device tree. `boot_hart` picks the PLIC context.
-pub fn discover(boot_hart: usize) -> Platform {
+pub fn discover(boot_hart: usize) -> Machine {
     let Some(fdt) = fdt() else {
-        return Platform {
+        return Machine {
             model: "unknown (no FDT)",
             uart: Err(ProbeError::NotFound),
             plic: None,
@@ -135,7 +135,7 @@ pub fn discover(boot_hart: usize) -> Platform {
         .property("model")
         .and_then(|p| p.as_str())
         .unwrap_or("unnamed machine");
-    Platform {
+    Machine {
         model,
         uart,
         plic,
@@ -147,12 +147,12 @@ pub fn discover(boot_hart: usize) -> Platform {
     }
 }
 
-pub fn init(boot_hart: usize) -> &'static Platform {
-    PLATFORM.call_once(|| discover(boot_hart))
+pub fn init(boot_hart: usize) -> &'static Machine {
+    MACHINE.call_once(|| discover(boot_hart))
 }
 
-pub fn get() -> Option<&'static Platform> {
-    PLATFORM.get()
+pub fn get() -> Option<&'static Machine> {
+    MACHINE.get()
 }
 
 /// The console UART with its driver, its registers mapped; `None` without
@@ -169,7 +169,7 @@ pub fn console_uart() -> Option<crate::drivers::uart::Device> {
 
 /// Routes the console UART's interrupt to this hart through the PLIC.
 pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
-    let p = get().ok_or("platform not discovered")?;
+    let p = get().ok_or("machine not discovered")?;
     let info = p
         .plic
         .ok_or("no PLIC (or no S-mode context for this hart) in the FDT")?;

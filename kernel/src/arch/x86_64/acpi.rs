@@ -36,7 +36,7 @@ pub struct IsaRoute {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Platform {
+pub struct Machine {
     pub model: &'static str,
     pub uart: Option<UartInfo>,
     /// Enabled local APICs in the MADT.
@@ -53,7 +53,7 @@ pub struct Platform {
     pub ecam: Option<crate::drivers::pci::Ecam>,
 }
 
-static PLATFORM: Once<Platform> = Once::new();
+static MACHINE: Once<Machine> = Once::new();
 static OEM_ID: Once<[u8; 6]> = Once::new();
 static UART_VECTOR: AtomicU32 = AtomicU32::new(0);
 static UART_PIN: AtomicU32 = AtomicU32::new(u32::MAX);
@@ -103,10 +103,10 @@ pub fn tables() -> Result<AcpiTables<PhysMap>, &'static str> {
 pub fn parse_madt(
     tables: &AcpiTables<PhysMap>,
     isa_irq: u32,
-) -> Result<(Platform, [u8; 6]), &'static str> {
+) -> Result<(Machine, [u8; 6]), &'static str> {
     let madt = tables.find_table::<Madt>().map_err(|_| "no MADT")?;
     let oem = madt.get().header.oem_id;
-    let mut p = Platform {
+    let mut p = Machine {
         model: "",
         uart: None,
         cpus: 0,
@@ -213,8 +213,8 @@ pub fn s5_sleep_type(aml: &[u8]) -> Option<u16> {
     }
 }
 
-fn discover() -> Platform {
-    let fallback = Platform {
+fn discover() -> Machine {
+    let fallback = Machine {
         model: "x86_64 PC (no ACPI)",
         uart: Some(UartInfo {
             phys: COM1,
@@ -245,12 +245,12 @@ fn discover() -> Platform {
     }
 }
 
-pub fn init(_boot_hart: usize) -> &'static Platform {
-    PLATFORM.call_once(discover)
+pub fn init(_boot_hart: usize) -> &'static Machine {
+    MACHINE.call_once(discover)
 }
 
-pub fn get() -> Option<&'static Platform> {
-    PLATFORM.get()
+pub fn get() -> Option<&'static Machine> {
+    MACHINE.get()
 }
 
 fn ioapic_write(reg: u32, value: u32) {
@@ -299,7 +299,7 @@ pub fn console_uart() -> Option<crate::drivers::uart::Device> {
 
 /// Routes the console UART's IRQ through the IOAPIC to this CPU.
 pub fn init_interrupts(_phys_offset: u64) -> Result<(), &'static str> {
-    let p = get().ok_or("platform not discovered")?;
+    let p = get().ok_or("machine not discovered")?;
     // The legacy 8259 PICs stay masked: every interrupt comes through the APICs.
     // SAFETY: writing the PICs' interrupt masks only masks their inputs.
     unsafe {
@@ -345,7 +345,7 @@ pub fn on_external_interrupt(frame: &super::trap::TrapFrame) {
 
 /// Routes a device's global system interrupt through the IOAPIC to the boot CPU.
 pub fn enable_irq(line: crate::drivers::irq::Line) -> Result<(), &'static str> {
-    let p = get().ok_or("platform not discovered")?;
+    let p = get().ok_or("machine not discovered")?;
     let io = p.ioapic.ok_or("no IOAPIC in the MADT")?;
     if IOAPIC_BASE.load(Ordering::Relaxed) == 0 {
         return Err("the IOAPIC is not set up");
