@@ -34,7 +34,35 @@ fn main() {
     let feature = |f: &str| std::env::var_os(format!("CARGO_FEATURE_{f}")).is_some();
     if feature("KTEST") || feature("BENCH") {
         compile_wat(&dir);
+        abi_imports_module();
     }
+}
+
+/// `$OUT_DIR/abi_imports.wasm`: a program importing every function of
+/// `atoll_abi::FUNCTIONS` with the listed signature, so the kernel test that
+/// runs it fails if the kernel's host functions ever differ from the ABI.
+fn abi_imports_module() {
+    let ty = |t: &atoll_abi::Ty| match t {
+        atoll_abi::Ty::I32 => "i32",
+        atoll_abi::Ty::I64 => "i64",
+    };
+    let mut wat = String::from("(module\n");
+    for f in atoll_abi::FUNCTIONS {
+        let params: Vec<&str> = f.params.iter().map(ty).collect();
+        let results: Vec<&str> = f.results.iter().map(ty).collect();
+        wat.push_str(&format!(
+            "  (import \"{}\" \"{}\" (func (param {}) (result {})))\n",
+            atoll_abi::MODULE,
+            f.name,
+            params.join(" "),
+            results.join(" ")
+        ));
+    }
+    wat.push_str("  (memory (export \"memory\") 1)\n  (func (export \"_start\")))\n");
+    let wasm = wat::parse_str(&wat).unwrap_or_else(|e| panic!("abi_imports: {e}\n{wat}"));
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let dest = std::path::Path::new(&out).join("abi_imports.wasm");
+    std::fs::write(&dest, wasm).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
 }
 
 /// `tests-wasm/<name>.wat` becomes `$OUT_DIR/<name>.wasm` (the kernel has

@@ -148,7 +148,7 @@ pub fn on_uart_interrupt() {
     }
 }
 
-/// The next input byte, if one arrived. Single reader (the shell).
+/// The next input byte, if one arrived. Single reader (the line discipline).
 pub fn read_byte() -> Option<u8> {
     let tail = TAIL.load(Ordering::Relaxed);
     if tail == HEAD.load(Ordering::Acquire) {
@@ -164,23 +164,6 @@ pub fn dropped_bytes() -> usize {
     DROPPED.load(Ordering::Relaxed)
 }
 
-/// Blocks for the next input byte (the kernel shell's raw input). With
-/// the scheduler running the thread parks, so other threads use the hart.
-pub fn wait_byte() -> u8 {
-    loop {
-        if let Some(b) = read_byte() {
-            return b;
-        }
-        if crate::sched::thread::is_running() {
-            INPUT_WQ.wait_until(has_raw_input, None, || false);
-        } else {
-            // Check-then-sleep race: interrupts are on, so a byte arriving between
-            // the check and wfi still wakes us (wfi returns on a pending interrupt).
-            crate::arch::wait_for_interrupt();
-        }
-    }
-}
-
 fn has_raw_input() -> bool {
     TAIL.load(Ordering::Relaxed) != HEAD.load(Ordering::Acquire)
 }
@@ -189,10 +172,12 @@ fn has_raw_input() -> bool {
 
 /// Threads waiting for console input.
 static INPUT_WQ: WaitQueue = WaitQueue::new();
-/// Whether the line discipline owns input (processes read the console);
-/// otherwise the kernel shell reads raw bytes.
+/// Whether the line discipline has been started (it runs from then on).
 #[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 static LINE_MODE: AtomicBool = AtomicBool::new(false);
+/// Ctrl-C presses so far: a reader that is not a process (the kernel shell)
+/// notices one by the count changing.
+static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 /// Longest line kept while editing; more is delivered as it comes.
 const MAX_EDIT: usize = 64 << 10;
 
@@ -214,24 +199,29 @@ static LINE: spin::Mutex<Discipline> = spin::Mutex::new(Discipline {
 /// Called for Ctrl-C (thread context): ends the foreground process.
 static INTERRUPT_HOOK: Once<fn()> = Once::new();
 
-/// Hands console input to the line discipline: echo, backspace, lines
-/// delivered on Enter, Ctrl-D for end of input, Ctrl-C calling `on_ctrl_c`.
+/// Hands console input to the line discipline: echo, backspace, Ctrl-U
+/// erasing the line, lines delivered on Enter, Ctrl-D for end of input,
+/// Ctrl-C calling `on_ctrl_c`. Every console reader (processes and the
+/// kernel shell) reads through it; starting it again changes nothing.
 #[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 pub fn start_line_discipline(on_ctrl_c: fn()) {
     INTERRUPT_HOOK.call_once(|| on_ctrl_c);
-    LINE_MODE.store(true, Ordering::Release);
-    crate::sched::thread::add_poll_hook(poll);
+    if !LINE_MODE.swap(true, Ordering::AcqRel) {
+        crate::sched::thread::add_poll_hook(poll);
+    }
+}
+
+/// How many times Ctrl-C was pressed so far.
+#[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
+pub fn interrupt_count() -> usize {
+    INTERRUPTS.load(Ordering::Acquire)
 }
 
 /// Scheduler poll hook: runs the discipline over new input and wakes readers.
 #[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
 fn poll() {
-    if LINE_MODE.load(Ordering::Acquire) {
-        if has_raw_input() {
-            pump();
-        }
-    } else if has_raw_input() && INPUT_WQ.has_waiters() {
-        INPUT_WQ.wake_all();
+    if has_raw_input() {
+        pump();
     }
 }
 
@@ -254,6 +244,7 @@ fn pump() {
                 0x03 => {
                     print!("^C\n");
                     d.edit.clear();
+                    INTERRUPTS.fetch_add(1, Ordering::AcqRel);
                     ctrl_c = true;
                 }
                 0x04 => {
@@ -274,6 +265,14 @@ fn pump() {
                     }
                     print!("\x08 \x08");
                 }
+                // Ctrl-U: erase the whole line being edited.
+                0x15 => {
+                    let chars = d.edit.iter().filter(|&&c| c & 0xc0 != 0x80).count();
+                    d.edit.clear();
+                    for _ in 0..chars {
+                        print!("\x08 \x08");
+                    }
+                }
                 b if b >= 0x20 || b == b'\t' => {
                     d.edit.push(b);
                     put_byte_locked(b);
@@ -291,7 +290,7 @@ fn pump() {
     if ctrl_c && let Some(f) = INTERRUPT_HOOK.get() {
         f();
     }
-    if woke {
+    if woke || ctrl_c {
         INPUT_WQ.wake_all();
     }
 }

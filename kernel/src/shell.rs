@@ -1,5 +1,8 @@
-//! The serial shell: `atoll> ` with a few inspection commands and line editing
-//! (backspace, Ctrl-C cancels the line, Ctrl-U erases it).
+//! The kernel's serial shell, for when there is no init to run (or it could
+//! not start): `atoll> ` with a few inspection commands. It reads lines
+//! through the console's line discipline, as processes do, so editing is the
+//! same everywhere (backspace, Ctrl-U erases the line, Ctrl-C cancels it,
+//! Ctrl-D on an empty line is ignored here).
 
 use alloc::string::String;
 
@@ -12,53 +15,40 @@ const PROMPT: &str = "atoll> ";
 const MAX_LINE: usize = 4096;
 
 pub fn run() -> ! {
+    console::start_line_discipline(crate::proc::interrupt_foreground);
     println!("type `help` for commands");
     let mut line = String::new();
     loop {
         print!("{PROMPT}");
         line.clear();
-        if !read_line(&mut line) {
-            println!("^C");
-            continue;
+        if read_line(&mut line) {
+            execute(line.trim());
         }
-        execute(line.trim());
     }
 }
 
-/// Reads one line with editing; false if cancelled with Ctrl-C.
+/// Reads one line from the line discipline; false if Ctrl-C cancelled it
+/// (the discipline has echoed `^C`) or it was empty input (Ctrl-D).
 fn read_line(line: &mut String) -> bool {
-    let mut truncated = false;
+    let start = console::interrupt_count();
+    let cancelled = || console::interrupt_count() != start;
+    let mut bytes = alloc::vec::Vec::new();
+    // A byte at a time, so that the lines after this one (pasted input) stay
+    // in the discipline for the next read.
+    let mut byte = [0u8; 1];
     loop {
-        match console::wait_byte() {
-            b'\r' | b'\n' => {
-                println!();
-                if truncated {
-                    println!("(line cut at {MAX_LINE} bytes)");
-                }
-                return true;
-            }
-            0x03 => return false,
-            // Backspace / DEL.
-            0x08 | 0x7f if line.pop().is_some() => print!("\x08 \x08"),
-            // Ctrl-U: erase the whole line.
-            0x15 => {
-                for _ in 0..line.chars().count() {
-                    print!("\x08 \x08");
-                }
-                line.clear();
-            }
-            b if (0x20..0x7f).contains(&b) => {
-                if line.len() < MAX_LINE {
-                    line.push(b as char);
-                    print!("{}", b as char);
-                } else {
-                    truncated = true;
-                }
-            }
-            // Other control bytes and non-ASCII input are ignored.
-            _ => {}
+        match console::read_stdin(&mut byte, cancelled) {
+            Err(()) | Ok(0) => return false,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => bytes.push(byte[0]),
         }
     }
+    if bytes.len() > MAX_LINE {
+        bytes.truncate(MAX_LINE);
+        println!("(line cut at {MAX_LINE} bytes)");
+    }
+    line.push_str(&String::from_utf8_lossy(&bytes));
+    true
 }
 
 fn execute(line: &str) {

@@ -276,6 +276,75 @@ fn interactive(root: &Path, config: &Config, userland: &Userland) -> Result<Vec<
     result.map(|()| lines)
 }
 
+/// What is typed at the kernel's own shell (init could not start): pasted
+/// lines, Ctrl-U erasing a line, Ctrl-C cancelling one.
+const KERNEL_SHELL: [(&str, &str); 5] = [
+    ("type `help` for commands", "echo p1\necho p2\n"),
+    ("p2", "echo left\x15echo right\n"),
+    ("right", "partial\x03"),
+    ("^C", "echo after\n"),
+    ("after", ""),
+];
+
+/// A console line without the prompts in front of it (typed-ahead input is
+/// echoed before the shell prints its prompt and the output after it).
+fn without_prompts(line: &str) -> &str {
+    let mut l = line.trim();
+    while let Some(rest) = l.strip_prefix("atoll> ") {
+        l = rest.trim_start();
+    }
+    l
+}
+
+/// Boots with an init that is not a Wasm module, so the kernel starts its
+/// own shell, and checks that it reads lines through the line discipline.
+fn kernel_shell(root: &Path, config: &Config, userland: &Userland) -> Result<(), String> {
+    let mut programs = userland.programs.clone();
+    for (name, bytes) in &mut programs {
+        if name == "init" {
+            *bytes = b"not a wasm module".to_vec();
+        }
+    }
+    let broken = Userland {
+        programs,
+        files: userland.files.clone(),
+    };
+    let args = config.test.args.clone();
+    let image = broken.initrd();
+    let artifacts = build::build(root, config, Flavor::Normal, false, &args, Some(&image))?;
+    let launch = Launch {
+        config,
+        artifacts: &artifacts,
+        boot_args: args,
+        gdb: false,
+        serial: Serial::Stdio,
+        devices: Vec::new(),
+    };
+    let (lines, result) = type_at_console(&launch, &KERNEL_SHELL, TIMEOUT)?;
+    let outputs: Vec<&str> = lines.iter().map(|l| without_prompts(l)).collect();
+    let check = result.and_then(|()| {
+        for want in ["p1", "p2", "right", "after"] {
+            if !outputs.contains(&want) {
+                return Err(format!("no output line `{want}`"));
+            }
+        }
+        match outputs
+            .iter()
+            .find(|l| l.contains("left") && !l.contains('\x08'))
+        {
+            Some(l) => Err(format!("Ctrl-U did not erase the line: `{l}`")),
+            None if outputs.contains(&"partial") => Err("Ctrl-C did not cancel `partial`".into()),
+            None => Ok(()),
+        }
+    });
+    if check.is_err() {
+        for l in &lines {
+            println!("{l}");
+        }
+    }
+    check
+}
+
 /// Boots `launch` with its console on pipes and follows `steps`: for each,
 /// waits for a console line containing its first string, then (half a
 /// second later, so the shell reaches its prompt) types the second. Returns
@@ -351,6 +420,19 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
             Err(e) => {
                 failed += 1;
                 println!("user {} boot to the shell ... FAILED: {e}", config.name);
+            }
+        }
+        let start = Instant::now();
+        let what = "init cannot start: the kernel shell reads pasted lines, Ctrl-U and Ctrl-C";
+        match kernel_shell(root, &config, &userland) {
+            Ok(()) => {
+                passed += 1;
+                let secs = start.elapsed().as_secs_f64();
+                println!("user {} {what} ... ok ({secs:.1} s)", config.name);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("user {} {what} ... FAILED: {e}", config.name);
             }
         }
         for case in cases(root, &userland)? {

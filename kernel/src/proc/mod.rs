@@ -13,6 +13,7 @@
 
 pub mod abi;
 pub mod cache;
+pub mod channel;
 pub mod host;
 #[cfg(feature = "ktest")]
 mod stress_tests;

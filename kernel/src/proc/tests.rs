@@ -11,7 +11,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use ktest::ktest;
 
-use super::abi::{ChanErr, Object, channel};
+use super::abi::Object;
+use super::channel::{ChanErr, channel};
 use super::{ProcRef, SpawnError, SpawnRequest, Status, StatusKind, cache};
 use crate::mem::{frames, heap};
 use crate::sched::{percpu, thread, timer};
@@ -24,6 +25,8 @@ static HUGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_huge.wasm"))
 static ECHO: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_echo.wasm"));
 static HANDLES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_handles.wasm"));
 static SLEEP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_sleep.wasm"));
+/// Imports every function of `atoll_abi::FUNCTIONS` with its listed signature (kernel/build.rs).
+static ABI_IMPORTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/abi_imports.wasm"));
 
 fn start(name: &str, wasm: &[u8], handles: Vec<Object>) -> Result<ProcRef, SpawnError> {
     super::spawn(SpawnRequest {
@@ -66,6 +69,13 @@ ktest! {
             || false,
         );
         assert!(done, "only {} of 8 threads finished", COUNT.load(Ordering::Acquire));
+    }
+}
+
+ktest! {
+    fn the_kernel_provides_every_atoll_function_with_the_signature_the_abi_lists() {
+        let p = spawn_ok("abi-imports", ABI_IMPORTS, vec![]);
+        assert_eq!(status(&p).kind, StatusKind::Exited);
     }
 }
 

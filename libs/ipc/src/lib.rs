@@ -15,12 +15,10 @@ extern crate alloc;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-/// Largest message, in bytes.
-pub const MAX_MESSAGE: usize = 64 << 10;
+/// Largest message and handles a process may hold at once: part of the ABI.
+pub use atoll_abi::{MAX_HANDLES, MAX_MESSAGE};
 /// Messages queued per direction before senders block.
 pub const MAX_QUEUED: usize = 64;
-/// Handles a process may hold at once.
-pub const MAX_HANDLES: usize = 1024;
 
 /// A process's handles: `1..` map to objects; 0 is never valid.
 pub struct HandleTable<T> {

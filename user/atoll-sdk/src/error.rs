@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use atoll_abi::Errno;
+
 /// An error returned by an `atoll` call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Error {
@@ -39,48 +41,42 @@ pub enum Error {
     Other(u16),
 }
 
+/// Each named error and its errno (`atoll_abi::Errno`, WASI's numbering).
+const ERRNOS: [(Error, Errno); 15] = [
+    (Error::TooBig, Errno::TooBig),
+    (Error::WouldBlock, Errno::Again),
+    (Error::BadHandle, Errno::Badf),
+    (Error::NoChild, Errno::Child),
+    (Error::Fault, Errno::Fault),
+    (Error::Invalid, Errno::Inval),
+    (Error::Io, Errno::Io),
+    (Error::MessageSize, Errno::Msgsize),
+    (Error::NotFound, Errno::Noent),
+    (Error::NotExecutable, Errno::Noexec),
+    (Error::NoMemory, Errno::Nomem),
+    (Error::NotSupported, Errno::Nosys),
+    (Error::NotPermitted, Errno::Perm),
+    (Error::BrokenPipe, Errno::Pipe),
+    (Error::NoProcess, Errno::Srch),
+];
+
 impl Error {
     /// The error for a non-zero errno.
     pub fn from_errno(errno: u16) -> Error {
-        match errno {
-            1 => Error::TooBig,
-            6 => Error::WouldBlock,
-            8 => Error::BadHandle,
-            12 => Error::NoChild,
-            21 => Error::Fault,
-            28 => Error::Invalid,
-            29 => Error::Io,
-            35 => Error::MessageSize,
-            44 => Error::NotFound,
-            45 => Error::NotExecutable,
-            48 => Error::NoMemory,
-            52 => Error::NotSupported,
-            63 => Error::NotPermitted,
-            64 => Error::BrokenPipe,
-            71 => Error::NoProcess,
-            n => Error::Other(n),
-        }
+        ERRNOS
+            .iter()
+            .find(|(_, e)| *e as u16 == errno)
+            .map_or(Error::Other(errno), |(error, _)| *error)
     }
 
     /// The errno number.
     pub fn errno(self) -> u16 {
         match self {
-            Error::TooBig => 1,
-            Error::WouldBlock => 6,
-            Error::BadHandle => 8,
-            Error::NoChild => 12,
-            Error::Fault => 21,
-            Error::Invalid => 28,
-            Error::Io => 29,
-            Error::MessageSize => 35,
-            Error::NotFound => 44,
-            Error::NotExecutable => 45,
-            Error::NoMemory => 48,
-            Error::NotSupported => 52,
-            Error::NotPermitted => 63,
-            Error::BrokenPipe => 64,
-            Error::NoProcess => 71,
             Error::Other(n) => n,
+            named => ERRNOS
+                .iter()
+                .find(|(e, _)| *e == named)
+                .map_or(0, |(_, errno)| *errno as u16),
         }
     }
 

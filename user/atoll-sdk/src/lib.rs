@@ -29,7 +29,8 @@ use sys::{len, ptr};
 pub type Result<T> = core::result::Result<T, Error>;
 
 /// The largest message a channel carries (ABI.md, "Channels").
-pub const MAX_MESSAGE: usize = 64 * 1024;
+pub use atoll_abi::MAX_MESSAGE;
+use atoll_abi::records;
 
 // ---------------------------------------------------------------------------
 // Handles
@@ -204,15 +205,15 @@ pub struct Status {
 }
 
 impl Status {
-    /// Decodes the 16-byte status record.
-    pub fn decode(raw: &[u8; 16]) -> Status {
-        let word = |i: usize| u32::from_le_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
-        let exit = match word(0) {
-            0 => Exit::Exited(word(4)),
-            1 => Exit::Trapped(TrapCode(word(4))),
+    /// Decodes the status record.
+    pub fn decode(raw: &[u8; records::Status::SIZE]) -> Status {
+        let r = records::Status::decode(raw);
+        let exit = match r.kind {
+            k if k == records::StatusKind::Exited as u32 => Exit::Exited(r.code),
+            k if k == records::StatusKind::Trapped as u32 => Exit::Trapped(TrapCode(r.code)),
             _ => Exit::Killed,
         };
-        Status { exit, pid: word(8) }
+        Status { exit, pid: r.pid }
     }
 
     /// The convention atoll's init uses, `wasmtime run`'s: the exit code, 1
@@ -295,21 +296,26 @@ impl Process {
         let env = string_list(&options.env)?;
         let preopens = string_list(&options.preopens)?;
         let handles: Vec<u32> = options.handles.iter().map(Handle::raw).collect();
-        let request: [i32; 13] = [
-            ptr(path),
-            len(path.len()),
-            ptr(argv.as_slice()),
-            len(argv.len()),
-            ptr(env.as_slice()),
-            len(env.len()),
-            ptr(preopens.as_slice()),
-            len(preopens.len()),
-            ptr(handles.as_slice()),
-            len(handles.len()),
-            i32::from(options.stdio_null),
-            0,
-            0,
-        ];
+        let word = |v: i32| v as u32;
+        let request = records::SpawnRequest {
+            path_ptr: word(ptr(path)),
+            path_len: word(len(path.len())),
+            argv_ptr: word(ptr(argv.as_slice())),
+            argv_len: word(len(argv.len())),
+            env_ptr: word(ptr(env.as_slice())),
+            env_len: word(len(env.len())),
+            preopens_ptr: word(ptr(preopens.as_slice())),
+            preopens_len: word(len(preopens.len())),
+            handles_ptr: word(ptr(handles.as_slice())),
+            handles_count: word(len(handles.len())),
+            flags: if options.stdio_null {
+                records::SPAWN_STDIO_NULL
+            } else {
+                0
+            },
+            reserved: [0; 2],
+        }
+        .encode();
         let mut out: u32 = 0;
         // SAFETY: every pointer in `request` and `out` points at live memory
         // of the stated length for the duration of the call.
@@ -350,8 +356,8 @@ impl Process {
     }
 
     fn wait_raw(&self, nonblocking: bool) -> Result<Status> {
-        let mut raw = [0u8; 16];
-        // SAFETY: `raw` is 16 writable bytes, the size of the status record.
+        let mut raw = [0u8; records::Status::SIZE];
+        // SAFETY: `raw` is writable and the size of the status record.
         check(unsafe {
             sys::wait(
                 self.handle.raw() as i32,
@@ -491,29 +497,25 @@ pub struct ProcessInfo {
 }
 
 /// Size of one `process_list` record.
-pub const PROCESS_RECORD: usize = 48;
+pub const PROCESS_RECORD: usize = records::ProcessRecord::SIZE;
 
 impl ProcessInfo {
-    /// Decodes one 48-byte record.
-    pub fn decode(r: &[u8; PROCESS_RECORD]) -> ProcessInfo {
-        let word = |i: usize| u32::from_le_bytes([r[i], r[i + 1], r[i + 2], r[i + 3]]);
-        let mut cpu = [0u8; 8];
-        cpu.copy_from_slice(&r[16..24]);
-        let name = &r[24..48];
-        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    /// Decodes one record.
+    pub fn decode(raw: &[u8; PROCESS_RECORD]) -> ProcessInfo {
+        let r = records::ProcessRecord::decode(raw);
         ProcessInfo {
-            pid: word(0),
-            parent: word(4),
-            state: match word(8) {
+            pid: r.pid,
+            parent: r.parent,
+            state: match r.state {
                 0 => State::Running,
                 1 => State::Ready,
                 2 => State::Blocked,
                 3 => State::Exited,
                 n => State::Unknown(n),
             },
-            hart: word(12),
-            cpu_ns: u64::from_le_bytes(cpu),
-            name: String::from_utf8_lossy(&name[..end]).into_owned(),
+            hart: r.hart,
+            cpu_ns: r.cpu_ns,
+            name: String::from_utf8_lossy(r.name_bytes()).into_owned(),
         }
     }
 }

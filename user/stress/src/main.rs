@@ -137,7 +137,9 @@ fn flood(n: u32) -> Result<(), String> {
     Ok(())
 }
 
+/// Recurses until the call stack is exhausted (the trap is what the test wants).
 #[inline(never)]
+#[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
     let pad = std::hint::black_box([depth; 16]);
     recurse(depth + 1) + pad[(depth % 16) as usize]
