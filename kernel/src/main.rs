@@ -9,8 +9,6 @@
 
 extern crate alloc;
 
-// Parts of the API serve later users (the Wasm engine) and the kernel tests.
-#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod arch;
 mod backtrace;
 #[cfg(feature = "bench")]
@@ -19,26 +17,17 @@ mod boot_marks;
 mod console;
 mod drivers;
 mod hostlink;
-// `lookup` serves the kernel tests now and the Wasm loader later.
-#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod initrd;
 #[cfg(feature = "ktest")]
 mod ktest_runner;
 #[cfg(feature = "ktest")]
 mod ktests;
 mod log;
-// Parts of the API serve later users (the Wasm engine) and the kernel tests.
-#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod mem;
 mod panic;
 // Processes: Wasm programs with their own store, thread and handles.
 mod proc;
-use arch::machine;
-// Parts of the API serve later users (the Wasm engine) and the kernel tests.
-#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod recover;
-// Parts of the API serve later users (the Wasm engine) and the kernel tests.
-#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod sched;
 #[cfg_attr(feature = "ktest", allow(dead_code))] // Test builds run the tests instead.
 mod shell;
@@ -47,8 +36,6 @@ mod spec_suite;
 mod sync;
 mod trap;
 mod vfs;
-// Parts of the API serve the kernel tests (and later Wasm programs).
-#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 mod wasm;
 
 use core::fmt::Write;
@@ -57,6 +44,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use boot_info::{BootInfo, MemoryKind};
 use spin::Once;
 
+use crate::arch::machine;
 use crate::mem::Size;
 use crate::sched::{percpu, timer};
 

@@ -11,7 +11,7 @@
 use core::fmt;
 use core::sync::atomic::Ordering;
 
-use crate::arch::trap::{SavedRegs, TrapFrame, exception_name, is_page_fault};
+use crate::arch::trap::{SavedRegs, TrapFrame, exception_name};
 use crate::sched::percpu;
 
 /// What went wrong inside [`catch`].
@@ -31,10 +31,13 @@ pub enum Fault {
 }
 
 impl Fault {
+    #[cfg(feature = "ktest")]
     /// The faulting address, for page faults.
     pub fn page_fault_addr(&self) -> Option<usize> {
         match *self {
-            Self::Trap { cause, stval, .. } if is_page_fault(cause) => Some(stval),
+            Self::Trap { cause, stval, .. } if crate::arch::trap::is_page_fault(cause) => {
+                Some(stval)
+            }
             _ => None,
         }
     }
@@ -75,17 +78,20 @@ pub struct RecoveryCtx {
     wasm_activation: *mut u8,
 }
 
+#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
 /// Runs `f`, turning a fault or panic in it into `Err`.
 pub fn catch<F: FnOnce() -> R, R>(f: F) -> Result<R, Fault> {
     catch_with_deadline(0, f)
 }
 
+#[cfg(feature = "ktest")]
 /// Like [`catch`], and a timer tick after `timeout_ns` aborts `f` with
 /// [`Fault::Timeout`] (if `f` runs with interrupts enabled).
 pub fn catch_with_timeout<F: FnOnce() -> R, R>(timeout_ns: u64, f: F) -> Result<R, Fault> {
     catch_with_deadline(crate::sched::timer::now_ns().saturating_add(timeout_ns), f)
 }
 
+#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
 fn catch_with_deadline<F: FnOnce() -> R, R>(deadline_ns: u64, f: F) -> Result<R, Fault> {
     struct Call<F, R> {
         f: Option<F>,
@@ -173,6 +179,7 @@ pub fn current_depth() -> usize {
     percpu::current().trap_depth.load(Ordering::Relaxed)
 }
 
+#[cfg(feature = "ktest")]
 /// How many recovery contexts are active on this hart.
 pub fn nesting() -> usize {
     let mut n = 0;
@@ -197,10 +204,12 @@ pub fn last_panic_message() -> &'static str {
 // `f` returns; `atoll_recovery_landing(ctx)` restores that state and makes the same
 // `atoll_recovery_call` return 1.
 unsafe extern "C" {
+    #[cfg(any(target_arch = "riscv64", feature = "ktest"))]
     fn atoll_recovery_call(ctx: *mut SavedRegs, f: extern "C" fn(*mut u8), data: *mut u8) -> usize;
     fn atoll_recovery_landing(ctx: *mut SavedRegs) -> !;
 }
 
+#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
 /// Calls `f(data)` with `regs` as the recovery point; returns `false` if `f`
 /// returned, `true` if it faulted and was resumed through the context.
 ///

@@ -253,6 +253,7 @@ pub struct KernelStack {
 }
 
 impl KernelStack {
+    #[cfg(feature = "ktest")]
     pub fn guard_page(&self) -> u64 {
         self.bottom - PAGE_SIZE
     }

@@ -4,19 +4,23 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::percpu;
 
+#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
 static CALL_LOCK: spin::Mutex<()> = spin::Mutex::new(());
 static CALL_FN: AtomicUsize = AtomicUsize::new(0);
 static CALL_DONE: AtomicUsize = AtomicUsize::new(0);
 
+#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
 /// How long [`run_on_all`] waits for the other harts.
 const TIMEOUT_NS: u64 = 2_000_000_000;
 
+#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmpError {
     /// Some harts did not run the call in time: (done, expected).
     Timeout { done: usize, expected: usize },
 }
 
+#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
 /// Runs `f` on every online hart (in interrupt context on the others, with
 /// interrupts off: keep it short, no allocation) and on this one; returns
 /// how many harts ran it.

@@ -619,6 +619,7 @@ fn release_stack(stack: KernelStack) {
     }
 }
 
+#[cfg(any(feature = "ktest", feature = "bench"))]
 /// Stacks held for reuse, for leak checks.
 pub fn pooled_stacks() -> usize {
     STACK_POOL.lock().len()
@@ -678,10 +679,5 @@ impl WaitQueue {
         for t in &waiters {
             unpark(t);
         }
-    }
-
-    #[cfg_attr(feature = "ktest", allow(dead_code))] // Used with an init, not by the kernel tests.
-    pub fn has_waiters(&self) -> bool {
-        !self.waiters.lock().is_empty()
     }
 }

@@ -61,12 +61,14 @@ pub fn start_this_hart() {
     }
 }
 
+#[cfg(feature = "ktest")]
 /// Installs the per-tick hook. It runs in interrupt context on every hart:
 /// it must be short and must not allocate or block.
 pub fn set_tick_hook(hook: fn()) {
     TICK_HOOK.store(hook as usize, Ordering::Release);
 }
 
+#[cfg(feature = "ktest")]
 pub fn clear_tick_hook() {
     TICK_HOOK.store(0, Ordering::Release);
 }
@@ -116,6 +118,7 @@ pub fn ticks(hart: usize) -> u64 {
         .unwrap_or(0)
 }
 
+#[cfg(any(target_arch = "x86_64", feature = "ktest"))]
 /// Busy-waits for `ns` nanoseconds.
 pub fn spin_for_ns(ns: u64) {
     let end = now_ns() + ns;

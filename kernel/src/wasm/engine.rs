@@ -106,6 +106,7 @@ static NEXT_EPOCH_ID: AtomicU64 = AtomicU64::new(1);
 /// Epoch increments made so far (all engines), for tests and diagnostics.
 static EPOCH_TICKS: AtomicU64 = AtomicU64::new(0);
 
+#[cfg(feature = "ktest")]
 /// How many times a tick has advanced a registered engine's epoch.
 pub fn epoch_ticks() -> u64 {
     EPOCH_TICKS.load(Ordering::Relaxed)

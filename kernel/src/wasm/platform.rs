@@ -72,6 +72,7 @@ static SPACE: spin::Mutex<Space> = spin::Mutex::new(Space {
     ready: false,
 });
 
+#[cfg(any(feature = "ktest", feature = "bench"))]
 /// Usage of the Wasm virtual space, for leak checks and the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpaceStats {
@@ -111,6 +112,7 @@ pub fn init() {
     crate::arch::paging::init_zeroing();
 }
 
+#[cfg(any(feature = "ktest", feature = "bench"))]
 pub fn stats() -> SpaceStats {
     let s = SPACE.lock();
     let mut st = SpaceStats {
@@ -134,6 +136,7 @@ pub fn stats() -> SpaceStats {
     st
 }
 
+#[cfg(feature = "ktest")]
 /// Whether `addr` lies in the Wasm part of the address space.
 pub fn is_wasm_addr(addr: u64) -> bool {
     let s = SPACE.lock();

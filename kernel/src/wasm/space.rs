@@ -66,11 +66,13 @@ impl RangeAllocator {
         self.free.insert(start, len);
     }
 
+    #[cfg(any(feature = "ktest", feature = "bench"))]
     /// Free bytes in the region.
     pub fn free_bytes(&self) -> u64 {
         self.free.values().sum()
     }
 
+    #[cfg(any(feature = "ktest", feature = "bench"))]
     /// Number of free fragments (1 when nothing is allocated).
     pub fn fragments(&self) -> usize {
         self.free.len()

@@ -33,6 +33,8 @@ pub struct Machine {
     pub virtio_mmio: [Option<crate::drivers::virtio::mmio::Slot>; MAX_VIRTIO_SLOTS],
     /// cpu nodes in the FDT (monitor cores included).
     pub cpus: usize,
+    /// The FDT's timebase; the kernel tests check it against the loader's `timer_hz`.
+    #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
     pub timebase_hz: u64,
 }
 

@@ -112,6 +112,7 @@ pub mod interrupts {
         }
     }
 
+    #[cfg(feature = "ktest")]
     pub fn are_enabled() -> bool {
         let s: usize;
         // SAFETY: reading sstatus has no side effects.

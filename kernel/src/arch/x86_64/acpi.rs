@@ -263,6 +263,7 @@ fn ioapic_write(reg: u32, value: u32) {
     }
 }
 
+#[cfg(feature = "ktest")]
 fn ioapic_read(reg: u32) -> u32 {
     let base = IOAPIC_BASE.load(Ordering::Relaxed);
     // SAFETY: IOREGSEL and IOWIN of the IOAPIC, mapped through the phys map.
@@ -274,6 +275,7 @@ fn ioapic_read(reg: u32) -> u32 {
     }
 }
 
+#[cfg(feature = "ktest")]
 /// The console UART's interrupt as programmed: (vector, its IOAPIC
 /// redirection entry), once `init_interrupts` has run.
 pub fn uart_interrupt() -> Option<(u32, u64)> {

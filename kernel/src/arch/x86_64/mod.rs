@@ -137,6 +137,7 @@ fn enable_simd() -> bool {
     avx
 }
 
+#[cfg(feature = "ktest")]
 /// Whether every CPU that entered has AVX enabled (the Wasm SIMD baseline).
 pub fn has_vector() -> bool {
     HAS_AVX.load(Ordering::Relaxed)
@@ -232,6 +233,7 @@ pub mod interrupts {
         }
     }
 
+    #[cfg(feature = "ktest")]
     pub fn are_enabled() -> bool {
         let flags: u64;
         // SAFETY: reading RFLAGS has no side effects.
