@@ -16,8 +16,9 @@ exec *args: setup
     @cargo xtask exec "$@"
 
 # Every test: lint, host unit tests, the Wasm spec suite, and the kernel tests under QEMU on both arches.
+# (No incremental caches: a full run builds every crate once, and they would only fill the disk.)
 test: setup
-    cargo xtask test
+    CARGO_INCREMENTAL=0 cargo xtask test
 
 # One test stage (lint, host, fuzz, spec, kernel, spec-kernel, user, stress, difftest or boards), on both arches.
 test-stage stage: setup

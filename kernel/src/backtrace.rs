@@ -94,6 +94,16 @@ fn wasm_unwind_step(fp: usize) -> Option<(usize, usize)> {
     Some(unsafe { (*((fp + 8) as *const usize), *(fp as *const usize)) })
 }
 
+/// Whether `a` and `b` lie in one stack: every page between them is mapped
+/// (kernel stacks are separated by unmapped guard pages).
+fn one_stack(a: usize, b: usize) -> bool {
+    let page = crate::mem::PAGE_SIZE as usize;
+    let (lo, hi) = (a.min(b), a.max(b));
+    (lo & !(page - 1)..=hi)
+        .step_by(page)
+        .all(|p| crate::mem::vm::is_mapped(p as u64))
+}
+
 /// Prints `pc` and the return addresses found by walking frame pointers
 /// from `fp`, through Wasm frames too (named from the engine's tables).
 pub fn print_from(out: &mut dyn Write, pc: usize, fp: usize) {
@@ -118,8 +128,10 @@ pub fn print_from(out: &mut dyn Write, pc: usize, fp: usize) {
         // ra points after the call; ra - 1 names the calling function.
         here = ra.wrapping_sub(1);
         let _ = print_frame(out, i, here);
-        if prev <= fp {
-            // Stacks grow down: a caller's frame is always higher.
+        if prev <= fp && one_stack(prev, fp) {
+            // Stacks grow down: within one stack a caller's frame is always
+            // higher. Only `arch::call_on_stack`'s record (or a trap) leads to
+            // another stack, which may lie lower.
             return;
         }
         fp = prev;
@@ -149,6 +161,28 @@ fn print_frame(out: &mut dyn Write, i: usize, addr: usize) -> fmt::Result {
                 return writeln!(out);
             }
             writeln!(out, "<unknown>")
+        }
+    }
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+
+    use ktest::ktest;
+
+    /// A function whose address the test looks up.
+    #[inline(never)]
+    fn a_function_to_find() {
+        core::hint::black_box(());
+    }
+
+    ktest! {
+        fn backtrace_symbols_resolve() {
+            let addr = a_function_to_find as *const () as usize;
+            let sym = crate::backtrace::symbolize(addr).expect("no symbol for a_function_to_find");
+            let name = alloc::format!("{:#}", rustc_demangle::demangle(sym.name));
+            assert!(name.ends_with("a_function_to_find"), "{name}");
+            assert_eq!(sym.offset, 0);
         }
     }
 }

@@ -72,3 +72,59 @@ pub fn entries() -> impl Iterator<Item = initrd::Entry<'static>> {
         .into_iter()
         .flat_map(|a| a.entries().filter_map(Result::ok))
 }
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use alloc::vec::Vec;
+
+    use ktest::ktest;
+
+    /// One cpio newc entry (the format `cpio -H newc` writes).
+    fn cpio_entry(out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8]) {
+        use core::fmt::Write;
+        let mut h = alloc::string::String::new();
+        let fields = [
+            1,
+            mode,
+            0,
+            0,
+            1,
+            0,
+            data.len() as u32,
+            0,
+            0,
+            0,
+            0,
+            name.len() as u32 + 1,
+            0,
+        ];
+        h.push_str("070701");
+        for f in fields {
+            let _ = write!(h, "{f:08x}");
+        }
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.resize(out.len().next_multiple_of(4), 0);
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(4), 0);
+    }
+
+    ktest! {
+        fn initrd_files_are_found_by_path() {
+            let mut a = Vec::new();
+            cpio_entry(&mut a, "./bin", 0o040755, b"");
+            cpio_entry(&mut a, "./bin/hello.wasm", 0o100644, b"\0asm\x01\0\0\0");
+            cpio_entry(&mut a, "TRAILER!!!", 0, b"");
+            let archive = initrd::Archive::new(&a);
+            assert_eq!(crate::initrd::lookup_in(archive, "/bin/hello.wasm"), Ok(Some(&b"\0asm\x01\0\0\0"[..])));
+            assert_eq!(crate::initrd::lookup_in(archive, "bin"), Ok(None), "directories are not files");
+            assert_eq!(crate::initrd::lookup_in(archive, "nope"), Ok(None));
+            assert!(crate::initrd::lookup_in(initrd::Archive::new(&a[..a.len() - 20]), "nope").is_err());
+            // The boot initrd, if any, was validated: every file is found by its path.
+            for e in crate::initrd::entries().filter(|e| e.is_file()) {
+                assert_eq!(crate::initrd::lookup(e.path()).map(|d| d.len()), Some(e.data.len()));
+            }
+        }
+    }
+}

@@ -191,3 +191,22 @@ macro_rules! debug {
 macro_rules! trace {
     ($($arg:tt)+) => { $crate::log_event!($crate::log::__private::Level::TRACE, $($arg)+) };
 }
+
+#[cfg(feature = "ktest")]
+mod tests {
+
+    use ktest::ktest;
+
+    ktest! {
+        fn log_levels_change_at_run_time() {
+            let old = crate::log::level_name();
+            crate::log::set_level("trace").unwrap();
+            assert!(crate::log::level_enabled(&tracing_core::Level::TRACE));
+            crate::log::set_level("warn").unwrap();
+            assert!(!crate::log::level_enabled(&tracing_core::Level::INFO));
+            assert!(crate::log::set_level("loud").is_err());
+            crate::log::set_level(old).unwrap();
+            crate::debug!("debug output from a test");
+        }
+    }
+}

@@ -18,10 +18,6 @@ mod console;
 mod drivers;
 mod hostlink;
 mod initrd;
-#[cfg(feature = "ktest")]
-mod ktest_runner;
-#[cfg(feature = "ktest")]
-mod ktests;
 mod log;
 mod mem;
 mod panic;
@@ -31,9 +27,9 @@ mod recover;
 mod sched;
 #[cfg_attr(feature = "ktest", allow(dead_code))] // Test builds run the tests instead.
 mod shell;
-#[cfg(feature = "ktest")]
-mod spec_suite;
 mod sync;
+#[cfg(feature = "ktest")]
+mod testing;
 mod trap;
 mod vfs;
 mod wasm;
@@ -190,11 +186,11 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     #[cfg(feature = "bench")]
     bench::run();
     #[cfg(feature = "ktest")]
-    if spec_suite::requested() {
-        spec_suite::run_all();
+    if testing::spec_suite::requested() {
+        testing::spec_suite::run_all();
     }
     #[cfg(feature = "ktest")]
-    ktest_runner::run_all();
+    testing::run_all();
     #[cfg(not(feature = "ktest"))]
     {
         run_init(bi);

@@ -31,3 +31,51 @@ pub use riscv64::*;
 pub mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64::*;
+
+// Each arch's assembly provides it (see `call_on_stack`).
+unsafe extern "C" {
+    fn atoll_call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8);
+}
+
+/// Calls `f(data)` on the stack whose top is `top`; the frame record at the
+/// new stack's top lets frame-pointer walks continue into the caller's stack.
+///
+/// # Safety
+/// `top` must be the 16-byte aligned top of a mapped stack that nothing else
+/// uses, big enough for `f`.
+pub unsafe fn call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8) {
+    // SAFETY: see the caller's contract; each arch's assembly follows its C ABI.
+    unsafe { atoll_call_on_stack(top, f, data) }
+}
+
+/// Runs `f` on the stack whose top is `top` and returns its result: `None`
+/// only if `f` did not return (a fault resumed a recovery point outside).
+///
+/// # Safety
+/// As [`call_on_stack`].
+pub unsafe fn run_on_stack<F: FnOnce() -> R, R>(top: usize, f: F) -> Option<R> {
+    struct Call<F, R> {
+        f: Option<F>,
+        result: Option<R>,
+    }
+    extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut u8) {
+        // SAFETY: `data` is the `Call` below, exclusively ours during the call.
+        let call = unsafe { &mut *(data as *mut Call<F, R>) };
+        if let Some(f) = call.f.take() {
+            call.result = Some(f());
+        }
+    }
+    let mut call = Call {
+        f: Some(f),
+        result: None,
+    };
+    // SAFETY: the caller's contract; `call` outlives the call.
+    unsafe {
+        call_on_stack(
+            top,
+            trampoline::<F, R>,
+            &mut call as *mut Call<F, R> as *mut u8,
+        )
+    };
+    call.result
+}

@@ -3,6 +3,8 @@
 pub mod frames;
 pub mod heap;
 pub mod report;
+#[cfg(feature = "ktest")]
+mod tests;
 pub mod vm;
 
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -4,5 +4,7 @@
 pub mod parallel;
 pub mod percpu;
 pub mod smp;
+#[cfg(feature = "ktest")]
+mod tests;
 pub mod thread;
 pub mod timer;

@@ -69,31 +69,10 @@ pub fn on_wasm_stack<F: FnOnce() -> R, R>(f: F) -> Result<R, vm::VmError> {
     if (top - WASM_STACK_SIZE..top).contains(&sp) {
         return Ok(f());
     }
-    struct Call<F, R> {
-        f: Option<F>,
-        result: Option<R>,
-    }
-    extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut u8) {
-        // SAFETY: `data` is the `Call` below, exclusively ours during the call.
-        let call = unsafe { &mut *(data as *mut Call<F, R>) };
-        if let Some(f) = call.f.take() {
-            call.result = Some(f());
-        }
-    }
-    let mut call = Call {
-        f: Some(f),
-        result: None,
-    };
     // SAFETY: `top` is the top of this hart's Wasm stack, which nothing else
     // uses (we are not on it, and only this hart runs on it).
-    unsafe {
-        crate::arch::call_on_stack(
-            top as usize,
-            trampoline::<F, R>,
-            &mut call as *mut Call<F, R> as *mut u8,
-        )
-    };
+    let result = unsafe { crate::arch::run_on_stack(top as usize, f) };
     // A fault that abandons `f` resumes a recovery point outside this call,
     // so reaching here means `f` returned.
-    Ok(call.result.expect("the function ran on the Wasm stack"))
+    Ok(result.expect("the function ran on the Wasm stack"))
 }

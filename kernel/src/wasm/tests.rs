@@ -12,35 +12,10 @@ use crate::arch::trap::{INSTRUCTION_PAGE_FAULT, LOAD_PAGE_FAULT, STORE_PAGE_FAUL
 use crate::mem::{PAGE_SIZE, frames, vm};
 use crate::recover::{self, Fault};
 use crate::sched::{percpu, smp};
+use crate::testing::fault::{expect_fault, read, write};
 
 /// A guard-mode linear memory reservation: 4 GiB + 2 GiB guard.
 const MEMORY_RESERVATION: usize = 6 << 30;
-
-fn read(addr: u64) -> u64 {
-    // SAFETY: tests call this under `recover::catch` on possibly unmapped addresses.
-    unsafe { core::ptr::read_volatile(addr as *const u64) }
-}
-
-fn write(addr: u64, v: u64) {
-    // SAFETY: as `read`.
-    unsafe { core::ptr::write_volatile(addr as *mut u64, v) }
-}
-
-fn expect_fault(cause: usize, addr: u64, f: impl FnOnce()) {
-    match recover::catch(f) {
-        Ok(()) => panic!("access to {addr:#x} did not fault"),
-        Err(Fault::Trap {
-            cause: c, stval, ..
-        }) => {
-            assert_eq!(
-                (c, stval as u64),
-                (cause, addr),
-                "wrong fault (cause, address)"
-            );
-        }
-        Err(other) => panic!("expected a fault at {addr:#x}, got: {other}"),
-    }
-}
 
 ktest! {
     fn wasm_memory_reservations_commit_fault_and_are_reused() {

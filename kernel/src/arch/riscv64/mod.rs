@@ -10,6 +10,8 @@ pub mod ext_state_test;
 pub mod paging;
 pub mod plic;
 pub mod switch;
+#[cfg(feature = "ktest")]
+mod tests;
 pub mod trap;
 pub mod wasm;
 
@@ -197,7 +199,7 @@ pub fn stack_pointer() -> usize {
     sp
 }
 
-// `atoll_call_on_stack(top, f, data)` calls `f(data)` with `sp = top`. Its
+// `atoll_call_on_stack(top, f, data)` (declared in `arch/mod.rs`) calls `f(data)` with `sp = top`. Its
 // frame record (ra, caller's fp) sits at the new stack's top, so frame
 // pointer walks continue into the caller's stack.
 global_asm!(
@@ -220,20 +222,6 @@ atoll_call_on_stack:
     ret
 "#
 );
-
-unsafe extern "C" {
-    fn atoll_call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8);
-}
-
-/// Calls `f(data)` on the stack whose top is `top`.
-///
-/// # Safety
-/// `top` must be the 16-byte aligned top of a mapped stack that nothing
-/// else uses, big enough for `f`.
-pub unsafe fn call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8) {
-    // SAFETY: see the caller's contract; the assembly follows the C ABI.
-    unsafe { atoll_call_on_stack(top, f, data) }
-}
 
 /// Frame pointer of the caller's frame.
 #[inline(always)]

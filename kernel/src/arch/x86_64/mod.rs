@@ -16,6 +16,8 @@ mod gdt;
 pub mod paging;
 pub mod smp;
 pub mod switch;
+#[cfg(feature = "ktest")]
+mod tests;
 pub mod trap;
 pub mod wasm;
 
@@ -320,7 +322,7 @@ pub fn stack_pointer() -> usize {
     sp
 }
 
-// `atoll_call_on_stack(top, f, data)` calls `f(data)` with `rsp = top`; the
+// `atoll_call_on_stack(top, f, data)` (declared in `arch/mod.rs`) calls `f(data)` with `rsp = top`; the
 // frame record (return address, caller's rbp) at the new stack's top lets
 // frame-pointer walks continue into the caller's stack.
 global_asm!(
@@ -343,19 +345,6 @@ atoll_call_on_stack:
     ret
 "#
 );
-
-unsafe extern "C" {
-    fn atoll_call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8);
-}
-
-/// Calls `f(data)` on the stack whose top is `top`.
-///
-/// # Safety
-/// `top` must be the 16-byte aligned top of a mapped stack nobody else uses.
-pub unsafe fn call_on_stack(top: usize, f: extern "C" fn(*mut u8), data: *mut u8) {
-    // SAFETY: see the caller's contract; the assembly follows the SysV ABI.
-    unsafe { atoll_call_on_stack(top, f, data) }
-}
 
 /// Frame pointer of the caller's frame.
 #[inline(always)]

@@ -1,5 +1,11 @@
-//! Runs every registered kernel test (see the `ktest` crate) and exits QEMU
-//! with the result.
+//! The kernel test harness (`--features ktest`): runs every registered
+//! kernel test (see the `ktest` crate; the tests sit next to the code they
+//! test, in `tests` modules) and exits QEMU with the result. Also the Wasm
+//! spec suite run inside the kernel ([`spec_suite`]) and the helpers of tests
+//! that fault on purpose ([`fault`]).
+
+pub mod fault;
+pub mod spec_suite;
 
 use core::fmt::Write;
 

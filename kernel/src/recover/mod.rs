@@ -8,6 +8,9 @@
 //! code take the same path. Destructors of the frames skipped by a recovery
 //! do not run (their resources leak), as with any non-unwinding abort.
 
+#[cfg(feature = "ktest")]
+mod tests;
+
 use core::fmt;
 use core::sync::atomic::Ordering;
 
