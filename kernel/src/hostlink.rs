@@ -1,4 +1,4 @@
-//! The host link (`libs/hostlink`): a program's stdin, stdout and stderr and the run's exit
+//! The host link (`libs/kernel/hostlink`): a program's stdin, stdout and stderr and the run's exit
 //! code, carried to `just exec` over the virtio console in frames, apart from the serial
 //! console that carries the boot log and kernel messages.
 //!

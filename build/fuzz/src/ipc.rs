@@ -1,5 +1,5 @@
 //! The `ipc` target: random operations on the kernel's handle tables and channels
-//! (`libs/ipc`, the logic behind `chan_create`, `chan_send`, `chan_recv`, `handle_close`,
+//! (`libs/kernel/ipc`, the logic behind `chan_create`, `chan_send`, `chan_recv`, `handle_close`,
 //! handle transfer and a process's end) for a few processes, with handle numbers and sizes
 //! from hostile to plausible, checked against an independent model of `user/ABI.md`'s rules:
 //! lowest free handle first, at most `MAX_HANDLES`, messages up to `MAX_MESSAGE` bytes and

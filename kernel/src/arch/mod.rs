@@ -8,7 +8,7 @@
 //!   firmware says the machine is: the device tree on riscv64, ACPI on x86_64;
 //!   `init`, `get`, `console_uart`, `init_interrupts`, `enable_irq`,
 //!   `on_external_interrupt`, `virtio_transports`, `wall_clock_ns`,
-//!   `CPU_SOURCE`), `paging` (`KernelTable`, `init_zeroing`, `zero_pages`),
+//!   `CPU_SOURCE`), `paging` (`init_zeroing`, `zero_pages`),
 //!   `switch` (`init_stack`, `atoll_switch`, `idle_wait`), `trap`
 //!   (`TrapFrame` with `cause`, `pc`, `fp`, `fault_addr`, `redirect`; `Cause`;
 //!   `LOAD_PAGE_FAULT`), `wasm` (`configure`, `simd_supported`,
@@ -21,6 +21,12 @@
 //!   `frame_record_addr`, `unwind_step`, `call_on_stack`.
 //! - **Console:** `early_putc`; **vector state:** `has_vector`;
 //!   `enable_external_interrupts`.
+//!
+//! Shared here, over what the arches provide: [`table::KernelTable`] (the
+//! kernel's page table in each arch's formats), [`call_on_stack`] and
+//! [`run_on_stack`].
+
+pub mod table;
 
 #[cfg(target_arch = "riscv64")]
 pub mod riscv64;

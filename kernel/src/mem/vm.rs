@@ -15,7 +15,7 @@ use page_table::{MapError, PageSize};
 
 use super::PAGE_SIZE;
 use super::frames::{self, PtFrames};
-use crate::arch::paging::KernelTable;
+use crate::arch::table::KernelTable;
 use crate::sched::percpu;
 use crate::sync::IrqMutex;
 
@@ -299,7 +299,7 @@ pub fn drop_lower_half() -> Result<(), VmError> {
     let pt = KERNEL_PT.lock();
     let pt = pt.as_ref().ok_or(VmError::NotInitialized)?;
     let root = super::phys_to_virt(pt.root()) as *mut u64;
-    for i in 0..KernelTable::lower_half_entries() {
+    for i in 0..KernelTable::LOWER_HALF_ENTRIES {
         // SAFETY: the root table is mapped through the phys map and we hold
         // the page-table lock; lower-half entries are unused by the kernel.
         unsafe { root.add(i).write_volatile(0) };

@@ -1,5 +1,5 @@
 //! The `atoll` import module, implemented from its one definition in
-//! `libs/atoll-abi` (function list, errnos, records; semantics in
+//! `libs/kernel/atoll-abi` (function list, errnos, records; semantics in
 //! `user/ABI.md`): processes, channels, handles, time and logging. Every call
 //! returns a WASI errno; every guest pointer is checked against the caller's
 //! memory through WASI's accessor (`EFAULT`, nothing written). A process that

@@ -1,5 +1,5 @@
 //! The raw `atoll` import module: the functions of `atoll_abi::imports`,
-//! made from the one list in `libs/atoll-abi` (`user/ABI.md` describes them).
+//! made from the one list in `libs/kernel/atoll-abi` (`user/ABI.md` describes them).
 //!
 //! Every function returns a WASI errno (0 is success) unless noted; pointers
 //! are offsets into this module's memory. Off wasm32 (host unit tests) the

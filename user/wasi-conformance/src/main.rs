@@ -19,14 +19,14 @@
 //! On atoll, init sets all of that up with the boot argument
 //! `exec=/bin/wasi-conformance.wasm,a,b exec.env=ATOLL_TEST%3D1 exec.dir=/::/,/tmp::/tmp`.
 //! On the host, `cargo test -p wasi-p1 --test engine wasi_conformance` runs it (through
-//! `libs/wasi` and the engine, with the initrd file system at `/`), and `cargo xtask difftest
+//! `libs/engine/wasi` and the engine, with the initrd file system at `/`), and `cargo xtask difftest
 //! wasi-conformance` compares it with wasmtime's run.
 //!
 //! It prints `ok NAME` or `FAIL NAME: DETAILS` per check, then `N passed, N failed`, and exits
 //! (through `proc_exit`) with 0 if every check passed and 1 otherwise.
 //! `wasi-conformance --exit N` only calls `proc_exit(N)`: a test of exit-code pass-through.
 //!
-//! Expected errnos are wasmtime 51's, which atoll follows (`libs/wasi/src/lib.rs`): an fd that
+//! Expected errnos are wasmtime 51's, which atoll follows (`libs/engine/wasi/src/lib.rs`): an fd that
 //! is not open is EBADF; reading or writing an fd not opened for it is EBADF; leaving a preopen
 //! is EPERM (cap-std's answer) and so is every change in a read-only preopen (`/` here); signals
 //! are ENOTSUP and every fd is ENOTSOCK; a value read from memory outside its type is EINVAL;

@@ -1,7 +1,7 @@
 //! wasi-probe: runs `wasi_snapshot_preview1` calls from a script on stdin and prints each
 //! line followed by its result (`= ERRNO ...`), so the same script can be run under atoll and
 //! under wasmtime and the outputs compared. Fd 3 must be a writable preopened directory.
-//! `libs/wasi/tests/parity/` holds scripts with the output wasmtime 51 gave for them.
+//! `libs/engine/wasi/tests/parity/` holds scripts with the output wasmtime 51 gave for them.
 //!
 //! Commands (numbers decimal, `0x` hex or `-` negative; in text `\n` is a newline, `\s` a
 //! space and `''` the empty string): `open DIRFD LOOKUP PATH OFLAGS RIGHTS FDFLAGS`, `close`,

@@ -1,4 +1,4 @@
-//! The host side of the host link (`libs/hostlink`): frames from atoll become each run's
+//! The host side of the host link (`libs/kernel/hostlink`): frames from atoll become each run's
 //! stdout, stderr and exit code; each run's stdin is sent when atoll says the run began.
 
 use std::io::{Read, Write};

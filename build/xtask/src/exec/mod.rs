@@ -10,7 +10,7 @@
 //! shares each `--dir` live and read-write over virtio-9p (QEMU `-fsdev local`), and boots
 //! with `exec=`, `exec.env=`, `exec.dir=` and `exec.tty=` (user/ABI.md, "Boot and init").
 //! The program's stdin, stdout and stderr and its exit code travel over the host link, a
-//! virtio console carrying `libs/hostlink` frames: stdout and stderr reach this process's
+//! virtio console carrying `libs/kernel/hostlink` frames: stdout and stderr reach this process's
 //! stdout and stderr byte for byte, stdin is forwarded until it ends (then the program sees
 //! end of input), and the exit code is the program's. The serial console (the boot log and
 //! kernel messages) is shown only if the run fails before the program ends.

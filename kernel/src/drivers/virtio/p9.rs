@@ -1,7 +1,7 @@
 //! virtio-9p: a 9P2000.L channel to a host directory (QEMU `-fsdev local,...` with a
 //! `virtio-9p-device` or `virtio-9p-pci`), named by its mount tag.
 //!
-//! The protocol lives in `libs/ninep`; this is only the transport: one request message out,
+//! The protocol lives in `libs/kernel/ninep`; this is only the transport: one request message out,
 //! one response message back, through DMA bounce buffers from a small pool, with requests
 //! from several threads in flight at once and completed by interrupt.
 

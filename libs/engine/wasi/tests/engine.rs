@@ -367,7 +367,7 @@ fn proc_exit_from_a_start_function() {
 // ---- the user programs ---------------------------------------------------------------------
 
 fn user_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../user")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../user")
 }
 
 /// Builds `user/` once per test run (`user/build.sh`) and returns a program's bytes.

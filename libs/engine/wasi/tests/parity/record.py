@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Records what wasmtime answers to each parity script (the `.wasmtime` files beside them).
 
-Usage: pip install wasmtime==51.0.0; sh user/build.sh; python3 libs/wasi/tests/parity/record.py
+Usage: pip install wasmtime==51.0.0; sh user/build.sh; python3 libs/engine/wasi/tests/parity/record.py
 [NAME...] (every script, or only the NAMEs given)
 Each NAME.script runs as stdin of user/target/wasm/wasi-probe.wasm under wasmtime's WASI
 preview 1 with a fresh, empty directory preopened as fd 3 ("/sandbox") on tmpfs (/dev/shm,

@@ -102,7 +102,7 @@ mod devicetree {
 
         fn contexts(name: &str, harts: &[usize]) -> Vec<Option<usize>> {
             let path = format!(
-                "{}/../../configs/boards/devicetrees/{name}",
+                "{}/../../../configs/boards/devicetrees/{name}",
                 env!("CARGO_MANIFEST_DIR")
             );
             let blob = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -139,7 +139,7 @@ mod devicetree {
         #[test]
         fn t_head_c900_plic_is_found_near_1_tib() {
             let path = format!(
-                "{}/../../configs/boards/devicetrees/lichee-pi-4a.dtb",
+                "{}/../../../configs/boards/devicetrees/lichee-pi-4a.dtb",
                 env!("CARGO_MANIFEST_DIR")
             );
             let blob = std::fs::read(path).unwrap();

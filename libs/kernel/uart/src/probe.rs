@@ -137,7 +137,7 @@ mod tests {
 
     fn load(name: &str) -> Vec<u8> {
         let path = format!(
-            "{}/../../configs/boards/devicetrees/{name}",
+            "{}/../../../configs/boards/devicetrees/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
         std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
