@@ -19,6 +19,7 @@ mod share;
 use crate::build::{Artifacts, Flavor, cargo};
 use crate::config::{Arch, Config};
 use crate::qemu::{Launch, Serial};
+use crate::userland::Userland;
 use crate::util::{describe, run, target_dir};
 
 /// The table's columns, in order.
@@ -135,7 +136,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
         let userland = userland
             .as_ref()
             .expect("built when there are kernel configs");
-        match boot(root, name, &userland.initrd()) {
+        match boot(root, name, userland) {
             Ok((r, good)) => {
                 records.extend(r);
                 ok &= good;
@@ -452,8 +453,9 @@ fn kernel_config(root: &Path, name: &str) -> Result<Config, String> {
 /// [`BOOT_SWITCH`] and records the kernel's counters at each of
 /// [`MILESTONES`] and the wall-clock time from QEMU's start to the console
 /// line of each; stops QEMU once the prompt was reached.
-fn boot(root: &Path, name: &str, initrd: &[u8]) -> Result<(Vec<Record>, bool), String> {
+fn boot(root: &Path, name: &str, userland: &Userland) -> Result<(Vec<Record>, bool), String> {
     let config = kernel_config(root, name)?;
+    let initrd = &userland.initrd(&crate::aot::Target::of(&config));
     let column = column_of(config.arch);
     let args = format!("{} {BOOT_SWITCH}", config.boot.args)
         .trim()

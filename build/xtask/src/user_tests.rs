@@ -259,7 +259,7 @@ const INTERACTIVE: [(&str, &str); 4] = [
 
 fn interactive(root: &Path, config: &Config, userland: &Userland) -> Result<Vec<String>, String> {
     let args = config.test.args.clone();
-    let image = userland.initrd();
+    let image = userland.initrd(&crate::aot::Target::of(config));
     let artifacts = build::build(root, config, Flavor::Normal, false, &args, Some(&image))?;
     let launch = Launch {
         config,
@@ -310,7 +310,7 @@ fn kernel_shell(root: &Path, config: &Config, userland: &Userland) -> Result<(),
         files: userland.files.clone(),
     };
     let args = config.test.args.clone();
-    let image = broken.initrd();
+    let image = broken.initrd(&crate::aot::Target::of(config));
     let artifacts = build::build(root, config, Flavor::Normal, false, &args, Some(&image))?;
     let launch = Launch {
         config,
