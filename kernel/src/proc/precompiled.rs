@@ -19,8 +19,12 @@ use spin::Once;
 use wasm_engine::{Engine, Error, Module};
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
-/// Artifacts in the initrd by the SHA-256 of their source module: `(path, bytes)`.
-static INDEX: Once<BTreeMap<[u8; 32], (&'static str, &'static [u8])>> = Once::new();
+
+/// An artifact in the initrd: its path and bytes.
+type Artifact = (&'static str, &'static [u8]);
+
+/// Artifacts in the initrd by the SHA-256 of their source module.
+static INDEX: Once<BTreeMap<[u8; 32], Artifact>> = Once::new();
 
 /// Applies `aot=off` from the boot arguments.
 pub fn configure(cmdline: &str) {
@@ -32,7 +36,7 @@ pub fn configure(cmdline: &str) {
 
 /// The boot image's artifact for the module with SHA-256 `key`, if any and
 /// not disabled.
-pub fn find(key: &[u8; 32]) -> Option<(&'static str, &'static [u8])> {
+pub fn find(key: &[u8; 32]) -> Option<Artifact> {
     if DISABLED.load(Ordering::Relaxed) {
         return None;
     }
