@@ -142,6 +142,7 @@ fn boot_main(hart_id: usize, bi: &'static BootInfo) -> ! {
     }
     drivers::init();
     hostlink::configure(bi.cmdline());
+    proc::precompiled::configure(bi.cmdline());
 
     // Let the other harts in and wait for them, then drop the loader's identity map.
     GLOBAL_INIT_DONE.store(true, Ordering::Release);

@@ -19,6 +19,7 @@ mod share;
 use crate::build::{Artifacts, Flavor, cargo};
 use crate::config::{Arch, Config};
 use crate::qemu::{Launch, Serial};
+use crate::userland::Userland;
 use crate::util::{describe, run, target_dir};
 
 /// The table's columns, in order.
@@ -135,7 +136,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
         let userland = userland
             .as_ref()
             .expect("built when there are kernel configs");
-        match boot(root, name, &userland.initrd()) {
+        match boot(root, name, userland) {
             Ok((r, good)) => {
                 records.extend(r);
                 ok &= good;
@@ -261,14 +262,8 @@ fn build_modules(root: &Path, out: &Path) -> Result<Modules, String> {
         std::fs::copy(&built, &dest).map_err(|e| format!("{}: {e}", built.display()))?;
         paths.push(dest);
     }
-    let manifest = root.join("build/bench-host/Cargo.toml");
-    let mut cmd = cargo(root, "build", true);
-    cmd.arg("--manifest-path").arg(&manifest).args([
-        "-p",
-        "big-module",
-        "--target",
-        "wasm32-wasip1",
-    ]);
+    let mut cmd = bench_host_build(root);
+    cmd.args(["-p", "big-module", "--target", "wasm32-wasip1"]);
     run(&mut cmd)?;
     let big = dir.join("big.wasm");
     let src = target_dir(root).join("wasm32-wasip1/release/big-module.wasm");
@@ -280,6 +275,18 @@ fn build_modules(root: &Path, out: &Path) -> Result<Modules, String> {
         simd,
         big,
     })
+}
+
+/// `cargo build --release` in the separate workspace `build/bench-host`, with its
+/// outputs under [`target_dir`] where the callers look for them (left to itself,
+/// cargo puts them in `build/bench-host/target` when `CARGO_TARGET_DIR` is unset).
+fn bench_host_build(root: &Path) -> Command {
+    let mut cmd = cargo(root, "build", true);
+    cmd.arg("--manifest-path")
+        .arg(root.join("build/bench-host/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir(root));
+    cmd
 }
 
 /// Parses `BENCH measure subject value unit` lines.
@@ -305,11 +312,8 @@ fn parse_lines<'a>(column: &str, lines: impl Iterator<Item = &'a str>) -> Vec<Re
 /// The host subjects, each in its own process (their fault handlers must
 /// not meet).
 fn host(root: &Path, m: &Modules, quick: bool) -> Result<(Vec<Record>, bool), String> {
-    let manifest = root.join("build/bench-host/Cargo.toml");
-    let mut cmd = cargo(root, "build", true);
-    cmd.arg("--manifest-path")
-        .arg(&manifest)
-        .args(["-p", "bench-host"]);
+    let mut cmd = bench_host_build(root);
+    cmd.args(["-p", "bench-host"]);
     run(&mut cmd)?;
     let exe = target_dir(root).join("release/bench-host");
     let mut records = Vec::new();
@@ -449,8 +453,9 @@ fn kernel_config(root: &Path, name: &str) -> Result<Config, String> {
 /// [`BOOT_SWITCH`] and records the kernel's counters at each of
 /// [`MILESTONES`] and the wall-clock time from QEMU's start to the console
 /// line of each; stops QEMU once the prompt was reached.
-fn boot(root: &Path, name: &str, initrd: &[u8]) -> Result<(Vec<Record>, bool), String> {
+fn boot(root: &Path, name: &str, userland: &Userland) -> Result<(Vec<Record>, bool), String> {
     let config = kernel_config(root, name)?;
+    let initrd = &userland.initrd(&crate::aot::Target::of(&config));
     let column = column_of(config.arch);
     let args = format!("{} {BOOT_SWITCH}", config.boot.args)
         .trim()
@@ -953,6 +958,21 @@ fn unquote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bench_host_outputs_land_in_the_target_dir_they_are_read_from() {
+        // A fresh clone: build/bench-host is its own workspace, so only an explicit
+        // --target-dir puts big-module.wasm and bench-host under target_dir(root).
+        let root = Path::new("/fresh-clone");
+        let cmd = bench_host_build(root);
+        let args: Vec<&std::ffi::OsStr> = cmd.get_args().collect();
+        let at = args
+            .iter()
+            .position(|a| *a == "--target-dir")
+            .expect("bench-host builds name their target dir");
+        assert_eq!(Path::new(args[at + 1]), target_dir(root));
+        assert_eq!(cmd.get_current_dir(), Some(root));
+    }
 
     fn rec(column: &str, measure: &str, subject: &str, value: f64) -> Record {
         Record {

@@ -491,7 +491,8 @@ pub fn image_command(root: &Path, args: &[String]) -> Result<bool, String> {
     let contents = Contents {
         image: std::fs::read(&image_path)
             .map_err(|e| format!("reading {}: {e}", image_path.display()))?,
-        initrd: userland.initrd(),
+        // A board's CPU is known only by its description: code for the baseline.
+        initrd: userland.initrd(&crate::aot::Target::baseline(crate::config::Arch::Riscv64)),
         args: boot_args,
         dtb: match &dtb {
             Some(p) => Some(std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()))?),

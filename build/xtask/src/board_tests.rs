@@ -159,7 +159,8 @@ fn verify(case: &Case, lines: &[String]) -> Result<(), String> {
 /// Runs every case; returns (passed, failed).
 pub fn run(root: &Path) -> Result<(u64, u64), String> {
     let userland = crate::userland::build(root)?;
-    let initrd = userland.initrd();
+    // One image for every board machine: code for the riscv64 baseline.
+    let initrd = userland.initrd(&crate::aot::Target::baseline(crate::config::Arch::Riscv64));
     let (mut passed, mut failed) = (0, 0);
     for case in &CASES {
         let config = Config::load(root, case.config)?;

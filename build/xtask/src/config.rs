@@ -19,6 +19,20 @@ pub struct Config {
     pub test: Test,
     #[serde(default)]
     pub run: Run,
+    #[serde(default)]
+    pub aot: Aot,
+}
+
+/// Precompiled modules in the boot image (see `aot.rs`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aot {
+    /// CPU features the precompiled code may use, named as the kernel names them:
+    /// RISC-V extensions (`v`, `zba`, `zbb`, `zbs`, `zicond`, `zfa`) or x86_64
+    /// features beyond the engine's baseline (`avx`, `avx2`, `fma`, `bmi1`, `bmi2`,
+    /// `lzcnt`, `cmpxchg16b`). A machine without one of them runs the JIT instead.
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
 /// What `just run` adds to a boot.
@@ -30,7 +44,7 @@ pub struct Run {
     pub home: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Arch {
     Riscv64,

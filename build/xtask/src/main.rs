@@ -3,6 +3,7 @@
 //! It builds the kernel and the loader for a machine configuration from
 //! `configs/`, boots them in QEMU, attaches gdb, and runs every test stage.
 
+mod aot;
 mod bench;
 mod board;
 mod board_tests;
@@ -173,7 +174,7 @@ fn dispatch(args: &[String]) -> Result<bool, String> {
                 eprintln!("atoll: /home is {} on the host", dir.display());
             }
             let boot_args = join_args(&base_args, &args.rest);
-            let initrd = userland::build(&root)?.initrd();
+            let initrd = userland::build(&root)?.initrd(&aot::Target::of(&config));
             let a = build::build(
                 &root,
                 &config,
@@ -242,7 +243,7 @@ fn join_args(base: &str, extra: &[String]) -> String {
 fn debug(root: &Path, config_name: &str, args: &Args) -> Result<bool, String> {
     let config = Config::load(root, config_name)?;
     let boot_args = join_args(&config.boot.args, &args.rest);
-    let initrd = userland::build(root)?.initrd();
+    let initrd = userland::build(root)?.initrd(&aot::Target::of(&config));
     let a = build::build(
         root,
         &config,

@@ -352,28 +352,36 @@ fn parse_fuzz_line(line: &str) -> Option<(&str, u64)> {
     Some((name, words.get(at.checked_sub(1)?)?.parse().ok()?))
 }
 
-/// The whole Wasm 2.0 suite on the host. Assertions listed in the spec tool's
-/// expected-failures file are reported as skipped here (the spec table itself
-/// counts them as failures); any other failure fails the stage.
+/// The whole Wasm 2.0 suite on the host, twice: with the JIT, then with every
+/// module precompiled and loaded from its artifact (`--precompiled`). Assertions
+/// listed in the spec tool's expected-failures file are reported as skipped here
+/// (the spec table itself counts them as failures); any other failure fails the
+/// stage.
 fn spec(root: &Path) -> Result<(Tally, bool), String> {
     if !root.join("build/spec-tool/Cargo.toml").exists() {
         return Err("build/spec-tool is missing".into());
     }
-    let mut cmd = cargo(root, "run", false);
-    cmd.args(["--quiet", "-p", "spec-tool", "--bin", "spec", "--"]);
-    let (lines, ok) = run_streaming(&mut cmd)?;
     let mut tally = Tally::default();
-    let Some((passed, failed)) = lines.iter().rev().find_map(|l| parse_plain_summary(l)) else {
-        tally.failed += 1;
-        return Ok((tally, false));
-    };
-    tally.passed = passed;
-    if ok {
-        tally.skipped = failed;
-    } else {
-        tally.failed = failed.max(1);
+    let mut all_ok = true;
+    for mode in [None, Some("--precompiled")] {
+        let mut cmd = cargo(root, "run", false);
+        cmd.args(["--quiet", "-p", "spec-tool", "--bin", "spec", "--"]);
+        cmd.args(mode);
+        let (lines, ok) = run_streaming(&mut cmd)?;
+        let Some((passed, failed)) = lines.iter().rev().find_map(|l| parse_plain_summary(l)) else {
+            tally.failed += 1;
+            all_ok = false;
+            continue;
+        };
+        tally.passed += passed;
+        if ok {
+            tally.skipped += failed;
+        } else {
+            tally.failed += failed.max(1);
+            all_ok = false;
+        }
     }
-    Ok((tally, ok))
+    Ok((tally, all_ok))
 }
 
 /// The spec suite's test subset (`spec_kernel::TEST_SUBSET`) in the kernel,

@@ -257,9 +257,24 @@ const INTERACTIVE: [(&str, &str); 4] = [
     ("Welcome to atoll", ""),
 ];
 
-fn interactive(root: &Path, config: &Config, userland: &Userland) -> Result<Vec<String>, String> {
-    let args = config.test.args.clone();
-    let image = userland.initrd();
+/// With `aot=off`: the shell comes up.
+const JIT_BOOT: [(&str, &str); 1] = [("Welcome to atoll", "")];
+
+/// What the kernel logs (at warning level) when it cannot use a precompiled module.
+const AOT_FALLBACK: &str = "compiling the module instead";
+
+/// Booting with the precompiled initrd and `extra` boot arguments, `script` is typed at
+/// the console; with `aot`, every module must have come from its artifact (no
+/// fallback to the JIT was logged).
+fn interactive(
+    root: &Path,
+    config: &Config,
+    userland: &Userland,
+    extra: &str,
+    script: &[(&str, &str)],
+) -> Result<Vec<String>, String> {
+    let args = format!("{} {extra}", config.test.args).trim().to_string();
+    let image = userland.initrd(&crate::aot::Target::of(config));
     let artifacts = build::build(root, config, Flavor::Normal, false, &args, Some(&image))?;
     let launch = Launch {
         config,
@@ -269,11 +284,15 @@ fn interactive(root: &Path, config: &Config, userland: &Userland) -> Result<Vec<
         serial: Serial::Stdio,
         devices: Vec::new(),
     };
-    let (lines, result) = type_at_console(&launch, &INTERACTIVE, TIMEOUT)?;
+    let (lines, result) = type_at_console(&launch, script, TIMEOUT)?;
     for l in &lines {
         println!("{l}");
     }
-    result.map(|()| lines)
+    result?;
+    match lines.iter().find(|l| l.contains(AOT_FALLBACK)) {
+        Some(l) if extra.is_empty() => Err(format!("a precompiled module was not used: {l}")),
+        _ => Ok(lines),
+    }
 }
 
 /// What is typed at the kernel's own shell (init could not start): pasted
@@ -310,7 +329,7 @@ fn kernel_shell(root: &Path, config: &Config, userland: &Userland) -> Result<(),
         files: userland.files.clone(),
     };
     let args = config.test.args.clone();
-    let image = broken.initrd();
+    let image = broken.initrd(&crate::aot::Target::of(config));
     let artifacts = build::build(root, config, Flavor::Normal, false, &args, Some(&image))?;
     let launch = Launch {
         config,
@@ -408,11 +427,11 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
     for name in configs {
         let config = Config::load(root, name)?;
         let start = Instant::now();
-        match interactive(root, &config, &userland) {
+        match interactive(root, &config, &userland, "", &INTERACTIVE) {
             Ok(_) => {
                 passed += 1;
                 println!(
-                    "user {} boot to the shell, run typed commands, restart the shell ... ok ({:.1} s)",
+                    "user {} boot to the shell from precompiled modules, run typed commands, restart the shell ... ok ({:.1} s)",
                     config.name,
                     start.elapsed().as_secs_f64()
                 );
@@ -420,6 +439,19 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
             Err(e) => {
                 failed += 1;
                 println!("user {} boot to the shell ... FAILED: {e}", config.name);
+            }
+        }
+        let start = Instant::now();
+        let what = "boot to the shell with aot=off (every module JIT-compiled)";
+        match interactive(root, &config, &userland, "aot=off", &JIT_BOOT) {
+            Ok(_) => {
+                passed += 1;
+                let secs = start.elapsed().as_secs_f64();
+                println!("user {} {what} ... ok ({secs:.1} s)", config.name);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("user {} {what} ... FAILED: {e}", config.name);
             }
         }
         let start = Instant::now();

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::aot::Target;
 use crate::util::run;
 
 /// Programs built by `user/build.sh`, as `(name, bytes)`.
@@ -57,12 +58,21 @@ pub fn build(root: &Path) -> Result<Userland, String> {
 }
 
 impl Userland {
-    /// A builder holding `/bin/*.wasm`, the rootfs files and an empty `/tmp`
-    /// (where the kernel mounts its RAM file system); add more, then `finish`.
-    pub fn builder(&self) -> initrd::Builder {
+    /// A builder holding `/bin/*.wasm` with their artifacts for `target`
+    /// (`/bin/*.cwasm`, see `aot`), the rootfs files and an empty `/tmp` (where the
+    /// kernel mounts its RAM file system); add more, then `finish`.
+    pub fn builder(&self, target: &Target) -> initrd::Builder {
         let mut b = initrd::Builder::new();
-        for (name, bytes) in &self.programs {
-            b.file(&format!("/bin/{name}.wasm"), bytes);
+        let modules: Vec<(String, &[u8])> = self
+            .programs
+            .iter()
+            .map(|(name, bytes)| (format!("/bin/{name}.wasm"), bytes.as_slice()))
+            .collect();
+        for (path, bytes) in &modules {
+            b.file(path, bytes);
+        }
+        for (path, artifact) in crate::aot::precompile_all(target, &modules) {
+            b.file(&path, &artifact);
         }
         for (path, bytes) in &self.files {
             b.file(path, bytes);
@@ -73,9 +83,9 @@ impl Userland {
         b
     }
 
-    /// The initrd `just run` boots with.
-    pub fn initrd(&self) -> Vec<u8> {
-        self.builder().finish()
+    /// The initrd `just run` boots with, precompiled for `target`.
+    pub fn initrd(&self, target: &Target) -> Vec<u8> {
+        self.builder(target).finish()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The engine all processes share (epoch interruption on, driven by the
 //! timer), the linker with every host function, and compiled modules
-//! cached by the SHA-256 of their bytes.
+//! cached by the SHA-256 of their bytes: loaded from the boot image's
+//! precompiled artifact when there is a matching one (`precompiled`),
+//! else compiled.
 
 use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -9,13 +11,15 @@ use sha2::{Digest, Sha256};
 use spin::Once;
 use wasm_engine::{Config, Engine, Error, Linker, Module};
 
-use super::ProcState;
+use super::{ProcState, precompiled};
 
 static ENGINE: Once<Engine> = Once::new();
 static LINKER: Once<Linker<ProcState>> = Once::new();
 static MODULES: spin::Mutex<BTreeMap<[u8; 32], Module>> = spin::Mutex::new(BTreeMap::new());
-/// Modules compiled (cache misses), for tests and diagnostics.
+/// Modules compiled (cache misses without a usable artifact), for tests and diagnostics.
 static COMPILES: AtomicU64 = AtomicU64::new(0);
+/// Modules loaded from precompiled artifacts.
+static PRECOMPILED: AtomicU64 = AtomicU64::new(0);
 
 /// The process engine.
 pub fn engine() -> &'static Engine {
@@ -41,21 +45,48 @@ pub fn linker() -> &'static Linker<ProcState> {
     })
 }
 
-/// The compiled module for `wasm`, compiling it only on a cache miss.
+/// The compiled module for `wasm`: cached, else loaded from the boot image's
+/// artifact for it, else compiled.
 pub fn get_or_compile(wasm: &[u8]) -> Result<Module, Error> {
     let key: [u8; 32] = Sha256::digest(wasm).into();
     if let Some(m) = MODULES.lock().get(&key) {
         return Ok(m.clone());
     }
-    let engine = engine();
-    let module = crate::wasm::on_wasm_stack(|| Module::new(engine, wasm))
-        .map_err(|e| Error::ResourceLimit(alloc::format!("Wasm stack: {e}")))??;
-    COMPILES.fetch_add(1, Ordering::Relaxed);
+    let module = load(wasm, precompiled::find(&key))?;
     // Two spawns may race to compile the same bytes: keep the first.
     Ok(MODULES.lock().entry(key).or_insert(module).clone())
 }
 
-/// How many modules were compiled (cache misses) so far.
+/// The module for `wasm` from `artifact` (`(path, bytes)`) when it matches the
+/// process engine, else compiled; counted in [`precompiled_loads`] or [`compiles`].
+pub fn load(wasm: &[u8], artifact: Option<(&str, &[u8])>) -> Result<Module, Error> {
+    let engine = engine();
+    let (module, used) = precompiled::load_or_compile(engine, wasm, artifact, || {
+        crate::wasm::on_wasm_stack(|| Module::new(engine, wasm))
+            .map_err(|e| Error::ResourceLimit(alloc::format!("Wasm stack: {e}")))?
+    })?;
+    if used {
+        PRECOMPILED.fetch_add(1, Ordering::Relaxed);
+        return Ok(module);
+    }
+    COMPILES.fetch_add(1, Ordering::Relaxed);
+    Ok(module)
+}
+
+/// Caches `module` as the one for `wasm` (tests: a module loaded by [`load`]).
+#[cfg(feature = "ktest")]
+pub fn insert(wasm: &[u8], module: Module) {
+    let key: [u8; 32] = Sha256::digest(wasm).into();
+    MODULES.lock().insert(key, module);
+}
+
+/// How many modules were loaded from precompiled artifacts so far.
+#[cfg_attr(not(feature = "ktest"), allow(dead_code))]
+pub fn precompiled_loads() -> u64 {
+    PRECOMPILED.load(Ordering::Relaxed)
+}
+
+/// How many modules were compiled (cache misses without a usable artifact) so far.
 #[cfg_attr(not(feature = "ktest"), allow(dead_code))]
 pub fn compiles() -> u64 {
     COMPILES.load(Ordering::Relaxed)

@@ -15,6 +15,9 @@ pub mod abi;
 pub mod cache;
 pub mod channel;
 pub mod host;
+pub mod precompiled;
+#[cfg(feature = "ktest")]
+mod precompiled_tests;
 #[cfg(feature = "ktest")]
 mod stress_tests;
 #[cfg(feature = "ktest")]

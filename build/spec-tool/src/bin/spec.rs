@@ -19,7 +19,7 @@ use spec_tool::suite::{self, SuiteFile};
 use spec_tool::{Converted, convert_wast};
 
 const USAGE: &str = "usage: spec [FILTER...] [-v|--verbose] [-j N] [--timeout SECS] \
-[--expected FILE] [--write-expected FILE] [--in-process]";
+[--expected FILE] [--write-expected FILE] [--in-process] [--precompiled]";
 
 struct Options {
     filters: Vec<String>,
@@ -29,13 +29,19 @@ struct Options {
     expected: PathBuf,
     write_expected: Option<PathBuf>,
     in_process: bool,
+    /// Run every module from a precompiled artifact (`Engine::precompile`, then
+    /// `Module::deserialize`) instead of the JIT's code.
+    precompiled: bool,
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
         return match args.get(1) {
-            Some(name) => child(name),
+            Some(name) => child(
+                name,
+                args.get(2).map(String::as_str) == Some("--precompiled"),
+            ),
             None => usage("--child needs a script name"),
         };
     }
@@ -73,6 +79,7 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
         expected: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expected-failures.txt"),
         write_expected: None,
         in_process: false,
+        precompiled: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -80,6 +87,7 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
         match arg.as_str() {
             "-v" | "--verbose" => options.verbose = true,
             "--in-process" => options.in_process = true,
+            "--precompiled" => options.precompiled = true,
             "-j" | "--jobs" => {
                 options.jobs = value("-j")?
                     .parse()
@@ -119,11 +127,24 @@ fn engine() -> Result<wasm_engine::Engine, wasm_engine::Error> {
     wasm_engine::Engine::new(&wasm_engine::Config::new(), platform)
 }
 
+fn run(
+    engine: &wasm_engine::Engine,
+    file: &spec_bundle::File,
+    observer: &mut dyn Observer,
+    precompiled: bool,
+) -> spec_runner::FileReport {
+    if precompiled {
+        spec_runner::run_file_precompiled(engine, file, observer)
+    } else {
+        spec_runner::run_file(engine, file, observer)
+    }
+}
+
 /// Child mode: run one script and stream one line per result to stdout:
 /// `P <line>` passed, `H <line>` host-checked pass,
 /// `F <line> <kind> <a|s> <message>` failed (assertion or setup), tab-separated,
 /// then `END`.
-fn child(name: &str) -> ExitCode {
+fn child(name: &str, precompiled: bool) -> ExitCode {
     let Some(file) = suite::wasm2().into_iter().find(|f| f.name == name) else {
         eprintln!("no script named {name}");
         return ExitCode::from(2);
@@ -144,7 +165,7 @@ fn child(name: &str) -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = Streamer(stdout.lock());
-    spec_runner::run_file(&engine, &converted.file, &mut out);
+    run(&engine, &converted.file, &mut out, precompiled);
     let _ = writeln!(out.0, "END");
     let _ = out.0.flush();
     ExitCode::SUCCESS
@@ -206,8 +227,10 @@ fn run_all(files: &[SuiteFile], options: &Options) -> Vec<FileResult> {
                     };
                     let start = Instant::now();
                     let result = match &engine {
-                        Some(engine) => run_in_process(engine, file, converted),
-                        None => run_child(file, converted, options.timeout),
+                        Some(engine) => {
+                            run_in_process(engine, file, converted, options.precompiled)
+                        }
+                        None => run_child(file, converted, options),
                     };
                     let mut results = results.lock().unwrap();
                     eprintln!(
@@ -232,10 +255,11 @@ fn run_in_process(
     engine: &wasm_engine::Engine,
     file: SuiteFile,
     converted: Result<Converted, String>,
+    precompiled: bool,
 ) -> FileResult {
     let mut result = FileResult::converted(file.name, &converted);
     if let Ok(c) = converted {
-        let report = spec_runner::run_file(engine, &c.file, &mut spec_runner::Quiet);
+        let report = run(engine, &c.file, &mut spec_runner::Quiet, precompiled);
         result.passed += report.passed;
         result.failed += report.failed;
         result.host_checked += report.host_checked;
@@ -247,8 +271,9 @@ fn run_in_process(
 fn run_child(
     file: SuiteFile,
     converted: Result<Converted, String>,
-    timeout: Duration,
+    options: &Options,
 ) -> FileResult {
+    let timeout = options.timeout;
     let mut result = FileResult::converted(file.name, &converted);
     let Ok(converted) = converted else {
         return result;
@@ -258,6 +283,7 @@ fn run_child(
     let spawned = Command::new(exe)
         .arg("--child")
         .arg(file.name)
+        .args(options.precompiled.then_some("--precompiled"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

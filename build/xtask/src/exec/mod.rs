@@ -24,6 +24,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::aot::Target;
 use crate::build::{self, Flavor};
 use crate::config::Config;
 use crate::qemu::{Launch, Serial};
@@ -391,11 +392,12 @@ pub fn home_devices(config: &Config, dir: &Path) -> Result<Vec<String>, String> 
 /// run's program path.
 pub fn initrd(
     userland: &Userland,
+    target: &Target,
     runs: &[Request],
     words: impl FnOnce(&[String]) -> String,
     mounts: usize,
 ) -> (Vec<u8>, Vec<String>) {
-    let mut b = userland.builder();
+    let mut b = userland.builder(target);
     let mut placed: Vec<(String, &[u8])> = Vec::new();
     let mut paths = Vec::new();
     for (i, req) in runs.iter().enumerate() {
@@ -418,6 +420,10 @@ pub fn initrd(
             }
         };
         paths.push(path);
+    }
+    // Each program's artifact beside it, as for the userland's.
+    for (path, artifact) in crate::aot::precompile_all(target, &placed) {
+        b.file(&path, &artifact);
     }
     b.file(EXEC_FILE, words(&paths).as_bytes());
     for i in 0..mounts {
@@ -489,6 +495,7 @@ pub fn session(
         .collect();
     let (image, _) = initrd(
         boot.userland,
+        &Target::of(boot.config),
         runs,
         |paths| exec_words(runs, paths, &dirs),
         exports.len(),
@@ -716,7 +723,8 @@ mod tests {
             ..Request::default()
         };
         let runs = [prog(b"\0asm1"), prog(b"\0asm1"), prog(b"\0asm2")];
-        let (bytes, paths) = initrd(&userland, &runs, |p| p.join(" "), 1);
+        let target = Target::baseline(crate::config::Arch::Riscv64);
+        let (bytes, paths) = initrd(&userland, &target, &runs, |p| p.join(" "), 1);
         assert_eq!(
             paths,
             ["/run/prog.wasm", "/run/prog.wasm", "/run/prog-2.wasm"]

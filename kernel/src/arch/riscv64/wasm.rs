@@ -121,6 +121,11 @@ pub fn configure(config: &mut Config) -> Result<(), Error> {
     Ok(())
 }
 
+/// A CPU feature Cranelift knows that this kernel never enables (vector
+/// bit manipulation), so no engine here has it (tests of artifacts).
+#[cfg(feature = "ktest")]
+pub const FEATURE_NEVER_USED: &str = "has_zvbb";
+
 /// Why Wasm SIMD cannot run here, for the error a SIMD module gets.
 pub const SIMD_MISSING: &str = "its harts lack the RISC-V vector extension V";
 

@@ -66,6 +66,11 @@ pub fn configure(config: &mut Config) -> Result<(), Error> {
     Ok(())
 }
 
+/// A CPU feature Cranelift knows that this kernel never enables (AVX-512),
+/// so no engine here has it (tests of artifacts).
+#[cfg(feature = "ktest")]
+pub const FEATURE_NEVER_USED: &str = "has_avx512f";
+
 /// Why Wasm SIMD cannot run here, for the error a SIMD module gets.
 pub const SIMD_MISSING: &str = "the CPU lacks the engine's SSE4.1 baseline";
 

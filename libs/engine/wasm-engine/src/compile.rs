@@ -130,11 +130,22 @@ pub fn build_isa_flags(
         .map_err(|e| Error::compile(None, format!("ISA: {e}")))
 }
 
-/// A relocation to another function of the same module.
+/// What a relocation refers to (see the namespaces in `translate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RelocTarget {
+    /// A function of the same module, by function index.
+    Func(u32),
+    /// A runtime function, by `Libcall` index.
+    Libcall(u32),
+    /// The engine-wide signature id of a type index (a value, not an address).
+    SigId(u32),
+}
+
+/// A relocation still to apply when the code is placed.
 pub(crate) struct FuncReloc {
     pub offset: u32,
     pub kind: Reloc,
-    pub func: u32,
+    pub target: RelocTarget,
     pub addend: i64,
 }
 
@@ -142,7 +153,8 @@ pub(crate) struct FuncReloc {
 pub(crate) struct CompiledFunction {
     pub code: Vec<u8>,
     pub relocs: Vec<FuncReloc>,
-    pub traps: Vec<(u32, TrapKind)>,
+    /// Trapping instructions by offset, with Cranelift codes that [`trap_kind`] knows.
+    pub traps: Vec<(u32, TrapCode)>,
     pub srclocs: Vec<(u32, u32, u32)>,
 }
 
@@ -206,10 +218,21 @@ fn finish(
         match &r.target {
             FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => {
                 let name = &names[*name];
+                let target = match name.namespace {
+                    translate::FUNC_NAMESPACE => RelocTarget::Func(name.index),
+                    translate::LIBCALL_NAMESPACE => RelocTarget::Libcall(name.index),
+                    translate::SIG_ID_NAMESPACE => RelocTarget::SigId(name.index),
+                    n => {
+                        return Err(Error::compile(
+                            offset,
+                            format!("relocation to unknown namespace {n}"),
+                        ));
+                    }
+                };
                 relocs.push(FuncReloc {
                     offset: r.offset,
                     kind: r.kind,
-                    func: name.index,
+                    target,
                     addend: r.addend,
                 });
             }
@@ -223,8 +246,8 @@ fn finish(
     }
     let mut traps = Vec::new();
     for t in code.buffer.traps() {
-        if let Some(kind) = trap_kind(t.code) {
-            traps.push((t.offset, kind));
+        if trap_kind(t.code).is_some() {
+            traps.push((t.offset, t.code));
         }
     }
     let srclocs = code

@@ -113,6 +113,9 @@ pub enum Error {
     Usage(String),
     /// The platform failed (mapping memory, publishing code).
     Platform(String),
+    /// A precompiled module was refused (corrupt, or compiled for another engine, CPU
+    /// or module); the reason.
+    Artifact(String),
 }
 
 impl Error {
@@ -176,6 +179,7 @@ impl fmt::Display for Error {
             Error::Host(m) => write!(f, "host function error: {m}"),
             Error::Usage(m) => write!(f, "{m}"),
             Error::Platform(m) => write!(f, "platform error: {m}"),
+            Error::Artifact(m) => write!(f, "precompiled module refused: {m}"),
         }
     }
 }

@@ -13,6 +13,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod arch;
+mod artifact;
 pub mod compile;
 mod error;
 pub mod link;

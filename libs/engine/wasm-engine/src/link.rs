@@ -8,10 +8,11 @@ use alloc::vec::Vec;
 use cranelift_codegen::binemit::Reloc;
 
 use crate::Error;
-use crate::compile::CompiledFunction;
+use crate::compile::{CompiledFunction, RelocTarget, trap_kind};
 use crate::module::ModuleInfo;
 use crate::platform::Platform;
 use crate::runtime::engine::Engine;
+use crate::runtime::libcalls::Libcall;
 use crate::trap::{self, CodeRegion, FuncCode, TrapKind};
 
 /// Published, registered machine code. Unregistered and released on drop.
@@ -73,6 +74,38 @@ fn patch(code: &mut [u8], at: usize, kind: Reloc, pc: usize, target: usize) -> R
         }
     }
     Ok(())
+}
+
+/// Bytes a relocation of `kind` patches (unsupported kinds fail in `patch`).
+fn reloc_size(kind: Reloc) -> usize {
+    match kind {
+        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => 4,
+        _ => 8,
+    }
+}
+
+/// The value of a relocation target once the module's code is at `base`.
+fn resolve(
+    info: &ModuleInfo,
+    offsets: &[usize],
+    base: usize,
+    target: RelocTarget,
+) -> Result<usize, Error> {
+    match target {
+        RelocTarget::Func(func) => func
+            .checked_sub(info.imported_funcs)
+            .and_then(|def| offsets.get(def as usize))
+            .map(|o| base + o)
+            .ok_or_else(|| Error::compile(None, "relocation to a function the module lacks")),
+        RelocTarget::Libcall(i) => Libcall::from_index(i).map(Libcall::addr).ok_or_else(|| {
+            Error::compile(None, format!("relocation to unknown runtime function {i}"))
+        }),
+        RelocTarget::SigId(ty) => info
+            .sig_ids
+            .get(ty as usize)
+            .map(|id| *id as usize)
+            .ok_or_else(|| Error::compile(None, format!("relocation to unknown type {ty}"))),
+    }
 }
 
 fn round_up(x: usize, to: usize) -> usize {
@@ -137,22 +170,26 @@ pub(crate) fn link(
         for (i, f) in compiled.iter().enumerate() {
             let off = offsets[i];
             image[off..off + f.code.len()].copy_from_slice(&f.code);
+            let end = off + f.code.len();
             for r in &f.relocs {
-                let def = r
-                    .func
-                    .checked_sub(info.imported_funcs)
-                    .ok_or_else(|| Error::compile(None, "relocation to an imported function"))?;
-                let target = base_addr + offsets[def as usize];
+                let target = resolve(info, &offsets, base_addr, r.target)?;
                 let at = off + r.offset as usize;
+                if at.checked_add(reloc_size(r.kind)).is_none_or(|e| e > end) {
+                    return Err(Error::compile(None, "relocation outside its function"));
+                }
                 patch(
                     &mut image,
                     at,
                     r.kind,
                     base_addr + at,
-                    (target as i64 + r.addend) as usize,
+                    (target as i64).wrapping_add(r.addend) as usize,
                 )?;
             }
-            traps.extend(f.traps.iter().map(|(o, k)| (o + off as u32, *k)));
+            for (o, code) in &f.traps {
+                let kind =
+                    trap_kind(*code).ok_or_else(|| Error::compile(None, "unknown trap code"))?;
+                traps.push((o + off as u32, kind));
+            }
             funcs.push(FuncCode {
                 start: off as u32,
                 len: f.code.len() as u32,

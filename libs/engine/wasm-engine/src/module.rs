@@ -347,7 +347,7 @@ const BODIES_PER_JOB: usize = 16;
 
 /// Compiles every body; functions are independent, so big modules are split into jobs
 /// that the platform may run in parallel.
-fn compile_all(
+pub(crate) fn compile_all(
     engine: &Engine,
     info: &ModuleInfo,
     bodies: &[FunctionBody<'_>],

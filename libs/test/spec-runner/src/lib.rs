@@ -75,12 +75,32 @@ impl Observer for Quiet {
 
 /// Runs every command of `file` and returns the counts and failures.
 pub fn run_file(engine: &Engine, file: &File, observer: &mut dyn Observer) -> FileReport {
+    run_file_with(engine, file, observer, false)
+}
+
+/// [`run_file`] with every module that compiles precompiled first: compiled to an
+/// artifact, loaded back with `Module::deserialize`, and run from that (results must
+/// equal the JIT's).
+pub fn run_file_precompiled(
+    engine: &Engine,
+    file: &File,
+    observer: &mut dyn Observer,
+) -> FileReport {
+    run_file_with(engine, file, observer, true)
+}
+
+fn run_file_with(
+    engine: &Engine,
+    file: &File,
+    observer: &mut dyn Observer,
+    precompiled: bool,
+) -> FileReport {
     let mut report = FileReport {
         name: file.name.clone(),
         ..FileReport::default()
     };
     let mut script = match Script::new(engine) {
-        Ok(s) => s,
+        Ok(s) => Script { precompiled, ..s },
         Err(e) => {
             // Without the spectest module nothing can run: fail every command.
             let message = format!("cannot set up the spectest module: {e}");
@@ -149,6 +169,8 @@ struct Script {
     instances: BTreeMap<String, Instance>,
     definitions: BTreeMap<String, Module>,
     last_definition: Option<Module>,
+    /// Run modules from their precompiled artifacts.
+    precompiled: bool,
 }
 
 impl Script {
@@ -164,6 +186,7 @@ impl Script {
             instances: BTreeMap::new(),
             definitions: BTreeMap::new(),
             last_definition: None,
+            precompiled: false,
         })
     }
 
@@ -285,8 +308,14 @@ impl Script {
     }
 
     fn compile(&self, bytes: &[u8]) -> Result<Module, String> {
-        Module::new(&self.engine, bytes)
-            .map_err(|e| format!("compile error: {}", describe_error(&e)))
+        let module = if self.precompiled {
+            self.engine
+                .precompile(bytes)
+                .and_then(|a| Module::deserialize(&self.engine, &a, Some(bytes)))
+        } else {
+            Module::new(&self.engine, bytes)
+        };
+        module.map_err(|e| format!("compile error: {}", describe_error(&e)))
     }
 
     fn instantiate(&mut self, module: &Module) -> Result<Instance, String> {

@@ -130,10 +130,18 @@ impl Engine {
             TrampolineKind::HostArray => compile::host_trampoline(self.isa(), &ty)?,
             TrampolineKind::HostNative => compile::native_host_trampoline(self.isa(), &ty)?,
         };
+        if !f.relocs.is_empty() {
+            return Err(Error::compile(None, "a trampoline needs relocations"));
+        }
+        let traps = f
+            .traps
+            .iter()
+            .filter_map(|(o, c)| Some((*o, compile::trap_kind(*c)?)))
+            .collect();
         let (base, size) = link::publish(
             self.platform(),
             &f.code,
-            f.traps,
+            traps,
             Vec::new(),
             Arc::new(BTreeMap::new()),
         )?;

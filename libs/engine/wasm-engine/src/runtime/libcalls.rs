@@ -1,10 +1,75 @@
-//! Runtime functions called from compiled code (by absolute address, C ABI, all
-//! arguments as 64-bit integers). Trapping ones return non-zero to make the caller trap.
+//! Runtime functions called from compiled code (C ABI, all arguments as 64-bit
+//! integers). Trapping ones return non-zero to make the caller trap. Code names them
+//! by [`Libcall`] through relocations, resolved when the module is linked, so compiled
+//! code holds no address of this kernel or process (precompiled modules stay valid).
 
 use core::sync::atomic::Ordering;
 
 use crate::runtime::store::{EpochAction, StoreOpaque};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_STORE};
+
+/// A runtime function compiled code calls: relocation target `(LIBCALL_NAMESPACE, index)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Libcall {
+    /// The arch stub that raises a trap (see `arch`).
+    Raise,
+    EpochExpired,
+    MemoryGrow,
+    MemoryFill,
+    MemoryCopy,
+    MemoryInit,
+    DataDrop,
+    TableGrow,
+    TableFill,
+    TableCopy,
+    TableInit,
+    ElemDrop,
+}
+
+impl Libcall {
+    const ALL: [Libcall; 12] = [
+        Libcall::Raise,
+        Libcall::EpochExpired,
+        Libcall::MemoryGrow,
+        Libcall::MemoryFill,
+        Libcall::MemoryCopy,
+        Libcall::MemoryInit,
+        Libcall::DataDrop,
+        Libcall::TableGrow,
+        Libcall::TableFill,
+        Libcall::TableCopy,
+        Libcall::TableInit,
+        Libcall::ElemDrop,
+    ];
+
+    /// Its index in relocations.
+    pub fn index(self) -> u32 {
+        self as u32
+    }
+
+    /// The libcall with relocation index `i`, if any.
+    pub fn from_index(i: u32) -> Option<Libcall> {
+        Libcall::ALL.get(i as usize).copied()
+    }
+
+    /// Its address in this program.
+    pub fn addr(self) -> usize {
+        match self {
+            Libcall::Raise => crate::arch::raise_stub(),
+            Libcall::EpochExpired => epoch_expired as *const () as usize,
+            Libcall::MemoryGrow => memory_grow as *const () as usize,
+            Libcall::MemoryFill => memory_fill as *const () as usize,
+            Libcall::MemoryCopy => memory_copy as *const () as usize,
+            Libcall::MemoryInit => memory_init as *const () as usize,
+            Libcall::DataDrop => data_drop as *const () as usize,
+            Libcall::TableGrow => table_grow as *const () as usize,
+            Libcall::TableFill => table_fill as *const () as usize,
+            Libcall::TableCopy => table_copy as *const () as usize,
+            Libcall::TableInit => table_init as *const () as usize,
+            Libcall::ElemDrop => elem_drop as *const () as usize,
+        }
+    }
+}
 
 /// The store and instance index behind a VMContext.
 ///

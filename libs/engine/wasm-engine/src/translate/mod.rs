@@ -27,7 +27,7 @@ use wasmparser::{BlockType, Operator};
 
 use crate::Error;
 use crate::module::{FunctionBody, ModuleInfo};
-use crate::runtime::libcalls;
+use crate::runtime::libcalls::Libcall;
 use crate::runtime::vmcontext::*;
 use crate::types::{FuncType, ValType};
 
@@ -44,6 +44,12 @@ pub(crate) mod codes {
     pub const INTERRUPTED: TrapCode = TrapCode::unwrap_user(8);
     pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(9);
 }
+
+/// Relocation namespaces of compiled code: functions of the module (by index),
+/// runtime functions (by [`Libcall`] index), and engine-wide signature ids (by type index).
+pub(crate) const FUNC_NAMESPACE: u32 = 0;
+pub(crate) const LIBCALL_NAMESPACE: u32 = 1;
+pub(crate) const SIG_ID_NAMESPACE: u32 = 2;
 
 /// Code-generation options that affect translation.
 #[derive(Clone, Copy)]
@@ -139,7 +145,8 @@ struct Translator<'a, 'f> {
     limits: Value,
     fuel_pending: i64,
     sigs: BTreeMap<u32, ir::SigRef>,
-    libcall_sigs: BTreeMap<(usize, bool), ir::SigRef>,
+    libcalls: BTreeMap<u32, ir::FuncRef>,
+    sig_id_values: BTreeMap<u32, ir::GlobalValue>,
     funcs: BTreeMap<u32, ir::FuncRef>,
 }
 
@@ -234,7 +241,8 @@ pub(crate) fn translate_function(
         limits,
         fuel_pending: 0,
         sigs: BTreeMap::new(),
-        libcall_sigs: BTreeMap::new(),
+        libcalls: BTreeMap::new(),
+        sig_id_values: BTreeMap::new(),
         funcs: BTreeMap::new(),
     };
     t.controls.push(Control {
@@ -357,11 +365,7 @@ impl Translator<'_, '_> {
         self.b.ins().brif(past, expired, &[], cont, &[]);
         self.b.switch_to_block(expired);
         let vmctx = self.vmctx;
-        self.trapping_libcall(
-            libcalls::epoch_expired as *const () as usize,
-            &[vmctx],
-            codes::INTERRUPTED,
-        );
+        self.trapping_libcall(Libcall::EpochExpired, &[vmctx], codes::INTERRUPTED);
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
     }
@@ -605,44 +609,28 @@ impl Translator<'_, '_> {
                 let delta = self.pop();
                 let m = self.b.ins().iconst(types::I64, i64::from(mem));
                 let delta = self.b.ins().uextend(types::I64, delta);
-                let r = self.libcall(
-                    libcalls::memory_grow as *const () as usize,
-                    &[self.vmctx, m, delta],
-                    true,
-                );
+                let r = self.libcall(Libcall::MemoryGrow, &[self.vmctx, m, delta], true);
                 let v = self.b.ins().ireduce(types::I32, r.expect("returns"));
                 self.push(v);
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 let args = self.ext_args(&[mem], &[dst, val, len]);
-                self.trapping_libcall(
-                    libcalls::memory_fill as *const () as usize,
-                    &args,
-                    TrapCode::HEAP_OUT_OF_BOUNDS,
-                );
+                self.trapping_libcall(Libcall::MemoryFill, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[dst_mem, src_mem], &[dst, src, len]);
-                self.trapping_libcall(
-                    libcalls::memory_copy as *const () as usize,
-                    &args,
-                    TrapCode::HEAP_OUT_OF_BOUNDS,
-                );
+                self.trapping_libcall(Libcall::MemoryCopy, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             Operator::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[mem, data_index], &[dst, src, len]);
-                self.trapping_libcall(
-                    libcalls::memory_init as *const () as usize,
-                    &args,
-                    TrapCode::HEAP_OUT_OF_BOUNDS,
-                );
+                self.trapping_libcall(Libcall::MemoryInit, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             Operator::DataDrop { data_index } => {
                 let args = self.ext_args(&[data_index], &[]);
-                self.libcall(libcalls::data_drop as *const () as usize, &args, false);
+                self.libcall(Libcall::DataDrop, &args, false);
             }
 
             // ---- tables and references ----
@@ -667,11 +655,7 @@ impl Translator<'_, '_> {
                 let (init, delta) = self.pop2();
                 let t = self.b.ins().iconst(types::I64, i64::from(table));
                 let delta = self.b.ins().uextend(types::I64, delta);
-                let r = self.libcall(
-                    libcalls::table_grow as *const () as usize,
-                    &[self.vmctx, t, init, delta],
-                    true,
-                );
+                let r = self.libcall(Libcall::TableGrow, &[self.vmctx, t, init, delta], true);
                 let v = self.b.ins().ireduce(types::I32, r.expect("returns"));
                 self.push(v);
             }
@@ -681,7 +665,7 @@ impl Translator<'_, '_> {
                 let dst = self.b.ins().uextend(types::I64, dst);
                 let len = self.b.ins().uextend(types::I64, len);
                 self.trapping_libcall(
-                    libcalls::table_fill as *const () as usize,
+                    Libcall::TableFill,
                     &[self.vmctx, t, dst, val, len],
                     codes::TABLE_OUT_OF_BOUNDS,
                 );
@@ -692,24 +676,16 @@ impl Translator<'_, '_> {
             } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[dst_table, src_table], &[dst, src, len]);
-                self.trapping_libcall(
-                    libcalls::table_copy as *const () as usize,
-                    &args,
-                    codes::TABLE_OUT_OF_BOUNDS,
-                );
+                self.trapping_libcall(Libcall::TableCopy, &args, codes::TABLE_OUT_OF_BOUNDS);
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
                 let args = self.ext_args(&[table, elem_index], &[dst, src, len]);
-                self.trapping_libcall(
-                    libcalls::table_init as *const () as usize,
-                    &args,
-                    codes::TABLE_OUT_OF_BOUNDS,
-                );
+                self.trapping_libcall(Libcall::TableInit, &args, codes::TABLE_OUT_OF_BOUNDS);
             }
             Operator::ElemDrop { elem_index } => {
                 let args = self.ext_args(&[elem_index], &[]);
-                self.libcall(libcalls::elem_drop as *const () as usize, &args, false);
+                self.libcall(Libcall::ElemDrop, &args, false);
             }
             Operator::RefNull { .. } => {
                 let v = self.b.ins().iconst(types::I64, 0);
@@ -1070,11 +1046,10 @@ impl Translator<'_, '_> {
         args
     }
 
-    /// Calls a runtime function (System V / C ABI, all i64) by absolute address.
-    fn libcall(&mut self, addr: usize, args: &[Value], ret: bool) -> Option<Value> {
-        let key = (args.len(), ret);
-        let sig = match self.libcall_sigs.get(&key) {
-            Some(s) => *s,
+    /// Calls a runtime function (C ABI, all i64), named by a relocation.
+    fn libcall(&mut self, lc: Libcall, args: &[Value], ret: bool) -> Option<Value> {
+        let fref = match self.libcalls.get(&lc.index()) {
+            Some(f) => *f,
             None => {
                 let mut sig = Signature::new(self.opts.libcall_conv);
                 sig.params
@@ -1082,18 +1057,58 @@ impl Translator<'_, '_> {
                 if ret {
                     sig.returns.push(AbiParam::new(types::I64));
                 }
-                let s = self.b.import_signature(sig);
-                self.libcall_sigs.insert(key, s);
-                s
+                let signature = self.b.import_signature(sig);
+                let name = self
+                    .b
+                    .func
+                    .declare_imported_user_function(UserExternalName {
+                        namespace: LIBCALL_NAMESPACE,
+                        index: lc.index(),
+                    });
+                let f = self.b.import_function(ExtFuncData {
+                    name: ExternalName::user(name),
+                    signature,
+                    // Not colocated: the call goes through an absolute address, which
+                    // may be anywhere relative to the code.
+                    colocated: false,
+                    patchable: false,
+                });
+                self.libcalls.insert(lc.index(), f);
+                f
             }
         };
-        let callee = self.b.ins().iconst(types::I64, addr as i64);
-        let call = self.b.ins().call_indirect(sig, callee, args);
+        let call = self.b.ins().call(fref, args);
         self.b.inst_results(call).first().copied()
     }
 
-    fn trapping_libcall(&mut self, addr: usize, args: &[Value], code: TrapCode) {
-        let r = self.libcall(addr, args, true).expect("returns");
+    /// The engine-wide signature id of type `type_index`, as an i64: a relocation
+    /// filled in at link time, because ids differ between engines.
+    fn sig_id(&mut self, type_index: u32) -> Value {
+        let gv = match self.sig_id_values.get(&type_index) {
+            Some(g) => *g,
+            None => {
+                let name = self
+                    .b
+                    .func
+                    .declare_imported_user_function(UserExternalName {
+                        namespace: SIG_ID_NAMESPACE,
+                        index: type_index,
+                    });
+                let g = self.b.create_global_value(GlobalValueData::Symbol {
+                    name: ExternalName::user(name),
+                    offset: 0.into(),
+                    colocated: false,
+                    tls: false,
+                });
+                self.sig_id_values.insert(type_index, g);
+                g
+            }
+        };
+        self.b.ins().symbol_value(types::I64, gv)
+    }
+
+    fn trapping_libcall(&mut self, lc: Libcall, args: &[Value], code: TrapCode) {
+        let r = self.libcall(lc, args, true).expect("returns");
         self.trap_if(r, code);
     }
 
@@ -1103,7 +1118,7 @@ impl Translator<'_, '_> {
     fn raise(&mut self, code: TrapCode) {
         let raw = i64::from(code.as_raw().get());
         let raw = self.b.ins().iconst(types::I64, raw);
-        self.libcall(crate::arch::raise_stub(), &[self.vmctx, raw], false);
+        self.libcall(Libcall::Raise, &[self.vmctx, raw], false);
         self.b.ins().trap(code);
     }
 
@@ -1157,7 +1172,7 @@ impl Translator<'_, '_> {
                         .b
                         .func
                         .declare_imported_user_function(UserExternalName {
-                            namespace: 0,
+                            namespace: FUNC_NAMESPACE,
                             index: func,
                         });
                     let f = self.b.import_function(ExtFuncData {
@@ -1188,8 +1203,8 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .load(types::I64, vmflags(), fref, FUNCREF_TYPE_ID);
-        let expected = i64::from(self.info.sig_ids[type_index as usize]);
-        let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, ty_id, expected);
+        let expected = self.sig_id(type_index);
+        let bad = self.b.ins().icmp(IntCC::NotEqual, ty_id, expected);
         self.trap_if(bad, codes::BAD_SIGNATURE);
         let code = self
             .b

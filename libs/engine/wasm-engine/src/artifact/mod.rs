@@ -1,0 +1,286 @@
+//! Precompiled modules: [`Engine::precompile`] compiles a Wasm module to an artifact
+//! (bytes), and [`Module::deserialize`] places its code without compiling.
+//!
+//! Layout: `MAGIC`, the body, and the SHA-256 of everything before it. The body is the
+//! [`Header`] (engine version, target, every Cranelift setting that shapes code, fuel,
+//! epochs, bounds-check mode, guard size, the source Wasm's SHA-256), the module's
+//! metadata as a Wasm binary (every section of the source except the code and custom
+//! sections, plus its `name` section: types, imports, functions, tables, memories,
+//! globals, exports, start, elements and data, parsed again by the same parser), then
+//! each defined function: its machine code, the relocations still to apply (other
+//! functions, runtime functions, signature ids), its trap table and source locations.
+//!
+//! **Trust.** Loading checks integrity (the checksum) and compatibility (the header),
+//! not safety: the code is not validated again. Load only artifacts from a source you
+//! trust as much as the engine itself (the kernel takes them only from its boot image).
+
+mod codec;
+mod header;
+#[cfg(all(test, feature = "linux"))]
+mod tests;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::num::NonZeroU8;
+
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::ir::TrapCode;
+use sha2::{Digest, Sha256};
+
+use codec::{Reader, Writer, refused};
+use header::Header;
+
+use crate::compile::{CompiledFunction, FuncReloc, RelocTarget, trap_kind};
+use crate::module::{self, Module, ModuleInner};
+use crate::runtime::engine::Engine;
+use crate::{Error, link, validate};
+
+const MAGIC: &[u8; 8] = b"ATOLLCW\0";
+
+const RELOCS: [Reloc; 4] = [
+    Reloc::X86CallPCRel4,
+    Reloc::X86PCRel4,
+    Reloc::Abs8,
+    Reloc::RiscvCallPlt,
+];
+
+impl Engine {
+    /// Compiles `wasm` (validated first) for this engine's target and settings, and
+    /// returns the artifact [`Module::deserialize`] loads. The engine may be configured
+    /// for another target ([`crate::Config::target`]): nothing is placed or run.
+    pub fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, Error> {
+        validate::validate(wasm)?;
+        let (info, bodies) = module::parse(self, wasm)?;
+        let compiled = module::compile_all(self, &info, &bodies)?;
+        let header = Header::of(self, Sha256::digest(wasm).into());
+        let mut w = Writer::default();
+        w.raw(MAGIC);
+        header.write(&mut w);
+        w.bytes(&metadata_wasm(wasm)?);
+        w.u32(compiled.len() as u32);
+        for f in &compiled {
+            write_function(&mut w, f)?;
+        }
+        let sum: [u8; 32] = Sha256::digest(&w.bytes).into();
+        w.raw(&sum);
+        Ok(w.bytes)
+    }
+}
+
+impl Module {
+    /// Loads an artifact of [`Engine::precompile`]: checks its checksum and that its
+    /// header matches this engine (the error names the first difference), then places
+    /// the code. When `wasm` is given, the artifact must have been compiled from it.
+    ///
+    /// The artifact is **trusted input**: its code runs without validation. A corrupt
+    /// artifact is refused, a deliberately forged one is not detected.
+    pub fn deserialize(
+        engine: &Engine,
+        bytes: &[u8],
+        wasm: Option<&[u8]>,
+    ) -> Result<Module, Error> {
+        let mut r = Reader::new(body(bytes)?);
+        let header = Header::read(&mut r)?;
+        header.check(engine)?;
+        if let Some(wasm) = wasm {
+            let sum: [u8; 32] = Sha256::digest(wasm).into();
+            if sum != header.wasm_sha256 {
+                return Err(refused(
+                    "compiled from another Wasm module (its SHA-256 differs)",
+                ));
+            }
+        }
+        let (info, bodies) = module::parse(engine, r.bytes()?)?;
+        let defined = info.funcs.len() - info.imported_funcs as usize;
+        let n = r.count(16)?;
+        if bodies.len() != defined || n != defined {
+            return Err(refused("its code does not match its function list"));
+        }
+        let compiled = (0..n)
+            .map(|_| read_function(&mut r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !r.is_empty() {
+            return Err(refused("trailing bytes after its code"));
+        }
+        let code = link::link(engine, &info, compiled)?;
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                code,
+            }),
+        })
+    }
+
+    /// The SHA-256 of the Wasm module an artifact was compiled from (read from its
+    /// header; nothing else is checked), to find the artifact for a module.
+    pub fn precompiled_source_sha256(bytes: &[u8]) -> Result<[u8; 32], Error> {
+        let rest = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or_else(|| refused("not a precompiled module (bad magic)"))?;
+        Ok(Header::read(&mut Reader::new(rest))?.wasm_sha256)
+    }
+}
+
+/// The body of `bytes` after its magic, once the checksum matches.
+fn body(bytes: &[u8]) -> Result<&[u8], Error> {
+    if !bytes.starts_with(MAGIC) {
+        return Err(refused("not a precompiled module (bad magic)"));
+    }
+    let split = bytes
+        .len()
+        .checked_sub(32)
+        .filter(|s| *s >= MAGIC.len())
+        .ok_or_else(|| refused("truncated"))?;
+    let (data, sum) = bytes.split_at(split);
+    if Sha256::digest(data).as_slice() != sum {
+        return Err(refused("corrupt (checksum mismatch)"));
+    }
+    Ok(&data[MAGIC.len()..])
+}
+
+/// `wasm` with an empty body (`end`) for every function instead of its code, and
+/// without custom sections except `name`.
+fn metadata_wasm(wasm: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut r = Reader::new(wasm);
+    let mut out = r.raw(8)?.to_vec();
+    let mut funcs = 0;
+    while !r.is_empty() {
+        let start = r.pos();
+        let id = r.u8()?;
+        let len = leb_u32(&mut r)? as usize;
+        let contents = r.raw(len)?;
+        let keep = match id {
+            3 => {
+                funcs = leb_u32(&mut Reader::new(contents))?;
+                true
+            }
+            10 => {
+                let mut code = Writer::default();
+                leb(&mut code, funcs);
+                for _ in 0..funcs {
+                    code.raw(&[2, 0, 0x0b]);
+                }
+                out.push(10);
+                let mut size = Writer::default();
+                leb(&mut size, code.bytes.len() as u32);
+                out.extend_from_slice(&size.bytes);
+                out.extend_from_slice(&code.bytes);
+                false
+            }
+            0 => {
+                let mut c = Reader::new(contents);
+                let n = leb_u32(&mut c)? as usize;
+                c.raw(n)? == b"name"
+            }
+            _ => true,
+        };
+        if keep {
+            out.extend_from_slice(&wasm[start..r.pos()]);
+        }
+    }
+    Ok(out)
+}
+
+fn leb(w: &mut Writer, mut v: u32) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            w.u8(b);
+            return;
+        }
+        w.u8(b | 0x80);
+    }
+}
+
+fn leb_u32(r: &mut Reader<'_>) -> Result<u32, Error> {
+    let mut v = 0u32;
+    for shift in (0..35).step_by(7) {
+        let b = r.u8()?;
+        v |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(refused("bad LEB128 in its metadata"))
+}
+
+fn write_function(w: &mut Writer, f: &CompiledFunction) -> Result<(), Error> {
+    w.bytes(&f.code);
+    w.u32(f.relocs.len() as u32);
+    for r in &f.relocs {
+        let kind = RELOCS
+            .iter()
+            .position(|k| *k == r.kind)
+            .ok_or_else(|| refused(alloc::format!("unsupported relocation {:?}", r.kind)))?;
+        let (target, index) = match r.target {
+            RelocTarget::Func(i) => (0, i),
+            RelocTarget::Libcall(i) => (1, i),
+            RelocTarget::SigId(i) => (2, i),
+        };
+        w.u32(r.offset);
+        w.u8(kind as u8);
+        w.u8(target);
+        w.u32(index);
+        w.u64(r.addend as u64);
+    }
+    w.u32(f.traps.len() as u32);
+    for (offset, code) in &f.traps {
+        w.u32(*offset);
+        w.u8(code.as_raw().get());
+    }
+    w.u32(f.srclocs.len() as u32);
+    for (start, end, loc) in &f.srclocs {
+        w.u32(*start);
+        w.u32(*end);
+        w.u32(*loc);
+    }
+    Ok(())
+}
+
+fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
+    let code = r.bytes()?.to_vec();
+    let mut relocs = Vec::new();
+    for _ in 0..r.count(18)? {
+        let offset = r.u32()?;
+        let kind = *RELOCS
+            .get(r.u8()? as usize)
+            .ok_or_else(|| refused("unknown relocation kind"))?;
+        let target = match (r.u8()?, r.u32()?) {
+            (0, i) => RelocTarget::Func(i),
+            (1, i) => RelocTarget::Libcall(i),
+            (2, i) => RelocTarget::SigId(i),
+            _ => return Err(refused("unknown relocation target")),
+        };
+        let addend = r.u64()? as i64;
+        relocs.push(FuncReloc {
+            offset,
+            kind,
+            target,
+            addend,
+        });
+    }
+    let mut traps = Vec::new();
+    for _ in 0..r.count(5)? {
+        let offset = r.u32()?;
+        let trap = NonZeroU8::new(r.u8()?)
+            .map(TrapCode::from_raw)
+            .filter(|c| trap_kind(*c).is_some())
+            .ok_or_else(|| refused("unknown trap code"))?;
+        if offset as usize >= code.len() {
+            return Err(refused("a trap outside its function"));
+        }
+        traps.push((offset, trap));
+    }
+    let mut srclocs = Vec::new();
+    for _ in 0..r.count(12)? {
+        srclocs.push((r.u32()?, r.u32()?, r.u32()?));
+    }
+    Ok(CompiledFunction {
+        code,
+        relocs,
+        traps,
+        srclocs,
+    })
+}
