@@ -454,10 +454,53 @@ fn kernel_config(root: &Path, name: &str) -> Result<Config, String> {
 /// [`MILESTONES`] and the wall-clock time from QEMU's start to the console
 /// line of each; stops QEMU once the prompt was reached.
 fn boot(root: &Path, name: &str, userland: &Userland) -> Result<(Vec<Record>, bool), String> {
+    let mut records = Vec::new();
+    let mut ok = true;
+    for mode in &BOOT_MODES {
+        let (r, good) = boot_once(root, name, userland, mode)?;
+        records.extend(r);
+        ok &= good;
+    }
+    Ok((records, ok))
+}
+
+/// How a boot is measured: with the boot image's precompiled modules, and
+/// with `aot=off` (everything JIT-compiled), side by side in one run.
+struct BootMode {
+    /// Extra boot arguments.
+    args: &'static str,
+    /// Subject of the kernel's counters and of the wall clock.
+    subject: &'static str,
+    wall_subject: &'static str,
+    /// Row label suffix.
+    label: &'static str,
+}
+
+const BOOT_MODES: [BootMode; 2] = [
+    BootMode {
+        args: "",
+        subject: "atoll",
+        wall_subject: "qemu",
+        label: "",
+    },
+    BootMode {
+        args: "aot=off",
+        subject: "atoll-jit",
+        wall_subject: "qemu-jit",
+        label: ", aot=off",
+    },
+];
+
+fn boot_once(
+    root: &Path,
+    name: &str,
+    userland: &Userland,
+    mode: &BootMode,
+) -> Result<(Vec<Record>, bool), String> {
     let config = kernel_config(root, name)?;
     let initrd = &userland.initrd(&crate::aot::Target::of(&config));
     let column = column_of(config.arch);
-    let args = format!("{} {BOOT_SWITCH}", config.boot.args)
+    let args = format!("{} {BOOT_SWITCH} {}", config.boot.args, mode.args)
         .trim()
         .to_string();
     let artifacts = crate::build::build(root, &config, Flavor::Normal, false, &args, Some(initrd))?;
@@ -478,8 +521,12 @@ fn boot(root: &Path, name: &str, userland: &Userland) -> Result<(Vec<Record>, bo
     let mut records: Vec<Record> = parse_lines(column, lines())
         .into_iter()
         .filter(|r| r.measure.starts_with("boot."))
+        .map(|r| Record {
+            subject: mode.subject.into(),
+            ..r
+        })
         .collect();
-    records.extend(boot_wall_times(column, &run.lines));
+    records.extend(boot_wall_times(column, mode.wall_subject, &run.lines));
     if !run.stopped {
         eprintln!("bench: {name}: the boot did not reach the prompt");
     }
@@ -487,7 +534,7 @@ fn boot(root: &Path, name: &str, userland: &Userland) -> Result<(Vec<Record>, bo
 }
 
 /// `boot.<milestone>.wall` records: when each milestone's console line arrived.
-fn boot_wall_times(column: &str, lines: &[(Duration, String)]) -> Vec<Record> {
+fn boot_wall_times(column: &str, subject: &str, lines: &[(Duration, String)]) -> Vec<Record> {
     MILESTONES
         .iter()
         .filter_map(|(milestone, marker, _)| {
@@ -495,7 +542,7 @@ fn boot_wall_times(column: &str, lines: &[(Duration, String)]) -> Vec<Record> {
             Some(Record {
                 column: column.into(),
                 measure: format!("boot.{milestone}.wall"),
-                subject: "qemu".into(),
+                subject: subject.into(),
                 value: t.as_secs_f64() * 1e3,
                 unit: "ms".into(),
             })
@@ -723,13 +770,16 @@ impl Report {
             let v = |i: usize| recs[i].map(|r| r.value);
             row(&mut t, label, &shown, ratio_of(v(2), v(3)));
         }
-        for (milestone, _, label) in MILESTONES {
+        for (mode, (milestone, _, label)) in BOOT_MODES
+            .iter()
+            .flat_map(|m| MILESTONES.iter().map(move |ms| (m, ms)))
+        {
             // The counter (riscv64: instructions of the hart, x86_64: TSC),
             // the time counter since reset, and the host's wall clock.
             for (suffix, subject, scale, unit) in [
-                ("", "atoll", 1.0, None),
-                (".time", "atoll", 1e-6, Some("ms")),
-                (".wall", "qemu", 1.0, None),
+                ("", mode.subject, 1.0, None),
+                (".time", mode.subject, 1e-6, Some("ms")),
+                (".wall", mode.wall_subject, 1.0, None),
             ] {
                 let measure = format!("boot.{milestone}{suffix}");
                 let shown: Vec<String> = COLUMNS
@@ -745,7 +795,8 @@ impl Report {
                         ".time" => "time",
                         _ => "wall",
                     };
-                    row(&mut t, &format!("{label} ({what})"), &shown, "-".into());
+                    let label = format!("{label} ({what}{})", mode.label);
+                    row(&mut t, &label, &shown, "-".into());
                 }
             }
         }
@@ -852,8 +903,37 @@ impl Report {
             }
             if let Some(v) = micros(col, "instantiate.1page") {
                 line(
-                    &format!("instantiate small module <= 10 us ({label})"),
-                    verdict(v, 10.0, "us", true),
+                    &format!("instantiate small module <= 5 us ({label})"),
+                    verdict(v, 5.0, "us", true),
+                );
+            }
+        }
+        // Boot goals (issue 14), for the default boot (precompiled modules).
+        for (milestone, limit) in [("user", 60e6), ("prompt", 100e6)] {
+            if let Some(r) = self
+                .get("riscv64", &format!("boot.{milestone}"), "atoll")
+                .filter(|r| r.unit == "insn")
+            {
+                line(
+                    &format!("boot to {milestone} <= {}M insn (riscv64)", limit / 1e6),
+                    verdict(r.value / 1e6, limit / 1e6, "M insn", true),
+                );
+            }
+        }
+        if let (Some(k), Some(p)) = (
+            self.get("x86_64", "boot.kernel.time", "atoll"),
+            self.get("x86_64", "boot.prompt.time", "atoll"),
+        ) {
+            line(
+                "kernel line to prompt <= 0.5 s (x86_64, TCG)",
+                verdict((p.value - k.value) / 1e9, 0.5, "s", true),
+            );
+        }
+        for col in ["riscv64", "x86_64"] {
+            if let Some(r) = self.get(col, "boot.prompt.wall", "qemu") {
+                line(
+                    &format!("QEMU start to prompt <= 2 s ({col}, wall)"),
+                    verdict(r.value / 1e3, 2.0, "s", true),
                 );
             }
         }
@@ -1038,7 +1118,7 @@ mod tests {
         // The slowest trap kind counts: 12k instructions are 12 us at 1 GIPS.
         assert!(line("slowest kind (riscv64").contains("MISSED by 1.20x"));
         assert!(line("slowest kind (host)").contains("met (0.40 us)"));
-        assert!(line("instantiate small module <= 10 us (riscv64").contains("met (9.00 us)"));
+        assert!(line("instantiate small module <= 5 us (riscv64").contains("MISSED by 1.80x"));
         assert!(line("native (x86_64)").contains("not comparable"));
     }
 
@@ -1070,20 +1150,46 @@ mod tests {
         .into_iter()
         .map(|(t, l)| (t, l.to_string()))
         .collect();
-        let wall = boot_wall_times("riscv64", &lines);
+        let wall = boot_wall_times("riscv64", "qemu", &lines);
         let at = |m: &str| wall.iter().find(|r| r.measure == m).map(|r| r.value);
         assert_eq!(at("boot.kernel.wall"), Some(120.0));
         assert_eq!(at("boot.user.wall"), Some(900.0));
         assert_eq!(at("boot.prompt.wall"), Some(1500.0));
         let mut records = parse_lines("riscv64", lines.iter().map(|(_, l)| l.as_str()));
         records.extend(wall);
-        let table = Report::new(records).table();
+        let report = Report::new(records);
+        let table = report.table();
         let row = |label: &str| line_of(&table, |l| l.starts_with(label), label);
         assert!(row("boot prompt (counter)").contains("1.500e8 insn"));
         // The time counter is shown in ms.
         assert!(row("boot prompt (time)").contains("2500.0 ms"));
         assert!(row("boot kernel line (wall)").contains("120.0 ms"));
         assert!(!table.contains("boot kernel line (time)"));
+        // 150M instructions to the prompt misses the 100M goal.
+        let goals = report.goals();
+        assert!(
+            line_of(&goals, |l| l.contains("boot to prompt"), "prompt").contains("MISSED by 1.50x")
+        );
+        assert!(
+            line_of(&goals, |l| l.contains("boot to user"), "user").contains("MISSED by 1.50x")
+        );
+        assert!(
+            line_of(&goals, |l| l.contains("QEMU start to prompt"), "wall")
+                .contains("met (1.50 s)")
+        );
+    }
+
+    #[test]
+    fn boots_with_and_without_precompiled_modules_get_their_own_rows() {
+        let insn = |subject: &str, value: f64| Record {
+            unit: "insn".into(),
+            ..rec("riscv64", "boot.prompt", subject, value)
+        };
+        let report = Report::new(vec![insn("atoll", 5e7), insn("atoll-jit", 6e9)]);
+        let table = report.table();
+        let row = |label: &str| line_of(&table, |l| l.starts_with(label), label);
+        assert!(row("boot prompt (counter)").contains("5.000e7"));
+        assert!(row("boot prompt (counter, aot=off)").contains("6.000e9"));
     }
 
     #[test]
