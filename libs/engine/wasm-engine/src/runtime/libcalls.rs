@@ -8,40 +8,47 @@ use core::sync::atomic::Ordering;
 use crate::runtime::store::{EpochAction, StoreOpaque};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_STORE};
 
-/// A runtime function compiled code calls: relocation target `(LIBCALL_NAMESPACE, index)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Libcall {
+/// Declares the runtime functions once: the [`Libcall`] enum that compiled code names
+/// in relocations, its index order, and each one's address in this program.
+macro_rules! libcalls {
+    ($($(#[$doc:meta])* $name:ident => $addr:expr,)*) => {
+        /// A runtime function compiled code calls: relocation target
+        /// `(LIBCALL_NAMESPACE, index)`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Libcall {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Libcall {
+            const ALL: &[Libcall] = &[$(Libcall::$name,)*];
+
+            /// Its address in this program.
+            pub fn addr(self) -> usize {
+                match self {
+                    $(Libcall::$name => $addr,)*
+                }
+            }
+        }
+    };
+}
+
+libcalls! {
     /// The arch stub that raises a trap (see `arch`).
-    Raise,
-    EpochExpired,
-    MemoryGrow,
-    MemoryFill,
-    MemoryCopy,
-    MemoryInit,
-    DataDrop,
-    TableGrow,
-    TableFill,
-    TableCopy,
-    TableInit,
-    ElemDrop,
+    Raise => crate::arch::raise_stub(),
+    EpochExpired => epoch_expired as *const () as usize,
+    MemoryGrow => memory_grow as *const () as usize,
+    MemoryFill => memory_fill as *const () as usize,
+    MemoryCopy => memory_copy as *const () as usize,
+    MemoryInit => memory_init as *const () as usize,
+    DataDrop => data_drop as *const () as usize,
+    TableGrow => table_grow as *const () as usize,
+    TableFill => table_fill as *const () as usize,
+    TableCopy => table_copy as *const () as usize,
+    TableInit => table_init as *const () as usize,
+    ElemDrop => elem_drop as *const () as usize,
 }
 
 impl Libcall {
-    const ALL: [Libcall; 12] = [
-        Libcall::Raise,
-        Libcall::EpochExpired,
-        Libcall::MemoryGrow,
-        Libcall::MemoryFill,
-        Libcall::MemoryCopy,
-        Libcall::MemoryInit,
-        Libcall::DataDrop,
-        Libcall::TableGrow,
-        Libcall::TableFill,
-        Libcall::TableCopy,
-        Libcall::TableInit,
-        Libcall::ElemDrop,
-    ];
-
     /// Its index in relocations.
     pub fn index(self) -> u32 {
         self as u32
@@ -50,24 +57,6 @@ impl Libcall {
     /// The libcall with relocation index `i`, if any.
     pub fn from_index(i: u32) -> Option<Libcall> {
         Libcall::ALL.get(i as usize).copied()
-    }
-
-    /// Its address in this program.
-    pub fn addr(self) -> usize {
-        match self {
-            Libcall::Raise => crate::arch::raise_stub(),
-            Libcall::EpochExpired => epoch_expired as *const () as usize,
-            Libcall::MemoryGrow => memory_grow as *const () as usize,
-            Libcall::MemoryFill => memory_fill as *const () as usize,
-            Libcall::MemoryCopy => memory_copy as *const () as usize,
-            Libcall::MemoryInit => memory_init as *const () as usize,
-            Libcall::DataDrop => data_drop as *const () as usize,
-            Libcall::TableGrow => table_grow as *const () as usize,
-            Libcall::TableFill => table_fill as *const () as usize,
-            Libcall::TableCopy => table_copy as *const () as usize,
-            Libcall::TableInit => table_init as *const () as usize,
-            Libcall::ElemDrop => elem_drop as *const () as usize,
-        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! where each memory/global/table/funcref slot points at the definition (owned by the
 //! store, so imported and defined items look the same to compiled code).
 
+use core::mem::{offset_of, size_of};
 use core::sync::atomic::AtomicU64;
 
 /// Per-store limits read by compiled code (via the VMContext `limits` slot).
@@ -21,10 +22,10 @@ pub struct VMRuntimeLimits {
     pub epoch_ptr: *const AtomicU64,
 }
 
-pub const LIMITS_STACK_LIMIT: i32 = 0;
-pub const LIMITS_FUEL: i32 = 8;
-pub const LIMITS_EPOCH_DEADLINE: i32 = 16;
-pub const LIMITS_EPOCH_PTR: i32 = 24;
+pub const LIMITS_STACK_LIMIT: i32 = offset(offset_of!(VMRuntimeLimits, stack_limit));
+pub const LIMITS_FUEL: i32 = offset(offset_of!(VMRuntimeLimits, fuel));
+pub const LIMITS_EPOCH_DEADLINE: i32 = offset(offset_of!(VMRuntimeLimits, epoch_deadline));
+pub const LIMITS_EPOCH_PTR: i32 = offset(offset_of!(VMRuntimeLimits, epoch_ptr));
 
 /// A linear memory as compiled code sees it.
 #[repr(C)]
@@ -34,8 +35,8 @@ pub struct VMMemoryDefinition {
     pub length: usize,
 }
 
-pub const MEMORY_BASE: i32 = 0;
-pub const MEMORY_LENGTH: i32 = 8;
+pub const MEMORY_BASE: i32 = offset(offset_of!(VMMemoryDefinition, base));
+pub const MEMORY_LENGTH: i32 = offset(offset_of!(VMMemoryDefinition, length));
 
 /// A table as compiled code sees it: elements are raw 8-byte references
 /// (`*const VMFuncRef` or `ExternRef` raw value; 0 is null).
@@ -45,8 +46,8 @@ pub struct VMTableDefinition {
     pub length: usize,
 }
 
-pub const TABLE_BASE: i32 = 0;
-pub const TABLE_LENGTH: i32 = 8;
+pub const TABLE_BASE: i32 = offset(offset_of!(VMTableDefinition, base));
+pub const TABLE_LENGTH: i32 = offset(offset_of!(VMTableDefinition, length));
 
 /// A global's storage: 16 bytes, value at offset 0 in native endianness.
 #[repr(C, align(16))]
@@ -71,13 +72,38 @@ pub struct VMFuncRef {
     pub func_id: u64,
 }
 
-pub const FUNCREF_WASM_CALL: i32 = 8;
-pub const FUNCREF_TYPE_ID: i32 = 16;
-pub const FUNCREF_VMCTX: i32 = 24;
+pub const FUNCREF_WASM_CALL: i32 = offset(offset_of!(VMFuncRef, wasm_call));
+pub const FUNCREF_TYPE_ID: i32 = offset(offset_of!(VMFuncRef, type_id));
+pub const FUNCREF_VMCTX: i32 = offset(offset_of!(VMFuncRef, vmctx));
 
-pub const VMCTX_STORE: i32 = 0;
-pub const VMCTX_LIMITS: i32 = 8;
-pub const VMCTX_INSTANCE: i32 = 16;
+/// The fixed slots at the start of every VMContext.
+#[repr(C)]
+pub struct VMContextHeader {
+    /// The store (`*mut StoreOpaque`).
+    pub store: usize,
+    /// The store's [`VMRuntimeLimits`].
+    pub limits: usize,
+    /// The instance's index in its store.
+    pub instance: u64,
+}
+
+pub const VMCTX_STORE: i32 = offset(offset_of!(VMContextHeader, store));
+pub const VMCTX_LIMITS: i32 = offset(offset_of!(VMContextHeader, limits));
+pub const VMCTX_INSTANCE: i32 = offset(offset_of!(VMContextHeader, instance));
+
+/// A field offset as the `i32` Cranelift loads take (checked at compile time: every
+/// use is in a `const`).
+const fn offset(o: usize) -> i32 {
+    assert!(o <= i32::MAX as usize);
+    o as i32
+}
+
+// The runtime and compiled code treat the VMContext as 8-byte slots: the header's
+// fields, then one pointer per memory, global, table and funcref.
+const _: () = assert!(size_of::<VMContextHeader>() == 24);
+const _: () = assert!(VMCTX_STORE % 8 == 0 && VMCTX_LIMITS % 8 == 0 && VMCTX_INSTANCE % 8 == 0);
+// Globals are 16-byte cells holding any value type (v128 included).
+const _: () = assert!(size_of::<VMGlobal>() == 16);
 
 /// Slot offsets of one module's VMContext.
 #[derive(Clone, Debug)]
@@ -91,7 +117,7 @@ pub struct VMOffsets {
 
 impl VMOffsets {
     pub fn new(memories: u32, globals: u32, tables: u32, funcs: u32) -> VMOffsets {
-        let m = 24;
+        let m = size_of::<VMContextHeader>() as u32;
         let g = m + 8 * memories;
         let t = g + 8 * globals;
         let f = t + 8 * tables;

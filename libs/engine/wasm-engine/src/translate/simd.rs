@@ -14,7 +14,8 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, Operator};
 
-use super::{Translator, heap_flags, mem_index};
+use super::environ::mem_index;
+use super::{Translator, heap_flags};
 use crate::Error;
 
 use types::{F32X4, F64X2, I8X16, I16X8, I32X4, I64X2};
