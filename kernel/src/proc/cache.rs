@@ -52,16 +52,17 @@ pub fn get_or_compile(wasm: &[u8]) -> Result<Module, Error> {
     if let Some(m) = MODULES.lock().get(&key) {
         return Ok(m.clone());
     }
-    let module = load(wasm, precompiled::find(&key))?;
+    let module = load(wasm, &key, precompiled::find(&key))?;
     // Two spawns may race to compile the same bytes: keep the first.
     Ok(MODULES.lock().entry(key).or_insert(module).clone())
 }
 
-/// The module for `wasm` from `artifact` (`(path, bytes)`) when it matches the
-/// process engine, else compiled; counted in [`precompiled_loads`] or [`compiles`].
-pub fn load(wasm: &[u8], artifact: Option<(&str, &[u8])>) -> Result<Module, Error> {
+/// The module for `wasm` (SHA-256 `key`) from `artifact` (`(path, bytes)`)
+/// when it matches the process engine, else compiled; counted in
+/// [`precompiled_loads`] or [`compiles`].
+pub fn load(wasm: &[u8], key: &[u8; 32], artifact: Option<(&str, &[u8])>) -> Result<Module, Error> {
     let engine = engine();
-    let (module, used) = precompiled::load_or_compile(engine, wasm, artifact, || {
+    let (module, used) = precompiled::load_or_compile(engine, key, artifact, || {
         crate::wasm::on_wasm_stack(|| Module::new(engine, wasm))
             .map_err(|e| Error::ResourceLimit(alloc::format!("Wasm stack: {e}")))?
     })?;

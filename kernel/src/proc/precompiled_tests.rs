@@ -42,7 +42,7 @@ ktest! {
     fn a_precompiled_module_runs_as_a_process_without_a_compile() {
         let artifact = cache::engine().precompile(AOT).expect("precompile");
         let (compiles, loads) = (cache::compiles(), cache::precompiled_loads());
-        let module = cache::load(AOT, Some(("test/aot_exit.cwasm", &artifact))).expect("load");
+        let module = cache::load(AOT, &Sha256::digest(AOT).into(), Some(("test/aot_exit.cwasm", &artifact))).expect("load");
         assert_eq!(cache::precompiled_loads(), loads + 1, "the artifact was not used");
         assert_eq!(cache::compiles(), compiles, "the module was compiled");
         cache::insert(AOT, module);
@@ -66,7 +66,7 @@ ktest! {
             .expect("refused");
         assert!(refused.to_string().contains(feature), "{refused}");
         let (compiles, loads) = (cache::compiles(), cache::precompiled_loads());
-        cache::load(AOT, Some(("test/aot_exit.cwasm", &artifact))).expect("compiled instead");
+        cache::load(AOT, &Sha256::digest(AOT).into(), Some(("test/aot_exit.cwasm", &artifact))).expect("compiled instead");
         assert_eq!(cache::compiles(), compiles + 1, "not compiled");
         assert_eq!(cache::precompiled_loads(), loads);
     }
@@ -88,5 +88,17 @@ ktest! {
         // module that is not in it, whatever processes wrote.
         let key: [u8; 32] = Sha256::digest(AOT).into();
         assert!(precompiled::find(&key).is_none());
+    }
+}
+
+ktest! {
+    fn an_artifact_of_another_module_is_not_used_for_this_one() {
+        let artifact = cache::engine().precompile(AOT).expect("precompile");
+        let other: [u8; 32] = Sha256::digest(b"another module").into();
+        let (compiles, loads) = (cache::compiles(), cache::precompiled_loads());
+        cache::load(AOT, &other, Some(("test/aot_exit.cwasm", &artifact)))
+            .expect("compiled instead");
+        assert_eq!(cache::compiles(), compiles + 1, "not compiled");
+        assert_eq!(cache::precompiled_loads(), loads, "the other module's code was used");
     }
 }

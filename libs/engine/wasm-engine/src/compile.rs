@@ -21,7 +21,7 @@ use crate::Error;
 use crate::error::TrapCode as WasmTrap;
 use crate::module::{FunctionBody, ModuleInfo};
 use crate::runtime::config::Config;
-use crate::runtime::engine::Engine;
+use crate::runtime::engine::{Engine, TrampolineKind};
 use crate::translate::{self, TranslateOptions, clif_type, codes, wasm_signature};
 use crate::trap::TrapKind;
 use crate::types::{FuncType, ValType};
@@ -342,6 +342,31 @@ fn call_host_and_return(
         })
         .collect();
     b.ins().return_(&results);
+}
+
+/// The trampoline of `kind` for functions of type `ty`.
+pub(crate) fn trampoline_of(
+    isa: &dyn isa::TargetIsa,
+    kind: TrampolineKind,
+    ty: &FuncType,
+) -> Result<CompiledFunction, Error> {
+    match kind {
+        TrampolineKind::Entry => entry_trampoline(isa, ty),
+        TrampolineKind::HostArray => host_trampoline(isa, ty),
+        TrampolineKind::HostNative => native_host_trampoline(isa, ty),
+    }
+}
+
+/// Whether a typed host function of type `ty` can take the native path (what the
+/// typed-call traits' `NATIVE` constants decide per Rust type): no `v128`, at most one
+/// result.
+pub(crate) fn native_host_callable(ty: &FuncType) -> bool {
+    ty.results().len() <= 1
+        && !ty
+            .params()
+            .iter()
+            .chain(ty.results())
+            .any(|t| *t == ValType::V128)
 }
 
 /// Array → Wasm trampoline for `ty`, with the platform C ABI:

@@ -56,6 +56,7 @@ impl<'a> Reader<'a> {
     pub fn is_empty(&self) -> bool {
         self.pos == self.bytes.len()
     }
+    #[inline(always)]
     pub fn raw(&mut self, n: usize) -> Result<&'a [u8], Error> {
         let end = self
             .pos
@@ -66,14 +67,17 @@ impl<'a> Reader<'a> {
         self.pos = end;
         Ok(s)
     }
+    #[inline(always)]
     pub fn u8(&mut self) -> Result<u8, Error> {
         Ok(self.raw(1)?[0])
     }
+    #[inline(always)]
     pub fn u32(&mut self) -> Result<u32, Error> {
         let mut b = [0; 4];
         b.copy_from_slice(self.raw(4)?);
         Ok(u32::from_le_bytes(b))
     }
+    #[inline(always)]
     pub fn u64(&mut self) -> Result<u64, Error> {
         let mut b = [0; 8];
         b.copy_from_slice(self.raw(8)?);

@@ -13,7 +13,7 @@ use crate::{Error, compile};
 /// Engine version and artifact format: an artifact loads only into the very engine
 /// version that wrote it.
 pub(crate) const ENGINE_VERSION: &str =
-    concat!("atoll-wasm-engine ", env!("CARGO_PKG_VERSION"), " format 1");
+    concat!("atoll-wasm-engine ", env!("CARGO_PKG_VERSION"), " format 2");
 
 /// Cranelift settings that do not change the code generated (checks only).
 const NOT_CODE: [&str; 2] = ["enable_verifier", "regalloc_checker"];

@@ -1,14 +1,16 @@
 //! Precompiled modules: [`Engine::precompile`] compiles a Wasm module to an artifact
 //! (bytes), and [`Module::deserialize`] places its code without compiling.
 //!
-//! Layout: `MAGIC`, the body, and the SHA-256 of everything before it. The body is the
+//! Layout: `MAGIC`, the body, and the checksum (XXH3-128) of everything before it. The body is the
 //! [`Header`] (engine version, target, every Cranelift setting that shapes code, fuel,
 //! epochs, bounds-check mode, guard size, the source Wasm's SHA-256), the module's
 //! metadata as a Wasm binary (every section of the source except the code and custom
 //! sections, plus its `name` section: types, imports, functions, tables, memories,
 //! globals, exports, start, elements and data, parsed again by the same parser), then
 //! each defined function: its machine code, the relocations still to apply (other
-//! functions, runtime functions, signature ids), its trap table and source locations.
+//! functions, runtime functions, signature ids), its trap table and source locations;
+//! then the trampolines its instances need (see `trampolines_needed`), so that loading
+//! and instantiating compile nothing.
 //!
 //! **Trust.** Loading checks integrity (the checksum) and compatibility (the header),
 //! not safety: the code is not validated again. Load only artifacts from a source you
@@ -30,9 +32,9 @@ use sha2::{Digest, Sha256};
 use codec::{Reader, Writer, refused};
 use header::Header;
 
-use crate::compile::{CompiledFunction, FuncReloc, RelocTarget, trap_kind};
-use crate::module::{self, Module, ModuleInner};
-use crate::runtime::engine::Engine;
+use crate::compile::{self, CompiledFunction, FuncReloc, RelocTarget, trap_kind};
+use crate::module::{self, Module, ModuleInfo, ModuleInner};
+use crate::runtime::engine::{Engine, TrampolineKind};
 use crate::{Error, link, validate};
 
 const MAGIC: &[u8; 8] = b"ATOLLCW\0";
@@ -61,7 +63,15 @@ impl Engine {
         for f in &compiled {
             write_function(&mut w, f)?;
         }
-        let sum: [u8; 32] = Sha256::digest(&w.bytes).into();
+        let trampolines = trampolines_needed(&info);
+        w.u32(trampolines.len() as u32);
+        for (kind, ty) in trampolines {
+            let f = compile::trampoline_of(self.isa(), kind, &info.types[ty as usize])?;
+            w.u8(kind as u8);
+            w.u32(ty);
+            write_function(&mut w, &f)?;
+        }
+        let sum = checksum(&w.bytes);
         w.raw(&sum);
         Ok(w.bytes)
     }
@@ -99,10 +109,22 @@ impl Module {
         let compiled = (0..n)
             .map(|_| read_function(&mut r))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut trampolines = Vec::new();
+        for _ in 0..r.count(6)? {
+            let kind = *TRAMPOLINES
+                .get(r.u8()? as usize)
+                .ok_or_else(|| refused("unknown trampoline kind"))?;
+            let sig = *info
+                .sig_ids
+                .get(r.u32()? as usize)
+                .ok_or_else(|| refused("a trampoline for an unknown type"))?;
+            trampolines.push((kind, sig, read_function(&mut r)?));
+        }
         if !r.is_empty() {
             return Err(refused("trailing bytes after its code"));
         }
         let code = link::link(engine, &info, compiled)?;
+        engine.adopt_trampolines(trampolines)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -122,6 +144,17 @@ impl Module {
     }
 }
 
+/// Bytes of the checksum at the end of an artifact.
+const CHECKSUM_LEN: usize = 16;
+
+/// The artifact checksum: XXH3-128, against corruption (a flipped bit on a disk or in
+/// a download). It is not an authenticity check (see Trust above), so it need not be
+/// cryptographic; SHA-256 over a boot image's artifacts cost a riscv64 boot about 90M
+/// instructions, XXH3 a few hundred thousand.
+fn checksum(data: &[u8]) -> [u8; CHECKSUM_LEN] {
+    xxhash_rust::xxh3::xxh3_128(data).to_le_bytes()
+}
+
 /// The body of `bytes` after its magic, once the checksum matches.
 fn body(bytes: &[u8]) -> Result<&[u8], Error> {
     if !bytes.starts_with(MAGIC) {
@@ -129,14 +162,43 @@ fn body(bytes: &[u8]) -> Result<&[u8], Error> {
     }
     let split = bytes
         .len()
-        .checked_sub(32)
+        .checked_sub(CHECKSUM_LEN)
         .filter(|s| *s >= MAGIC.len())
         .ok_or_else(|| refused("truncated"))?;
     let (data, sum) = bytes.split_at(split);
-    if Sha256::digest(data).as_slice() != sum {
+    if checksum(data) != sum {
         return Err(refused("corrupt (checksum mismatch)"));
     }
     Ok(&data[MAGIC.len()..])
+}
+
+/// Trampoline kinds by their artifact byte (`kind as u8`).
+const TRAMPOLINES: [TrampolineKind; 3] = [
+    TrampolineKind::Entry,
+    TrampolineKind::HostArray,
+    TrampolineKind::HostNative,
+];
+
+/// The trampolines a module's instances need, compiled ahead of time so that
+/// instantiating compiles nothing: entries for the types of its exported functions,
+/// and the host-call trampolines (array, and native where the type allows) for the
+/// types of its imported functions. Others (a function reached only through a table,
+/// say) are still compiled on first use. `(kind, type index)`, without repeats.
+fn trampolines_needed(info: &ModuleInfo) -> Vec<(TrampolineKind, u32)> {
+    let mut out = alloc::collections::BTreeSet::new();
+    for (_, kind, index) in &info.exports {
+        if *kind == wasmparser::ExternalKind::Func {
+            out.insert((TrampolineKind::Entry, info.funcs[*index as usize]));
+        }
+    }
+    for f in 0..info.imported_funcs {
+        let ty = info.funcs[f as usize];
+        out.insert((TrampolineKind::HostArray, ty));
+        if compile::native_host_callable(&info.types[ty as usize]) {
+            out.insert((TrampolineKind::HostNative, ty));
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// `wasm` with an empty body (`end`) for every function instead of its code, and
@@ -241,8 +303,9 @@ fn write_function(w: &mut Writer, f: &CompiledFunction) -> Result<(), Error> {
 
 fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
     let code = r.bytes()?.to_vec();
-    let mut relocs = Vec::new();
-    for _ in 0..r.count(18)? {
+    let n = r.count(18)?;
+    let mut relocs = Vec::with_capacity(n);
+    for _ in 0..n {
         let offset = r.u32()?;
         let kind = *RELOCS
             .get(r.u8()? as usize)
@@ -261,8 +324,9 @@ fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
             addend,
         });
     }
-    let mut traps = Vec::new();
-    for _ in 0..r.count(5)? {
+    let n = r.count(5)?;
+    let mut traps = Vec::with_capacity(n);
+    for _ in 0..n {
         let offset = r.u32()?;
         let trap = NonZeroU8::new(r.u8()?)
             .map(TrapCode::from_raw)
@@ -273,10 +337,13 @@ fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
         }
         traps.push((offset, trap));
     }
-    let mut srclocs = Vec::new();
-    for _ in 0..r.count(12)? {
-        srclocs.push((r.u32()?, r.u32()?, r.u32()?));
-    }
+    let n = r.count(12)?;
+    let word = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let srclocs = r
+        .raw(n * 12)?
+        .chunks_exact(12)
+        .map(|b| (word(b, 0), word(b, 4), word(b, 8)))
+        .collect();
     Ok(CompiledFunction {
         code,
         relocs,

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::codec::{Reader, Writer};
 use super::header::Header;
-use super::{MAGIC, body};
+use super::{CHECKSUM_LEN, MAGIC, body, checksum};
 use crate::linux::LinuxPlatform;
 use crate::{Config, Engine, Error, ExternType, FuncType, Instance, Module, Store, Val, ValType};
 
@@ -74,14 +74,14 @@ fn with_header(artifact: &[u8], f: impl FnOnce(&mut Header)) -> Vec<u8> {
     let mut r = Reader::new(body(artifact).expect("valid"));
     let mut header = Header::read(&mut r).expect("header");
     let rest = r
-        .raw(artifact.len() - 32 - MAGIC.len() - r.pos())
+        .raw(artifact.len() - CHECKSUM_LEN - MAGIC.len() - r.pos())
         .expect("rest");
     f(&mut header);
     let mut w = Writer::default();
     w.raw(MAGIC);
     header.write(&mut w);
     w.raw(rest);
-    let sum: [u8; 32] = Sha256::digest(&w.bytes).into();
+    let sum = checksum(&w.bytes);
     w.raw(&sum);
     w.bytes
 }
@@ -225,4 +225,50 @@ fn an_artifact_of_another_wasm_module_is_rejected_with_the_reason() {
     assert!(why.contains("another Wasm module"), "{why}");
     let source = Module::precompiled_source_sha256(&artifact).unwrap();
     assert_eq!(source, <[u8; 32]>::from(Sha256::digest(wasm())));
+}
+
+#[test]
+fn a_precompiled_module_brings_the_trampolines_its_instances_need() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "host" "f" (func $f (param i32) (result i32)))
+          (import "host" "v" (func $v (param v128)))
+          (func (export "run") (param i32) (result i32) local.get 0 call $f))"#,
+    )
+    .expect("wat");
+    let artifact = Engine::default().precompile(&wasm).expect("precompile");
+    let engine = Engine::default();
+    let module = Module::deserialize(&engine, &artifact, Some(&wasm)).expect("load");
+    use crate::runtime::engine::TrampolineKind::{Entry, HostArray, HostNative};
+    let sig = |params: Vec<ValType>, results: Vec<ValType>| {
+        engine.intern(&FuncType::new(params, results))
+    };
+    let (run_sig, v_sig) = (
+        sig(alloc::vec![ValType::I32], alloc::vec![ValType::I32]),
+        sig(alloc::vec![ValType::V128], alloc::vec![]),
+    );
+    for (kind, sig, want) in [
+        (Entry, run_sig, true),
+        (HostArray, run_sig, true),
+        (HostNative, run_sig, true),
+        (HostArray, v_sig, true),
+        // A v128 parameter never takes the native path.
+        (HostNative, v_sig, false),
+    ] {
+        assert_eq!(engine.has_trampoline(kind, sig), want, "{kind:?} {sig}");
+    }
+    // And they work: the typed host function runs through the adopted trampolines.
+    let mut store = Store::new(&engine, ());
+    let mut linker = crate::Linker::new(&engine);
+    linker
+        .func_wrap("host", "f", |x: i32| x * 3)
+        .expect("define");
+    linker.func_wrap("host", "v", |_: u128| {}).expect("define");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiate");
+    let run = instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .expect("run");
+    assert_eq!(run.call(&mut store, 14).expect("call"), 42);
 }

@@ -10,7 +10,7 @@ use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use hashbrown::HashMap;
 
 use crate::Error;
-use crate::compile;
+use crate::compile::{self, CompiledFunction};
 use crate::link;
 use crate::platform::Platform;
 use crate::runtime::config::Config;
@@ -18,7 +18,7 @@ use crate::trap;
 use crate::types::FuncType;
 
 /// The kinds of per-signature trampoline (see `compile`).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum TrampolineKind {
     /// Host → Wasm, arguments in an array.
     Entry,
@@ -125,29 +125,63 @@ impl Engine {
             return Ok(*addr);
         }
         let ty = self.sig_type(sig);
-        let f = match kind {
-            TrampolineKind::Entry => compile::entry_trampoline(self.isa(), &ty)?,
-            TrampolineKind::HostArray => compile::host_trampoline(self.isa(), &ty)?,
-            TrampolineKind::HostNative => compile::native_host_trampoline(self.isa(), &ty)?,
+        let f = compile::trampoline_of(self.isa(), kind, &ty)?;
+        self.adopt_trampolines(alloc::vec![(kind, sig, f)])?;
+        Ok(self.inner.trampolines.lock().map[&(kind, sig)])
+    }
+
+    /// Whether the engine has the trampoline of `kind` for `sig` (tests).
+    #[cfg(test)]
+    pub(crate) fn has_trampoline(&self, kind: TrampolineKind, sig: u32) -> bool {
+        self.inner.trampolines.lock().map.contains_key(&(kind, sig))
+    }
+
+    /// Places compiled trampolines (from [`Engine::trampoline`], or compiled ahead of
+    /// time in a precompiled module) that the engine does not have yet, all in one
+    /// region, and makes them the engine's for the engine's lifetime.
+    pub(crate) fn adopt_trampolines(
+        &self,
+        list: Vec<(TrampolineKind, u32, CompiledFunction)>,
+    ) -> Result<(), Error> {
+        let missing: Vec<_> = {
+            let t = self.inner.trampolines.lock();
+            list.into_iter()
+                .filter(|(kind, sig, _)| !t.map.contains_key(&(*kind, *sig)))
+                .collect()
         };
-        if !f.relocs.is_empty() {
-            return Err(Error::compile(None, "a trampoline needs relocations"));
+        if missing.is_empty() {
+            return Ok(());
         }
-        let traps = f
-            .traps
-            .iter()
-            .filter_map(|(o, c)| Some((*o, compile::trap_kind(*c)?)))
-            .collect();
+        let mut image = Vec::new();
+        let mut traps = Vec::new();
+        let mut offsets = Vec::with_capacity(missing.len());
+        for (_, _, f) in &missing {
+            if !f.relocs.is_empty() {
+                return Err(Error::compile(None, "a trampoline needs relocations"));
+            }
+            let off = image.len().next_multiple_of(16);
+            image.resize(off, 0);
+            image.extend_from_slice(&f.code);
+            traps.extend(
+                f.traps
+                    .iter()
+                    .filter_map(|(o, c)| Some((off as u32 + *o, compile::trap_kind(*c)?))),
+            );
+            offsets.push(off);
+        }
         let (base, size) = link::publish(
             self.platform(),
-            &f.code,
+            &image,
             traps,
             Vec::new(),
             Arc::new(BTreeMap::new()),
         )?;
         let mut t = self.inner.trampolines.lock();
         t.regions.push((base, size));
-        Ok(*t.map.entry((kind, sig)).or_insert(base))
+        for ((kind, sig, _), off) in missing.iter().zip(offsets) {
+            t.map.entry((*kind, *sig)).or_insert(base + off);
+        }
+        Ok(())
     }
 }
 
