@@ -156,6 +156,13 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
                 ok = false;
             }
         }
+        match exec_wall(root, name) {
+            Ok(r) => records.push(r),
+            Err(e) => {
+                eprintln!("bench: {name} exec: {e}");
+                ok = false;
+            }
+        }
         if !opts.quick {
             let config = Config::load(root, name)?;
             match share::guest(root, &config, column_of(config.arch), userland) {
@@ -428,6 +435,43 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
 }
 
 /// The table column of an architecture's in-kernel results.
+/// `just exec hello.wasm` as a user types it (`cargo xtask exec` on the
+/// config's arch), warm: one run to build, then the wall clock of a second
+/// one from the command to its exit.
+fn exec_wall(root: &Path, name: &str) -> Result<Record, String> {
+    let config = Config::load(root, name)?;
+    let column = column_of(config.arch);
+    let hello = root.join("user/target/wasm/hello.wasm");
+    let run = || {
+        let start = Instant::now();
+        let out = Command::new("cargo")
+            .args(["xtask", "exec", &format!("arch={column}")])
+            .arg(&hello)
+            .arg("bench")
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("cargo xtask exec: {e}"))?;
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !stdout.contains("bench") {
+            return Err(format!(
+                "hello.wasm: {} (stdout {stdout:?}, stderr {:?})",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(ms)
+    };
+    run()?;
+    Ok(Record {
+        column: column.into(),
+        measure: "exec.hello.wall".into(),
+        subject: "atoll".into(),
+        value: run()?,
+        unit: "ms".into(),
+    })
+}
+
 fn column_of(arch: Arch) -> &'static str {
     match arch {
         Arch::Riscv64 => "riscv64",
@@ -750,6 +794,8 @@ impl Report {
             ("compile big all", "compile.big.all"),
             ("compile workloads", "compile.workloads.insn_per_byte"),
             ("compile big", "compile.big.insn_per_byte"),
+            ("load precompiled module", "load.precompiled"),
+            ("just exec hello.wasm (wall)", "exec.hello.wall"),
             ("compile big, 1 hart", "compile.big.ms.1"),
             ("compile big, all harts", "compile.big.ms.all"),
             ("instance heap (idle)", "memory.instance_heap"),
@@ -930,6 +976,12 @@ impl Report {
             );
         }
         for col in ["riscv64", "x86_64"] {
+            if let Some(r) = self.get(col, "exec.hello.wall", "atoll") {
+                line(
+                    &format!("just exec hello.wasm <= 2.5 s ({col}, wall)"),
+                    verdict(r.value / 1e3, 2.5, "s", true),
+                );
+            }
             if let Some(r) = self.get(col, "boot.prompt.wall", "qemu") {
                 line(
                     &format!("QEMU start to prompt <= 2 s ({col}, wall)"),

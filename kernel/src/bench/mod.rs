@@ -129,6 +129,7 @@ fn run_all(b: &mut Bench) {
         t / wasm.len() as f64,
         &format!("{unit}/B"),
     );
+    precompiled_load(b, &engine, wasm);
     let simd =
         crate::initrd::lookup("bench/workloads-simd.wasm").map(|bytes| Module::new(&engine, bytes));
 
@@ -229,6 +230,29 @@ fn compile_big(b: &mut Bench, big: &[u8]) {
             b.emit(&format!("compile.big.ms.{threads}"), "atoll", ms, "ms");
         }
     }
+}
+
+/// Loading a precompiled module (`Module::deserialize`: checksum, header,
+/// metadata, placing and relocating the code), per KiB of artifact: what a
+/// boot pays instead of compiling.
+fn precompiled_load(b: &mut Bench, engine: &Engine, wasm: &[u8]) {
+    let artifact = match engine.precompile(wasm) {
+        Ok(a) => a,
+        Err(e) => return b.fail("precompile workloads", e),
+    };
+    let (t, m) = b.best(REPS, || {
+        Module::deserialize(engine, &artifact, None).map(drop)
+    });
+    if let Err(e) = m {
+        return b.fail("load precompiled workloads", e);
+    }
+    let kib = artifact.len() as f64 / 1024.0;
+    b.emit(
+        "load.precompiled",
+        "atoll",
+        t / kib,
+        &format!("{}/KiB", b.unit),
+    );
 }
 
 /// Guest → host calls, host → guest calls and traps, per call.

@@ -98,6 +98,9 @@ pub(crate) struct ModuleInfo {
     pub imported_globals: u32,
     pub imports: Vec<ImportInfo>,
     pub exports: Vec<(String, ExternalKind, u32)>,
+    /// Indices into `exports` in name order (instances look exports up here; they
+    /// keep no map of their own).
+    pub exports_by_name: Vec<u32>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
     pub data: Vec<DataSegment>,
@@ -332,6 +335,13 @@ pub(crate) fn parse<'a>(
         }
     }
     info.names = Arc::new(names);
+    let mut by_name: Vec<u32> = (0..info.exports.len() as u32).collect();
+    by_name.sort_by(|a, b| {
+        info.exports[*a as usize]
+            .0
+            .cmp(&info.exports[*b as usize].0)
+    });
+    info.exports_by_name = by_name;
     info.offsets = Some(VMOffsets::new(
         info.memories.len() as u32,
         info.globals.len() as u32,
@@ -446,6 +456,16 @@ impl Module {
 }
 
 impl ModuleInfo {
+    /// The export named `name`: its kind and index.
+    pub(crate) fn export(&self, name: &str) -> Option<(ExternalKind, u32)> {
+        let i = self
+            .exports_by_name
+            .binary_search_by(|i| self.exports[*i as usize].0.as_str().cmp(name))
+            .ok()?;
+        let (_, kind, index) = &self.exports[self.exports_by_name[i] as usize];
+        Some((*kind, *index))
+    }
+
     pub(crate) fn extern_type(&self, kind: ExternalKind, index: u32) -> ExternType {
         let i = index as usize;
         match kind {

@@ -1,7 +1,6 @@
 //! Instances: import checking, VMContext construction, segment initialization, start.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -125,11 +124,30 @@ pub(crate) struct InstanceData {
     pub memories: Vec<Memory>,
     pub tables: Vec<Table>,
     pub globals: Vec<Global>,
-    pub exports: BTreeMap<String, Extern>,
     /// Passive element segments as raw references (emptied by `elem.drop`).
     pub elems: Vec<Vec<u64>>,
     /// Whether each data segment was dropped.
     pub data_dropped: Vec<bool>,
+}
+
+impl InstanceData {
+    /// The export named `name`.
+    pub(crate) fn export_named(&self, name: &str) -> Option<Extern> {
+        let (kind, index) = self.module.inner.info.export(name)?;
+        self.export(kind, index)
+    }
+
+    /// The instance's item of `kind` at `index` (an export's target).
+    fn export(&self, kind: ExternalKind, index: u32) -> Option<Extern> {
+        let i = index as usize;
+        Some(match kind {
+            ExternalKind::Func | ExternalKind::FuncExact => Extern::Func(self.funcs[i]),
+            ExternalKind::Memory => Extern::Memory(self.memories[i]),
+            ExternalKind::Table => Extern::Table(self.tables[i]),
+            ExternalKind::Global => Extern::Global(self.globals[i]),
+            ExternalKind::Tag => return None,
+        })
+    }
 }
 
 /// An instance in a store.
@@ -193,10 +211,17 @@ impl Instance {
                 imports.len()
             )));
         }
-        let mut funcs = Vec::new();
-        let mut memories = Vec::new();
-        let mut tables = Vec::new();
-        let mut globals = Vec::new();
+        // Every vector at its final size at once (one allocation each, no regrowth).
+        let mut funcs = Vec::with_capacity(info.funcs.len());
+        let mut memories = Vec::with_capacity(info.memories.len());
+        let mut tables = Vec::with_capacity(info.tables.len());
+        let mut globals = Vec::with_capacity(info.globals.len());
+        let defined_funcs = info.funcs.len() - info.imported_funcs as usize;
+        s.funcs.reserve(defined_funcs);
+        s.memories
+            .reserve(info.memories.len() - info.imported_memories as usize);
+        s.tables
+            .reserve(info.tables.len() - info.imported_tables as usize);
         for (imp, ext) in info.imports.iter().zip(imports) {
             if ext.store_id() != s.id {
                 return Err(Error::usage("import belongs to another store"));
@@ -326,19 +351,6 @@ impl Instance {
             vmctx[offsets.funcref(i as u32) as usize / 8] = f.funcref_addr(s) as u64;
         }
 
-        let mut exports = BTreeMap::new();
-        for (name, kind, idx) in &info.exports {
-            let i = *idx as usize;
-            let ext = match kind {
-                ExternalKind::Func | ExternalKind::FuncExact => Extern::Func(funcs[i]),
-                ExternalKind::Memory => Extern::Memory(memories[i]),
-                ExternalKind::Table => Extern::Table(tables[i]),
-                ExternalKind::Global => Extern::Global(globals[i]),
-                ExternalKind::Tag => continue,
-            };
-            exports.insert(name.clone(), ext);
-        }
-
         // Element segments: resolve items now; passive ones are kept for table.init.
         let mut elems = Vec::with_capacity(info.elems.len());
         let mut pending_elems = Vec::new();
@@ -366,7 +378,6 @@ impl Instance {
             memories,
             tables,
             globals,
-            exports,
             elems,
             data_dropped: alloc::vec![false; info.data.len()],
         });
@@ -417,16 +428,20 @@ impl Instance {
     }
 
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
-        self.data(opaque(&store)).exports.get(name).copied()
+        self.data(opaque(&store)).export_named(name)
     }
 
     /// All exports, in name order.
     pub fn exports(&self, store: impl AsContext) -> impl Iterator<Item = (String, Extern)> {
-        let list: Vec<(String, Extern)> = self
-            .data(opaque(&store))
-            .exports
+        let d = self.data(opaque(&store));
+        let info = &d.module.inner.info;
+        let list: Vec<(String, Extern)> = info
+            .exports_by_name
             .iter()
-            .map(|(k, v)| (k.clone(), *v))
+            .filter_map(|i| {
+                let (name, kind, index) = &info.exports[*i as usize];
+                Some((name.clone(), d.export(*kind, *index)?))
+            })
             .collect();
         list.into_iter()
     }

@@ -133,13 +133,7 @@ impl<T> Caller<'_, T> {
     /// An export of the calling instance (e.g. its memory).
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let i = self.instance?;
-        self.store
-            .opaque
-            .instances
-            .get(i)?
-            .exports
-            .get(name)
-            .copied()
+        self.store.opaque.instances.get(i)?.export_named(name)
     }
     pub fn engine(&self) -> &crate::Engine {
         &self.store.opaque.engine
