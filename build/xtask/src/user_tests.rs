@@ -426,37 +426,7 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
     let (mut passed, mut failed) = (0, 0);
     for name in configs {
         let config = Config::load(root, name)?;
-        let start = Instant::now();
-        match interactive(root, &config, &userland, "", &INTERACTIVE) {
-            Ok(_) => {
-                passed += 1;
-                println!(
-                    "user {} boot to the shell from precompiled modules, run typed commands, restart the shell ... ok ({:.1} s)",
-                    config.name,
-                    start.elapsed().as_secs_f64()
-                );
-            }
-            Err(e) => {
-                failed += 1;
-                println!("user {} boot to the shell ... FAILED: {e}", config.name);
-            }
-        }
-        let start = Instant::now();
-        let what = "boot to the shell with aot=off (every module JIT-compiled)";
-        match interactive(root, &config, &userland, "aot=off", &JIT_BOOT) {
-            Ok(_) => {
-                passed += 1;
-                let secs = start.elapsed().as_secs_f64();
-                println!("user {} {what} ... ok ({secs:.1} s)", config.name);
-            }
-            Err(e) => {
-                failed += 1;
-                println!("user {} {what} ... FAILED: {e}", config.name);
-            }
-        }
-        let start = Instant::now();
-        let what = "init cannot start: the kernel shell reads pasted lines, Ctrl-U and Ctrl-C";
-        match kernel_shell(root, &config, &userland) {
+        let mut report = |what: &str, r: Result<(), String>, start: Instant| match r {
             Ok(()) => {
                 passed += 1;
                 let secs = start.elapsed().as_secs_f64();
@@ -466,7 +436,25 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
                 failed += 1;
                 println!("user {} {what} ... FAILED: {e}", config.name);
             }
-        }
+        };
+        let start = Instant::now();
+        report(
+            "boot to the shell from precompiled modules, run typed commands, restart the shell",
+            interactive(root, &config, &userland, "", &INTERACTIVE).map(drop),
+            start,
+        );
+        let start = Instant::now();
+        report(
+            "boot to the shell with aot=off (every module JIT-compiled)",
+            interactive(root, &config, &userland, "aot=off", &JIT_BOOT).map(drop),
+            start,
+        );
+        let start = Instant::now();
+        report(
+            "init cannot start: the kernel shell reads pasted lines, Ctrl-U and Ctrl-C",
+            kernel_shell(root, &config, &userland),
+            start,
+        );
         for case in cases(root, &userland)? {
             // Preemption needs a single hart where there is a config for one.
             let single;
