@@ -10,8 +10,10 @@ run config=config *args: setup
 
 # Run one Wasm program on atoll like `wasmtime run`, and exit with its code: `just exec prog.wasm
 # [--dir HOST::GUEST]... [--env K=V]... [-- args...]`; `just exec arch=x86_64 prog.wasm ...` boots
-# x86_64. Arguments reach the program byte for byte; stdin, stdout and stderr are the program's.
+# x86_64. Arguments reach the program byte for byte; stdin, stdout and stderr are the program's
+# (no "recipe failed" line from just when the program exits non-zero).
 [positional-arguments]
+[no-exit-message]
 exec *args: setup
     @cargo xtask exec "$@"
 
