@@ -63,7 +63,7 @@ pub fn find(key: &[u8; 32]) -> Option<Artifact> {
 /// The module whose Wasm has SHA-256 `wasm_sha256` from `artifact` (`(path,
 /// bytes)`) when that was compiled from it and matches `engine`, else
 /// compiled by `compile`; whether the artifact was used. The source is
-/// checked by the header's hash, so the Wasm is not hashed a second time.
+/// checked against the header's hash, so the Wasm is not hashed again.
 pub fn load_or_compile(
     engine: &Engine,
     wasm_sha256: &[u8; 32],
@@ -71,15 +71,7 @@ pub fn load_or_compile(
     compile: impl FnOnce() -> Result<Module, Error>,
 ) -> Result<(Module, bool), Error> {
     if let Some((path, bytes)) = artifact {
-        let loaded = Module::precompiled_source_sha256(bytes).and_then(|source| {
-            if source != *wasm_sha256 {
-                return Err(Error::Artifact(
-                    "compiled from another Wasm module (its SHA-256 differs)".into(),
-                ));
-            }
-            Module::deserialize(engine, bytes, None)
-        });
-        match loaded {
+        match Module::deserialize(engine, bytes, Some(wasm_sha256)) {
             Ok(m) => return Ok((m, true)),
             Err(e) => crate::warn!("wasm: /{path}: {e}; compiling the module instead"),
         }

@@ -61,7 +61,7 @@ ktest! {
         let other = crate::wasm::new_engine(&config).expect("engine");
         let artifact = other.precompile(AOT).expect("precompile");
         let engine = cache::engine();
-        let refused = wasm_engine::Module::deserialize(engine, &artifact, Some(AOT))
+        let refused = wasm_engine::Module::deserialize(engine, &artifact, Some(&Sha256::digest(AOT).into()))
             .err()
             .expect("refused");
         assert!(refused.to_string().contains(feature), "{refused}");

@@ -357,9 +357,8 @@ pub(crate) fn trampoline_of(
     }
 }
 
-/// Whether a typed host function of type `ty` can take the native path (what the
-/// typed-call traits' `NATIVE` constants decide per Rust type): no `v128`, at most one
-/// result.
+/// Whether a host function of type `ty` can take the native path (typed host functions
+/// do; precompiled modules bring the trampoline for it): no `v128`, at most one result.
 pub(crate) fn native_host_callable(ty: &FuncType) -> bool {
     ty.results().len() <= 1
         && !ty

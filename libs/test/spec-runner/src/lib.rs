@@ -311,7 +311,8 @@ impl Script {
         let module = if self.precompiled {
             self.engine
                 .precompile(bytes)
-                .and_then(|a| Module::deserialize(&self.engine, &a, Some(bytes)))
+                // Made from `bytes` just now: no source hash to check.
+                .and_then(|a| Module::deserialize(&self.engine, &a, None))
         } else {
             Module::new(&self.engine, bytes)
         };

@@ -80,21 +80,22 @@ impl Engine {
 impl Module {
     /// Loads an artifact of [`Engine::precompile`]: checks its checksum and that its
     /// header matches this engine (the error names the first difference), then places
-    /// the code. When `wasm` is given, the artifact must have been compiled from it.
+    /// the code. When `wasm_sha256` is given, the artifact must have been compiled from
+    /// the Wasm module with that SHA-256 (the caller has usually hashed it already, to
+    /// find the artifact).
     ///
     /// The artifact is **trusted input**: its code runs without validation. A corrupt
     /// artifact is refused, a deliberately forged one is not detected.
     pub fn deserialize(
         engine: &Engine,
         bytes: &[u8],
-        wasm: Option<&[u8]>,
+        wasm_sha256: Option<&[u8; 32]>,
     ) -> Result<Module, Error> {
         let mut r = Reader::new(body(bytes)?);
         let header = Header::read(&mut r)?;
         header.check(engine)?;
-        if let Some(wasm) = wasm {
-            let sum: [u8; 32] = Sha256::digest(wasm).into();
-            if sum != header.wasm_sha256 {
+        if let Some(sum) = wasm_sha256 {
+            if *sum != header.wasm_sha256 {
                 return Err(refused(
                     "compiled from another Wasm module (its SHA-256 differs)",
                 ));

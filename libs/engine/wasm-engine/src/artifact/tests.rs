@@ -98,7 +98,8 @@ fn a_precompiled_module_runs_like_the_jit_in_another_engine() {
         &other,
         &wat::parse_str("(module (func (param f64 f32)))").unwrap(),
     );
-    let loaded = Module::deserialize(&other, &artifact, Some(&wasm)).expect("deserialize");
+    let loaded = Module::deserialize(&other, &artifact, Some(&Sha256::digest(&wasm).into()))
+        .expect("deserialize");
     for arg in [0, 1, 2, 3, 7, -1] {
         assert_eq!(
             run(&jit_engine, &jit, arg),
@@ -221,7 +222,11 @@ fn an_artifact_of_another_wasm_module_is_rejected_with_the_reason() {
     let engine = engine_with(|_| {});
     let artifact = engine.precompile(&wasm()).unwrap();
     let other = wat::parse_str("(module)").unwrap();
-    let why = refused(Module::deserialize(&engine, &artifact, Some(&other)));
+    let why = refused(Module::deserialize(
+        &engine,
+        &artifact,
+        Some(&Sha256::digest(&other).into()),
+    ));
     assert!(why.contains("another Wasm module"), "{why}");
     let source = Module::precompiled_source_sha256(&artifact).unwrap();
     assert_eq!(source, <[u8; 32]>::from(Sha256::digest(wasm())));
@@ -238,7 +243,8 @@ fn a_precompiled_module_brings_the_trampolines_its_instances_need() {
     .expect("wat");
     let artifact = Engine::default().precompile(&wasm).expect("precompile");
     let engine = Engine::default();
-    let module = Module::deserialize(&engine, &artifact, Some(&wasm)).expect("load");
+    let module =
+        Module::deserialize(&engine, &artifact, Some(&Sha256::digest(&wasm).into())).expect("load");
     use crate::runtime::engine::TrampolineKind::{Entry, HostArray, HostNative};
     let sig = |params: Vec<ValType>, results: Vec<ValType>| {
         engine.intern(&FuncType::new(params, results))

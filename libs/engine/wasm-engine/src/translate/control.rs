@@ -53,15 +53,8 @@ impl Translator<'_, '_> {
                 self.flush_fuel();
                 let (params, results) = self.block_sig(blockty);
                 let dest = self.new_block_with(&results);
-                self.controls.push(Control {
-                    kind: Kind::Block,
-                    dest,
-                    header: None,
-                    height: self.stack.len() - params.len(),
-                    nparams: params.len(),
-                    nresults: results.len(),
-                    dest_reachable: false,
-                });
+                let height = self.stack.len() - params.len();
+                self.push_control(Kind::Block, dest, None, height, &params, &results);
             }
             Operator::Loop { blockty } => {
                 self.flush_fuel();
@@ -74,15 +67,7 @@ impl Translator<'_, '_> {
                 self.stack.truncate(height);
                 self.b.switch_to_block(header);
                 self.stack.extend_from_slice(self.b.block_params(header));
-                self.controls.push(Control {
-                    kind: Kind::Loop,
-                    dest,
-                    header: Some(header),
-                    height,
-                    nparams: params.len(),
-                    nresults: results.len(),
-                    dest_reachable: false,
-                });
+                self.push_control(Kind::Loop, dest, Some(header), height, &params, &results);
                 self.check_epoch();
             }
             Operator::If { blockty } => {
@@ -95,18 +80,12 @@ impl Translator<'_, '_> {
                 let args = block_args(self.peekn(params.len()));
                 self.b.ins().brif(cond, then_block, &[], else_block, &args);
                 self.b.switch_to_block(then_block);
-                self.controls.push(Control {
-                    kind: Kind::If {
-                        else_block,
-                        else_seen: false,
-                    },
-                    dest,
-                    header: None,
-                    height: self.stack.len() - params.len(),
-                    nparams: params.len(),
-                    nresults: results.len(),
-                    dest_reachable: false,
-                });
+                let height = self.stack.len() - params.len();
+                let kind = Kind::If {
+                    else_block,
+                    else_seen: false,
+                };
+                self.push_control(kind, dest, None, height, &params, &results);
             }
             Operator::Else => {
                 self.flush_fuel();
@@ -189,6 +168,27 @@ impl Translator<'_, '_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Opens a control frame whose operands start at stack `height`.
+    fn push_control(
+        &mut self,
+        kind: Kind,
+        dest: Block,
+        header: Option<Block>,
+        height: usize,
+        params: &[Type],
+        results: &[Type],
+    ) {
+        self.controls.push(Control {
+            kind,
+            dest,
+            header,
+            height,
+            nparams: params.len(),
+            nresults: results.len(),
+            dest_reachable: false,
+        });
     }
 
     pub(super) fn block_sig(&self, ty: BlockType) -> (Vec<Type>, Vec<Type>) {

@@ -87,20 +87,18 @@ impl Translator<'_, '_> {
                 self.push(v);
             }
             Operator::MemoryFill { mem } => {
-                let (dst, val, len) = self.pop3();
-                let args = self.ext_args(&[mem], &[dst, val, len]);
-                self.trapping_libcall(Libcall::MemoryFill, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
+                self.bulk(Libcall::MemoryFill, &[mem], TrapCode::HEAP_OUT_OF_BOUNDS)
             }
-            Operator::MemoryCopy { dst_mem, src_mem } => {
-                let (dst, src, len) = self.pop3();
-                let args = self.ext_args(&[dst_mem, src_mem], &[dst, src, len]);
-                self.trapping_libcall(Libcall::MemoryCopy, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
-            }
-            Operator::MemoryInit { data_index, mem } => {
-                let (dst, src, len) = self.pop3();
-                let args = self.ext_args(&[mem, data_index], &[dst, src, len]);
-                self.trapping_libcall(Libcall::MemoryInit, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
-            }
+            Operator::MemoryCopy { dst_mem, src_mem } => self.bulk(
+                Libcall::MemoryCopy,
+                &[dst_mem, src_mem],
+                TrapCode::HEAP_OUT_OF_BOUNDS,
+            ),
+            Operator::MemoryInit { data_index, mem } => self.bulk(
+                Libcall::MemoryInit,
+                &[mem, data_index],
+                TrapCode::HEAP_OUT_OF_BOUNDS,
+            ),
             Operator::DataDrop { data_index } => {
                 let args = self.ext_args(&[data_index], &[]);
                 self.libcall(Libcall::DataDrop, &args, false);
@@ -146,16 +144,16 @@ impl Translator<'_, '_> {
             Operator::TableCopy {
                 dst_table,
                 src_table,
-            } => {
-                let (dst, src, len) = self.pop3();
-                let args = self.ext_args(&[dst_table, src_table], &[dst, src, len]);
-                self.trapping_libcall(Libcall::TableCopy, &args, codes::TABLE_OUT_OF_BOUNDS);
-            }
-            Operator::TableInit { elem_index, table } => {
-                let (dst, src, len) = self.pop3();
-                let args = self.ext_args(&[table, elem_index], &[dst, src, len]);
-                self.trapping_libcall(Libcall::TableInit, &args, codes::TABLE_OUT_OF_BOUNDS);
-            }
+            } => self.bulk(
+                Libcall::TableCopy,
+                &[dst_table, src_table],
+                codes::TABLE_OUT_OF_BOUNDS,
+            ),
+            Operator::TableInit { elem_index, table } => self.bulk(
+                Libcall::TableInit,
+                &[table, elem_index],
+                codes::TABLE_OUT_OF_BOUNDS,
+            ),
             Operator::ElemDrop { elem_index } => {
                 let args = self.ext_args(&[elem_index], &[]);
                 self.libcall(Libcall::ElemDrop, &args, false);
@@ -399,6 +397,14 @@ impl Translator<'_, '_> {
             }
         };
         self.b.ins().symbol_value(types::I64, gv)
+    }
+
+    /// A bulk memory or table operator: pops its three operands and calls runtime
+    /// function `lc` with the immediates `consts` first; traps with `code` on failure.
+    fn bulk(&mut self, lc: Libcall, consts: &[u32], code: TrapCode) {
+        let (a, b, c) = self.pop3();
+        let args = self.ext_args(consts, &[a, b, c]);
+        self.trapping_libcall(lc, &args, code);
     }
 
     pub(super) fn trapping_libcall(&mut self, lc: Libcall, args: &[Value], code: TrapCode) {

@@ -223,10 +223,12 @@ macro_rules! into_func {
                 }
                 let f = Arc::new(self);
                 let g = f.clone();
+                let ty = FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
+                let native_ok = crate::compile::native_host_callable(&ty);
                 typed_host_func(
-                    FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types()),
+                    ty,
                     &f,
-                    true $(&& $t::NATIVE)* && R::Results::NATIVE,
+                    native_ok,
                     native::<T, Fun, $($t,)* R> as *const () as usize,
                     Arc::new(move |store, instance, vals| {
                         // SAFETY: `store` is the `StoreOpaque` at the start of a live

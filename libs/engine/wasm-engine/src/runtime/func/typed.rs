@@ -15,9 +15,6 @@ pub trait WasmTy: Sized + Send + 'static {
     /// `compile::native_host_trampoline`).
     #[doc(hidden)]
     type Native: NativeArg;
-    /// Whether host functions may take and return this type natively (not `v128`).
-    #[doc(hidden)]
-    const NATIVE: bool = true;
     fn valtype() -> ValType;
     #[doc(hidden)]
     fn into_raw(self, s: &StoreOpaque) -> Result<u128, Error>;
@@ -82,7 +79,6 @@ wasm_ty_num! {
 impl WasmTy for u128 {
     /// Unused: `v128` functions take the array path.
     type Native = u64;
-    const NATIVE: bool = false;
     fn valtype() -> ValType {
         ValType::V128
     }
@@ -136,9 +132,6 @@ pub trait WasmParams: Send + 'static {
 
 /// Result lists of typed functions.
 pub trait WasmResults: Send + 'static {
-    /// Whether a host function may return these natively: at most one value, not `v128`.
-    #[doc(hidden)]
-    const NATIVE: bool;
     fn types() -> Vec<ValType>;
     #[doc(hidden)]
     fn load_raw(s: &StoreOpaque, vals: &[u128]) -> Self;
@@ -156,7 +149,6 @@ impl<A: WasmTy> WasmParams for A {
 }
 
 impl<A: WasmTy> WasmResults for A {
-    const NATIVE: bool = A::NATIVE;
     fn types() -> Vec<ValType> {
         alloc::vec![A::valtype()]
     }
@@ -179,7 +171,6 @@ macro_rules! tuples {
             }
         }
         impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {
-            const NATIVE: bool = { let names: &[&str] = &[$(stringify!($t)),*]; names.len() <= 1 $(&& $t::NATIVE)* };
             fn types() -> Vec<ValType> {
                 alloc::vec![$($t::valtype()),*]
             }
