@@ -94,12 +94,10 @@ impl Module {
         let mut r = Reader::new(body(bytes)?);
         let header = Header::read(&mut r)?;
         header.check(engine)?;
-        if let Some(sum) = wasm_sha256 {
-            if *sum != header.wasm_sha256 {
-                return Err(refused(
-                    "compiled from another Wasm module (its SHA-256 differs)",
-                ));
-            }
+        if wasm_sha256.is_some_and(|sum| *sum != header.wasm_sha256) {
+            return Err(refused(
+                "compiled from another Wasm module (its SHA-256 differs)",
+            ));
         }
         let (info, bodies) = module::parse(engine, r.bytes()?)?;
         let defined = info.funcs.len() - info.imported_funcs as usize;
