@@ -143,7 +143,8 @@ impl From<wasmparser::BinaryReaderError> for Error {
     fn from(e: wasmparser::BinaryReaderError) -> Error {
         Error::Compile {
             offset: Some(e.offset() as usize),
-            message: String::from(e.message()),
+            // One line: some of wasmparser's messages pretty-print byte lists over many.
+            message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
         }
     }
 }
@@ -185,3 +186,16 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+#[cfg(all(test, feature = "linux"))]
+mod tests {
+    #[test]
+    fn a_parse_error_is_one_line() {
+        let e = crate::Module::new(&crate::Engine::default(), b"ATOLLCW\0 not wasm")
+            .err()
+            .expect("refused");
+        let text = alloc::string::ToString::to_string(&e);
+        assert!(text.contains("magic"), "{text}");
+        assert!(!text.contains('\n'), "{text}");
+    }
+}
