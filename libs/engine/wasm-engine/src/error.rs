@@ -109,6 +109,13 @@ pub enum Error {
     Interrupted,
     /// A host function returned this error.
     Host(String),
+    /// The host read or wrote linear memory ([`crate::Memory::read`], `write`) outside its
+    /// current size: `len` bytes at `offset` (often a pointer or length from the guest).
+    MemoryAccess {
+        offset: usize,
+        len: usize,
+        size: usize,
+    },
     /// Wrong argument to an API call (types, arity, foreign store, ...).
     Usage(String),
     /// The platform failed (mapping memory, publishing code).
@@ -178,6 +185,10 @@ impl fmt::Display for Error {
             Error::OutOfFuel => f.write_str("all fuel consumed by WebAssembly"),
             Error::Interrupted => f.write_str("interrupt: epoch deadline reached"),
             Error::Host(m) => write!(f, "host function error: {m}"),
+            Error::MemoryAccess { offset, len, size } => write!(
+                f,
+                "memory access out of bounds: {len} bytes at {offset} in {size} bytes of memory"
+            ),
             Error::Usage(m) => write!(f, "{m}"),
             Error::Platform(m) => write!(f, "platform error: {m}"),
             Error::Artifact(m) => write!(f, "precompiled module refused: {m}"),

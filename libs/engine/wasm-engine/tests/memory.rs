@@ -1,7 +1,7 @@
 mod common;
 
 use common::*;
-use wasm_engine::{Engine, Memory, MemoryType, Store, TrapCode};
+use wasm_engine::{Engine, Error, Memory, MemoryType, Store, TrapCode};
 
 const MEM: &str = r#"(module
   (memory (export "mem") 1 4)
@@ -83,7 +83,18 @@ fn check(e: &Engine) {
     assert_eq!(&buf, b"hello");
     mem.write(&mut store, 3000, &[1, 2, 3, 4]).unwrap();
     assert_eq!(load.call(&mut store, 3000).unwrap(), 0x04030201);
-    assert!(mem.read(&store, 4 * 65536 - 2, &mut buf).is_err());
+    assert!(matches!(
+        mem.read(&store, 4 * 65536 - 2, &mut buf),
+        Err(Error::MemoryAccess {
+            offset: 262142,
+            len: 5,
+            size: 262144
+        })
+    ));
+    assert!(matches!(
+        mem.write(&mut store, usize::MAX, &[1]),
+        Err(Error::MemoryAccess { .. })
+    ));
     assert_eq!(&mem.data(&store)[16..21], b"hello");
 }
 

@@ -122,6 +122,10 @@ impl MemoryData {
     }
 }
 
+fn out_of_bounds(offset: usize, len: usize, size: usize) -> Error {
+    Error::MemoryAccess { offset, len, size }
+}
+
 /// A linear memory in a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Memory {
@@ -170,16 +174,20 @@ impl Memory {
             .ok_or_else(|| limit_error("failed to grow memory"))
     }
 
+    /// Copies `buf.len()` bytes at `offset` out of the memory; a range not wholly inside it
+    /// is [`Error::MemoryAccess`].
     pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<(), Error> {
         let bytes = self.data_of(opaque(&store)).bytes();
         let src = offset
             .checked_add(buf.len())
             .and_then(|end| bytes.get(offset..end))
-            .ok_or_else(|| Error::usage("memory read out of bounds"))?;
+            .ok_or_else(|| out_of_bounds(offset, buf.len(), bytes.len()))?;
         buf.copy_from_slice(src);
         Ok(())
     }
 
+    /// Copies `buf` into the memory at `offset`; a range not wholly inside it is
+    /// [`Error::MemoryAccess`] and writes nothing.
     pub fn write(
         &self,
         mut store: impl AsContextMut,
@@ -189,10 +197,11 @@ impl Memory {
         let s = opaque_mut(&mut store);
         s.check(self.store)?;
         let bytes = s.memories[self.index].bytes_mut();
+        let size = bytes.len();
         let dst = offset
             .checked_add(buf.len())
             .and_then(|end| bytes.get_mut(offset..end))
-            .ok_or_else(|| Error::usage("memory write out of bounds"))?;
+            .ok_or_else(|| out_of_bounds(offset, buf.len(), size))?;
         dst.copy_from_slice(buf);
         Ok(())
     }
