@@ -116,7 +116,10 @@ impl From<Global> for Extern {
 }
 
 pub(crate) struct InstanceData {
-    pub module: Module,
+    /// Bumped when the instance is disposed, so that handles to it stop working.
+    pub generation: u32,
+    /// `None` once disposed.
+    pub module: Option<Module>,
     /// Owned here; compiled code and funcrefs point into it.
     #[allow(dead_code)]
     pub vmctx: Box<[u64]>,
@@ -133,7 +136,7 @@ pub(crate) struct InstanceData {
 impl InstanceData {
     /// The export named `name`.
     pub(crate) fn export_named(&self, name: &str) -> Option<Extern> {
-        let (kind, index) = self.module.inner.info.export(name)?;
+        let (kind, index) = self.module.as_ref()?.inner.info.export(name)?;
         self.export(kind, index)
     }
 
@@ -155,6 +158,7 @@ impl InstanceData {
 pub struct Instance {
     pub(crate) store: u64,
     pub(crate) index: usize,
+    pub(crate) generation: u32,
 }
 
 fn memory_matches(actual: MemoryType, want: MemoryType) -> bool {
@@ -201,7 +205,7 @@ impl Instance {
             return Err(Error::usage("module and store belong to different engines"));
         }
         let info = &module.inner.info;
-        if s.instances.len() >= s.store_limits.instances {
+        if s.instance_count() >= s.store_limits.instances {
             return Err(limit_error("too many instances"));
         }
         if imports.len() != info.imports.len() {
@@ -231,6 +235,11 @@ impl Instance {
                 name: imp.name.clone(),
                 reason: String::from(reason),
             };
+            if let Extern::Func(f) = ext
+                && f.check_live(s).is_err()
+            {
+                return Err(unlinkable("a function of a disposed instance"));
+            }
             let actual = ext.ty_in(s);
             let ok = match (&imp.ty, &actual) {
                 (ExternType::Func(w), ExternType::Func(a)) => w == a,
@@ -250,7 +259,10 @@ impl Instance {
             }
         }
 
-        let index = s.instances.len();
+        let (index, generation) = match s.free_instances.last() {
+            Some(&i) => (i, s.instances[i].generation),
+            None => (s.instances.len(), 0),
+        };
         let offsets = info.offsets().clone();
         let mut vmctx = alloc::vec![0u64; offsets.size as usize / 8].into_boxed_slice();
         let vmctx_addr = vmctx.as_mut_ptr() as usize;
@@ -279,8 +291,8 @@ impl Instance {
         {
             let def = i - info.imported_funcs as usize;
             let sig = info.func_sig_id(i as u32);
-            let id = s.funcs.len();
-            s.funcs.push(FuncData {
+            funcs.push(s.add_func(|id, generation| FuncData {
+                generation,
                 ty: info.func_type(i as u32).clone(),
                 sig,
                 funcref: Box::new(VMFuncRef {
@@ -291,11 +303,7 @@ impl Instance {
                     func_id: id as u64,
                 }),
                 kind: FuncKind::Wasm,
-            });
-            funcs.push(Func {
-                store: s.id,
-                index: id,
-            });
+            }));
         }
         let funcref_raw =
             |s: &StoreOpaque, funcs: &[Func], i: u32| funcs[i as usize].funcref_addr(s) as u64;
@@ -371,8 +379,9 @@ impl Instance {
             }
         }
 
-        s.instances.push(InstanceData {
-            module: module.clone(),
+        let data = InstanceData {
+            generation,
+            module: Some(module.clone()),
             vmctx,
             funcs,
             memories,
@@ -380,7 +389,13 @@ impl Instance {
             globals,
             elems,
             data_dropped: alloc::vec![false; info.data.len()],
-        });
+        };
+        if index == s.instances.len() {
+            s.instances.push(data);
+        } else {
+            s.free_instances.pop();
+            s.instances[index] = data;
+        }
 
         // Active segments, in order; a failure traps but earlier writes stay.
         for (_, table, off, items) in pending_elems {
@@ -419,12 +434,18 @@ impl Instance {
             // SAFETY: the start function has type [] -> [].
             unsafe { crate::runtime::func::call_raw(s, f.index, &mut vals)? };
         }
-        Ok(Instance { store: s.id, index })
+        Ok(Instance {
+            store: s.id,
+            index,
+            generation,
+        })
     }
 
     fn data<'a>(&self, s: &'a StoreOpaque) -> &'a InstanceData {
         assert_eq!(s.id, self.store, "instance used with a foreign store");
-        &s.instances[self.index]
+        let d = &s.instances[self.index];
+        assert_eq!(d.generation, self.generation, "disposed instance used");
+        d
     }
 
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
@@ -434,7 +455,12 @@ impl Instance {
     /// All exports, in name order.
     pub fn exports(&self, store: impl AsContext) -> impl Iterator<Item = (String, Extern)> {
         let d = self.data(opaque(&store));
-        let info = &d.module.inner.info;
+        let info = &d
+            .module
+            .as_ref()
+            .expect("a live instance has its module")
+            .inner
+            .info;
         let list: Vec<(String, Extern)> = info
             .exports_by_name
             .iter()

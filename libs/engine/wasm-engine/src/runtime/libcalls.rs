@@ -156,7 +156,8 @@ pub(crate) unsafe extern "C" fn memory_init(
     let data: &[u8] = if inst.data_dropped[seg as usize] {
         &[]
     } else {
-        &inst.module.inner.info.data[seg as usize].bytes
+        // A running instance is live, so it has its module.
+        &inst.module.as_ref().expect("live").inner.info.data[seg as usize].bytes
     };
     let m = inst.memories[mem as usize].index;
     let Some(sr) = range(src, len, data.len()) else {

@@ -1,6 +1,7 @@
 //! The runtime: engine, store, instances and the objects they own.
 
 pub mod config;
+mod dispose;
 pub mod engine;
 pub mod func;
 pub mod global;

@@ -8,7 +8,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Error;
 use crate::runtime::engine::Engine;
-use crate::runtime::func::{Caller, FuncData};
+use crate::runtime::func::{Caller, Func, FuncData};
 use crate::runtime::global::GlobalData;
 use crate::runtime::instance::InstanceData;
 use crate::runtime::memory::MemoryData;
@@ -114,6 +114,9 @@ pub struct StoreOpaque {
     pub(crate) tables: Vec<TableData>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
+    /// Slots of `funcs` and `instances` freed by [`crate::Instance::dispose`], for reuse.
+    pub(crate) free_funcs: Vec<usize>,
+    pub(crate) free_instances: Vec<usize>,
     /// Host → Wasm nesting depth.
     pub(crate) depth: u32,
     /// Consulted when the epoch deadline passes; `None` interrupts.
@@ -121,6 +124,30 @@ pub struct StoreOpaque {
 }
 
 impl StoreOpaque {
+    /// Adds the function `make(index, generation)` builds, in a freed slot if there is one.
+    pub(crate) fn add_func(&mut self, make: impl FnOnce(usize, u32) -> FuncData) -> Func {
+        let (index, generation) = match self.free_funcs.pop() {
+            Some(i) => (i, self.funcs[i].generation),
+            None => (self.funcs.len(), 0),
+        };
+        let data = make(index, generation);
+        if index == self.funcs.len() {
+            self.funcs.push(data);
+        } else {
+            self.funcs[index] = data;
+        }
+        Func {
+            store: self.id,
+            index,
+            generation,
+        }
+    }
+
+    /// Live instances (not disposed).
+    pub(crate) fn instance_count(&self) -> usize {
+        self.instances.len() - self.free_instances.len()
+    }
+
     pub fn check(&self, store_id: u64) -> Result<(), Error> {
         if store_id == self.id {
             Ok(())
@@ -174,6 +201,8 @@ impl<T> Store<T> {
                     tables: Vec::new(),
                     globals: Vec::new(),
                     instances: Vec::new(),
+                    free_funcs: Vec::new(),
+                    free_instances: Vec::new(),
                     depth: 0,
                     epoch_callback: None,
                 },

@@ -82,6 +82,9 @@ pub(crate) enum FuncKind {
 }
 
 pub(crate) struct FuncData {
+    /// Bumped when the function is freed (its instance disposed), so that handles to it
+    /// stop working; a new function in the slot takes the new value.
+    pub generation: u32,
     pub ty: FuncType,
     pub sig: u32,
     pub funcref: Box<VMFuncRef>,
@@ -96,6 +99,7 @@ unsafe impl Send for FuncData {}
 pub struct Func {
     pub(crate) store: u64,
     pub(crate) index: usize,
+    pub(crate) generation: u32,
 }
 
 impl Func {
@@ -113,21 +117,20 @@ impl Func {
             data: native.map_or(core::ptr::null(), |n| n.data),
             func: array,
         });
-        let index = s.funcs.len();
-        let funcref = Box::new(VMFuncRef {
-            array_call: host_shim as *const () as usize,
-            wasm_call: tramp,
-            type_id: u64::from(sig),
-            vmctx: &*ctx as *const HostFuncCtx as usize,
-            func_id: index as u64,
-        });
-        s.funcs.push(FuncData {
+        let vmctx = &*ctx as *const HostFuncCtx as usize;
+        Ok(s.add_func(|index, generation| FuncData {
+            generation,
             ty,
             sig,
-            funcref,
+            funcref: Box::new(VMFuncRef {
+                array_call: host_shim as *const () as usize,
+                wasm_call: tramp,
+                type_id: u64::from(sig),
+                vmctx,
+                func_id: index as u64,
+            }),
             kind: FuncKind::Host(ctx),
-        });
-        Ok(Func { store: s.id, index })
+        }))
     }
 
     /// A host function taking and returning `Val`s.
@@ -178,7 +181,21 @@ impl Func {
 
     pub(crate) fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a FuncData {
         assert_eq!(s.id, self.store, "function used with a foreign store");
-        &s.funcs[self.index]
+        let f = &s.funcs[self.index];
+        assert_eq!(
+            f.generation, self.generation,
+            "function of a disposed instance used"
+        );
+        f
+    }
+
+    /// An error unless this function belongs to `s` and its instance was not disposed.
+    pub(crate) fn check_live(&self, s: &StoreOpaque) -> Result<(), Error> {
+        s.check(self.store)?;
+        if s.funcs[self.index].generation != self.generation {
+            return Err(Error::usage("function of a disposed instance used"));
+        }
+        Ok(())
     }
 
     pub fn ty(&self, store: impl AsContext) -> FuncType {
@@ -193,7 +210,7 @@ impl Func {
         results: &mut [Val],
     ) -> Result<(), Error> {
         let s = opaque_mut(&mut store);
-        s.check(self.store)?;
+        self.check_live(s)?;
         let ty = s.funcs[self.index].ty.clone();
         if params.len() != ty.params().len() || results.len() != ty.results().len() {
             return Err(Error::usage(alloc::format!(

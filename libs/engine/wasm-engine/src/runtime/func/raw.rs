@@ -81,7 +81,7 @@ pub(crate) fn val_to_raw(s: &StoreOpaque, v: &Val) -> Result<u128, Error> {
         Val::ExternRef(r) => u128::from(ExternRef::to_raw(r)),
         Val::FuncRef(None) => 0,
         Val::FuncRef(Some(f)) => {
-            s.check(f.store)?;
+            f.check_live(s)?;
             f.funcref_addr(s) as u128
         }
     })
@@ -107,6 +107,7 @@ pub(crate) fn val_from_raw(s: &StoreOpaque, ty: ValType, raw: u128) -> Val {
                 Val::FuncRef(Some(Func {
                     store: s.id,
                     index: id,
+                    generation: s.funcs[id].generation,
                 }))
             }
         }

@@ -231,7 +231,7 @@ impl<P, R> Copy for TypedFunc<P, R> {}
 impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R, Error> {
         let s = opaque_mut(&mut store);
-        s.check(self.func.store)?;
+        self.func.check_live(s)?;
         // Parameter and result lists have at most 8 values (the tuple impls).
         let mut vals = [0u128; 8];
         params.store_raw(s, &mut vals)?;
