@@ -16,6 +16,7 @@ pub mod arch;
 mod artifact;
 pub mod compile;
 mod error;
+pub mod invoke;
 pub mod link;
 #[cfg(feature = "linux")]
 pub mod linux;
