@@ -231,6 +231,7 @@ fn run_init(bi: &BootInfo) {
             proc::Stdio::Console
         },
         owns_console: true,
+        invoke: None,
     });
     match init {
         Ok(p) => {

@@ -182,6 +182,7 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
             check: None,
         },
     ];
+    cases.extend(invoke_cases());
     // Two CPU-bound programs must both make progress. On one hart (riscv64's
     // single config, see `run`) that takes preemption.
     cases.push(Case {
@@ -196,6 +197,55 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
         check: Some(interleaved),
     });
     Ok(cases)
+}
+
+/// A reactor, as `wasi-sdk -mexec-model=reactor` makes them: `_initialize` (which says so
+/// through WASI) and exports, no `_start`; `scale` traps unless `_initialize` ran.
+const REACTOR: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $ready (mut i32) (i32.const 0))
+  (data (i32.const 16) "reactor initialized\n")
+  (func (export "_initialize")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 20))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (global.set $ready (i32.const 1)))
+  (func (export "scale") (param i32 f64) (result f64 i64)
+    (if (i32.eqz (global.get $ready)) (then unreachable))
+    (f64.mul (f64.convert_i32_s (local.get 0)) (local.get 1))
+    (i64.extend_i32_s (i32.add (local.get 0) (i32.const 1)))))"#;
+
+/// `just exec reactor.wasm --invoke scale ARGS...`, as a request.
+fn invoke_request(args: &[&str]) -> Request {
+    Request {
+        module: wat::parse_str(REACTOR).expect("the reactor is valid text"),
+        name: "reactor".into(),
+        args: strings(args),
+        argv0: Some("reactor.wasm".into()),
+        invoke: Some("scale".into()),
+        ..Request::default()
+    }
+}
+
+/// `--invoke`: a reactor is initialized and serves the call; a bad argument is an error.
+fn invoke_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "--invoke: a reactor's _initialize, then an export with typed arguments",
+            request: invoke_request(&["7", "-2.5"]),
+            code: 0,
+            lines: vec!["reactor initialized", "-17.5", "8"],
+            check: None,
+        },
+        Case {
+            name: "--invoke: an argument that is not of its parameter's type",
+            request: invoke_request(&["seven", "1"]),
+            code: 1,
+            lines: vec!["argument 1 of `scale`: `seven` is not an i32"],
+            check: None,
+        },
+    ]
 }
 
 /// A and B both ran all 6 rounds, and each printed a round before the

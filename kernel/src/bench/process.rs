@@ -29,6 +29,7 @@ fn spawn_idle() -> Result<ProcRef, proc::SpawnError> {
         handles: vec![],
         stdio: crate::proc::Stdio::Null,
         owns_console: false,
+        invoke: None,
     })
 }
 

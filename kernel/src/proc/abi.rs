@@ -262,13 +262,17 @@ fn spawn(c: &mut Caller<'_, ProcState>, req_ptr: i32, out: i32) -> Result<(), Er
         Ok(RawSpawn::decode(raw))
     })?;
     check(c, out, 4)?;
-    if req.reserved != [0, 0] || req.flags & !SPAWN_STDIO_NULL != 0 {
+    if req.flags & !SPAWN_STDIO_NULL != 0 {
         return Err(Errno::Inval);
     }
     let path_bytes = read_bytes(c, req.path_ptr as i32, req.path_len)?;
     let argv = string_list(&read_bytes(c, req.argv_ptr as i32, req.argv_len)?)?;
     let env = string_list(&read_bytes(c, req.env_ptr as i32, req.env_len)?)?;
     let preopens = string_list(&read_bytes(c, req.preopens_ptr as i32, req.preopens_len)?)?;
+    let invoke = match read_bytes(c, req.invoke_ptr as i32, req.invoke_len)? {
+        name if name.is_empty() => None,
+        name => Some(String::from_utf8(name).map_err(|_| Errno::Inval)?),
+    };
     let nhandles = req.handles_count;
     if nhandles > atoll_abi::MAX_HANDLES as u32 {
         return Err(Errno::TooBig);
@@ -317,6 +321,7 @@ fn spawn(c: &mut Caller<'_, ProcState>, req_ptr: i32, out: i32) -> Result<(), Er
             c.data().proc.stdio
         },
         owns_console,
+        invoke,
     });
     let child = match r {
         Ok(p) => p,

@@ -5,7 +5,8 @@
 //!
 //! Lifecycle: [`spawn`] creates the process and its thread; the thread
 //! compiles (through the [`cache`]) and instantiates the module, reports
-//! success or the reason to the spawner, then runs `_start`. The end is
+//! success or the reason to the spawner, then runs its [`invoke::Entry`]:
+//! `_start`, or an export named at spawn (reactors included). The end is
 //! recorded as a [`Status`] (exited, trapped, killed); a process stays in
 //! the table until it was waited for, or until nothing can wait for it.
 //! Preemption: the store's epoch deadline callback yields the hart when
@@ -15,6 +16,7 @@ pub mod abi;
 pub mod cache;
 pub mod channel;
 pub mod host;
+mod invoke;
 pub mod precompiled;
 #[cfg(feature = "ktest")]
 mod precompiled_tests;
@@ -305,6 +307,8 @@ pub struct SpawnRequest<'a> {
     /// Where fds 0-2 go.
     pub stdio: Stdio,
     pub owns_console: bool,
+    /// The export to call instead of `_start`, with `args[1..]` as its arguments.
+    pub invoke: Option<String>,
 }
 
 /// Where a process's stdin, stdout and stderr go.
@@ -426,8 +430,9 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
     let ready: Arc<Ready> = Arc::new((spin::Mutex::new(None), WaitQueue::new()));
     let ready2 = ready.clone();
     let proc2 = proc.clone();
+    let invoke = req.invoke.map(|name| (name, req.args.clone()));
     let t = thread::spawn(req.name, WASM_STACK_SIZE, pid, move || {
-        run(proc2, module, state, &ready2)
+        run(proc2, module, state, invoke, &ready2)
     });
     let t = match t {
         Ok(t) => t,
@@ -451,7 +456,13 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
 }
 
 /// The body of a process's thread.
-fn run(proc: Arc<Process>, module: wasm_engine::Module, state: ProcState, ready: &Ready) {
+fn run(
+    proc: Arc<Process>,
+    module: wasm_engine::Module,
+    state: ProcState,
+    invoke: Option<(String, Vec<String>)>,
+    ready: &Ready,
+) {
     let report = |r: Result<(), SpawnError>| {
         *ready.0.lock() = Some(r);
         ready.1.wake_all();
@@ -481,12 +492,12 @@ fn run(proc: Arc<Process>, module: wasm_engine::Module, state: ProcState, ready:
                 return None;
             }
         };
-        let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-            Ok(f) => f,
-            Err(e) => {
-                report(Err(SpawnError::NoExec(format!(
-                    "no `_start` function: {e}"
-                ))));
+        let (name, args) = invoke.unzip();
+        let entry = invoke::Entry::find(&store, &instance, name, &args.unwrap_or_default());
+        let entry = match entry {
+            Ok(e) => e,
+            Err(why) => {
+                report(Err(SpawnError::NoExec(why)));
                 return None;
             }
         };
@@ -494,7 +505,7 @@ fn run(proc: Arc<Process>, module: wasm_engine::Module, state: ProcState, ready:
         if proc.pid == 1 {
             crate::boot_marks::reach(crate::boot_marks::Milestone::User);
         }
-        let r = start.call(&mut store, ());
+        let r = entry.run(&mut store);
         let exit = store.data().wasi.exit_code();
         // Closing its handles wakes peers (EPIPE) before the store goes.
         for obj in store.data_mut().handles.drain() {

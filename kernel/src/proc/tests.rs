@@ -13,7 +13,7 @@ use ktest::ktest;
 
 use super::abi::Object;
 use super::channel::{ChanErr, channel};
-use super::{ProcRef, SpawnError, SpawnRequest, Status, StatusKind, cache};
+use super::{ProcRef, SpawnError, SpawnRequest, Status, StatusKind, cache, trap_code};
 use crate::mem::{frames, heap};
 use crate::sched::{percpu, thread, timer};
 
@@ -25,6 +25,7 @@ static HUGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_huge.wasm"))
 static ECHO: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_echo.wasm"));
 static HANDLES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_handles.wasm"));
 static SLEEP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_sleep.wasm"));
+static REACTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc_reactor.wasm"));
 /// Imports every function of `atoll_abi::FUNCTIONS` with its listed signature (kernel/build.rs).
 static ABI_IMPORTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/abi_imports.wasm"));
 
@@ -38,6 +39,24 @@ fn start(name: &str, wasm: &[u8], handles: Vec<Object>) -> Result<ProcRef, Spawn
         handles,
         stdio: crate::proc::Stdio::Null,
         owns_console: false,
+        invoke: None,
+    })
+}
+
+/// Spawns the reactor test module calling `export` with `args`.
+fn invoke(export: Option<&str>, args: &[&str]) -> Result<ProcRef, SpawnError> {
+    let mut argv = vec![String::from("reactor")];
+    argv.extend(args.iter().map(|a| String::from(*a)));
+    super::spawn(SpawnRequest {
+        name: "reactor",
+        wasm: REACTOR,
+        args: argv,
+        env: vec![],
+        preopens: vec![],
+        handles: vec![],
+        stdio: crate::proc::Stdio::Null,
+        owns_console: false,
+        invoke: export.map(String::from),
     })
 }
 
@@ -112,6 +131,32 @@ ktest! {
         assert_eq!(cache::compiles(), compiles, "the second spawn recompiled");
         // Waiting again gives the same status.
         assert_eq!(status(&p), Status { kind: StatusKind::Exited, code: 42 });
+    }
+}
+
+ktest! {
+    fn a_reactor_runs_initialize_then_the_invoked_export_with_its_arguments() {
+        let p = invoke(Some("exit_sum"), &["40", "2"]).expect("spawn");
+        assert_eq!(status(&p), Status { kind: StatusKind::Exited, code: 42 });
+        let p = invoke(Some("add"), &["-1", "0x10"]).expect("spawn");
+        assert_eq!(status(&p), Status { kind: StatusKind::Exited, code: 0 });
+    }
+}
+
+ktest! {
+    fn an_argument_not_of_its_parameter_type_is_a_host_error() {
+        let p = invoke(Some("add"), &["1", "two"]).expect("spawn");
+        assert_eq!(status(&p), Status { kind: StatusKind::Trapped, code: trap_code::HOST });
+        assert!(p.trap_message().is_some_and(|m| m.contains("`two` is not an i32")));
+        let p = invoke(Some("add"), &["1"]).expect("spawn");
+        assert_eq!(status(&p).kind, StatusKind::Trapped);
+    }
+}
+
+ktest! {
+    fn a_reactor_without_an_export_to_call_or_an_unknown_export_does_not_start() {
+        assert!(matches!(invoke(None, &[]), Err(SpawnError::NoExec(m)) if m.contains("reactor")));
+        assert!(matches!(invoke(Some("nope"), &[]), Err(SpawnError::NoExec(_))));
     }
 }
 

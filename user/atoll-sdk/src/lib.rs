@@ -91,6 +91,7 @@ pub struct SpawnOptions {
     preopens: Vec<String>,
     handles: Vec<Handle>,
     stdio_null: bool,
+    invoke: Option<String>,
 }
 
 impl SpawnOptions {
@@ -106,7 +107,16 @@ impl SpawnOptions {
             preopens: Vec::new(),
             handles: Vec::new(),
             stdio_null: false,
+            invoke: None,
         }
+    }
+
+    /// Calls the export `name` instead of `_start` (after `_initialize`, if the module
+    /// exports it), with the arguments after `argv[0]` as its parameters; the results are
+    /// printed to the child's stdout (`just exec --invoke`).
+    pub fn invoke(mut self, name: impl Into<String>) -> Self {
+        self.invoke = Some(name.into());
+        self
     }
 
     /// Sets `argv[0]`.
@@ -296,6 +306,7 @@ impl Process {
         let env = string_list(&options.env)?;
         let preopens = string_list(&options.preopens)?;
         let handles: Vec<u32> = options.handles.iter().map(Handle::raw).collect();
+        let invoke = options.invoke.as_deref().unwrap_or("").as_bytes();
         let word = |v: i32| v as u32;
         let request = records::SpawnRequest {
             path_ptr: word(ptr(path)),
@@ -313,7 +324,8 @@ impl Process {
             } else {
                 0
             },
-            reserved: [0; 2],
+            invoke_ptr: word(ptr(invoke)),
+            invoke_len: word(len(invoke.len())),
         }
         .encode();
         let mut out: u32 = 0;

@@ -1,4 +1,5 @@
-//! init's boot arguments: `exec=`, `exec.env=`, `exec.dir=` and `exec.argv0=` (user/ABI.md,
+//! init's boot arguments: `exec=`, `exec.env=`, `exec.dir=`, `exec.argv0=` and `exec.invoke=`
+//! (user/ABI.md,
 //! "Boot and init"). Each is a comma-separated list of percent-encoded items. The same
 //! words may come from a file instead (`exec.file=PATH`, whitespace-separated), which is how
 //! `just exec` passes requests of any length (the kernel command line holds 511 bytes).
@@ -15,6 +16,8 @@ pub struct ExecRequest {
     pub dirs: Vec<String>,
     /// What the program sees as `argv[0]` (default: its path).
     pub argv0: Option<String>,
+    /// The export to call instead of `_start` (`just exec --invoke`).
+    pub invoke: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +97,7 @@ pub fn exec_file(args: &[String]) -> Option<&str> {
 
 /// Finds the exec requests in init's arguments (the kernel command line's tokens, then the
 /// exec file's; `argv[0]` is skipped). Each `exec=` starts a request; `exec.env=`,
-/// `exec.dir=` and `exec.argv0=` add to the latest. Other tokens (`log=...`) are the
+/// `exec.dir=`, `exec.argv0=` and `exec.invoke=` add to the latest. Other tokens (`log=...`) are the
 /// kernel's. An empty list means: no `exec=`, run the shell.
 pub fn parse(args: &[String]) -> Result<Vec<ExecRequest>, BootArgError> {
     let mut requests: Vec<ExecRequest> = Vec::new();
@@ -112,6 +115,7 @@ pub fn parse(args: &[String]) -> Result<Vec<ExecRequest>, BootArgError> {
                 env: Vec::new(),
                 dirs: Vec::new(),
                 argv0: None,
+                invoke: None,
             });
             continue;
         }
@@ -119,6 +123,7 @@ pub fn parse(args: &[String]) -> Result<Vec<ExecRequest>, BootArgError> {
             "exec.env" => ("exec.env", |r, v| r.env.extend(v)),
             "exec.dir" => ("exec.dir", |r, v| r.dirs.extend(v)),
             "exec.argv0" => ("exec.argv0", |r, mut v| r.argv0 = v.pop()),
+            "exec.invoke" => ("exec.invoke", |r, mut v| r.invoke = v.pop()),
             _ => continue,
         };
         let items = decode_list(arg, value)?;
@@ -197,10 +202,16 @@ mod tests {
     fn argv0_and_an_exec_file_are_read() {
         let words = args(&["init", "exec.file=/run/exec.args"]);
         assert_eq!(exec_file(&words), Some("/run/exec.args"));
-        let got = parse(&args(&["init", "exec=/run/p.wasm,x", "exec.argv0=p.wasm"]))
+        let got = parse(&args(&[
+            "init",
+            "exec=/run/p.wasm,x",
+            "exec.argv0=p.wasm",
+            "exec.invoke=add%20up",
+        ]))
             .unwrap()
             .remove(0);
         assert_eq!(got.argv0.as_deref(), Some("p.wasm"));
+        assert_eq!(got.invoke.as_deref(), Some("add up"));
     }
 
     #[test]

@@ -72,6 +72,9 @@ fn exec(request: &ExecRequest) -> u32 {
     for d in &request.dirs {
         options = options.preopen(d.as_str());
     }
+    if let Some(name) = &request.invoke {
+        options = options.invoke(name.as_str());
+    }
     let child = match Process::spawn(options) {
         Ok(c) => c,
         Err(e) => {

@@ -228,6 +228,7 @@ impl Runner for AtollQemu {
                         .collect(),
                     guest_dirs: Vec::new(),
                     argv0: file.map(String::from),
+                    invoke: None,
                 });
             }
             let boot = exec::Boot {

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask exec [arch=ARCH | config=NAME | --config C] PROG.wasm
 //!                  [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]... [--env K=V]...
-//!                  [--timeout SECS] [-- ARGS...]
+//!                  [--timeout SECS] [--invoke NAME] [-- ARGS...]
 //! ```
 //!
 //! It packs the module as `/run/<name>.wasm` into the initrd beside the normal userland,
@@ -44,6 +44,9 @@ options:
   --log LEVEL             the kernel's log level on the serial console (default warn), which
                           is shown when atoll stops without an exit code or times out
   --release               boot the release kernel
+  --invoke NAME           call the export NAME instead of `_start` (after `_initialize`, if
+                          exported: reactors), ARGS parsed as its parameters, and print its
+                          results one per line, as `wasmtime run --invoke`
 ARGS after the program (or after `--`) are its arguments, byte for byte; argv[0] is
 /run/<name>.wasm. Preopens are fds 3, 4, ... in the order given (--dir and --dir-ro first).";
 
@@ -72,6 +75,8 @@ pub struct Request {
     pub guest_dirs: Vec<String>,
     /// The program's `argv[0]` if not its path (`wasmtime run` passes the module's file name).
     pub argv0: Option<String>,
+    /// The export to call instead of `_start` (`--invoke`).
+    pub invoke: Option<String>,
 }
 
 impl Request {
@@ -178,6 +183,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<u8, String> {
             "--dir-ro" => req.dirs.push(parse_share(&value("--dir-ro")?, true)?),
             "--guest-dir" => req.guest_dirs.push(value("--guest-dir")?),
             "--log" => log = Some(value("--log")?),
+            "--invoke" => req.invoke = Some(value("--invoke")?),
             "--env" => {
                 let v = value("--env")?;
                 if !v.contains('=') {
@@ -289,6 +295,9 @@ pub fn exec_words(runs: &[Request], paths: &[String], dirs: &[Vec<String>]) -> S
         s.push_str(&format!("exec={}\n", list(&argv)));
         if let Some(name) = &req.argv0 {
             s.push_str(&format!("exec.argv0={}\n", percent_encode(name)));
+        }
+        if let Some(name) = &req.invoke {
+            s.push_str(&format!("exec.invoke={}\n", percent_encode(name)));
         }
         if !req.env.is_empty() {
             s.push_str(&format!("exec.env={}\n", list(&req.env)));
@@ -672,6 +681,7 @@ mod tests {
             }],
             guest_dirs: vec!["/tmp".into()],
             argv0: Some("prog.wasm".into()),
+            invoke: Some("add up".into()),
         };
         let installed = Request {
             name: "/bin/hello.wasm".into(),
@@ -683,7 +693,8 @@ mod tests {
                 &["/run/prog.wasm".into(), "/bin/hello.wasm".into()],
                 &[vec!["/mnt/atoll0/x::/data".into()], vec![]]
             ),
-            "exec=/run/prog.wasm,a%20b,c%2Cd,\nexec.argv0=prog.wasm\nexec.env=K=V%201\n\
+            "exec=/run/prog.wasm,a%20b,c%2Cd,\nexec.argv0=prog.wasm\nexec.invoke=add%20up\n\
+             exec.env=K=V%201\n\
              exec.dir=/mnt/atoll0/x::/data,/tmp\nexec=/bin/hello.wasm\n"
         );
     }

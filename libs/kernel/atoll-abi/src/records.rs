@@ -25,8 +25,11 @@ pub struct SpawnRequest {
     pub handles_count: u32,
     /// [`SPAWN_STDIO_NULL`] or 0.
     pub flags: u32,
-    /// Must be 0.
-    pub reserved: [u32; 2],
+    /// The export to call instead of `_start` (none if `invoke_len` is 0): `_initialize`
+    /// runs first if the module exports it, `argv[1..]` are the export's arguments, and its
+    /// results are printed to the child's stdout, as `wasmtime run --invoke`.
+    pub invoke_ptr: u32,
+    pub invoke_len: u32,
 }
 
 /// `SpawnRequest::flags`: the child's stdio is null (no console).
@@ -51,8 +54,8 @@ impl SpawnRequest {
             self.handles_ptr,
             self.handles_count,
             self.flags,
-            self.reserved[0],
-            self.reserved[1],
+            self.invoke_ptr,
+            self.invoke_len,
         ];
         let mut out = [0u8; Self::SIZE];
         for (chunk, w) in out.chunks_exact_mut(4).zip(words) {
@@ -75,7 +78,8 @@ impl SpawnRequest {
             handles_ptr: w(8),
             handles_count: w(9),
             flags: w(10),
-            reserved: [w(11), w(12)],
+            invoke_ptr: w(11),
+            invoke_len: w(12),
         }
     }
 }
@@ -215,7 +219,8 @@ mod tests {
             argv_len: 4,
             handles_count: 2,
             flags: SPAWN_STDIO_NULL,
-            reserved: [0, 7],
+            invoke_ptr: 0,
+            invoke_len: 7,
             ..SpawnRequest::default()
         };
         let raw = r.encode();
