@@ -34,7 +34,8 @@ pub use platform::Platform;
 pub use runtime::config::{BoundsChecks, Config};
 pub use runtime::engine::Engine;
 pub use runtime::func::{
-    Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy,
+    CallAsync, Caller, Func, HostFuture, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet,
+    WasmTy,
 };
 pub use runtime::global::Global;
 pub use runtime::instance::{Extern, Instance};

@@ -14,9 +14,18 @@
 //! returns and the caller's own trap instruction follows.
 
 #[cfg(target_arch = "riscv64")]
+mod fiber_riscv64;
+#[cfg(target_arch = "x86_64")]
+mod fiber_x86_64;
+#[cfg(target_arch = "riscv64")]
 mod riscv64;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
+
+#[cfg(target_arch = "riscv64")]
+use fiber_riscv64 as fiber;
+#[cfg(target_arch = "x86_64")]
+use fiber_x86_64 as fiber;
 
 /// Words reserved for saved registers (the biggest user is riscv64: sp, s0-s11, fs0-fs11).
 pub const SAVE_WORDS: usize = 26;
@@ -36,6 +45,26 @@ unsafe extern "C" {
     pub fn atoll_wasm_landing(save: *mut usize) -> !;
     /// See the module docs. Called only from compiled code.
     pub fn atoll_wasm_raise();
+}
+
+unsafe extern "C" {
+    /// Saves the current context on the current stack and its stack pointer in `*save`,
+    /// then resumes the context saved at stack pointer `to` (see the arch's fiber file).
+    pub fn atoll_fiber_switch(save: *mut usize, to: usize);
+    fn atoll_fiber_start();
+}
+
+/// Writes a new fiber's first switch frame below `top` (16-byte aligned, with room for
+/// the frame) so that switching to the returned stack pointer calls `entry(arg)` there.
+///
+/// # Safety
+/// `[top - frame size, top)` must be writable memory that nothing else uses.
+pub unsafe fn fiber_init(top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> usize {
+    let frame = fiber::first_frame(atoll_fiber_start as *const () as usize, entry as usize, arg);
+    let sp = top - fiber::FRAME_WORDS * 8;
+    // SAFETY: per the contract, the frame's words are ours to write.
+    unsafe { core::ptr::copy_nonoverlapping(frame.as_ptr(), sp as *mut usize, frame.len()) };
+    sp
 }
 
 /// Address of the trap-raising stub compiled code calls.

@@ -7,7 +7,9 @@ use alloc::string::String;
 use crate::Error;
 use crate::module::Module;
 use crate::runtime::engine::Engine;
-use crate::runtime::func::{Caller, Func, HostFunc, IntoFunc};
+use crate::runtime::func::{
+    Caller, Func, HostFunc, HostFuture, IntoFunc, WasmParams, WasmResults, async_host_fn,
+};
 use crate::runtime::instance::{Extern, Instance};
 use crate::runtime::store::{AsContextMut, opaque_mut};
 use crate::types::{FuncType, Val};
@@ -59,6 +61,21 @@ impl<T: 'static> Linker<T> {
         f: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self, Error> {
         self.insert(module, name, Definition::Host(f.into_host_fn()))
+    }
+
+    /// An async host function ([`Func::wrap_async`]) for calls made with `call_async`.
+    pub fn func_wrap_async<P, R, F>(
+        &mut self,
+        module: &str,
+        name: &str,
+        f: F,
+    ) -> Result<&mut Self, Error>
+    where
+        P: WasmParams + WasmResults,
+        R: WasmParams + WasmResults,
+        F: for<'a> Fn(Caller<'a, T>, P) -> HostFuture<'a, R> + Send + Sync + 'static,
+    {
+        self.insert(module, name, Definition::Host(async_host_fn(f)))
     }
 
     pub fn func_new(

@@ -3,6 +3,7 @@
 pub mod config;
 mod dispose;
 pub mod engine;
+pub(crate) mod fiber;
 pub mod func;
 pub mod global;
 pub mod instance;

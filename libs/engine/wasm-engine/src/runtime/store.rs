@@ -8,7 +8,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Error;
 use crate::runtime::engine::Engine;
-use crate::runtime::func::{Caller, Func, FuncData};
+use crate::runtime::func::{AsyncCx, Caller, Func, FuncData};
 use crate::runtime::global::GlobalData;
 use crate::runtime::instance::InstanceData;
 use crate::runtime::memory::MemoryData;
@@ -119,6 +119,8 @@ pub struct StoreOpaque {
     pub(crate) free_instances: Vec<usize>,
     /// Host → Wasm nesting depth.
     pub(crate) depth: u32,
+    /// The async call whose fiber runs this store's Wasm (null outside one).
+    pub(crate) async_cx: *mut AsyncCx,
     /// Consulted when the epoch deadline passes; `None` interrupts.
     pub(crate) epoch_callback: Option<EpochCallback>,
 }
@@ -204,6 +206,7 @@ impl<T> Store<T> {
                     free_funcs: Vec::new(),
                     free_instances: Vec::new(),
                     depth: 0,
+                    async_cx: core::ptr::null_mut(),
                     epoch_callback: None,
                 },
                 data,

@@ -3,6 +3,7 @@
 //! (array-call shim, [`Caller`], closures as host functions), [`typed`] the typed-call
 //! traits and [`TypedFunc`].
 
+mod asynchronous;
 mod host;
 mod raw;
 mod typed;
@@ -17,6 +18,9 @@ use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque
 use crate::runtime::vmcontext::VMFuncRef;
 use crate::types::{FuncType, Val};
 
+pub(crate) use asynchronous::AsyncCx;
+pub(crate) use asynchronous::async_host_fn;
+pub use asynchronous::{CallAsync, HostFuture};
 pub(crate) use host::dynamic_host_fn;
 use host::host_shim;
 pub use host::{Caller, IntoFunc};
