@@ -12,6 +12,8 @@ pub mod engine;
 #[cfg(feature = "ktest")]
 mod engine_tests;
 #[cfg(feature = "ktest")]
+mod fiber_tests;
+#[cfg(feature = "ktest")]
 mod nested_tests;
 pub mod platform;
 pub mod space;

@@ -198,7 +198,7 @@ impl<T, R> Future for CallAsync<'_, T, R> {
 
     fn poll(self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let task = task as *mut Context<'_> as *mut Context<'static>;
+        let task: *mut Context<'static> = (task as *mut Context<'_>).cast();
         match this.resume(task) {
             Err(e) => Poll::Ready(Err(e)),
             Ok(false) => Poll::Pending,
