@@ -199,22 +199,8 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-/// A reactor, as `wasi-sdk -mexec-model=reactor` makes them: `_initialize` (which says so
-/// through WASI) and exports, no `_start`; `scale` traps unless `_initialize` ran.
-const REACTOR: &str = r#"(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (global $ready (mut i32) (i32.const 0))
-  (data (i32.const 16) "reactor initialized\n")
-  (func (export "_initialize")
-    (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const 20))
-    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (global.set $ready (i32.const 1)))
-  (func (export "scale") (param i32 f64) (result f64 i64)
-    (if (i32.eqz (global.get $ready)) (then unreachable))
-    (f64.mul (f64.convert_i32_s (local.get 0)) (local.get 1))
-    (i64.extend_i32_s (i32.add (local.get 0) (i32.const 1)))))"#;
+/// A reactor: `_initialize` (which prints `reactor initialized`) and exports, no `_start`.
+const REACTOR: &str = include_str!("../../../libs/engine/wasm-engine/examples/guests/reactor.wat");
 
 /// `just exec reactor.wasm --invoke scale ARGS...`, as a request.
 fn invoke_request(args: &[&str]) -> Request {

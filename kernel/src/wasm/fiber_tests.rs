@@ -12,14 +12,14 @@ use wasm_engine::{Caller, Config, Error, HostFuture, Linker, Module, Store, Trap
 
 static FIBER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fiber.wasm"));
 
-/// Pending `n` times, then ready with `n`.
-struct YieldTimes(i32);
+/// Pending `n` times, then ready with `n`: (times left, n).
+struct YieldTimes(i32, i32);
 
 impl Future for YieldTimes {
     type Output = Result<i32, Error>;
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.0 == 0 {
-            return Poll::Ready(Ok(0));
+        if self.0 <= 0 {
+            return Poll::Ready(Ok(self.1));
         }
         self.0 -= 1;
         Poll::Pending
@@ -46,7 +46,7 @@ fn call(name: &str, arg: i32) -> (Result<i32, Error>, u32) {
     let mut linker: Linker<()> = Linker::new(&engine);
     linker
         .func_wrap_async("env", "yield_times", |_: Caller<'_, ()>, n: i32| {
-            alloc::boxed::Box::pin(YieldTimes(n)) as HostFuture<'_, i32>
+            alloc::boxed::Box::pin(YieldTimes(n, n)) as HostFuture<'_, i32>
         })
         .unwrap();
     let mut store = Store::new(&engine, ());

@@ -65,14 +65,14 @@ impl Future for Sleep {
     }
 }
 
-/// Pending `n` times (waking itself each time), then ready with `n`.
-pub struct YieldTimes(pub i32);
+/// Pending `n` times (waking itself each time), then ready with `n`: (times left, n).
+pub struct YieldTimes(i32, i32);
 
 impl Future for YieldTimes {
     type Output = Result<i32, Error>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.0 == 0 {
-            return Poll::Ready(Ok(0));
+        if self.0 <= 0 {
+            return Poll::Ready(Ok(self.1));
         }
         self.0 -= 1;
         cx.waker().wake_by_ref();
@@ -101,7 +101,7 @@ pub fn linker(engine: &Engine) -> Result<Linker<Shared>, Error> {
         }) as HostFuture<'_, ()>
     })?;
     linker.func_wrap_async("env", "yield_times", |_: Caller<'_, Shared>, n: i32| {
-        Box::pin(YieldTimes(n)) as HostFuture<'_, i32>
+        Box::pin(YieldTimes(n, n)) as HostFuture<'_, i32>
     })?;
     Ok(linker)
 }
@@ -219,7 +219,7 @@ mod tests {
         let f = i.get_typed_func::<i32, i32>(&store, "yield_then").unwrap();
         let out = run_all(vec![Box::pin(f.call_async(&mut store, 5))]);
         let (result, polls) = &out[0];
-        assert_eq!(*result.as_ref().unwrap(), 100);
+        assert_eq!(*result.as_ref().unwrap(), 105);
         // Pending five times: the call's future returned Pending each time.
         assert_eq!(*polls, 6);
     }
@@ -280,7 +280,7 @@ mod tests {
         }
         let f = i.get_typed_func::<i32, i32>(&store, "yield_then").unwrap();
         let out = run_all(vec![Box::pin(f.call_async(&mut store, 2))]);
-        assert_eq!(*out[0].0.as_ref().unwrap(), 100);
+        assert_eq!(*out[0].0.as_ref().unwrap(), 102);
     }
 
     #[test]
@@ -294,6 +294,6 @@ mod tests {
         );
         let f = i.get_typed_func::<i32, i32>(&store, "yield_then").unwrap();
         let out = run_all(vec![Box::pin(f.call_async(&mut store, 1))]);
-        assert_eq!(*out[0].0.as_ref().unwrap(), 100);
+        assert_eq!(*out[0].0.as_ref().unwrap(), 101);
     }
 }

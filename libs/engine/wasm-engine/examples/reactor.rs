@@ -9,24 +9,8 @@ use wasi_p1::std_host::{HostClock, OsRandom};
 use wasi_p1::{MemConsole, WasiCtx};
 use wasm_engine::{Engine, Error, ExternType, Instance, Linker, Module, Store};
 
-/// A reactor as a toolchain emits it: `_initialize` sets up state (and logs through WASI);
-/// `add` refuses to run before it, as a C reactor's constructors would not have run.
-const REACTOR_WAT: &str = r#"(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (global $ready (mut i32) (i32.const 0))
-  (global $total (mut i64) (i64.const 0))
-  (data (i32.const 16) "reactor initialized\n")
-  (func (export "_initialize")
-    (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const 20))
-    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (global.set $ready (i32.const 1)))
-  (func (export "add") (param i64) (result i64)
-    (if (i32.eqz (global.get $ready)) (then unreachable))
-    (global.set $total (i64.add (global.get $total) (local.get 0)))
-    (global.get $total))
-  (func (export "scale") (param f64 f64) (result f64) (f64.mul (local.get 0) (local.get 1))))"#;
+/// The reactor (`examples/guests/reactor.wat`).
+const REACTOR_WAT: &str = include_str!("guests/reactor.wat");
 
 /// The store's data: the WASI state of the instance.
 pub struct Host {
@@ -112,10 +96,10 @@ fn main() -> Result<(), Error> {
     }
     let scale = reactor
         .instance
-        .get_typed_func::<(f64, f64), f64>(&reactor.store, "scale")?;
+        .get_typed_func::<(i32, f64), (f64, i64)>(&reactor.store, "scale")?;
     println!(
-        "scale(1.5, 4) = {}",
-        scale.call(&mut reactor.store, (1.5, 4.0))?
+        "scale(7, -2.5) = {:?}",
+        scale.call(&mut reactor.store, (7, -2.5))?
     );
     Ok(())
 }
@@ -147,7 +131,7 @@ mod tests {
         let listed = describe_exports(&module);
         assert_eq!(listed.len(), 4, "{listed:?}");
         assert!(listed.contains(&"add: (func (param i64) (result i64))".to_string()));
-        assert!(listed.contains(&"scale: (func (param f64 f64) (result f64))".to_string()));
+        assert!(listed.contains(&"scale: (func (param i32 f64) (result f64 i64))".to_string()));
         assert!(listed[0].starts_with("memory: Memory("), "{listed:?}");
     }
 
