@@ -208,8 +208,8 @@ mod tests {
             "exec.argv0=p.wasm",
             "exec.invoke=add%20up",
         ]))
-            .unwrap()
-            .remove(0);
+        .unwrap()
+        .remove(0);
         assert_eq!(got.argv0.as_deref(), Some("p.wasm"));
         assert_eq!(got.invoke.as_deref(), Some("add up"));
     }

@@ -179,7 +179,10 @@ fn main() -> Result<(), Error> {
     }
     println!("all four answered, in parallel, in {:?}", start.elapsed());
     host.drop_instance(handles[2]);
-    println!("{} instances left after dropping the runaway", host.instance_count());
+    println!(
+        "{} instances left after dropping the runaway",
+        host.instance_count()
+    );
     let pages = host.slot(handles[0])?.call("grow", 5000, deadline)?;
     println!("growing by 5000 pages past the 4096-page limit: memory.grow = {pages}");
     Ok(())
