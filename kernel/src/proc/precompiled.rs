@@ -60,6 +60,17 @@ pub fn find(key: &[u8; 32]) -> Option<Artifact> {
         .copied()
 }
 
+/// The artifact beside the boot image's module at `path` (`bin/sh.wasm` ->
+/// `bin/sh.cwasm`), if there is one and artifacts are not disabled.
+pub fn beside(path: &str) -> Option<Artifact> {
+    if DISABLED.load(Ordering::Relaxed) {
+        return None;
+    }
+    let stem = path.strip_suffix(".wasm")?;
+    let e = crate::initrd::file(&alloc::format!("{stem}.cwasm"))?;
+    Some((e.path(), e.data))
+}
+
 /// The module whose Wasm has SHA-256 `wasm_sha256` from `artifact` (`(path,
 /// bytes)`) when that was compiled from it and matches `engine`, else
 /// compiled by `compile`; whether the artifact was used. The source is

@@ -13,7 +13,7 @@ use crate::{Error, compile};
 /// Engine version and artifact format: an artifact loads only into the very engine
 /// version that wrote it.
 pub(crate) const ENGINE_VERSION: &str =
-    concat!("atoll-wasm-engine ", env!("CARGO_PKG_VERSION"), " format 2");
+    concat!("atoll-wasm-engine ", env!("CARGO_PKG_VERSION"), " format 3");
 
 /// Cranelift settings that do not change the code generated (checks only).
 const NOT_CODE: [&str; 2] = ["enable_verifier", "regalloc_checker"];
@@ -30,8 +30,28 @@ pub(crate) struct Header {
     pub epoch: bool,
     pub explicit_bounds: bool,
     pub guard_size: u64,
-    /// SHA-256 of the Wasm module the code was compiled from.
-    pub wasm_sha256: [u8; 32],
+    /// The Wasm module the code was compiled from.
+    pub source: Source,
+}
+
+/// What identifies the Wasm module an artifact was compiled from: its SHA-256 (the
+/// module's identity, by which caches know it) and its XXH3-128 (to check quickly that
+/// given bytes are that module: SHA-256 costs a riscv64 kernel about 64 instructions
+/// per byte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Source {
+    pub sha256: [u8; 32],
+    pub xxh3: [u8; 16],
+}
+
+impl Source {
+    pub fn of(wasm: &[u8]) -> Source {
+        use sha2::Digest;
+        Source {
+            sha256: sha2::Sha256::digest(wasm).into(),
+            xxh3: super::checksum(wasm),
+        }
+    }
 }
 
 fn settings(
@@ -44,8 +64,8 @@ fn settings(
 }
 
 impl Header {
-    /// The header of code `engine` compiles from a module with hash `wasm_sha256`.
-    pub fn of(engine: &Engine, wasm_sha256: [u8; 32]) -> Header {
+    /// The header of code `engine` compiles from the module `source`.
+    pub fn of(engine: &Engine, source: Source) -> Header {
         let isa = engine.isa();
         let c = engine.config();
         let opts = compile::translate_options(c, isa);
@@ -58,7 +78,7 @@ impl Header {
             epoch: opts.epoch,
             explicit_bounds: c.bounds_checks == BoundsChecks::Explicit,
             guard_size: opts.guard_size,
-            wasm_sha256,
+            source,
         }
     }
 
@@ -66,7 +86,7 @@ impl Header {
     /// version, target, code-shaping options and Cranelift settings, and no CPU feature
     /// (`has_*`) the engine does not have (fewer is fine). The error names the reason.
     pub fn check(&self, engine: &Engine) -> Result<(), Error> {
-        let here = Header::of(engine, self.wasm_sha256);
+        let here = Header::of(engine, self.source);
         let differs = |what: &str, a: &dyn core::fmt::Display, b: &dyn core::fmt::Display| {
             refused(format!("compiled for {what} {a}, this engine has {b}"))
         };
@@ -112,7 +132,8 @@ impl Header {
         }
         w.u8(u8::from(self.fuel) | u8::from(self.epoch) << 1 | u8::from(self.explicit_bounds) << 2);
         w.u64(self.guard_size);
-        w.raw(&self.wasm_sha256);
+        w.raw(&self.source.sha256);
+        w.raw(&self.source.xxh3);
     }
 
     pub fn read(r: &mut Reader<'_>) -> Result<Header, Error> {
@@ -127,8 +148,12 @@ impl Header {
         let [shared_flags, isa_flags] = lists;
         let bits = r.u8()?;
         let guard_size = r.u64()?;
-        let mut wasm_sha256 = [0; 32];
-        wasm_sha256.copy_from_slice(r.raw(32)?);
+        let mut source = Source {
+            sha256: [0; 32],
+            xxh3: [0; 16],
+        };
+        source.sha256.copy_from_slice(r.raw(32)?);
+        source.xxh3.copy_from_slice(r.raw(16)?);
         Ok(Header {
             engine_version,
             triple,
@@ -138,7 +163,7 @@ impl Header {
             epoch: bits & 2 != 0,
             explicit_bounds: bits & 4 != 0,
             guard_size,
-            wasm_sha256,
+            source,
         })
     }
 }

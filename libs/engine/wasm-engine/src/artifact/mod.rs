@@ -27,10 +27,9 @@ use core::num::NonZeroU8;
 
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::TrapCode;
-use sha2::{Digest, Sha256};
 
 use codec::{Reader, Writer, refused};
-use header::Header;
+use header::{Header, Source};
 
 use crate::compile::{self, CompiledFunction, FuncReloc, RelocTarget, trap_kind};
 use crate::module::{self, Module, ModuleInfo, ModuleInner};
@@ -54,7 +53,7 @@ impl Engine {
         validate::validate(wasm)?;
         let (info, bodies) = module::parse(self, wasm)?;
         let compiled = module::compile_all(self, &info, &bodies)?;
-        let header = Header::of(self, Sha256::digest(wasm).into());
+        let header = Header::of(self, Source::of(wasm));
         let mut w = Writer::default();
         w.raw(MAGIC);
         header.write(&mut w);
@@ -94,7 +93,7 @@ impl Module {
         let mut r = Reader::new(body(bytes)?);
         let header = Header::read(&mut r)?;
         header.check(engine)?;
-        if wasm_sha256.is_some_and(|sum| *sum != header.wasm_sha256) {
+        if wasm_sha256.is_some_and(|sum| *sum != header.source.sha256) {
             return Err(refused(
                 "compiled from another Wasm module (its SHA-256 differs)",
             ));
@@ -136,11 +135,30 @@ impl Module {
     /// The SHA-256 of the Wasm module an artifact was compiled from (read from its
     /// header; nothing else is checked), to find the artifact for a module.
     pub fn precompiled_source_sha256(bytes: &[u8]) -> Result<[u8; 32], Error> {
-        let rest = bytes
-            .strip_prefix(MAGIC.as_slice())
-            .ok_or_else(|| refused("not a precompiled module (bad magic)"))?;
-        Ok(Header::read(&mut Reader::new(rest))?.wasm_sha256)
+        Ok(read_header(bytes)?.source.sha256)
     }
+
+    /// The SHA-256 of `wasm` as the artifact's header records it, once the header's
+    /// XXH3-128 of its source says `wasm` is exactly that module (else an error): for
+    /// a caller that has an artifact beside a module and needs the module's identity
+    /// without hashing it with SHA-256. Nothing else of the artifact is checked.
+    pub fn precompiled_source_of(bytes: &[u8], wasm: &[u8]) -> Result<[u8; 32], Error> {
+        let source = read_header(bytes)?.source;
+        if checksum(wasm) != source.xxh3 {
+            return Err(refused(
+                "compiled from another Wasm module (its XXH3-128 differs)",
+            ));
+        }
+        Ok(source.sha256)
+    }
+}
+
+/// The header of the artifact `bytes` (its checksum is not checked).
+fn read_header(bytes: &[u8]) -> Result<Header, Error> {
+    let rest = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or_else(|| refused("not a precompiled module (bad magic)"))?;
+    Header::read(&mut Reader::new(rest))
 }
 
 /// Bytes of the checksum at the end of an artifact.

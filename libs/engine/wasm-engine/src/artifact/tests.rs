@@ -61,7 +61,7 @@ fn run(engine: &Engine, module: &Module, arg: i32) -> Vec<String> {
     out
 }
 
-fn refused(r: Result<Module, Error>) -> String {
+fn refused<T>(r: Result<T, Error>) -> String {
     match r {
         Err(Error::Artifact(why)) => why,
         Err(e) => panic!("expected a refused artifact, got {e}"),
@@ -230,6 +230,20 @@ fn an_artifact_of_another_wasm_module_is_rejected_with_the_reason() {
     assert!(why.contains("another Wasm module"), "{why}");
     let source = Module::precompiled_source_sha256(&artifact).unwrap();
     assert_eq!(source, <[u8; 32]>::from(Sha256::digest(wasm())));
+}
+
+#[test]
+fn the_bytes_beside_an_artifact_are_checked_to_be_its_source() {
+    let engine = engine_with(|_| {});
+    let artifact = engine.precompile(&wasm()).unwrap();
+    let sha = Module::precompiled_source_of(&artifact, &wasm()).expect("its own source");
+    assert_eq!(sha, <[u8; 32]>::from(Sha256::digest(wasm())));
+    let mut changed = wasm();
+    *changed.last_mut().unwrap() ^= 1;
+    let why = refused(Module::precompiled_source_of(&artifact, &changed));
+    assert!(why.contains("another Wasm module"), "{why}");
+    let why = refused(Module::precompiled_source_of(&artifact, &wasm()[1..]));
+    assert!(why.contains("another Wasm module"), "{why}");
 }
 
 #[test]
