@@ -26,11 +26,26 @@ type Artifact = (&'static str, &'static [u8]);
 /// Artifacts in the initrd by the SHA-256 of their source module.
 static INDEX: Once<BTreeMap<[u8; 32], Artifact>> = Once::new();
 
-/// Applies `aot=off` from the boot arguments.
+/// Applies `aot=off` from the boot arguments, and says so when this kernel is
+/// runtime-only (built without the `compiler` feature).
 pub fn configure(cmdline: &str) {
+    let compiler = cfg!(feature = "compiler");
+    if !compiler {
+        crate::info!(
+            "wasm: runtime-only kernel (no compiler): only the boot image's precompiled modules run"
+        );
+    }
     if cmdline.split_whitespace().any(|w| w == "aot=off") {
         DISABLED.store(true, Ordering::Relaxed);
-        crate::info!("wasm: aot=off: precompiled modules are ignored, every module is compiled");
+        if compiler {
+            crate::info!(
+                "wasm: aot=off: precompiled modules are ignored, every module is compiled"
+            );
+        } else {
+            crate::warn!(
+                "wasm: aot=off: precompiled modules are ignored, and this kernel cannot compile"
+            );
+        }
     }
 }
 

@@ -23,28 +23,24 @@ mod tests;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::num::NonZeroU8;
-
-use cranelift_codegen::binemit::Reloc;
-use cranelift_codegen::ir::TrapCode;
 
 use codec::{Reader, Writer, refused};
-use header::{Header, Source};
+use header::Header;
+#[cfg(feature = "compiler")]
+use header::Source;
 
-use crate::compile::{self, CompiledFunction, FuncReloc, RelocTarget, trap_kind};
+use crate::code::{self, CompiledFunction, FuncReloc, RelocKind, RelocTarget, trap_kind};
+#[cfg(feature = "compiler")]
+use crate::compile;
 use crate::module::{self, Module, ModuleInfo, ModuleInner};
 use crate::runtime::engine::{Engine, TrampolineKind};
-use crate::{Error, link, validate};
+#[cfg(feature = "compiler")]
+use crate::validate;
+use crate::{Error, link};
 
 const MAGIC: &[u8; 8] = b"ATOLLCW\0";
 
-const RELOCS: [Reloc; 4] = [
-    Reloc::X86CallPCRel4,
-    Reloc::X86PCRel4,
-    Reloc::Abs8,
-    Reloc::RiscvCallPlt,
-];
-
+#[cfg(feature = "compiler")]
 impl Engine {
     /// Compiles `wasm` (validated first) for this engine's target and settings, and
     /// returns the artifact [`Module::deserialize`] loads. The engine may be configured
@@ -211,7 +207,7 @@ fn trampolines_needed(info: &ModuleInfo) -> Vec<(TrampolineKind, u32)> {
     for f in 0..info.imported_funcs {
         let ty = info.funcs[f as usize];
         out.insert((TrampolineKind::HostArray, ty));
-        if compile::native_host_callable(&info.types[ty as usize]) {
+        if code::native_host_callable(&info.types[ty as usize]) {
             out.insert((TrampolineKind::HostNative, ty));
         }
     }
@@ -289,10 +285,10 @@ fn write_function(w: &mut Writer, f: &CompiledFunction) -> Result<(), Error> {
     w.bytes(&f.code);
     w.u32(f.relocs.len() as u32);
     for r in &f.relocs {
-        let kind = RELOCS
+        let kind = RelocKind::ALL
             .iter()
             .position(|k| *k == r.kind)
-            .ok_or_else(|| refused(alloc::format!("unsupported relocation {:?}", r.kind)))?;
+            .expect("ALL lists every kind");
         let (target, index) = match r.target {
             RelocTarget::Func(i) => (0, i),
             RelocTarget::Libcall(i) => (1, i),
@@ -307,7 +303,7 @@ fn write_function(w: &mut Writer, f: &CompiledFunction) -> Result<(), Error> {
     w.u32(f.traps.len() as u32);
     for (offset, code) in &f.traps {
         w.u32(*offset);
-        w.u8(code.as_raw().get());
+        w.u8(*code);
     }
     w.u32(f.srclocs.len() as u32);
     for (start, end, loc) in &f.srclocs {
@@ -324,7 +320,7 @@ fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
     let mut relocs = Vec::with_capacity(n);
     for _ in 0..n {
         let offset = r.u32()?;
-        let kind = *RELOCS
+        let kind = *RelocKind::ALL
             .get(r.u8()? as usize)
             .ok_or_else(|| refused("unknown relocation kind"))?;
         let target = match (r.u8()?, r.u32()?) {
@@ -345,8 +341,7 @@ fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
     let mut traps = Vec::with_capacity(n);
     for _ in 0..n {
         let offset = r.u32()?;
-        let trap = NonZeroU8::new(r.u8()?)
-            .map(TrapCode::from_raw)
+        let trap = Some(r.u8()?)
             .filter(|c| trap_kind(*c).is_some())
             .ok_or_else(|| refused("unknown trap code"))?;
         if offset as usize >= code.len() {

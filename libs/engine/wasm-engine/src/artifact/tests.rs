@@ -292,3 +292,55 @@ fn a_precompiled_module_brings_the_trampolines_its_instances_need() {
         .expect("run");
     assert_eq!(run.call(&mut store, 14).expect("call"), 42);
 }
+
+/// The `has_*` settings a header turns on.
+fn features_on(h: &Header) -> Vec<&str> {
+    let mut on: Vec<&str> = h
+        .isa_flags
+        .iter()
+        .filter(|(k, v)| k.starts_with("has_") && v == "true")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    on.sort_unstable();
+    on
+}
+
+#[test]
+fn an_engine_without_the_compiler_expects_what_cranelift_would_compile_with() {
+    let source = super::header::Source::of(&wasm());
+    let cases: [(&str, bool, &[&str]); 4] = [
+        ("riscv64gc-unknown-none-elf", false, &[]),
+        ("riscv64gc-unknown-none-elf", true, &["has_zba", "has_zbb"]),
+        ("x86_64-unknown-none", true, &[]),
+        (
+            "x86_64-unknown-none",
+            true,
+            &["has_avx", "has_avx2", "has_bmi2"],
+        ),
+    ];
+    for (target, simd, flags) in cases {
+        let engine = engine_with(|c| {
+            c.target(target).epoch_interruption(true).simd(simd);
+            for f in flags {
+                // SAFETY: nothing compiled here runs.
+                unsafe { c.cranelift_flag_enable(f) };
+            }
+        });
+        let compiled = Header::of(&engine, source);
+        let expected = Header::without_compiler(&engine, source);
+        let what = alloc::format!("{target} simd={simd} {flags:?}");
+        assert_eq!(expected.shared_flags, compiled.shared_flags, "{what}");
+        assert_eq!(features_on(&expected), features_on(&compiled), "{what}");
+        let rest = |h: &Header| {
+            (
+                h.engine_version.clone(),
+                h.triple.clone(),
+                h.fuel,
+                h.epoch,
+                h.explicit_bounds,
+                h.guard_size,
+            )
+        };
+        assert_eq!(rest(&expected), rest(&compiled), "{what}");
+    }
+}
