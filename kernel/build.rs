@@ -23,6 +23,9 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-znotext");
         println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
         println!("cargo:rustc-link-arg-bins=--hash-style=gnu");
+        // RELR: the ~16k relative relocations packed into a few hundred words, which
+        // the loader walks in a fraction of the instructions RELA entries take.
+        println!("cargo:rustc-link-arg-bins=-zpack-relative-relocs");
         // The loader embeds the whole ELF, and with the engine (Cranelift)
         // its debug info and assembler-local `.L` symbols pass 100 MiB:
         // compressed and without those, it fits small machines while gdb

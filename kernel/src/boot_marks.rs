@@ -17,11 +17,16 @@
 //!   printed its prompt.
 //!
 //! The counter is [`crate::counter`]'s, read on the hart that reaches the
-//! milestone. On riscv64 it is that hart's `instret`, which counts from the
-//! hart's reset: it includes the instructions OpenSBI and the loader ran on
-//! it, and none of the other harts'. The time counter (riscv64: the `time`
-//! CSR, x86_64: the TSC) is global; under `-icount shift=0` it advances one
-//! nanosecond per instruction of any hart (plus idle time).
+//! milestone. On riscv64 it is `instret`, which counts from reset: it
+//! includes the instructions OpenSBI and the loader ran. On hardware it is
+//! that hart's own count; under QEMU with `-icount` (how `just bench` boots)
+//! it is QEMU's instruction count, shared by all harts, so instructions that
+//! other harts run meanwhile (spinning, say) count too: with 4 harts, the
+//! secondaries spinning until the kernel let them in cost 8M of the boot
+//! count, and one SBI `set_timer` call seemed to cost 5.8M (QEMU ran the other
+//! harts then). The time counter (riscv64: the `time` CSR, x86_64: the TSC)
+//! is global; under `-icount shift=0` it advances one nanosecond per
+//! instruction of any hart (plus idle time).
 //!
 //! Without the switch nothing is printed and each hook is one atomic load.
 

@@ -45,17 +45,23 @@ fn raw() -> Option<&'static [u8]> {
     })
 }
 
-/// The contents of the regular file at `path` in `archive`, if any.
-pub fn lookup_in<'a>(archive: Archive<'a>, path: &str) -> Result<Option<&'a [u8]>, Error> {
-    Ok(archive.find(path)?.filter(|e| e.is_file()).map(|e| e.data))
+/// The regular file at `path` in `archive`, if any.
+pub fn file_in<'a>(archive: Archive<'a>, path: &str) -> Result<Option<initrd::Entry<'a>>, Error> {
+    Ok(archive.find(path)?.filter(|e| e.is_file()))
 }
 
 /// The contents of the regular file at `path` in the initrd (None if there
 /// is no such file, or no valid initrd).
 pub fn lookup(path: &str) -> Option<&'static [u8]> {
+    file(path).map(|e| e.data)
+}
+
+/// The regular file at `path` in the initrd (None if there is no such file,
+/// or no valid initrd).
+pub fn file(path: &str) -> Option<initrd::Entry<'static>> {
     let archive = (*ARCHIVE.get()?)?;
     // The archive was validated whole at boot, so lookups cannot fail.
-    lookup_in(archive, path).ok().flatten()
+    file_in(archive, path).ok().flatten()
 }
 
 /// The validated archive, if there is one.
@@ -117,10 +123,10 @@ mod tests {
             cpio_entry(&mut a, "./bin/hello.wasm", 0o100644, b"\0asm\x01\0\0\0");
             cpio_entry(&mut a, "TRAILER!!!", 0, b"");
             let archive = initrd::Archive::new(&a);
-            assert_eq!(crate::initrd::lookup_in(archive, "/bin/hello.wasm"), Ok(Some(&b"\0asm\x01\0\0\0"[..])));
-            assert_eq!(crate::initrd::lookup_in(archive, "bin"), Ok(None), "directories are not files");
-            assert_eq!(crate::initrd::lookup_in(archive, "nope"), Ok(None));
-            assert!(crate::initrd::lookup_in(initrd::Archive::new(&a[..a.len() - 20]), "nope").is_err());
+            assert_eq!(crate::initrd::file_in(archive, "/bin/hello.wasm").map(|f| f.map(|e| e.data)), Ok(Some(&b"\0asm\x01\0\0\0"[..])));
+            assert_eq!(crate::initrd::file_in(archive, "bin").map(|f| f.map(|e| e.data)), Ok(None), "directories are not files");
+            assert_eq!(crate::initrd::file_in(archive, "nope").map(|f| f.map(|e| e.data)), Ok(None));
+            assert!(crate::initrd::file_in(initrd::Archive::new(&a[..a.len() - 20]), "nope").is_err());
             // The boot initrd, if any, was validated: every file is found by its path.
             for e in crate::initrd::entries().filter(|e| e.is_file()) {
                 assert_eq!(crate::initrd::lookup(e.path()).map(|d| d.len()), Some(e.data.len()));

@@ -207,7 +207,8 @@ fn run_init(bi: &BootInfo) {
     use alloc::string::String;
     use alloc::vec;
 
-    let Some(wasm) = initrd::lookup("bin/init.wasm") else {
+    const INIT: &str = "bin/init.wasm";
+    let Some(wasm) = initrd::lookup(INIT) else {
         info!("no /bin/init.wasm in the initrd: starting the kernel shell");
         return;
     };
@@ -218,6 +219,7 @@ fn run_init(bi: &BootInfo) {
     let init = proc::spawn(proc::SpawnRequest {
         name: "init",
         wasm,
+        image_path: Some(INIT),
         args,
         env: vec![],
         preopens: vec![
@@ -275,7 +277,7 @@ pub fn power_off_with_code(code: u32) -> ! {
 
 fn secondary_main(hart_id: usize) -> ! {
     while !GLOBAL_INIT_DONE.load(Ordering::Acquire) {
-        arch::relax();
+        arch::park();
     }
     timer::start_this_hart();
     percpu::current().online.store(true, Ordering::Release);

@@ -366,7 +366,7 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
     let initrd = initrd.finish();
 
     let target = config.arch.kernel_target();
-    let kernel = crate::build::build_kernel(root, target, &["bench"], false)?;
+    let kernel = crate::build::build_kernel(root, target, &["bench"], true, false)?;
     let boot_kernel = crate::build::strip_debug_info(&kernel)?;
     let loader_target = config.arch.loader_target();
     let mut cmd = cargo(root, "build", false);
@@ -419,14 +419,23 @@ fn kernel(root: &Path, name: &str, m: &Modules) -> Result<(Vec<Record>, bool), S
     let lines = run.lines;
     let ok = run.status.is_some();
     let mut records = parse_lines(column, lines.iter().map(|(_, l)| l.as_str()));
-    let elf = read(&kernel)?;
-    records.push(Record {
-        column: column.into(),
-        measure: "memory.kernel_image".into(),
-        subject: "atoll".into(),
-        value: loaded_size(&elf).unwrap_or(0) as f64,
-        unit: "B".into(),
-    });
+    // The bench kernel, and the interactive kernel with and without the compiler
+    // (issue 14: the runtime-only kernel's size beside the full one's).
+    let full = crate::build::build_kernel(root, target, &[], true, false)?;
+    let runtime_only = crate::build::build_kernel(root, target, &[], false, false)?;
+    for (measure, path) in [
+        ("memory.kernel_image", &kernel),
+        ("memory.kernel_image.full", &full),
+        ("memory.kernel_image.runtime_only", &runtime_only),
+    ] {
+        records.push(Record {
+            column: column.into(),
+            measure: measure.into(),
+            subject: "atoll".into(),
+            value: loaded_size(&read(path)?).unwrap_or(0) as f64,
+            unit: "B".into(),
+        });
+    }
     let finished = lines.iter().any(|(_, l)| l.starts_with("BENCH-END ok"));
     for (_, l) in lines.iter().filter(|(_, l)| l.starts_with("BENCH-ERROR")) {
         eprintln!("bench: {name}: {l}");
@@ -803,6 +812,14 @@ impl Report {
             ("process heap (idle)", "memory.process_heap"),
             ("process frames (idle)", "memory.process_frames"),
             ("kernel image (loaded)", "memory.kernel_image"),
+            (
+                "kernel image, no bench (loaded)",
+                "memory.kernel_image.full",
+            ),
+            (
+                "kernel image, runtime-only (loaded)",
+                "memory.kernel_image.runtime_only",
+            ),
         ] {
             let recs: Vec<Option<&Record>> =
                 COLUMNS.iter().map(|c| self.value(c, measure)).collect();
@@ -963,6 +980,17 @@ impl Report {
                 line(
                     &format!("boot to {milestone} <= {}M insn (riscv64)", limit / 1e6),
                     verdict(r.value / 1e6, limit / 1e6, "M insn", true),
+                );
+            }
+        }
+        for col in ["riscv64", "x86_64"] {
+            if let (Some(f), Some(r)) = (
+                self.get(col, "memory.kernel_image.full", "atoll"),
+                self.get(col, "memory.kernel_image.runtime_only", "atoll"),
+            ) {
+                line(
+                    &format!("runtime-only kernel smaller than the full ({col})"),
+                    verdict(r.value / 1e6, f.value / 1e6, "MB", true),
                 );
             }
         }

@@ -12,6 +12,9 @@ pub enum Flavor {
     Normal,
     /// The kernel that runs its own tests and exits QEMU with the result.
     Test,
+    /// The interactive kernel without Cranelift (`[kernel] compiler = false`): it runs
+    /// only the boot image's precompiled modules.
+    RuntimeOnly,
 }
 
 pub struct Artifacts {
@@ -49,10 +52,11 @@ pub fn binaries(
 ) -> Result<Binaries, String> {
     let profile_dir = if release { "release" } else { "debug" };
     let features: &[&str] = match flavor {
-        Flavor::Normal => &[],
+        Flavor::Normal | Flavor::RuntimeOnly => &[],
         Flavor::Test => &["ktest"],
     };
-    let kernel = build_kernel(root, arch.kernel_target(), features, release)?;
+    let compiler = flavor != Flavor::RuntimeOnly;
+    let kernel = build_kernel(root, arch.kernel_target(), features, compiler, release)?;
     let boot_kernel = strip_debug_info(&kernel)?;
 
     let loader_target = arch.loader_target();
@@ -92,6 +96,16 @@ pub fn build(
     cmdline: &str,
     initrd: Option<&[u8]>,
 ) -> Result<Artifacts, String> {
+    let flavor = match (flavor, config.kernel.compiler) {
+        (Flavor::Normal, false) => Flavor::RuntimeOnly,
+        (Flavor::Test, false) => {
+            return Err(format!(
+                "{}: the kernel tests need the compiler ([kernel] compiler = false)",
+                config.name
+            ));
+        }
+        (f, _) => f,
+    };
     let b = binaries(root, config.arch, flavor, release)?;
     let dir = image_dir(root, config)?;
     let initrd_file = match initrd {
@@ -196,10 +210,13 @@ fn esp_disk(
 /// `debug/kernel` is swapped between feature sets by a hard link that keeps
 /// the older file's mtime, so a loader embedding it could miss the change
 /// and boot the other flavor; a copy per flavor changes path and mtime.
+/// Builds the kernel for `target` with `features`, and with Cranelift unless
+/// `compiler` is false (the runtime-only kernel: `--no-default-features`).
 pub fn build_kernel(
     root: &Path,
     target: &str,
     features: &[&str],
+    compiler: bool,
     release: bool,
 ) -> Result<PathBuf, String> {
     let mut cmd = cargo(root, "build", release);
@@ -209,6 +226,9 @@ pub fn build_kernel(
         .stderr(std::process::Stdio::inherit());
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
+    }
+    if !compiler {
+        cmd.arg("--no-default-features");
     }
     let out = cmd
         .output()
@@ -229,10 +249,11 @@ pub fn build_kernel(
         .find_map(json_executable)
         .map(PathBuf::from)
         .ok_or_else(|| "cargo reported no kernel executable".to_string())?;
-    let flavor = if features.is_empty() {
-        "default".to_string()
-    } else {
-        features.join("+")
+    let flavor = match (features.is_empty(), compiler) {
+        (true, true) => "default".to_string(),
+        (true, false) => "runtime".to_string(),
+        (false, true) => features.join("+"),
+        (false, false) => format!("{}+runtime", features.join("+")),
     };
     let copy = built.with_file_name(format!("kernel.{flavor}.elf"));
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));

@@ -21,6 +21,29 @@ pub struct Config {
     pub run: Run,
     #[serde(default)]
     pub aot: Aot,
+    #[serde(default)]
+    pub kernel: Kernel,
+}
+
+/// How the kernel is built.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kernel {
+    /// With Cranelift (the default): Wasm without a precompiled artifact is JIT-compiled.
+    /// `false` builds the runtime-only kernel, which runs only the boot image's
+    /// precompiled modules (for machines with little memory).
+    #[serde(default = "yes")]
+    pub compiler: bool,
+}
+
+impl Default for Kernel {
+    fn default() -> Kernel {
+        Kernel { compiler: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Precompiled modules in the boot image (see `aot.rs`).

@@ -296,6 +296,16 @@ const INTERACTIVE: [(&str, &str); 4] = [
 /// With `aot=off`: the shell comes up.
 const JIT_BOOT: [(&str, &str); 1] = [("Welcome to atoll", "")];
 
+/// The runtime-only kernel with `aot=off`: init cannot start, and the kernel says why
+/// before its own shell comes up.
+const NO_COMPILER_BOOT: [(&str, &str); 2] = [
+    ("this engine has no compiler", ""),
+    ("type `help` for commands", ""),
+];
+
+/// The runtime-only kernel's configuration (see `configs/`), booted on riscv64 runs.
+const RUNTIME_ONLY: &str = "qemu-riscv64-runtime";
+
 /// What the kernel logs (at warning level) when it cannot use a precompiled module.
 const AOT_FALLBACK: &str = "compiling the module instead";
 
@@ -485,6 +495,21 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
             interactive(root, &config, &userland, "aot=off", &JIT_BOOT).map(drop),
             start,
         );
+        if config.arch == Arch::Riscv64 {
+            let runtime = Config::load(root, RUNTIME_ONLY)?;
+            let start = Instant::now();
+            report(
+                "the runtime-only kernel (no Cranelift, 64 MiB) boots to the shell and runs typed commands",
+                interactive(root, &runtime, &userland, "", &INTERACTIVE).map(drop),
+                start,
+            );
+            let start = Instant::now();
+            report(
+                "the runtime-only kernel with aot=off says it cannot compile init",
+                interactive(root, &runtime, &userland, "aot=off", &NO_COMPILER_BOOT).map(drop),
+                start,
+            );
+        }
         let start = Instant::now();
         report(
             "init cannot start: the kernel shell reads pasted lines, Ctrl-U and Ctrl-C",

@@ -14,7 +14,7 @@
 //!   `LOAD_PAGE_FAULT`), `wasm` (`configure`, `simd_supported`,
 //!   `sync_icache_all_harts`, `SIMD_MISSING`).
 //! - **Harts:** `init_hart`, `start_secondary_harts`, `local_ptr`, `send_ipi`,
-//!   `clear_ipi`, `wait_for_interrupt`, `relax`, `halt`, `power_off`.
+//!   `clear_ipi`, `park`, `wait_for_interrupt`, `relax`, `halt`, `power_off`.
 //! - **Time:** `read_time`, `set_timer`.
 //! - **Memory:** `flush_tlb_local`, `flush_tlb_all_local`, `flush_tlb_harts`.
 //! - **Stacks and frames:** `stack_pointer`, `frame_pointer`,

@@ -23,6 +23,7 @@ fn spawn_idle() -> Result<ProcRef, proc::SpawnError> {
     proc::spawn(SpawnRequest {
         name: "idle",
         wasm: IDLE,
+        image_path: None,
         args: vec![String::from("idle")],
         env: vec![],
         preopens: vec![],

@@ -311,6 +311,7 @@ fn spawn(c: &mut Caller<'_, ProcState>, req_ptr: i32, out: i32) -> Result<(), Er
     let r = super::spawn(SpawnRequest {
         name: program_name(&path),
         wasm,
+        image_path: Some(path.trim_start_matches('/')),
         args: argv,
         env,
         preopens,

@@ -298,6 +298,9 @@ pub struct SpawnRequest<'a> {
     /// Program name (for the process list and logs).
     pub name: &'a str,
     pub wasm: &'a [u8],
+    /// Where `wasm` is in the boot image (`bin/init.wasm`), if it is a file there:
+    /// its precompiled artifact is then the one beside it (see `precompiled`).
+    pub image_path: Option<&'a str>,
     pub args: Vec<String>,
     pub env: Vec<String>,
     /// `(system path, guest name)` pairs, preopened as fds 3, 4, ...
@@ -382,7 +385,7 @@ type Ready = (spin::Mutex<Option<Result<(), SpawnError>>>, WaitQueue);
 pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
     let parent = current().map_or(0, |p| p.pid);
     compile_fits(req.wasm.len())?;
-    let module = cache::get_or_compile(req.wasm).map_err(|e| match e {
+    let module = cache::get_or_compile(req.wasm, req.image_path).map_err(|e| match e {
         Error::ResourceLimit(m) => SpawnError::NoMem(m),
         // Refused at load time, before any of it runs: said at warning
         // level, since the caller only gets ENOEXEC.

@@ -26,11 +26,26 @@ type Artifact = (&'static str, &'static [u8]);
 /// Artifacts in the initrd by the SHA-256 of their source module.
 static INDEX: Once<BTreeMap<[u8; 32], Artifact>> = Once::new();
 
-/// Applies `aot=off` from the boot arguments.
+/// Applies `aot=off` from the boot arguments, and says so when this kernel is
+/// runtime-only (built without the `compiler` feature).
 pub fn configure(cmdline: &str) {
+    let compiler = cfg!(feature = "compiler");
+    if !compiler {
+        crate::info!(
+            "wasm: runtime-only kernel (no compiler): only the boot image's precompiled modules run"
+        );
+    }
     if cmdline.split_whitespace().any(|w| w == "aot=off") {
         DISABLED.store(true, Ordering::Relaxed);
-        crate::info!("wasm: aot=off: precompiled modules are ignored, every module is compiled");
+        if compiler {
+            crate::info!(
+                "wasm: aot=off: precompiled modules are ignored, every module is compiled"
+            );
+        } else {
+            crate::warn!(
+                "wasm: aot=off: precompiled modules are ignored, and this kernel cannot compile"
+            );
+        }
     }
 }
 
@@ -58,6 +73,17 @@ pub fn find(key: &[u8; 32]) -> Option<Artifact> {
         })
         .get(key)
         .copied()
+}
+
+/// The artifact beside the boot image's module at `path` (`bin/sh.wasm` ->
+/// `bin/sh.cwasm`), if there is one and artifacts are not disabled.
+pub fn beside(path: &str) -> Option<Artifact> {
+    if DISABLED.load(Ordering::Relaxed) {
+        return None;
+    }
+    let stem = path.strip_suffix(".wasm")?;
+    let e = crate::initrd::file(&alloc::format!("{stem}.cwasm"))?;
+    Some((e.path(), e.data))
 }
 
 /// The module whose Wasm has SHA-256 `wasm_sha256` from `artifact` (`(path,

@@ -17,6 +17,7 @@ fn spawn(wasm: &[u8]) -> Result<super::ProcRef, SpawnError> {
     super::spawn(SpawnRequest {
         name: "aot",
         wasm,
+        image_path: None,
         args: vec![String::from("aot")],
         env: vec![],
         preopens: vec![],

@@ -25,6 +25,7 @@ fn start(name: &str, wasm: &[u8]) -> Result<ProcRef, SpawnError> {
     super::spawn(SpawnRequest {
         name,
         wasm,
+        image_path: None,
         args: vec![String::from(name)],
         env: vec![],
         preopens: vec![],

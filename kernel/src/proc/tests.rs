@@ -33,6 +33,7 @@ fn start(name: &str, wasm: &[u8], handles: Vec<Object>) -> Result<ProcRef, Spawn
     super::spawn(SpawnRequest {
         name,
         wasm,
+        image_path: None,
         args: vec![String::from(name)],
         env: vec![],
         preopens: vec![],

@@ -75,6 +75,24 @@ fn cpu_nodes<'b, 'a>(fdt: &'b Fdt<'a>) -> impl Iterator<Item = (usize, FdtNode<'
         .filter_map(|n| Some((n.property("reg")?.as_usize()?, n)))
 }
 
+/// Whether `cpu` lists the multi-letter ISA extension `name` (lower case) in
+/// `riscv,isa-extensions`, or else in its `riscv,isa` string.
+pub fn cpu_has_extension(cpu: &FdtNode<'_, '_>, name: &str) -> bool {
+    if let Some(list) = cpu.property("riscv,isa-extensions") {
+        list.value.split(|&b| b == 0).any(|n| n == name.as_bytes())
+    } else {
+        cpu.property("riscv,isa")
+            .and_then(|p| p.as_str())
+            .is_some_and(|isa| isa.split('_').any(|n| n == name))
+    }
+}
+
+/// Whether every hart the kernel runs on has the multi-letter ISA extension
+/// `name` (false without a device tree).
+pub fn every_cpu_has(name: &str) -> bool {
+    fdt().is_some_and(|fdt| running_cpus(&fdt).all(|cpu| cpu_has_extension(&cpu, name)))
+}
+
 /// The cpu nodes of the harts the kernel runs on (the loader's `hart_mask`:
 /// monitor cores and disabled harts are not among them). ISA extensions
 /// count only on these.

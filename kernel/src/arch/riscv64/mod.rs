@@ -143,9 +143,37 @@ pub fn read_time() -> u64 {
     t
 }
 
+/// Whether the timer is armed through `stimecmp` (Sstc) instead of the SBI.
+static SSTC: spin::Once<bool> = spin::Once::new();
+
+/// Sstc: every hart has it in the device tree and `stimecmp` is accessible here
+/// (the firmware enabled it for S-mode, `menvcfg.STCE`, or it is an illegal
+/// instruction). Decided on the first arming, on the boot hart once trap recovery
+/// works. An SBI `set_timer` is an ecall into the firmware (a trap to M-mode and
+/// back); the CSR write is one instruction, as Linux does with Sstc.
+fn sstc() -> bool {
+    *SSTC.call_once(|| {
+        machine::every_cpu_has("sstc")
+            && crate::recover::catch(|| {
+                let t: u64;
+                // SAFETY: reads stimecmp, or traps as an illegal instruction,
+                // which `catch` turns into an error.
+                unsafe { asm!("csrr {0}, 0x14d", out(reg) t, options(nomem, nostack)) };
+                t
+            })
+            .is_ok()
+    })
+}
+
 /// Arms this hart's timer for the absolute `time` value `deadline`.
 pub fn set_timer(deadline: u64) {
-    sbi_rt::set_timer(deadline);
+    if sstc() {
+        // SAFETY: `sstc` found stimecmp accessible; writing it arms this hart's
+        // timer and clears a pending timer interrupt until `deadline`.
+        unsafe { asm!("csrw 0x14d, {0}", in(reg) deadline, options(nomem, nostack)) };
+    } else {
+        sbi_rt::set_timer(deadline);
+    }
 }
 
 /// Sends a software interrupt to every hart in `mask` (bit i = hart i).
@@ -292,8 +320,22 @@ pub fn frame_record_addr(fp: usize) -> usize {
     fp.wrapping_sub(16)
 }
 
-/// The loader started every hart already (SBI HSM).
-pub fn start_secondary_harts(_bi: &boot_info::BootInfo) {}
+/// The loader started every hart already (SBI HSM); they wait in [`park`]: wakes them.
+pub fn start_secondary_harts(bi: &boot_info::BootInfo) {
+    let me = crate::percpu::current().id();
+    send_ipi(bi.hart_mask & !(1 << me));
+}
+
+/// Waits on a secondary hart, before the kernel lets it in, for
+/// [`start_secondary_harts`]'s wake-up: `wfi` with software interrupts enabled in
+/// `sie` (the pending one is taken once this hart enables interrupts). A hart
+/// spinning here instead ran millions of instructions while the boot hart
+/// initialized the kernel.
+pub fn park() {
+    // SAFETY: enables this hart's software interrupt source (`sstatus.SIE` is
+    // still off, so nothing traps) and sleeps until one is pending.
+    unsafe { asm!("csrs sie, {0}", "wfi", in(reg) SIE_SSIE, options(nomem, nostack)) };
+}
 
 /// Powers off through the QEMU test device when the FDT has one (exit
 /// status 0 on success, 1 on failure), else SBI system reset. Boot

@@ -122,13 +122,7 @@ fn zicboz_block_size() -> Option<usize> {
     let fdt = crate::arch::machine::fdt()?;
     let mut size = None;
     for cpu in crate::arch::machine::running_cpus(&fdt) {
-        let has = if let Some(list) = cpu.property("riscv,isa-extensions") {
-            list.value.split(|&b| b == 0).any(|n| n == b"zicboz")
-        } else {
-            cpu.property("riscv,isa")
-                .and_then(|p| p.as_str())
-                .is_some_and(|isa| isa.split('_').any(|n| n == "zicboz"))
-        };
+        let has = crate::arch::machine::cpu_has_extension(&cpu, "zicboz");
         let block = cpu.property("riscv,cboz-block-size")?.as_usize()?;
         if !has || size.is_some_and(|s| s != block) {
             return None;

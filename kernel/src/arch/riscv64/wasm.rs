@@ -23,8 +23,8 @@ static EXTENSIONS: Once<Extensions> = Once::new();
 /// an FDT; monitor cores do not count). The vector unit must also be usable
 /// (`sstatus.VS` writable) on every hart. Nothing else is assumed: without
 /// V, Wasm SIMD is refused at load time; without Zicboz pages are zeroed
-/// with stores (`paging`); the timer is always SBI's (no Sstc), and page
-/// tables never use Svpbmt.
+/// with stores (`paging`); without Sstc the timer is armed through the SBI,
+/// and page tables never use Svpbmt.
 pub fn extensions() -> Extensions {
     *EXTENSIONS.call_once(|| {
         let mut ext = crate::arch::machine::fdt().map_or(Extensions::default(), |fdt| {

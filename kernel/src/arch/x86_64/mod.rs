@@ -256,6 +256,13 @@ pub fn relax() {
     core::hint::spin_loop();
 }
 
+/// Waits on a secondary hart before the kernel lets it in. The application
+/// processors start only once it has (`start_secondary_harts`), so this
+/// barely runs.
+pub fn park() {
+    relax();
+}
+
 /// The TSC, the monotonic clock (the loader calibrated `timer_hz` for it).
 #[inline]
 pub fn read_time() -> u64 {

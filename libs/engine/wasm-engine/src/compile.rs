@@ -10,7 +10,7 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{
     self, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
-    TrapCode, UserFuncName, types,
+    UserFuncName, types,
 };
 use cranelift_codegen::isa::{self, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
@@ -18,22 +18,12 @@ use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::Error;
-use crate::error::TrapCode as WasmTrap;
+use crate::code::{CompiledFunction, FuncReloc, RelocKind, RelocTarget, trap_kind};
 use crate::module::{FunctionBody, ModuleInfo};
 use crate::runtime::config::Config;
 use crate::runtime::engine::{Engine, TrampolineKind};
 use crate::translate::{self, TranslateOptions, clif_type, codes, wasm_signature};
-use crate::trap::TrapKind;
 use crate::types::{FuncType, ValType};
-
-/// The default target: the machine we are built for.
-pub fn host_triple() -> &'static str {
-    if cfg!(target_arch = "riscv64") {
-        "riscv64gc-unknown-none-elf"
-    } else {
-        "x86_64-unknown-none"
-    }
-}
 
 /// Builds the Cranelift ISA for `triple` (e.g. `x86_64-unknown-linux-gnu`,
 /// `riscv64gc-unknown-none-elf`), without riscv64 vectors or host-detected extensions.
@@ -130,54 +120,6 @@ pub fn build_isa_flags(
         .map_err(|e| Error::compile(None, format!("ISA: {e}")))
 }
 
-/// What a relocation refers to (see the namespaces in `translate`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RelocTarget {
-    /// A function of the same module, by function index.
-    Func(u32),
-    /// A runtime function, by `Libcall` index.
-    Libcall(u32),
-    /// The engine-wide signature id of a type index (a value, not an address).
-    SigId(u32),
-}
-
-/// A relocation still to apply when the code is placed.
-pub(crate) struct FuncReloc {
-    pub offset: u32,
-    pub kind: Reloc,
-    pub target: RelocTarget,
-    pub addend: i64,
-}
-
-/// Machine code of one function before linking.
-pub(crate) struct CompiledFunction {
-    pub code: Vec<u8>,
-    pub relocs: Vec<FuncReloc>,
-    /// Trapping instructions by offset, with Cranelift codes that [`trap_kind`] knows.
-    pub traps: Vec<(u32, TrapCode)>,
-    pub srclocs: Vec<(u32, u32, u32)>,
-}
-
-pub(crate) fn trap_kind(code: TrapCode) -> Option<TrapKind> {
-    Some(match code {
-        TrapCode::STACK_OVERFLOW => TrapKind::Wasm(WasmTrap::StackOverflow),
-        TrapCode::INTEGER_OVERFLOW => TrapKind::Wasm(WasmTrap::IntegerOverflow),
-        TrapCode::HEAP_OUT_OF_BOUNDS => TrapKind::Wasm(WasmTrap::MemoryOutOfBounds),
-        TrapCode::INTEGER_DIVISION_BY_ZERO => TrapKind::Wasm(WasmTrap::IntegerDivisionByZero),
-        TrapCode::BAD_CONVERSION_TO_INTEGER => TrapKind::Wasm(WasmTrap::BadConversionToInteger),
-        codes::UNREACHABLE => TrapKind::Wasm(WasmTrap::Unreachable),
-        codes::TABLE_OUT_OF_BOUNDS => TrapKind::Wasm(WasmTrap::TableOutOfBounds),
-        codes::INDIRECT_CALL_TO_NULL => TrapKind::Wasm(WasmTrap::IndirectCallToNull),
-        codes::BAD_SIGNATURE => TrapKind::Wasm(WasmTrap::BadSignature),
-        codes::NULL_REFERENCE => TrapKind::Wasm(WasmTrap::NullReference),
-        codes::UNDEFINED_ELEMENT => TrapKind::Wasm(WasmTrap::UndefinedElement),
-        codes::OUT_OF_FUEL => TrapKind::OutOfFuel,
-        codes::INTERRUPTED => TrapKind::Interrupted,
-        codes::HOST_ERROR => TrapKind::HostError,
-        _ => return None,
-    })
-}
-
 pub(crate) fn translate_options(config: &Config, isa: &dyn isa::TargetIsa) -> TranslateOptions {
     TranslateOptions {
         guard_size: config.guard_size,
@@ -201,6 +143,17 @@ fn supports_simd(isa: &dyn isa::TargetIsa) -> bool {
             .any(|f| f.name == "has_v" && f.as_bool() == Some(true)),
         _ => false,
     }
+}
+
+/// The engine's name for a relocation Cranelift emitted (None: one it never places).
+fn reloc_kind(r: Reloc) -> Option<RelocKind> {
+    Some(match r {
+        Reloc::X86CallPCRel4 => RelocKind::X86CallPCRel4,
+        Reloc::X86PCRel4 => RelocKind::X86PCRel4,
+        Reloc::Abs8 => RelocKind::Abs8,
+        Reloc::RiscvCallPlt => RelocKind::RiscvCallPlt,
+        _ => return None,
+    })
 }
 
 fn finish(
@@ -231,7 +184,9 @@ fn finish(
                 };
                 relocs.push(FuncReloc {
                     offset: r.offset,
-                    kind: r.kind,
+                    kind: reloc_kind(r.kind).ok_or_else(|| {
+                        Error::compile(offset, format!("unsupported relocation {:?}", r.kind))
+                    })?,
                     target,
                     addend: r.addend,
                 });
@@ -246,8 +201,9 @@ fn finish(
     }
     let mut traps = Vec::new();
     for t in code.buffer.traps() {
-        if trap_kind(t.code).is_some() {
-            traps.push((t.offset, t.code));
+        let raw = t.code.as_raw().get();
+        if trap_kind(raw).is_some() {
+            traps.push((t.offset, raw));
         }
     }
     let srclocs = code
@@ -355,17 +311,6 @@ pub(crate) fn trampoline_of(
         TrampolineKind::HostArray => host_trampoline(isa, ty),
         TrampolineKind::HostNative => native_host_trampoline(isa, ty),
     }
-}
-
-/// Whether a host function of type `ty` can take the native path (typed host functions
-/// do; precompiled modules bring the trampoline for it): no `v128`, at most one result.
-pub(crate) fn native_host_callable(ty: &FuncType) -> bool {
-    ty.results().len() <= 1
-        && !ty
-            .params()
-            .iter()
-            .chain(ty.results())
-            .any(|t| *t == ValType::V128)
 }
 
 /// Array → Wasm trampoline for `ty`, with the platform C ABI:

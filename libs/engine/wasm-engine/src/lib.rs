@@ -2,11 +2,17 @@
 //! Cranelift code generation, and a small runtime whose only contact with the machine
 //! is the [`Platform`] trait.
 //!
-//! Phases: [`validate`] → [`translate`] → [`compile`] → [`link`] → [`runtime`].
+//! Phases: [`validate`] → [`translate`] → [`compile`] → [`link`] → [`runtime`]. The
+//! first three need the `compiler` feature (Cranelift, on by default); without it the
+//! engine loads only precompiled modules (`artifact`).
 //! Traps are caught by the platform's fault handler, which calls
 //! [`trap::handle_fault`] and resumes at the entry stub in [`arch`].
 
 #![no_std]
+// Without the compiler (a runtime-only engine), what only compiling and writing
+// artifacts use (function bodies, the artifact writer, `Header::of`) is dead code,
+// which the linker drops; marking each piece would scatter `cfg`s over the crate.
+#![cfg_attr(not(feature = "compiler"), allow(dead_code))]
 
 extern crate alloc;
 #[cfg(feature = "std")]
@@ -14,6 +20,8 @@ extern crate std;
 
 pub mod arch;
 mod artifact;
+mod code;
+#[cfg(feature = "compiler")]
 pub mod compile;
 mod error;
 pub mod invoke;
@@ -23,6 +31,7 @@ pub mod linux;
 mod module;
 pub mod platform;
 pub mod runtime;
+#[cfg(feature = "compiler")]
 pub mod translate;
 pub mod trap;
 mod types;

@@ -5,10 +5,8 @@ use alloc::format;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use cranelift_codegen::binemit::Reloc;
-
 use crate::Error;
-use crate::compile::{CompiledFunction, RelocTarget, trap_kind};
+use crate::code::{CompiledFunction, RelocKind, RelocTarget, trap_kind};
 use crate::module::ModuleInfo;
 use crate::platform::Platform;
 use crate::runtime::engine::Engine;
@@ -46,15 +44,21 @@ impl Drop for LinkedCode {
     }
 }
 
-fn patch(code: &mut [u8], at: usize, kind: Reloc, pc: usize, target: usize) -> Result<(), Error> {
+fn patch(
+    code: &mut [u8],
+    at: usize,
+    kind: RelocKind,
+    pc: usize,
+    target: usize,
+) -> Result<(), Error> {
     let delta = (target as i64).wrapping_sub(pc as i64);
     match kind {
-        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
+        RelocKind::X86CallPCRel4 | RelocKind::X86PCRel4 => {
             let d = i32::try_from(delta).map_err(|_| Error::compile(None, "call out of range"))?;
             code[at..at + 4].copy_from_slice(&d.to_le_bytes());
         }
-        Reloc::Abs8 => code[at..at + 8].copy_from_slice(&(target as u64).to_le_bytes()),
-        Reloc::RiscvCallPlt => {
+        RelocKind::Abs8 => code[at..at + 8].copy_from_slice(&(target as u64).to_le_bytes()),
+        RelocKind::RiscvCallPlt => {
             // auipc ra, hi20 ; jalr ra, lo12(ra)
             let d = i32::try_from(delta).map_err(|_| Error::compile(None, "call out of range"))?;
             let hi = (d.wrapping_add(0x800) as u32) & 0xffff_f000;
@@ -66,21 +70,15 @@ fn patch(code: &mut [u8], at: usize, kind: Reloc, pc: usize, target: usize) -> R
             code[at..at + 4].copy_from_slice(&auipc.to_le_bytes());
             code[at + 4..at + 8].copy_from_slice(&jalr.to_le_bytes());
         }
-        other => {
-            return Err(Error::compile(
-                None,
-                format!("unsupported relocation {other:?}"),
-            ));
-        }
     }
     Ok(())
 }
 
 /// Bytes a relocation of `kind` patches (unsupported kinds fail in `patch`).
-fn reloc_size(kind: Reloc) -> usize {
+fn reloc_size(kind: RelocKind) -> usize {
     match kind {
-        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => 4,
-        _ => 8,
+        RelocKind::X86CallPCRel4 | RelocKind::X86PCRel4 => 4,
+        RelocKind::Abs8 | RelocKind::RiscvCallPlt => 8,
     }
 }
 
@@ -247,7 +245,7 @@ mod tests {
             patch(
                 &mut code,
                 0,
-                Reloc::RiscvCallPlt,
+                RelocKind::RiscvCallPlt,
                 pc,
                 (pc as i64 + delta) as usize,
             )
@@ -265,8 +263,8 @@ mod tests {
     #[test]
     fn x86_call_patch() {
         let mut code = alloc::vec![0xe8, 0, 0, 0, 0];
-        patch(&mut code, 1, Reloc::X86CallPCRel4, 0x1001, 0x0ff0).unwrap();
+        patch(&mut code, 1, RelocKind::X86CallPCRel4, 0x1001, 0x0ff0).unwrap();
         assert_eq!(i32::from_le_bytes(code[1..5].try_into().unwrap()), -0x11);
-        assert!(patch(&mut code, 1, Reloc::X86CallPCRel4, 0, 1 << 40).is_err());
+        assert!(patch(&mut code, 1, RelocKind::X86CallPCRel4, 0, 1 << 40).is_err());
     }
 }

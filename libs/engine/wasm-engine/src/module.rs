@@ -11,10 +11,12 @@ use wasmparser::{
     TableInit, TypeRef,
 };
 
+#[cfg(feature = "compiler")]
+use crate::compile;
 use crate::runtime::engine::Engine;
 use crate::runtime::vmcontext::VMOffsets;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
-use crate::{Error, compile, link, validate};
+use crate::{Error, link, validate};
 
 /// A constant expression (Wasm 2.0 allows exactly one instruction).
 #[derive(Clone, Copy, Debug)]
@@ -351,17 +353,24 @@ pub(crate) fn parse<'a>(
     Ok((info, bodies))
 }
 
+/// Why an engine without the `compiler` feature refuses Wasm it has no precompiled
+/// code for.
+#[cfg(not(feature = "compiler"))]
+pub(crate) const NO_COMPILER: &str =
+    "not precompiled, and this engine has no compiler (a runtime-only build)";
+
 /// Bodies per compile job, and the module size below which compiling on the calling
 /// thread is cheaper than handing work out.
 const BODIES_PER_JOB: usize = 16;
 
 /// Compiles every body; functions are independent, so big modules are split into jobs
 /// that the platform may run in parallel.
+#[cfg(feature = "compiler")]
 pub(crate) fn compile_all(
     engine: &Engine,
     info: &ModuleInfo,
     bodies: &[FunctionBody<'_>],
-) -> Result<Vec<compile::CompiledFunction>, Error> {
+) -> Result<Vec<crate::code::CompiledFunction>, Error> {
     if bodies.len() < 2 * BODIES_PER_JOB {
         return bodies
             .iter()
@@ -369,7 +378,7 @@ pub(crate) fn compile_all(
             .collect();
     }
     let chunks: Vec<&[FunctionBody<'_>]> = bodies.chunks(BODIES_PER_JOB).collect();
-    let mut results: Vec<Option<Result<Vec<compile::CompiledFunction>, Error>>> =
+    let mut results: Vec<Option<Result<Vec<crate::code::CompiledFunction>, Error>>> =
         chunks.iter().map(|_| None).collect();
     {
         let mut closures: Vec<_> = chunks
@@ -412,7 +421,15 @@ pub struct Module {
 }
 
 impl Module {
+    /// Validates `bytes` and refuses them: this engine has no compiler.
+    #[cfg(not(feature = "compiler"))]
+    pub fn new(_engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        validate::validate(bytes)?;
+        Err(Error::compile(None, NO_COMPILER))
+    }
+
     /// Validates, translates, compiles, links and publishes `bytes`.
+    #[cfg(feature = "compiler")]
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         validate::validate(bytes)?;
         let (info, bodies) = parse(engine, bytes)?;

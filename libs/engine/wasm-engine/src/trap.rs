@@ -281,8 +281,7 @@ pub(crate) unsafe extern "C" fn raise(vmctx: *const u64, code: u64, ret: usize, 
     let store = unsafe { *vmctx.add(VMCTX_STORE as usize / 8) } as *const StoreOpaque;
     // SAFETY: the store outlives the Wasm code running in it.
     let activation = unsafe { (*store).engine.platform().activation() };
-    let kind = core::num::NonZeroU8::new(code as u8)
-        .and_then(|c| crate::compile::trap_kind(cranelift_codegen::ir::TrapCode::from_raw(c)));
+    let kind = u8::try_from(code).ok().and_then(crate::code::trap_kind);
     let (false, Some(kind)) = (activation.is_null(), kind) else {
         return;
     };

@@ -23,29 +23,24 @@ mod tests;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::num::NonZeroU8;
-
-use cranelift_codegen::binemit::Reloc;
-use cranelift_codegen::ir::TrapCode;
-use sha2::{Digest, Sha256};
 
 use codec::{Reader, Writer, refused};
 use header::Header;
+#[cfg(feature = "compiler")]
+use header::Source;
 
-use crate::compile::{self, CompiledFunction, FuncReloc, RelocTarget, trap_kind};
+use crate::code::{self, CompiledFunction, FuncReloc, RelocKind, RelocTarget, trap_kind};
+#[cfg(feature = "compiler")]
+use crate::compile;
 use crate::module::{self, Module, ModuleInfo, ModuleInner};
 use crate::runtime::engine::{Engine, TrampolineKind};
-use crate::{Error, link, validate};
+#[cfg(feature = "compiler")]
+use crate::validate;
+use crate::{Error, link};
 
 const MAGIC: &[u8; 8] = b"ATOLLCW\0";
 
-const RELOCS: [Reloc; 4] = [
-    Reloc::X86CallPCRel4,
-    Reloc::X86PCRel4,
-    Reloc::Abs8,
-    Reloc::RiscvCallPlt,
-];
-
+#[cfg(feature = "compiler")]
 impl Engine {
     /// Compiles `wasm` (validated first) for this engine's target and settings, and
     /// returns the artifact [`Module::deserialize`] loads. The engine may be configured
@@ -54,7 +49,7 @@ impl Engine {
         validate::validate(wasm)?;
         let (info, bodies) = module::parse(self, wasm)?;
         let compiled = module::compile_all(self, &info, &bodies)?;
-        let header = Header::of(self, Sha256::digest(wasm).into());
+        let header = Header::of(self, Source::of(wasm));
         let mut w = Writer::default();
         w.raw(MAGIC);
         header.write(&mut w);
@@ -94,7 +89,7 @@ impl Module {
         let mut r = Reader::new(body(bytes)?);
         let header = Header::read(&mut r)?;
         header.check(engine)?;
-        if wasm_sha256.is_some_and(|sum| *sum != header.wasm_sha256) {
+        if wasm_sha256.is_some_and(|sum| *sum != header.source.sha256) {
             return Err(refused(
                 "compiled from another Wasm module (its SHA-256 differs)",
             ));
@@ -136,11 +131,30 @@ impl Module {
     /// The SHA-256 of the Wasm module an artifact was compiled from (read from its
     /// header; nothing else is checked), to find the artifact for a module.
     pub fn precompiled_source_sha256(bytes: &[u8]) -> Result<[u8; 32], Error> {
-        let rest = bytes
-            .strip_prefix(MAGIC.as_slice())
-            .ok_or_else(|| refused("not a precompiled module (bad magic)"))?;
-        Ok(Header::read(&mut Reader::new(rest))?.wasm_sha256)
+        Ok(read_header(bytes)?.source.sha256)
     }
+
+    /// The SHA-256 of `wasm` as the artifact's header records it, once the header's
+    /// XXH3-128 of its source says `wasm` is exactly that module (else an error): for
+    /// a caller that has an artifact beside a module and needs the module's identity
+    /// without hashing it with SHA-256. Nothing else of the artifact is checked.
+    pub fn precompiled_source_of(bytes: &[u8], wasm: &[u8]) -> Result<[u8; 32], Error> {
+        let source = read_header(bytes)?.source;
+        if checksum(wasm) != source.xxh3 {
+            return Err(refused(
+                "compiled from another Wasm module (its XXH3-128 differs)",
+            ));
+        }
+        Ok(source.sha256)
+    }
+}
+
+/// The header of the artifact `bytes` (its checksum is not checked).
+fn read_header(bytes: &[u8]) -> Result<Header, Error> {
+    let rest = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or_else(|| refused("not a precompiled module (bad magic)"))?;
+    Header::read(&mut Reader::new(rest))
 }
 
 /// Bytes of the checksum at the end of an artifact.
@@ -193,7 +207,7 @@ fn trampolines_needed(info: &ModuleInfo) -> Vec<(TrampolineKind, u32)> {
     for f in 0..info.imported_funcs {
         let ty = info.funcs[f as usize];
         out.insert((TrampolineKind::HostArray, ty));
-        if compile::native_host_callable(&info.types[ty as usize]) {
+        if code::native_host_callable(&info.types[ty as usize]) {
             out.insert((TrampolineKind::HostNative, ty));
         }
     }
@@ -271,10 +285,10 @@ fn write_function(w: &mut Writer, f: &CompiledFunction) -> Result<(), Error> {
     w.bytes(&f.code);
     w.u32(f.relocs.len() as u32);
     for r in &f.relocs {
-        let kind = RELOCS
+        let kind = RelocKind::ALL
             .iter()
             .position(|k| *k == r.kind)
-            .ok_or_else(|| refused(alloc::format!("unsupported relocation {:?}", r.kind)))?;
+            .expect("ALL lists every kind");
         let (target, index) = match r.target {
             RelocTarget::Func(i) => (0, i),
             RelocTarget::Libcall(i) => (1, i),
@@ -289,7 +303,7 @@ fn write_function(w: &mut Writer, f: &CompiledFunction) -> Result<(), Error> {
     w.u32(f.traps.len() as u32);
     for (offset, code) in &f.traps {
         w.u32(*offset);
-        w.u8(code.as_raw().get());
+        w.u8(*code);
     }
     w.u32(f.srclocs.len() as u32);
     for (start, end, loc) in &f.srclocs {
@@ -306,7 +320,7 @@ fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
     let mut relocs = Vec::with_capacity(n);
     for _ in 0..n {
         let offset = r.u32()?;
-        let kind = *RELOCS
+        let kind = *RelocKind::ALL
             .get(r.u8()? as usize)
             .ok_or_else(|| refused("unknown relocation kind"))?;
         let target = match (r.u8()?, r.u32()?) {
@@ -327,8 +341,7 @@ fn read_function(r: &mut Reader<'_>) -> Result<CompiledFunction, Error> {
     let mut traps = Vec::with_capacity(n);
     for _ in 0..n {
         let offset = r.u32()?;
-        let trap = NonZeroU8::new(r.u8()?)
-            .map(TrapCode::from_raw)
+        let trap = Some(r.u8()?)
             .filter(|c| trap_kind(*c).is_some())
             .ok_or_else(|| refused("unknown trap code"))?;
         if offset as usize >= code.len() {

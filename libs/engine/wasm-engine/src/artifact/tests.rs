@@ -61,7 +61,7 @@ fn run(engine: &Engine, module: &Module, arg: i32) -> Vec<String> {
     out
 }
 
-fn refused(r: Result<Module, Error>) -> String {
+fn refused<T>(r: Result<T, Error>) -> String {
     match r {
         Err(Error::Artifact(why)) => why,
         Err(e) => panic!("expected a refused artifact, got {e}"),
@@ -233,6 +233,20 @@ fn an_artifact_of_another_wasm_module_is_rejected_with_the_reason() {
 }
 
 #[test]
+fn the_bytes_beside_an_artifact_are_checked_to_be_its_source() {
+    let engine = engine_with(|_| {});
+    let artifact = engine.precompile(&wasm()).unwrap();
+    let sha = Module::precompiled_source_of(&artifact, &wasm()).expect("its own source");
+    assert_eq!(sha, <[u8; 32]>::from(Sha256::digest(wasm())));
+    let mut changed = wasm();
+    *changed.last_mut().unwrap() ^= 1;
+    let why = refused(Module::precompiled_source_of(&artifact, &changed));
+    assert!(why.contains("another Wasm module"), "{why}");
+    let why = refused(Module::precompiled_source_of(&artifact, &wasm()[1..]));
+    assert!(why.contains("another Wasm module"), "{why}");
+}
+
+#[test]
 fn a_precompiled_module_brings_the_trampolines_its_instances_need() {
     let wasm = wat::parse_str(
         r#"(module
@@ -277,4 +291,56 @@ fn a_precompiled_module_brings_the_trampolines_its_instances_need() {
         .get_typed_func::<i32, i32>(&mut store, "run")
         .expect("run");
     assert_eq!(run.call(&mut store, 14).expect("call"), 42);
+}
+
+/// The `has_*` settings a header turns on.
+fn features_on(h: &Header) -> Vec<&str> {
+    let mut on: Vec<&str> = h
+        .isa_flags
+        .iter()
+        .filter(|(k, v)| k.starts_with("has_") && v == "true")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    on.sort_unstable();
+    on
+}
+
+#[test]
+fn an_engine_without_the_compiler_expects_what_cranelift_would_compile_with() {
+    let source = super::header::Source::of(&wasm());
+    let cases: [(&str, bool, &[&str]); 4] = [
+        ("riscv64gc-unknown-none-elf", false, &[]),
+        ("riscv64gc-unknown-none-elf", true, &["has_zba", "has_zbb"]),
+        ("x86_64-unknown-none", true, &[]),
+        (
+            "x86_64-unknown-none",
+            true,
+            &["has_avx", "has_avx2", "has_bmi2"],
+        ),
+    ];
+    for (target, simd, flags) in cases {
+        let engine = engine_with(|c| {
+            c.target(target).epoch_interruption(true).simd(simd);
+            for f in flags {
+                // SAFETY: nothing compiled here runs.
+                unsafe { c.cranelift_flag_enable(f) };
+            }
+        });
+        let compiled = Header::of(&engine, source);
+        let expected = Header::without_compiler(&engine, source);
+        let what = alloc::format!("{target} simd={simd} {flags:?}");
+        assert_eq!(expected.shared_flags, compiled.shared_flags, "{what}");
+        assert_eq!(features_on(&expected), features_on(&compiled), "{what}");
+        let rest = |h: &Header| {
+            (
+                h.engine_version.clone(),
+                h.triple.clone(),
+                h.fuel,
+                h.epoch,
+                h.explicit_bounds,
+                h.guard_size,
+            )
+        };
+        assert_eq!(rest(&expected), rest(&compiled), "{what}");
+    }
 }

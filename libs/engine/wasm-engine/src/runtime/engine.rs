@@ -1,16 +1,20 @@
-//! The engine: configuration, ISA, platform, the engine-wide signature registry and the
-//! per-signature trampolines shared by all modules and stores.
+//! The engine: configuration, ISA (with the `compiler` feature), platform, the
+//! engine-wide signature registry and the per-signature trampolines shared by all
+//! modules and stores.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+#[cfg(feature = "compiler")]
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use hashbrown::HashMap;
 
 use crate::Error;
-use crate::compile::{self, CompiledFunction};
+use crate::code::{self, CompiledFunction};
+#[cfg(feature = "compiler")]
+use crate::compile;
 use crate::link;
 use crate::platform::Platform;
 use crate::runtime::config::Config;
@@ -37,6 +41,7 @@ struct Trampolines {
 pub(crate) struct EngineInner {
     config: Config,
     platform: Arc<dyn Platform>,
+    #[cfg(feature = "compiler")]
     isa: OwnedTargetIsa,
     pub(crate) epoch: AtomicU64,
     sigs: spin::Mutex<(HashMap<FuncType, u32>, Vec<FuncType>)>,
@@ -61,18 +66,33 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine for `config` on `platform`. Without the `compiler` feature it can only
+    /// load precompiled modules ([`crate::Module::deserialize`]), for the machine it
+    /// runs on: `config`'s target, if any, must be that machine's.
     pub fn new(config: &Config, platform: Arc<dyn Platform>) -> Result<Engine, Error> {
-        let triple = config.target.as_deref().unwrap_or(compile::host_triple());
+        let triple = config.target.as_deref().unwrap_or(code::host_triple());
+        #[cfg(feature = "compiler")]
         let isa = compile::build_isa_flags(
             triple,
             config.simd,
             config.target.is_none(),
             &config.cranelift_flags,
         )?;
+        #[cfg(not(feature = "compiler"))]
+        if triple != code::host_triple() {
+            return Err(Error::compile(
+                None,
+                alloc::format!(
+                    "target {triple}: an engine without the compiler runs code only for {}",
+                    code::host_triple()
+                ),
+            ));
+        }
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 platform,
+                #[cfg(feature = "compiler")]
                 isa,
                 epoch: AtomicU64::new(0),
                 sigs: spin::Mutex::new((HashMap::new(), Vec::new())),
@@ -95,6 +115,7 @@ impl Engine {
         &self.inner.platform
     }
 
+    #[cfg(feature = "compiler")]
     pub(crate) fn isa(&self) -> &dyn TargetIsa {
         &*self.inner.isa
     }
@@ -124,10 +145,34 @@ impl Engine {
         if let Some(addr) = self.inner.trampolines.lock().map.get(&(kind, sig)) {
             return Ok(*addr);
         }
-        let ty = self.sig_type(sig);
-        let f = compile::trampoline_of(self.isa(), kind, &ty)?;
+        let f = self.compile_trampoline(kind, &self.sig_type(sig))?;
         self.adopt_trampolines(alloc::vec![(kind, sig, f)])?;
         Ok(self.inner.trampolines.lock().map[&(kind, sig)])
+    }
+
+    #[cfg(feature = "compiler")]
+    fn compile_trampoline(
+        &self,
+        kind: TrampolineKind,
+        ty: &FuncType,
+    ) -> Result<CompiledFunction, Error> {
+        compile::trampoline_of(self.isa(), kind, ty)
+    }
+
+    /// Without a compiler, a trampoline no precompiled module brought is an error.
+    #[cfg(not(feature = "compiler"))]
+    fn compile_trampoline(
+        &self,
+        kind: TrampolineKind,
+        ty: &FuncType,
+    ) -> Result<CompiledFunction, Error> {
+        Err(Error::compile(
+            None,
+            alloc::format!(
+                "no {kind:?} trampoline for {ty:?}: {}",
+                crate::module::NO_COMPILER
+            ),
+        ))
     }
 
     /// Whether the engine has the trampoline of `kind` for `sig` (tests).
@@ -165,7 +210,7 @@ impl Engine {
             traps.extend(
                 f.traps
                     .iter()
-                    .filter_map(|(o, c)| Some((off as u32 + *o, compile::trap_kind(*c)?))),
+                    .filter_map(|(o, c)| Some((off as u32 + *o, code::trap_kind(*c)?))),
             );
             offsets.push(off);
         }

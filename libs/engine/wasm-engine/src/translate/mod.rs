@@ -40,16 +40,42 @@ use control::{Control, Kind};
 
 /// Wasm trap codes that Cranelift does not define.
 pub(crate) mod codes {
+    use crate::code::trap_codes as raw;
     use cranelift_codegen::ir::TrapCode;
-    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
-    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(2);
-    pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(3);
-    pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(4);
-    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(5);
-    pub const UNDEFINED_ELEMENT: TrapCode = TrapCode::unwrap_user(6);
-    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(7);
-    pub const INTERRUPTED: TrapCode = TrapCode::unwrap_user(8);
-    pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(9);
+    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(raw::UNREACHABLE);
+    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(raw::TABLE_OUT_OF_BOUNDS);
+    pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(raw::INDIRECT_CALL_TO_NULL);
+    pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(raw::BAD_SIGNATURE);
+    pub const UNDEFINED_ELEMENT: TrapCode = TrapCode::unwrap_user(raw::UNDEFINED_ELEMENT);
+    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(raw::OUT_OF_FUEL);
+    pub const INTERRUPTED: TrapCode = TrapCode::unwrap_user(raw::INTERRUPTED);
+    pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(raw::HOST_ERROR);
+
+    #[cfg(test)]
+    mod tests {
+        use super::raw;
+        use cranelift_codegen::ir::TrapCode;
+
+        #[test]
+        fn the_engines_trap_code_bytes_are_cranelifts() {
+            for (ours, theirs) in [
+                (raw::STACK_OVERFLOW, TrapCode::STACK_OVERFLOW),
+                (raw::INTEGER_OVERFLOW, TrapCode::INTEGER_OVERFLOW),
+                (raw::HEAP_OUT_OF_BOUNDS, TrapCode::HEAP_OUT_OF_BOUNDS),
+                (
+                    raw::INTEGER_DIVISION_BY_ZERO,
+                    TrapCode::INTEGER_DIVISION_BY_ZERO,
+                ),
+                (
+                    raw::BAD_CONVERSION_TO_INTEGER,
+                    TrapCode::BAD_CONVERSION_TO_INTEGER,
+                ),
+                (raw::HOST_ERROR, super::HOST_ERROR),
+            ] {
+                assert_eq!(ours, theirs.as_raw().get(), "{theirs:?}");
+            }
+        }
+    }
 }
 
 /// Relocation namespaces of compiled code: functions of the module (by index),

@@ -224,7 +224,7 @@ macro_rules! into_func {
                 let f = Arc::new(self);
                 let g = f.clone();
                 let ty = FuncType::new(alloc::vec![$($t::valtype()),*], <R::Results as WasmResults>::types());
-                let native_ok = crate::compile::native_host_callable(&ty);
+                let native_ok = crate::code::native_host_callable(&ty);
                 typed_host_func(
                     ty,
                     &f,
