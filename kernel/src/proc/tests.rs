@@ -51,6 +51,7 @@ fn invoke(export: Option<&str>, args: &[&str]) -> Result<ProcRef, SpawnError> {
     super::spawn(SpawnRequest {
         name: "reactor",
         wasm: REACTOR,
+        image_path: None,
         args: argv,
         env: vec![],
         preopens: vec![],
