@@ -14,6 +14,20 @@ fn main() -> Result<(), wasm_engine::Error> {
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[])?;
     let gcd = instance.get_typed_func::<(i32, i32), i32>(&store, "gcd")?;
-    println!("gcd(1071, 462) = {}", gcd.call(&mut store, (1071, 462))?);
+    let answer = gcd.call(&mut store, (1071, 462))?;
+    println!("gcd(1071, 462) = {answer}");
+    if answer != 21 {
+        return Err(wasm_engine::Error::Usage(format!(
+            "gcd is 21, got {answer}"
+        )));
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_example_runs() {
+        super::main().expect("example");
+    }
 }

@@ -23,7 +23,19 @@ fn main() -> Result<(), Error> {
     });
     match forever.call(&mut store, ()) {
         Err(Error::Interrupted) => println!("interrupted after ~100 ms"),
-        other => println!("unexpected: {other:?}"),
+        other => {
+            return Err(Error::Usage(format!(
+                "expected an interrupt, got {other:?}"
+            )));
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_example_runs() {
+        super::main().expect("example");
+    }
 }

@@ -15,11 +15,21 @@ fn main() -> Result<(), Error> {
     store.set_fuel(1_000_000)?;
     let instance = Instance::new(&mut store, &module, &[])?;
     let forever = instance.get_typed_func::<(), ()>(&store, "forever")?;
-    let result = forever.call(&mut store, ());
-    println!(
-        "result: {:?}, fuel left: {}",
-        result.err().map(|e| e.to_string()),
-        store.get_fuel()?
-    );
+    match forever.call(&mut store, ()) {
+        Err(e @ Error::OutOfFuel) => println!("result: {e}, fuel left: {}", store.get_fuel()?),
+        other => {
+            return Err(Error::Usage(format!(
+                "expected to run out of fuel, got {other:?}"
+            )));
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_example_runs() {
+        super::main().expect("example");
+    }
 }

@@ -16,7 +16,15 @@ fn main() -> Result<(), Error> {
     let main = instance.get_typed_func::<(), i32>(&store, "main")?;
     match main.call(&mut store, ()) {
         Err(Error::Trap(trap)) => println!("{trap}"),
-        other => println!("unexpected: {other:?}"),
+        other => return Err(Error::Usage(format!("expected a trap, got {other:?}"))),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_example_runs() {
+        super::main().expect("example");
+    }
 }
