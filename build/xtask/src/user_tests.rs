@@ -218,6 +218,16 @@ fn invoke_request(args: &[&str]) -> Request {
 fn invoke_cases() -> Vec<Case> {
     vec![
         Case {
+            name: "a reactor without --invoke runs its _initialize and exits 0, as under wasmtime",
+            request: Request {
+                invoke: None,
+                ..invoke_request(&[])
+            },
+            code: 0,
+            lines: vec!["reactor initialized"],
+            check: None,
+        },
+        Case {
             name: "--invoke: a reactor's _initialize, then an export with typed arguments",
             request: invoke_request(&["7", "-2.5"]),
             code: 0,

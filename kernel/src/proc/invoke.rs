@@ -1,7 +1,9 @@
-//! A process's entry: `_start` for a command, or an export named at spawn (`just exec
-//! --invoke NAME`), which also runs reactors: their `_initialize` first, then the export
-//! with the process's arguments parsed as its parameters, its results printed to stdout
-//! one per line, as `wasmtime run --invoke` does.
+//! A process's entry, as `wasmtime run` has it: `_initialize` if the module exports it,
+//! then the default export (`""`) or `_start` if it has one (a reactor without either
+//! only initializes); or, with an export named at spawn (`just exec --invoke NAME`),
+//! `_initialize` and then that export with the process's arguments parsed as its
+//! parameters, its results printed to stdout one per line, as `wasmtime run --invoke`
+//! does.
 
 use alloc::format;
 use alloc::string::String;
@@ -15,7 +17,10 @@ use super::ProcState;
 
 /// What a process runs once instantiated.
 pub enum Entry {
-    Start(TypedFunc<(), ()>),
+    Command {
+        initialize: Option<TypedFunc<(), ()>>,
+        start: Option<TypedFunc<(), ()>>,
+    },
     Invoke {
         initialize: Option<TypedFunc<(), ()>>,
         name: String,
@@ -26,29 +31,31 @@ pub enum Entry {
 
 impl Entry {
     /// The entry of `instance`: the export `invoke` (with the process's `args` after
-    /// `argv[0]`), or `_start`. An error says why there is none.
+    /// `argv[0]`), or the command's. An error says why there is none.
     pub fn find(
         store: &Store<ProcState>,
         instance: &Instance,
         invoke: Option<String>,
         args: &[String],
     ) -> Result<Entry, String> {
+        let typed = |name: &str| match instance.get_func(store, name) {
+            Some(f) => f
+                .typed::<(), ()>(store)
+                .map(Some)
+                .map_err(|e| format!("`{name}`: {e}")),
+            None => Ok(None),
+        };
+        let initialize = typed("_initialize")?;
         let Some(name) = invoke else {
-            return match instance.get_typed_func::<(), ()>(store, "_start") {
-                Ok(start) => Ok(Entry::Start(start)),
-                Err(_) if instance.get_func(store, "_initialize").is_some() => Err(String::from(
-                    "a reactor (`_initialize`, no `_start`): name an export to call (--invoke)",
-                )),
-                Err(e) => Err(format!("no `_start` function: {e}")),
+            let start = match typed("")? {
+                Some(f) => Some(f),
+                None => typed("_start")?,
             };
+            return Ok(Entry::Command { initialize, start });
         };
         let func = instance
             .get_func(store, &name)
             .ok_or_else(|| format!("no exported function named `{name}`"))?;
-        let initialize = match instance.get_func(store, "_initialize") {
-            Some(f) => Some(f.typed(store).map_err(|e| format!("`_initialize`: {e}"))?),
-            None => None,
-        };
         Ok(Entry::Invoke {
             initialize,
             name,
@@ -60,7 +67,12 @@ impl Entry {
     /// Runs the entry to its end. A bad argument is an error like a failed host call.
     pub fn run(self, store: &mut Store<ProcState>) -> Result<(), Error> {
         let (initialize, name, func, args) = match self {
-            Entry::Start(start) => return start.call(store, ()),
+            Entry::Command { initialize, start } => {
+                for f in [initialize, start].into_iter().flatten() {
+                    f.call(&mut *store, ())?;
+                }
+                return Ok(());
+            }
             Entry::Invoke {
                 initialize,
                 name,
