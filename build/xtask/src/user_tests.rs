@@ -482,49 +482,43 @@ pub fn run(root: &Path, configs: &[String]) -> Result<(u64, u64), String> {
     let (mut passed, mut failed) = (0, 0);
     for name in configs {
         let config = Config::load(root, name)?;
-        let mut report = |what: &str, r: Result<(), String>, start: Instant| match r {
-            Ok(()) => {
-                passed += 1;
-                let secs = start.elapsed().as_secs_f64();
-                println!("user {} {what} ... ok ({secs:.1} s)", config.name);
-            }
-            Err(e) => {
-                failed += 1;
-                println!("user {} {what} ... FAILED: {e}", config.name);
+        // Runs one boot case, timed, and counts it.
+        let mut report = |what: &str, case: &dyn Fn() -> Result<(), String>| {
+            let start = Instant::now();
+            match case() {
+                Ok(()) => {
+                    passed += 1;
+                    let secs = start.elapsed().as_secs_f64();
+                    println!("user {} {what} ... ok ({secs:.1} s)", config.name);
+                }
+                Err(e) => {
+                    failed += 1;
+                    println!("user {} {what} ... FAILED: {e}", config.name);
+                }
             }
         };
-        let start = Instant::now();
         report(
             "boot to the shell from precompiled modules, run typed commands, restart the shell",
-            interactive(root, &config, &userland, "", &INTERACTIVE).map(drop),
-            start,
+            &|| interactive(root, &config, &userland, "", &INTERACTIVE).map(drop),
         );
-        let start = Instant::now();
         report(
             "boot to the shell with aot=off (every module JIT-compiled)",
-            interactive(root, &config, &userland, "aot=off", &JIT_BOOT).map(drop),
-            start,
+            &|| interactive(root, &config, &userland, "aot=off", &JIT_BOOT).map(drop),
         );
         if config.arch == Arch::Riscv64 {
             let runtime = Config::load(root, RUNTIME_ONLY)?;
-            let start = Instant::now();
             report(
                 "the runtime-only kernel (no Cranelift, 64 MiB) boots to the shell and runs typed commands",
-                interactive(root, &runtime, &userland, "", &INTERACTIVE).map(drop),
-                start,
+                &|| interactive(root, &runtime, &userland, "", &INTERACTIVE).map(drop),
             );
-            let start = Instant::now();
             report(
                 "the runtime-only kernel with aot=off says it cannot compile init",
-                interactive(root, &runtime, &userland, "aot=off", &NO_COMPILER_BOOT).map(drop),
-                start,
+                &|| interactive(root, &runtime, &userland, "aot=off", &NO_COMPILER_BOOT).map(drop),
             );
         }
-        let start = Instant::now();
         report(
             "init cannot start: the kernel shell reads pasted lines, Ctrl-U and Ctrl-C",
-            kernel_shell(root, &config, &userland),
-            start,
+            &|| kernel_shell(root, &config, &userland),
         );
         for case in cases(root, &userland)? {
             // Preemption needs a single hart where there is a config for one.

@@ -12,7 +12,7 @@
 //!   `switch` (`init_stack`, `atoll_switch`, `idle_wait`), `trap`
 //!   (`TrapFrame` with `cause`, `pc`, `fp`, `fault_addr`, `redirect`; `Cause`;
 //!   `LOAD_PAGE_FAULT`), `wasm` (`configure`, `simd_supported`,
-//!   `sync_icache_all_harts`, `SIMD_MISSING`).
+//!   `sync_icache_all_harts`, `sync_icache_this_hart`, `SIMD_MISSING`).
 //! - **Harts:** `init_hart`, `start_secondary_harts`, `local_ptr`, `send_ipi`,
 //!   `clear_ipi`, `park`, `wait_for_interrupt`, `relax`, `halt`, `power_off`.
 //! - **Time:** `read_time`, `set_timer`.

@@ -1,26 +1,27 @@
-//! Running code on every hart through inter-processor interrupts.
+//! Running code on every hart through inter-processor interrupts (kernel tests); the
+//! software-interrupt handler that does it, which also wakes parked harts.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::percpu;
 
-#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
+#[cfg(feature = "ktest")]
 static CALL_LOCK: spin::Mutex<()> = spin::Mutex::new(());
 static CALL_FN: AtomicUsize = AtomicUsize::new(0);
 static CALL_DONE: AtomicUsize = AtomicUsize::new(0);
 
-#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
+#[cfg(feature = "ktest")]
 /// How long [`run_on_all`] waits for the other harts.
 const TIMEOUT_NS: u64 = 2_000_000_000;
 
-#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
+#[cfg(feature = "ktest")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmpError {
     /// Some harts did not run the call in time: (done, expected).
     Timeout { done: usize, expected: usize },
 }
 
-#[cfg(any(target_arch = "riscv64", feature = "ktest"))]
+#[cfg(feature = "ktest")]
 /// Runs `f` on every online hart (in interrupt context on the others, with
 /// interrupts off: keep it short, no allocation) and on this one; returns
 /// how many harts ran it.
@@ -63,6 +64,8 @@ pub(crate) fn on_ipi() {
         let f = CALL_FN.load(Ordering::Relaxed);
         // SAFETY: `run_on_all` stored a valid `fn()` before setting the flag.
         let f: fn() = unsafe { core::mem::transmute::<usize, fn()>(f) };
+        // `f` may run Wasm code published on another hart (tests do).
+        crate::arch::wasm::sync_icache_this_hart();
         f();
         CALL_DONE.fetch_add(1, Ordering::Release);
     }

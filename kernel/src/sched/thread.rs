@@ -556,6 +556,8 @@ fn schedule_locked(irq: bool) {
     prev.activation.set(local.wasm_activation.get());
     prev.recovery.set(local.recovery.get());
     next.set_state(State::Running);
+    // The thread may run Wasm code published on another hart.
+    crate::arch::wasm::sync_icache_this_hart();
     next.last_hart.store(h, Ordering::Relaxed);
     next.switched_in_ns.store(now, Ordering::Relaxed);
     local.wasm_activation.set(next.activation.get());

@@ -58,6 +58,8 @@ fn wasm_stack_top() -> Result<u64, vm::VmError> {
 /// into Wasm must run here: the engine lets Wasm use `max_wasm_stack` bytes
 /// below its entry, which the boot stacks do not have.
 pub fn on_wasm_stack<F: FnOnce() -> R, R>(f: F) -> Result<R, vm::VmError> {
+    // Code published on another hart since this one last ran fence.i.
+    crate::arch::wasm::sync_icache_this_hart();
     let sp = crate::arch::stack_pointer() as u64;
     // Process threads own a stack of this size: Wasm runs on it directly
     // (and may block there, which the per-hart stack must never do).

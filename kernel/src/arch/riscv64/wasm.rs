@@ -3,6 +3,9 @@
 //! node), as Cranelift settings; and `fence.i` on every hart after code is
 //! published.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use boot_info::MAX_HARTS;
 use spin::Once;
 use wasm_engine::{Config, Error};
 
@@ -134,40 +137,53 @@ pub fn simd_supported() -> bool {
     extensions().v
 }
 
+/// Code publications so far ([`sync_icache_all_harts`]).
+static PUBLISHED: AtomicU64 = AtomicU64::new(0);
+/// Per hart, how many publications its last `fence.i` covers.
+static FENCED: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(0) }; MAX_HARTS];
+
 /// Makes new code visible to instruction fetch on every hart before any can
 /// run it. The caller has written the code through a data mapping and made
 /// it RX (shooting the old translations down); this is the last step of
-/// publishing, and it returns only when every hart is done:
+/// publishing. As Linux does for user code (deferred `fence.i`), only this
+/// hart runs `fence.i` now: the publication is counted, and every other hart
+/// runs `fence.i` before it next runs code it has not fenced for
+/// ([`sync_icache_this_hart`]: when a thread is switched in and when Wasm is
+/// entered), so no hart is interrupted and nobody waits. A remote fence
+/// through the SBI made the publishing hart wait in the firmware until every
+/// other hart had taken an IPI.
 ///
-/// 1. `fence.i` here: this hart's fetches see its own earlier stores.
-/// 2. SBI RFENCE `remote_fence_i` on every other online hart, which returns
-///    after each has executed a `fence.i` (where RFENCE is missing, an IPI
-///    that runs `fence.i` on each and waits). A hart that is not online yet
-///    runs `fence.i` when it enters the kernel (`init_hart`).
-///
-/// The order matters: the remote fence must come after the stores are
-/// visible (step 1 orders them on this hart), and the code address is
-/// handed to other harts (a process thread that may run anywhere) only after
-/// both. QEMU cannot catch a mistake here: TCG keeps no instruction cache
-/// and retranslates a page whenever it is written, so code runs correctly
-/// without any fence.i. Only silicon with split caches (the U74 of the JH7110
-/// and FU740, T-Head's C9xx) fetches stale instructions, which shows as
-/// illegal-instruction traps or wrong results in freshly compiled code.
+/// The order matters: the stores are visible to other harts before the
+/// count (release), and a hart that sees the count (acquire) then runs
+/// `fence.i`, after which its fetches see the stores. QEMU cannot catch a
+/// mistake here: TCG keeps no instruction cache and retranslates a page
+/// whenever it is written, so code runs correctly without any fence.i. Only
+/// silicon with split caches (the U74 of the JH7110 and FU740, T-Head's
+/// C9xx) fetches stale instructions, which shows as illegal-instruction
+/// traps or wrong results in freshly compiled code.
 pub fn sync_icache_all_harts() {
-    use crate::sched::percpu;
+    let irq = crate::arch::interrupts::disable();
+    let n = PUBLISHED.fetch_add(1, Ordering::AcqRel) + 1;
     // SAFETY: fence.i only orders this hart's instruction fetches.
     unsafe { core::arch::asm!("fence.i") };
-    let others = percpu::online_mask() & !(1 << percpu::current().id());
-    if others != 0 {
-        let mask = sbi_rt::HartMask::from_mask_base(others as usize, 0);
-        if sbi_rt::remote_fence_i(mask).is_err() {
-            // Without the RFENCE extension, an IPI that runs fence.i does the same.
-            let _ = crate::sched::smp::run_on_all(|| {
-                // SAFETY: as above.
-                unsafe { core::arch::asm!("fence.i") };
-            });
-        }
+    FENCED[crate::sched::percpu::current().id()].fetch_max(n, Ordering::Relaxed);
+    crate::arch::interrupts::restore(irq);
+}
+
+/// Runs `fence.i` on this hart if code was published since its last one:
+/// called before a thread runs here and before Wasm is entered, so that no
+/// hart runs code published elsewhere without it (see
+/// [`sync_icache_all_harts`]).
+pub fn sync_icache_this_hart() {
+    let irq = crate::arch::interrupts::disable();
+    let n = PUBLISHED.load(Ordering::Acquire);
+    let fenced = &FENCED[crate::sched::percpu::current().id()];
+    if fenced.load(Ordering::Relaxed) < n {
+        // SAFETY: fence.i only orders this hart's instruction fetches.
+        unsafe { core::arch::asm!("fence.i") };
+        fenced.fetch_max(n, Ordering::Relaxed);
     }
+    crate::arch::interrupts::restore(irq);
 }
 
 #[cfg(feature = "ktest")]

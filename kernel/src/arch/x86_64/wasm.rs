@@ -91,6 +91,9 @@ pub fn simd_supported() -> bool {
 /// (`lgdt`, `lidt`, CR writes).
 pub fn sync_icache_all_harts() {}
 
+/// Nothing to do on x86_64 (see [`sync_icache_all_harts`]).
+pub fn sync_icache_this_hart() {}
+
 #[cfg(feature = "ktest")]
 mod tests {
     use ktest::ktest;
