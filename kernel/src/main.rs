@@ -233,7 +233,7 @@ fn run_init(bi: &BootInfo) {
             proc::Stdio::Console
         },
         owns_console: true,
-        invoke: None,
+        entry: crate::proc::invoke::Request::Command,
     });
     match init {
         Ok(p) => {

@@ -30,7 +30,7 @@ fn spawn_idle() -> Result<ProcRef, proc::SpawnError> {
         handles: vec![],
         stdio: crate::proc::Stdio::Null,
         owns_console: false,
-        invoke: None,
+        entry: crate::proc::invoke::Request::Command,
     })
 }
 

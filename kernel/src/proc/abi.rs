@@ -9,7 +9,9 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use atoll_abi::records::{self, ProcessRecord, SPAWN_STDIO_NULL, SpawnRequest as RawSpawn};
+use atoll_abi::records::{
+    self, ProcessRecord, SPAWN_SERVE, SPAWN_STDIO_NULL, SpawnRequest as RawSpawn,
+};
 use atoll_abi::{Errno, MODULE};
 use ipc::HandleTable;
 use wasi_p1::GuestMemory;
@@ -27,7 +29,7 @@ pub enum Object {
 }
 
 /// The error that ends a killed process's call (its status says killed).
-fn killed() -> Error {
+pub(super) fn killed() -> Error {
     Error::Host(String::from("process killed"))
 }
 
@@ -262,16 +264,17 @@ fn spawn(c: &mut Caller<'_, ProcState>, req_ptr: i32, out: i32) -> Result<(), Er
         Ok(RawSpawn::decode(raw))
     })?;
     check(c, out, 4)?;
-    if req.flags & !SPAWN_STDIO_NULL != 0 {
+    if req.flags & !(SPAWN_STDIO_NULL | SPAWN_SERVE) != 0 {
         return Err(Errno::Inval);
     }
     let path_bytes = read_bytes(c, req.path_ptr as i32, req.path_len)?;
     let argv = string_list(&read_bytes(c, req.argv_ptr as i32, req.argv_len)?)?;
     let env = string_list(&read_bytes(c, req.env_ptr as i32, req.env_len)?)?;
     let preopens = string_list(&read_bytes(c, req.preopens_ptr as i32, req.preopens_len)?)?;
-    let invoke = match read_bytes(c, req.invoke_ptr as i32, req.invoke_len)? {
-        name if name.is_empty() => None,
-        name => Some(String::from_utf8(name).map_err(|_| Errno::Inval)?),
+    let entry = match read_bytes(c, req.invoke_ptr as i32, req.invoke_len)? {
+        _ if req.flags & SPAWN_SERVE != 0 => super::invoke::Request::Serve,
+        name if name.is_empty() => super::invoke::Request::Command,
+        name => super::invoke::Request::Invoke(String::from_utf8(name).map_err(|_| Errno::Inval)?),
     };
     let nhandles = req.handles_count;
     if nhandles > atoll_abi::MAX_HANDLES as u32 {
@@ -322,7 +325,7 @@ fn spawn(c: &mut Caller<'_, ProcState>, req_ptr: i32, out: i32) -> Result<(), Er
             c.data().proc.stdio
         },
         owns_console,
-        invoke,
+        entry,
     });
     let child = match r {
         Ok(p) => p,

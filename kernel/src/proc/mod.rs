@@ -16,7 +16,7 @@ pub mod abi;
 pub mod cache;
 pub mod channel;
 pub mod host;
-mod invoke;
+pub mod invoke;
 pub mod precompiled;
 #[cfg(feature = "ktest")]
 mod precompiled_tests;
@@ -310,8 +310,9 @@ pub struct SpawnRequest<'a> {
     /// Where fds 0-2 go.
     pub stdio: Stdio,
     pub owns_console: bool,
-    /// The export to call instead of `_start`, with `args[1..]` as its arguments.
-    pub invoke: Option<String>,
+    /// What the process runs: a command, one export (with `args[1..]` as its
+    /// arguments), or calls that arrive on its handle 1.
+    pub entry: invoke::Request,
 }
 
 /// Where a process's stdin, stdout and stderr go.
@@ -433,9 +434,9 @@ pub fn spawn(req: SpawnRequest<'_>) -> Result<ProcRef, SpawnError> {
     let ready: Arc<Ready> = Arc::new((spin::Mutex::new(None), WaitQueue::new()));
     let ready2 = ready.clone();
     let proc2 = proc.clone();
-    let invoke = req.invoke.map(|name| (name, req.args.clone()));
+    let entry = (req.entry, req.args.clone());
     let t = thread::spawn(req.name, WASM_STACK_SIZE, pid, move || {
-        run(proc2, module, state, invoke, &ready2)
+        run(proc2, module, state, entry, &ready2)
     });
     let t = match t {
         Ok(t) => t,
@@ -463,7 +464,7 @@ fn run(
     proc: Arc<Process>,
     module: wasm_engine::Module,
     state: ProcState,
-    invoke: Option<(String, Vec<String>)>,
+    (entry, args): (invoke::Request, Vec<String>),
     ready: &Ready,
 ) {
     let report = |r: Result<(), SpawnError>| {
@@ -495,8 +496,7 @@ fn run(
                 return None;
             }
         };
-        let (name, args) = invoke.unzip();
-        let entry = invoke::Entry::find(&store, &instance, name, &args.unwrap_or_default());
+        let entry = invoke::Entry::find(&store, &instance, entry, &args);
         let entry = match entry {
             Ok(e) => e,
             Err(why) => {

@@ -24,7 +24,7 @@ fn spawn(wasm: &[u8]) -> Result<super::ProcRef, SpawnError> {
         handles: vec![],
         stdio: crate::proc::Stdio::Null,
         owns_console: false,
-        invoke: None,
+        entry: crate::proc::invoke::Request::Command,
     })
 }
 

@@ -32,7 +32,7 @@ fn start(name: &str, wasm: &[u8]) -> Result<ProcRef, SpawnError> {
         handles: vec![],
         stdio: crate::proc::Stdio::Null,
         owns_console: false,
-        invoke: None,
+        entry: crate::proc::invoke::Request::Command,
     })
 }
 

@@ -40,7 +40,23 @@ fn start(name: &str, wasm: &[u8], handles: Vec<Object>) -> Result<ProcRef, Spawn
         handles,
         stdio: crate::proc::Stdio::Null,
         owns_console: false,
-        invoke: None,
+        entry: crate::proc::invoke::Request::Command,
+    })
+}
+
+/// Spawns the reactor test module to serve calls on `handles` (the first should be a channel).
+fn serve(handles: Vec<Object>) -> Result<ProcRef, SpawnError> {
+    super::spawn(SpawnRequest {
+        name: "reactor",
+        wasm: REACTOR,
+        image_path: None,
+        args: vec![String::from("reactor")],
+        env: vec![],
+        preopens: vec![],
+        handles,
+        stdio: crate::proc::Stdio::Null,
+        owns_console: false,
+        entry: crate::proc::invoke::Request::Serve,
     })
 }
 
@@ -58,7 +74,9 @@ fn invoke(export: Option<&str>, args: &[&str]) -> Result<ProcRef, SpawnError> {
         handles: vec![],
         stdio: crate::proc::Stdio::Null,
         owns_console: false,
-        invoke: export.map(String::from),
+        entry: export.map_or(crate::proc::invoke::Request::Command, |e| {
+            crate::proc::invoke::Request::Invoke(String::from(e))
+        }),
     })
 }
 
@@ -142,6 +160,28 @@ ktest! {
         assert_eq!(status(&p), Status { kind: StatusKind::Exited, code: 42 });
         let p = invoke(Some("add"), &["-1", "0x10"]).expect("spawn");
         assert_eq!(status(&p), Status { kind: StatusKind::Exited, code: 0 });
+    }
+}
+
+ktest! {
+    fn a_reactor_serves_calls_on_its_channel_until_the_other_end_closes() {
+        let (mine, theirs) = channel();
+        let p = serve(vec![Object::Channel(theirs)]).expect("spawn");
+        let ask = |call: &str| {
+            mine.send(call.as_bytes(), false).expect("send");
+            String::from_utf8(mine.recv(atoll_abi::MAX_MESSAGE, false).expect("reply")).expect("text")
+        };
+        // `add` traps unless `_initialize` ran; the same instance answers every call.
+        assert_eq!(ask("add 40 2"), "42\n");
+        let r = ask("add 1");
+        assert!(r.starts_with("error: ") && r.contains("takes 2 argument(s), 1 given"), "{r}");
+        assert_eq!(ask("nope 1"), "error: no exported function named `nope`\n");
+        let r = ask("add 1 two");
+        assert!(r.starts_with("error: ") && r.contains("`two` is not an i32"), "{r}");
+        assert_eq!(ask("  add   -1 0x10 "), "15\n");
+        drop(mine);
+        assert_eq!(status(&p), Status { kind: StatusKind::Exited, code: 0 });
+        assert!(matches!(serve(vec![]), Err(SpawnError::NoExec(m)) if m.contains("handle 1")));
     }
 }
 

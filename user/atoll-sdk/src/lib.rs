@@ -92,6 +92,7 @@ pub struct SpawnOptions {
     handles: Vec<Handle>,
     stdio_null: bool,
     invoke: Option<String>,
+    serve: bool,
 }
 
 impl SpawnOptions {
@@ -108,6 +109,7 @@ impl SpawnOptions {
             handles: Vec::new(),
             stdio_null: false,
             invoke: None,
+            serve: false,
         }
     }
 
@@ -116,6 +118,15 @@ impl SpawnOptions {
     /// printed to the child's stdout (`just exec --invoke`).
     pub fn invoke(mut self, name: impl Into<String>) -> Self {
         self.invoke = Some(name.into());
+        self
+    }
+
+    /// Makes the child serve calls (a reactor, usually): after its `_initialize`, each
+    /// message on its first handle (give it a channel with [`SpawnOptions::handle`]) is a
+    /// call `NAME ARG...`, answered on the channel by the results, one per line, or by
+    /// `error: REASON` (`SPAWN_SERVE` in `user/ABI.md`).
+    pub fn serve(mut self) -> Self {
+        self.serve = true;
         self
     }
 
@@ -321,6 +332,10 @@ impl Process {
             handles_count: word(len(handles.len())),
             flags: if options.stdio_null {
                 records::SPAWN_STDIO_NULL
+            } else {
+                0
+            } | if options.serve {
+                records::SPAWN_SERVE
             } else {
                 0
             },

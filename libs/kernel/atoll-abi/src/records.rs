@@ -23,7 +23,7 @@ pub struct SpawnRequest {
     /// `u32` handles moved to the child as its handles 1, 2, ...
     pub handles_ptr: u32,
     pub handles_count: u32,
-    /// [`SPAWN_STDIO_NULL`] or 0.
+    /// [`SPAWN_STDIO_NULL`], [`SPAWN_SERVE`], both or 0.
     pub flags: u32,
     /// The export to call instead of `_start` (none if `invoke_len` is 0): `_initialize`
     /// runs first if the module exports it, `argv[1..]` are the export's arguments, and its
@@ -34,6 +34,15 @@ pub struct SpawnRequest {
 
 /// `SpawnRequest::flags`: the child's stdio is null (no console).
 pub const SPAWN_STDIO_NULL: u32 = 1;
+
+/// `SpawnRequest::flags`: the child serves calls (a reactor, usually): `_initialize`
+/// runs first if the module exports it, then each message on the child's handle 1 (a
+/// channel) is one call, `NAME ARG...` (UTF-8, words separated by spaces, arguments
+/// as `--invoke` takes them), answered on the same channel by its results as text,
+/// one per line, or by `error: REASON` when the call cannot be made (no such export,
+/// bad arguments). The child exits with 0 when the other end is closed; a trap ends
+/// it as any trap does. The invoke name is ignored.
+pub const SPAWN_SERVE: u32 = 2;
 
 const _: () = assert!(size_of::<SpawnRequest>() == SpawnRequest::SIZE);
 
