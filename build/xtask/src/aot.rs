@@ -14,11 +14,7 @@ use wasm_engine::{Config as EngineConfig, Engine};
 
 use crate::config::{Arch, Config};
 
-/// The artifact's path for a module at `path` (`/bin/sh.wasm` -> `/bin/sh.cwasm`).
-pub fn artifact_path(path: &str) -> Option<String> {
-    path.strip_suffix(".wasm")
-        .map(|stem| format!("{stem}.cwasm"))
-}
+pub use initrd::artifact_path;
 
 /// What precompiled code is for: an architecture and the CPU features it may use.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

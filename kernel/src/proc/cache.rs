@@ -52,26 +52,31 @@ pub fn linker() -> &'static Linker<ProcState> {
 /// it is one): cached, else loaded from the boot image's artifact for it, else
 /// compiled.
 pub fn get_or_compile(wasm: &[u8], image_path: Option<&str>) -> Result<Module, Error> {
+    let (key, artifact) = identify(wasm, image_path);
+    if let Some(m) = MODULES.lock().get(&key) {
+        return Ok(m.clone());
+    }
+    let module = load(wasm, &key, artifact)?;
+    // Two spawns may race to compile the same bytes: keep the first.
+    Ok(MODULES.lock().entry(key).or_insert(module).clone())
+}
+
+/// The cache key of `wasm` (its SHA-256) and the boot image's artifact for it: for a
+/// boot-image file with an artifact beside it, the SHA-256 the artifact records once
+/// its XXH3-128 of the source matches `wasm`; otherwise the bytes hashed and the
+/// artifact of that hash, if any.
+fn identify(
+    wasm: &[u8],
+    image_path: Option<&str>,
+) -> ([u8; 32], Option<(&'static str, &'static [u8])>) {
     if let Some((path, artifact)) = image_path.and_then(precompiled::beside) {
         match Module::precompiled_source_of(artifact, wasm) {
-            Ok(key) => {
-                if let Some(m) = MODULES.lock().get(&key) {
-                    return Ok(m.clone());
-                }
-                if let Ok(module) = load(wasm, &key, Some((path, artifact))) {
-                    return Ok(MODULES.lock().entry(key).or_insert(module).clone());
-                }
-            }
+            Ok(key) => return (key, Some((path, artifact))),
             Err(e) => crate::warn!("wasm: /{path}: {e}; not used"),
         }
     }
     let key: [u8; 32] = Sha256::digest(wasm).into();
-    if let Some(m) = MODULES.lock().get(&key) {
-        return Ok(m.clone());
-    }
-    let module = load(wasm, &key, precompiled::find(&key))?;
-    // Two spawns may race to compile the same bytes: keep the first.
-    Ok(MODULES.lock().entry(key).or_insert(module).clone())
+    (key, precompiled::find(&key))
 }
 
 /// The module for `wasm` (SHA-256 `key`) from `artifact` (`(path, bytes)`)

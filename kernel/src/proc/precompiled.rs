@@ -81,8 +81,7 @@ pub fn beside(path: &str) -> Option<Artifact> {
     if DISABLED.load(Ordering::Relaxed) {
         return None;
     }
-    let stem = path.strip_suffix(".wasm")?;
-    let e = crate::initrd::file(&alloc::format!("{stem}.cwasm"))?;
+    let e = crate::initrd::file(&initrd::artifact_path(path)?)?;
     Some((e.path(), e.data))
 }
 

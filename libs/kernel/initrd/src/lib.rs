@@ -20,6 +20,15 @@ pub use builder::Builder;
 
 use core::fmt;
 
+/// The precompiled artifact a boot image keeps beside the module at `path`
+/// (`bin/sh.wasm` -> `bin/sh.cwasm`), or None if `path` is not a `.wasm` file: where
+/// the build writes artifacts and where the kernel looks for them.
+#[cfg(feature = "alloc")]
+pub fn artifact_path(path: &str) -> Option<alloc::string::String> {
+    path.strip_suffix(".wasm")
+        .map(|stem| alloc::format!("{stem}.cwasm"))
+}
+
 const HEADER_LEN: usize = 110;
 const TRAILER: &str = "TRAILER!!!";
 
