@@ -135,8 +135,29 @@ pub fn print(results: &[FileResult], expected: &ExpectedFailures, verbose: bool)
             println!("    {s}");
         }
     }
-    for (name, reason) in suite::NOT_WASM2 {
-        println!("not run (not a Wasm 2.0 script): {name}: {reason}");
+    for s in suite::Suite::ALL {
+        let (p, f) = results
+            .iter()
+            .filter(|r| suite::Suite::of(&r.name) == s)
+            .fold((0u64, 0u64), |(p, f), r| {
+                (p + u64::from(r.passed), f + u64::from(r.failed))
+            });
+        if p + f == 0 {
+            continue;
+        }
+        println!("Wasm {}: {p} passed, {f} failed", s.version());
+        let mut left_out = 0;
+        for (name, reason) in s.excluded() {
+            let n = excluded_assertions(s, name);
+            left_out += n;
+            println!("  excluded: {name} ({n} assertions): {reason}");
+        }
+        if !s.excluded().is_empty() {
+            println!(
+                "  {left_out} assertions in {} excluded scripts not run",
+                s.excluded().len()
+            );
+        }
     }
     println!("{excluded} of the failures are listed as expected");
     println!("{passed} passed, {failed} failed");
@@ -212,4 +233,12 @@ impl FileResult {
         }
         result
     }
+}
+
+/// The assertions of an excluded script (0 if it is not in the crate or does
+/// not parse).
+fn excluded_assertions(s: suite::Suite, name: &str) -> usize {
+    suite::raw(s, name)
+        .and_then(|text| crate::convert_wast(name, text).ok())
+        .map_or(0, |c| c.file.assertion_count())
 }

@@ -162,16 +162,11 @@ struct KernelFile {
 pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
     let config = Config::load(root, &options.config)?;
     let files: Vec<_> = if options.exact.is_empty() {
-        suite::select(&options.filters)
+        suite::select(&suite::Suite::ALL, &options.filters)
     } else {
-        let all = suite::wasm2();
         let mut files = Vec::new();
         for name in &options.exact {
-            files.push(
-                *all.iter()
-                    .find(|f| f.name == name)
-                    .ok_or_else(|| format!("no spec script named {name}"))?,
-            );
+            files.push(suite::find(name).ok_or_else(|| format!("no spec script named {name}"))?);
         }
         files
     };
@@ -332,7 +327,10 @@ fn boot(
     let stdout = child.stdout.take().expect("stdout is piped");
     let rx = crate::qemu::console_lines(stdout, false);
     // Names in kernel lines map back to the static suite names.
-    let names: Vec<&'static str> = suite::wasm2().into_iter().map(|f| f.name).collect();
+    let names: Vec<&'static str> = suite::select(&suite::Suite::ALL, &[])
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
     let lookup = |n: &str| names.iter().copied().find(|s| *s == n);
     let mut done = 0;
     let mut total_seen = false;

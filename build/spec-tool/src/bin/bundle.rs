@@ -1,4 +1,4 @@
-//! Writes a spec bundle of selected Wasm 2.0 scripts (for the in-kernel runner).
+//! Writes a spec bundle of selected Wasm 2.0 and 3.0 scripts (for the in-kernel runner).
 //!
 //! Usage: `bundle [-o FILE] [--stats] [FILTER...]`; a script is selected if its
 //! name contains any FILTER (all scripts if none). Conversion errors are
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
             _ => filters.push(arg),
         }
     }
-    let files = suite::select(&filters);
+    let files = suite::select(&suite::Suite::ALL, &filters);
     if files.is_empty() {
         return usage("no script matches the filters");
     }

@@ -19,7 +19,7 @@ use spec_tool::suite::{self, SuiteFile};
 use spec_tool::{Converted, convert_wast};
 
 const USAGE: &str = "usage: spec [FILTER...] [-v|--verbose] [-j N] [--timeout SECS] \
-[--expected FILE] [--write-expected FILE] [--in-process] [--precompiled]";
+[--expected FILE] [--write-expected FILE] [--in-process] [--precompiled] [--suite 2|3]";
 
 struct Options {
     filters: Vec<String>,
@@ -32,6 +32,8 @@ struct Options {
     /// Run every module from a precompiled artifact (`Engine::precompile`, then
     /// `Module::deserialize`) instead of the JIT's code.
     precompiled: bool,
+    /// The suites to run (both unless `--suite` names one).
+    suites: Vec<suite::Suite>,
 }
 
 fn main() -> ExitCode {
@@ -62,7 +64,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let files = suite::select(&options.filters);
+    let files = suite::select(&options.suites, &options.filters);
     if files.is_empty() {
         return usage("no script matches the filters");
     }
@@ -80,6 +82,7 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
         write_expected: None,
         in_process: false,
         precompiled: false,
+        suites: Vec::new(),
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -101,6 +104,12 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
                     .map_err(|_| "--timeout needs seconds")?;
                 options.timeout = Duration::from_secs(secs);
             }
+            "--suite" => {
+                let v = value("--suite")?;
+                options
+                    .suites
+                    .push(suite::Suite::parse(&v).ok_or(format!("unknown suite {v}"))?);
+            }
             "--expected" => options.expected = PathBuf::from(value("--expected")?),
             "--write-expected" => {
                 options.write_expected = Some(PathBuf::from(value("--write-expected")?))
@@ -109,6 +118,9 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
             a if a.starts_with('-') => return Err(format!("unknown option {a}")),
             _ => options.filters.push(arg),
         }
+    }
+    if options.suites.is_empty() {
+        options.suites = suite::Suite::ALL.to_vec();
     }
     Ok(options)
 }
@@ -145,7 +157,7 @@ fn run(
 /// `F <line> <kind> <a|s> <message>` failed (assertion or setup), tab-separated,
 /// then `END`.
 fn child(name: &str, precompiled: bool) -> ExitCode {
-    let Some(file) = suite::wasm2().into_iter().find(|f| f.name == name) else {
+    let Some(file) = suite::find(name) else {
         eprintln!("no script named {name}");
         return ExitCode::from(2);
     };
