@@ -1,13 +1,14 @@
-//! Validation with wasmparser, for the Wasm 2.0 feature set.
+//! Validation with wasmparser, for the feature set the engine implements.
 
 use wasmparser::{Validator, WasmFeatures};
 
 use crate::Error;
 
-/// The features the engine accepts: Wasm 2.0. SIMD validates everywhere; targets
-/// without vector support (riscv64 without V) refuse it at translation time.
+/// The features the engine accepts: Wasm 2.0 and the Wasm 3.0 proposals it
+/// implements so far. SIMD validates everywhere; targets without vector support
+/// (riscv64 without V) refuse it at translation time.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL
 }
 
 /// Validates a whole module, function bodies included.

@@ -142,14 +142,25 @@ impl Translator<'_, '_> {
             }
             Operator::Call { function_index } => {
                 self.flush_fuel();
-                self.call(function_index)?;
+                self.call(function_index, false)?;
             }
             Operator::CallIndirect {
                 type_index,
                 table_index,
             } => {
                 self.flush_fuel();
-                self.call_indirect(type_index, table_index);
+                self.call_indirect(type_index, table_index, false);
+            }
+            Operator::ReturnCall { function_index } => {
+                self.flush_fuel();
+                self.call(function_index, true)?;
+            }
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => {
+                self.flush_fuel();
+                self.call_indirect(type_index, table_index, true);
             }
             Operator::Drop => {
                 self.pop();

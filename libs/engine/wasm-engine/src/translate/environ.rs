@@ -445,7 +445,8 @@ impl Translator<'_, '_> {
         s
     }
 
-    pub(super) fn call(&mut self, func: u32) -> Result<(), Error> {
+    /// `call` (or with `tail`, `return_call`) of function `func`.
+    pub(super) fn call(&mut self, func: u32, tail: bool) -> Result<(), Error> {
         let ty = self.info.func_type(func);
         let n = ty.params().len();
         let mut args = alloc::vec![self.vmctx, self.vmctx];
@@ -462,6 +463,10 @@ impl Translator<'_, '_> {
                 .b
                 .ins()
                 .load(types::I64, constflags(), fref, FUNCREF_VMCTX);
+            if tail {
+                self.b.ins().return_call_indirect(sig, code, &args);
+                return Ok(self.end_tail_call(n));
+            }
             self.b.ins().call_indirect(sig, code, &args)
         } else {
             let fref = match self.funcs.get(&func) {
@@ -485,6 +490,10 @@ impl Translator<'_, '_> {
                     f
                 }
             };
+            if tail {
+                self.b.ins().return_call(fref, &args);
+                return Ok(self.end_tail_call(n));
+            }
             self.b.ins().call(fref, &args)
         };
         self.stack.truncate(self.stack.len() - n);
@@ -493,7 +502,14 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn call_indirect(&mut self, type_index: u32, table: u32) {
+    /// After a tail call: its `n` arguments are consumed and nothing after it runs.
+    fn end_tail_call(&mut self, n: usize) {
+        self.stack.truncate(self.stack.len() - n);
+        self.reachable = false;
+    }
+
+    /// `call_indirect` (or with `tail`, `return_call_indirect`) through `table`.
+    pub(super) fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let index = self.pop();
         let addr = self.table_addr(table, index, codes::UNDEFINED_ELEMENT);
         let fref = self.b.ins().load(types::I64, vmflags(), addr, 0);
@@ -518,6 +534,10 @@ impl Translator<'_, '_> {
         let mut args = alloc::vec![callee_vmctx, self.vmctx];
         args.extend_from_slice(self.peekn(n));
         let sig = self.sig_ref(type_index);
+        if tail {
+            self.b.ins().return_call_indirect(sig, code, &args);
+            return self.end_tail_call(n);
+        }
         let call = self.b.ins().call_indirect(sig, code, &args);
         self.stack.truncate(self.stack.len() - n);
         let results = self.b.inst_results(call).to_vec();
