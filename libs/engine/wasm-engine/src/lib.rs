@@ -23,6 +23,7 @@ mod artifact;
 mod code;
 #[cfg(feature = "compiler")]
 pub mod compile;
+mod const_expr;
 mod error;
 pub mod invoke;
 pub mod link;

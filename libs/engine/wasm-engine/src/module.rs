@@ -7,69 +7,26 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use wasmparser::{
-    ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, Name, Operator, Parser, Payload,
-    TableInit, TypeRef,
+    DataKind, ElementItems, ElementKind, ExternalKind, Name, Parser, Payload, TableInit, TypeRef,
 };
 
 #[cfg(feature = "compiler")]
 use crate::compile;
+use crate::const_expr::ConstExpr;
 use crate::runtime::engine::Engine;
 use crate::runtime::vmcontext::VMOffsets;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
 use crate::{Error, link, validate};
 
-/// A constant expression (Wasm 2.0 allows exactly one instruction).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ConstOp {
-    I32(i32),
-    I64(i64),
-    F32(u32),
-    F64(u64),
-    V128(u128),
-    RefNull,
-    RefFunc(u32),
-    GlobalGet(u32),
-}
-
-impl ConstOp {
-    fn parse(expr: &ConstExpr<'_>) -> Result<ConstOp, Error> {
-        let mut reader = expr.get_operators_reader();
-        let offset = reader.original_position() as usize;
-        let op = match reader.read()? {
-            Operator::I32Const { value } => ConstOp::I32(value),
-            Operator::I64Const { value } => ConstOp::I64(value),
-            Operator::F32Const { value } => ConstOp::F32(value.bits()),
-            Operator::F64Const { value } => ConstOp::F64(value.bits()),
-            Operator::V128Const { value } => ConstOp::V128(u128::from_le_bytes(*value.bytes())),
-            Operator::RefNull { .. } => ConstOp::RefNull,
-            Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
-            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
-            _ => {
-                return Err(Error::compile(
-                    Some(offset),
-                    "unsupported constant expression",
-                ));
-            }
-        };
-        match reader.read()? {
-            Operator::End => Ok(op),
-            _ => Err(Error::compile(
-                Some(offset),
-                "unsupported constant expression",
-            )),
-        }
-    }
-}
-
 pub(crate) enum SegmentMode {
     Passive,
-    Active { index: u32, offset: ConstOp },
+    Active { index: u32, offset: ConstExpr },
     Declared,
 }
 
 pub(crate) struct ElemSegment {
     pub mode: SegmentMode,
-    pub items: Vec<ConstOp>,
+    pub items: Vec<ConstExpr>,
 }
 
 pub(crate) struct DataSegment {
@@ -91,9 +48,9 @@ pub(crate) struct ModuleInfo {
     pub sig_ids: Vec<u32>,
     /// Type index of every function (imports first).
     pub funcs: Vec<u32>,
-    pub tables: Vec<(TableType, Option<ConstOp>)>,
+    pub tables: Vec<(TableType, Option<ConstExpr>)>,
     pub memories: Vec<MemoryType>,
-    pub globals: Vec<(GlobalType, Option<ConstOp>)>,
+    pub globals: Vec<(GlobalType, Option<ConstExpr>)>,
     pub imported_funcs: u32,
     pub imported_tables: u32,
     pub imported_memories: u32,
@@ -244,7 +201,7 @@ pub(crate) fn parse<'a>(
                     let ty = table_type(&table.ty, 0)?;
                     let init = match &table.init {
                         TableInit::RefNull => None,
-                        TableInit::Expr(e) => Some(ConstOp::parse(e)?),
+                        TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
                     };
                     info.tables.push((ty, init));
                 }
@@ -257,8 +214,10 @@ pub(crate) fn parse<'a>(
             Payload::GlobalSection(reader) => {
                 for g in reader {
                     let g = g?;
-                    info.globals
-                        .push((global_type(&g.ty, 0)?, Some(ConstOp::parse(&g.init_expr)?)));
+                    info.globals.push((
+                        global_type(&g.ty, 0)?,
+                        Some(ConstExpr::parse(&g.init_expr)?),
+                    ));
                 }
             }
             Payload::ExportSection(reader) => {
@@ -279,19 +238,19 @@ pub(crate) fn parse<'a>(
                             offset_expr,
                         } => SegmentMode::Active {
                             index: table_index.unwrap_or(0),
-                            offset: ConstOp::parse(&offset_expr)?,
+                            offset: ConstExpr::parse(&offset_expr)?,
                         },
                     };
                     let mut items = Vec::new();
                     match elem.items {
                         ElementItems::Functions(r) => {
                             for f in r {
-                                items.push(ConstOp::RefFunc(f?));
+                                items.push(ConstExpr::func(f?));
                             }
                         }
                         ElementItems::Expressions(_, r) => {
                             for e in r {
-                                items.push(ConstOp::parse(&e?)?);
+                                items.push(ConstExpr::parse(&e?)?);
                             }
                         }
                     }
@@ -308,7 +267,7 @@ pub(crate) fn parse<'a>(
                             offset_expr,
                         } => SegmentMode::Active {
                             index: memory_index,
-                            offset: ConstOp::parse(&offset_expr)?,
+                            offset: ConstExpr::parse(&offset_expr)?,
                         },
                     };
                     info.data.push(DataSegment {

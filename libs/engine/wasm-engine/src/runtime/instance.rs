@@ -8,8 +8,9 @@ use alloc::vec::Vec;
 use wasmparser::ExternalKind;
 
 use crate::Error;
+use crate::const_expr::{ConstExpr, Leaf};
 use crate::error::{Trap, TrapCode};
-use crate::module::{ConstOp, Module, SegmentMode};
+use crate::module::{Module, SegmentMode};
 use crate::runtime::func::{Func, FuncData, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::runtime::global::Global;
 use crate::runtime::memory::{Memory, MemoryData};
@@ -307,20 +308,14 @@ impl Instance {
         }
         let funcref_raw =
             |s: &StoreOpaque, funcs: &[Func], i: u32| funcs[i as usize].funcref_addr(s) as u64;
-        let eval = |s: &StoreOpaque, globals: &[Global], funcs: &[Func], op: ConstOp| -> u128 {
-            match op {
-                ConstOp::I32(v) => u128::from(v as u32),
-                ConstOp::I64(v) => u128::from(v as u64),
-                ConstOp::F32(v) => u128::from(v),
-                ConstOp::F64(v) => u128::from(v),
-                ConstOp::V128(v) => v,
-                ConstOp::RefNull => 0,
-                ConstOp::RefFunc(i) => u128::from(funcref_raw(s, funcs, i)),
-                ConstOp::GlobalGet(g) => globals[g as usize].data_of(s).cell.bits,
-            }
+        let eval = |s: &StoreOpaque, globals: &[Global], funcs: &[Func], e: &ConstExpr| {
+            e.eval(|leaf| match leaf {
+                Leaf::Func(i) => u128::from(funcref_raw(s, funcs, i)),
+                Leaf::Global(g) => globals[g as usize].data_of(s).cell.bits,
+            })
         };
         for (ty, init) in &info.globals[info.imported_globals as usize..] {
-            let bits = init.map_or(0, |op| eval(s, &globals, &funcs, op));
+            let bits = init.as_ref().map_or(0, |e| eval(s, &globals, &funcs, e));
             globals.push(Global::from_raw(s, *ty, bits));
         }
         // Tables with an init expression.
@@ -331,7 +326,7 @@ impl Instance {
             .skip(info.imported_tables as usize)
         {
             if let Some(op) = init {
-                let raw = eval(s, &globals, &funcs, *op) as u64;
+                let raw = eval(s, &globals, &funcs, op) as u64;
                 let t = &mut s.tables[tables[i].index];
                 t.elements.iter_mut().for_each(|e| *e = raw);
             }
@@ -366,13 +361,13 @@ impl Instance {
             let items: Vec<u64> = seg
                 .items
                 .iter()
-                .map(|op| eval(s, &globals, &funcs, *op) as u64)
+                .map(|e| eval(s, &globals, &funcs, e) as u64)
                 .collect();
             match &seg.mode {
                 SegmentMode::Passive => elems.push(items),
                 SegmentMode::Declared => elems.push(Vec::new()),
                 SegmentMode::Active { index, offset } => {
-                    let off = eval(s, &globals, &funcs, *offset) as u32;
+                    let off = eval(s, &globals, &funcs, offset) as u32;
                     pending_elems.push((i, *index, off, items));
                     elems.push(Vec::new());
                 }
@@ -414,7 +409,7 @@ impl Instance {
             if let SegmentMode::Active { index: mem, offset } = &seg.mode {
                 let globals = &s.instances[index].globals;
                 let funcs = &s.instances[index].funcs;
-                let off = eval(s, globals, funcs, *offset) as u32 as usize;
+                let off = eval(s, globals, funcs, offset) as u32 as usize;
                 let m = s.instances[index].memories[*mem as usize];
                 let bytes = s.memories[m.index].bytes_mut();
                 if off
