@@ -8,7 +8,10 @@ use crate::Error;
 /// implements so far. SIMD validates everywhere; targets without vector support
 /// (riscv64 without V) refuse it at translation time.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
+    WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
 }
 
 /// Validates a whole module, function bodies included.
