@@ -83,13 +83,8 @@ fn print_failure(file: &str, line: u32, kind: &str, assertion: bool, message: &s
 
 /// Runs every bundle, prints the totals and powers off (status: all passed).
 pub fn run_all() -> ! {
-    let engine = match crate::wasm::new_engine(&wasm_engine::Config::new()) {
-        Ok(e) => e,
-        Err(e) => {
-            crate::println!("spec-error\tcannot create the engine: {e}");
-            crate::shutdown(false);
-        }
-    };
+    // One engine per feature set the scripts were written for.
+    let mut engines = alloc::collections::BTreeMap::new();
     let count = bundles().count();
     crate::println!("spec-suite\t{count} scripts");
     let (mut scripts, mut passed, mut failed) = (0u64, 0u64, 0u64);
@@ -104,7 +99,22 @@ pub fn run_all() -> ! {
             }
         };
         for file in &files {
-            let p = run_script(&engine, file);
+            let features = spec_runner::features_for(&file.name);
+            let engine = match engines.entry(features.bits()) {
+                alloc::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                alloc::collections::btree_map::Entry::Vacant(v) => {
+                    let mut config = wasm_engine::Config::new();
+                    config.wasm_features(features);
+                    match crate::wasm::new_engine(&config) {
+                        Ok(e) => v.insert(e),
+                        Err(e) => {
+                            crate::println!("spec-error\tcannot create the engine: {e}");
+                            crate::shutdown(false);
+                        }
+                    }
+                }
+            };
+            let p = run_script(engine, file);
             scripts += 1;
             passed += p.passed;
             failed += p.failed;

@@ -134,9 +134,12 @@ fn usage(error: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn engine() -> Result<wasm_engine::Engine, wasm_engine::Error> {
+/// An engine for the script `name`, with the features it was written for.
+fn engine(name: &str) -> Result<wasm_engine::Engine, wasm_engine::Error> {
     let platform = std::sync::Arc::new(wasm_engine::linux::LinuxPlatform::new());
-    wasm_engine::Engine::new(&wasm_engine::Config::new(), platform)
+    let mut config = wasm_engine::Config::new();
+    config.wasm_features(spec_runner::features_for(name));
+    wasm_engine::Engine::new(&config, platform)
 }
 
 fn run(
@@ -168,7 +171,7 @@ fn child(name: &str, precompiled: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let engine = match engine() {
+    let engine = match engine(name) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("cannot create the engine: {e}");
@@ -218,17 +221,6 @@ fn run_all(files: &[SuiteFile], options: &Options) -> Vec<FileResult> {
     let queue = Mutex::new(converted.into_iter().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::new());
     let total = files.len();
-    let engine = if options.in_process {
-        match engine() {
-            Ok(e) => Some(e),
-            Err(e) => {
-                eprintln!("cannot create the engine: {e}");
-                std::process::exit(2);
-            }
-        }
-    } else {
-        None
-    };
     let jobs = if options.in_process { 1 } else { options.jobs };
     std::thread::scope(|scope| {
         for _ in 0..jobs {
@@ -238,11 +230,10 @@ fn run_all(files: &[SuiteFile], options: &Options) -> Vec<FileResult> {
                         break;
                     };
                     let start = Instant::now();
-                    let result = match &engine {
-                        Some(engine) => {
-                            run_in_process(engine, file, converted, options.precompiled)
-                        }
-                        None => run_child(file, converted, options),
+                    let result = if options.in_process {
+                        run_in_process(file, converted, options.precompiled)
+                    } else {
+                        run_child(file, converted, options)
                     };
                     let mut results = results.lock().unwrap();
                     eprintln!(
@@ -264,14 +255,20 @@ fn run_all(files: &[SuiteFile], options: &Options) -> Vec<FileResult> {
 }
 
 fn run_in_process(
-    engine: &wasm_engine::Engine,
     file: SuiteFile,
     converted: Result<Converted, String>,
     precompiled: bool,
 ) -> FileResult {
     let mut result = FileResult::converted(file.name, &converted);
     if let Ok(c) = converted {
-        let report = run(engine, &c.file, &mut spec_runner::Quiet, precompiled);
+        let engine = match engine(file.name) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("cannot create the engine: {e}");
+                std::process::exit(2);
+            }
+        };
+        let report = run(&engine, &c.file, &mut spec_runner::Quiet, precompiled);
         result.passed += report.passed;
         result.failed += report.failed;
         result.host_checked += report.host_checked;

@@ -59,3 +59,4 @@ pub use runtime::table::Table;
 pub use types::{
     ExternRef, ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, Val, ValType,
 };
+pub use wasmparser::WasmFeatures;

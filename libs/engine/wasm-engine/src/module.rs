@@ -101,10 +101,14 @@ fn table_type(t: &wasmparser::TableType, offset: usize) -> Result<TableType, Err
 }
 
 fn memory_type(m: &wasmparser::MemoryType, offset: usize) -> Result<MemoryType, Error> {
-    if m.memory64 || m.shared || m.page_size_log2.is_some() {
-        return Err(unsupported(offset, "memory64/shared/custom-page memories"));
+    if m.shared || m.page_size_log2.is_some() {
+        return Err(unsupported(offset, "shared/custom-page memories"));
     }
-    Ok(MemoryType::new(m.initial, m.maximum))
+    Ok(if m.memory64 {
+        MemoryType::new64(m.initial, m.maximum)
+    } else {
+        MemoryType::new(m.initial, m.maximum)
+    })
 }
 
 fn global_type(g: &wasmparser::GlobalType, offset: usize) -> Result<GlobalType, Error> {
@@ -382,15 +386,15 @@ pub struct Module {
 impl Module {
     /// Validates `bytes` and refuses them: this engine has no compiler.
     #[cfg(not(feature = "compiler"))]
-    pub fn new(_engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        validate::validate(bytes)?;
+    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        validate::validate(engine.config().features, bytes)?;
         Err(Error::compile(None, NO_COMPILER))
     }
 
     /// Validates, translates, compiles, links and publishes `bytes`.
     #[cfg(feature = "compiler")]
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        validate::validate(bytes)?;
+        validate::validate(engine.config().features, bytes)?;
         let (info, bodies) = parse(engine, bytes)?;
         let compiled = compile_all(engine, &info, &bodies)?;
         let code = link::link(engine, &info, compiled)?;
@@ -404,8 +408,8 @@ impl Module {
     }
 
     /// Validates `bytes` without compiling.
-    pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
-        validate::validate(bytes)
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
+        validate::validate(engine.config().features, bytes)
     }
 
     pub fn imports(&self) -> impl Iterator<Item = ImportType<'_>> {

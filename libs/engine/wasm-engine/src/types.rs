@@ -98,18 +98,28 @@ impl fmt::Debug for FuncType {
     }
 }
 
-/// A linear memory type, in 64 KiB pages.
+/// A linear memory type, in 64 KiB pages, with 32-bit or (memory64) 64-bit addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryType {
     minimum: u64,
     maximum: Option<u64>,
+    memory64: bool,
 }
 
 impl MemoryType {
+    /// A memory addressed with `i32`.
     pub fn new(minimum_pages: u64, maximum: Option<u64>) -> MemoryType {
         MemoryType {
             minimum: minimum_pages,
             maximum,
+            memory64: false,
+        }
+    }
+    /// A memory addressed with `i64` (memory64).
+    pub fn new64(minimum_pages: u64, maximum: Option<u64>) -> MemoryType {
+        MemoryType {
+            memory64: true,
+            ..MemoryType::new(minimum_pages, maximum)
         }
     }
     pub fn minimum(&self) -> u64 {
@@ -117,6 +127,17 @@ impl MemoryType {
     }
     pub fn maximum(&self) -> Option<u64> {
         self.maximum
+    }
+    /// Whether addresses are `i64`.
+    pub fn is_64(&self) -> bool {
+        self.memory64
+    }
+    /// The same type with another minimum (a memory's type at its current size).
+    pub fn with_minimum(self, minimum_pages: u64) -> MemoryType {
+        MemoryType {
+            minimum: minimum_pages,
+            ..self
+        }
     }
 }
 

@@ -12,11 +12,12 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
 }
 
-/// Validates a whole module, function bodies included.
-pub fn validate(bytes: &[u8]) -> Result<(), Error> {
-    let mut validator = Validator::new_with_features(features());
+/// Validates a whole module, function bodies included, allowing `features`.
+pub fn validate(features: WasmFeatures, bytes: &[u8]) -> Result<(), Error> {
+    let mut validator = Validator::new_with_features(features);
     validator.validate_all(bytes)?;
     Ok(())
 }

@@ -23,7 +23,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use spec_bundle::{Action, Command, CommandKind, Expected, File, Value};
-use wasm_engine::{Engine, Error, ExternRef, Instance, Linker, Module, Store, Val};
+use wasm_engine::{Engine, Error, ExternRef, Instance, Linker, Module, Store, Val, WasmFeatures};
 
 pub use matching::{describe_val, expected_matches, trap_matches};
 
@@ -71,6 +71,27 @@ pub struct Quiet;
 
 impl Observer for Quiet {
     fn result(&mut self, _: &Command, _: Outcome, _: Option<&Failure>) {}
+}
+
+/// The Wasm features the script `name` (`<folder>/<file>.wast`) was written for,
+/// from its folder: the 2.0 suite (`wasm-v2`, `simd`) with Wasm 2.0, `wasm-v3` with
+/// every feature the engine implements, and a proposal's folder with Wasm 2.0 plus
+/// that proposal (and the ones it builds on), as the proposal's tests expect: before
+/// multi-memory, say, `memory64`'s tests check that a second memory is invalid.
+/// Runners configure the engine of each script with these.
+pub fn features_for(name: &str) -> WasmFeatures {
+    let w2 = WasmFeatures::WASM2;
+    match name.split('/').next().unwrap_or("") {
+        "wasm-v2" | "simd" => w2,
+        "tail-call" => w2 | WasmFeatures::TAIL_CALL,
+        "extended-const" => w2 | WasmFeatures::EXTENDED_CONST,
+        "multi-memory" => w2 | WasmFeatures::MULTI_MEMORY,
+        "memory64" => w2 | WasmFeatures::MEMORY64,
+        "exceptions" => w2 | WasmFeatures::EXCEPTIONS,
+        "function-references" => w2 | WasmFeatures::FUNCTION_REFERENCES | WasmFeatures::TAIL_CALL,
+        "relaxed-simd" => w2 | WasmFeatures::RELAXED_SIMD,
+        _ => wasm_engine::validate::features(),
+    }
 }
 
 /// Runs every command of `file` and returns the counts and failures.

@@ -46,7 +46,7 @@ impl Engine {
     /// returns the artifact [`Module::deserialize`] loads. The engine may be configured
     /// for another target ([`crate::Config::target`]): nothing is placed or run.
     pub fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, Error> {
-        validate::validate(wasm)?;
+        validate::validate(self.config().features, wasm)?;
         let (info, bodies) = module::parse(self, wasm)?;
         let compiled = module::compile_all(self, &info, &bodies)?;
         let header = Header::of(self, Source::of(wasm));

@@ -3,6 +3,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use wasmparser::WasmFeatures;
+
 /// How linear-memory accesses are kept in bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BoundsChecks {
@@ -24,6 +26,7 @@ pub struct Config {
     pub(crate) max_memory_pages: u64,
     pub(crate) target: Option<String>,
     pub(crate) cranelift_flags: Vec<String>,
+    pub(crate) features: WasmFeatures,
 }
 
 impl Default for Config {
@@ -50,7 +53,16 @@ impl Config {
             max_memory_pages: 4096,
             target: None,
             cranelift_flags: Vec::new(),
+            features: crate::validate::features(),
         }
+    }
+    /// The Wasm features modules may use (validation refuses the others). Defaults to
+    /// every feature the engine implements, [`crate::validate::features`]; features
+    /// outside that set are never accepted, whatever this says. The spec tests of a
+    /// proposal run with Wasm 2.0 plus that proposal, as they were written.
+    pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Self {
+        self.features = features & crate::validate::features();
+        self
     }
     /// Enables fuel metering (see `translate` for the cost model).
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {

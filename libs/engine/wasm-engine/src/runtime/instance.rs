@@ -72,7 +72,7 @@ impl Extern {
             Extern::Func(f) => ExternType::Func(f.data_of(s).ty.clone()),
             Extern::Memory(m) => {
                 let d = m.data_of(s);
-                ExternType::Memory(MemoryType::new(d.pages(), d.ty.maximum()))
+                ExternType::Memory(d.ty.with_minimum(d.pages()))
             }
             Extern::Table(t) => {
                 let d = t.data_of(s);
@@ -163,7 +163,8 @@ pub struct Instance {
 }
 
 fn memory_matches(actual: MemoryType, want: MemoryType) -> bool {
-    actual.minimum() >= want.minimum()
+    actual.is_64() == want.is_64()
+        && actual.minimum() >= want.minimum()
         && match want.maximum() {
             None => true,
             Some(wm) => actual.maximum().is_some_and(|am| am <= wm),
@@ -409,8 +410,14 @@ impl Instance {
             if let SegmentMode::Active { index: mem, offset } = &seg.mode {
                 let globals = &s.instances[index].globals;
                 let funcs = &s.instances[index].funcs;
-                let off = eval(s, globals, funcs, offset) as u32 as usize;
+                let off = eval(s, globals, funcs, offset) as u64;
                 let m = s.instances[index].memories[*mem as usize];
+                // An i32 offset's cell may hold anything above its low 32 bits.
+                let off = if info.memories[*mem as usize].is_64() {
+                    off as usize
+                } else {
+                    off as u32 as usize
+                };
                 let bytes = s.memories[m.index].bytes_mut();
                 if off
                     .checked_add(seg.bytes.len())

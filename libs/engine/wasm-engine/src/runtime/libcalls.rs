@@ -87,9 +87,11 @@ pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const u64, mem: u64, delta: 
     let (s, i) = unsafe { context(vmctx) };
     let m = s.instances[i].memories[mem as usize];
     let limit_ok = s.memories[m.index].pages().saturating_add(delta) <= s.store_limits.memory_pages;
+    // -1 on failure: all ones, which compiled code narrows to an i32 -1 for a
+    // 32-bit memory.
     match s.memories[m.index].grow(if limit_ok { delta } else { u64::MAX }) {
         Some(old) => old,
-        None => u64::from(u32::MAX),
+        None => u64::MAX,
     }
 }
 

@@ -1,6 +1,7 @@
-//! Linear memories. In guard mode every memory reserves 4 GiB + guard of address space
-//! (whatever its declared maximum, because compiled code assumes exactly that), and only
-//! the current size is accessible; the rest faults.
+//! Linear memories. In guard mode every 32-bit memory reserves 4 GiB + guard of address
+//! space (whatever its declared maximum, because compiled code assumes exactly that), and
+//! only the current size is accessible; the rest faults. A 64-bit memory (memory64) is
+//! always bounds-checked by compiled code and reserves only what it may grow to.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -17,6 +18,8 @@ use crate::types::MemoryType;
 
 pub(crate) const PAGE: u64 = 65536;
 const MAX_PAGES: u64 = 65536;
+/// The most pages a 64-bit memory can declare: 2^64 bytes.
+const MAX_PAGES_64: u64 = 1 << 48;
 
 pub(crate) struct MemoryData {
     pub ty: MemoryType,
@@ -52,23 +55,29 @@ impl MemoryData {
     pub fn new(store: &StoreOpaque, ty: MemoryType) -> Result<MemoryData, Error> {
         let engine = &store.engine;
         let config = engine.config();
-        if ty.minimum() > MAX_PAGES || ty.maximum().is_some_and(|m| m > MAX_PAGES) {
-            return Err(Error::Instantiation(
-                "memory size must be at most 65536 pages (4GiB)".into(),
-            ));
+        let (max, what) = if ty.is_64() {
+            (
+                MAX_PAGES_64,
+                "memory size must be at most 2^48 pages (2^64 bytes)",
+            )
+        } else {
+            (MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+        };
+        if ty.minimum() > max || ty.maximum().is_some_and(|m| m > max) {
+            return Err(Error::Instantiation(what.into()));
         }
-        let limit = store.store_limits.memory_pages.min(MAX_PAGES);
+        let limit = store.store_limits.memory_pages.min(max);
         if ty.minimum() > limit {
             return Err(limit_error("memory minimum size exceeds the store's limit"));
         }
         if store.memories.len() >= store.store_limits.memories {
             return Err(limit_error("too many memories"));
         }
-        let max_pages = ty.maximum().unwrap_or(MAX_PAGES).min(limit);
+        let max_pages = ty.maximum().unwrap_or(max).min(limit);
         let platform = engine.platform().clone();
         let reserved = match config.bounds_checks {
-            BoundsChecks::Guard => (4u64 << 30) + config.guard_size,
-            BoundsChecks::Explicit => (max_pages * PAGE).max(platform.page_size() as u64),
+            BoundsChecks::Guard if !ty.is_64() => (4u64 << 30) + config.guard_size,
+            _ => (max_pages * PAGE).max(platform.page_size() as u64),
         } as usize;
         let len = (ty.minimum() * PAGE) as usize;
         let base = platform.reserve_memory(reserved, len)?;
@@ -152,7 +161,7 @@ impl Memory {
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         let s = opaque(&store);
         let m = self.data_of(s);
-        MemoryType::new(m.pages(), m.ty.maximum())
+        m.ty.with_minimum(m.pages())
     }
 
     /// Current size in pages.

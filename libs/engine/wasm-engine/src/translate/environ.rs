@@ -75,15 +75,14 @@ impl Translator<'_, '_> {
                 let def = self.memory_def(mem);
                 let len = self.b.ins().load(types::I64, vmflags(), def, MEMORY_LENGTH);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.b.ins().ireduce(types::I32, pages);
+                let v = self.narrow_index(mem, pages);
                 self.push(v);
             }
             Operator::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let m = self.b.ins().iconst(types::I64, i64::from(mem));
-                let delta = self.b.ins().uextend(types::I64, delta);
-                let r = self.libcall(Libcall::MemoryGrow, &[self.vmctx, m, delta], true);
-                let v = self.b.ins().ireduce(types::I32, r.expect("returns"));
+                let args = self.ext_args(&[mem], &[delta]);
+                let r = self.libcall(Libcall::MemoryGrow, &args, true);
+                let v = self.narrow_index(mem, r.expect("returns"));
                 self.push(v);
             }
             Operator::MemoryFill { mem } => {
@@ -235,17 +234,46 @@ impl Translator<'_, '_> {
         self.b.ins().load(types::I64, constflags(), self.vmctx, off)
     }
 
+    /// An i64 size or index of memory `mem` as its index type: i32 for a 32-bit memory.
+    fn narrow_index(&mut self, mem: u32, v: Value) -> Value {
+        if self.info.memories[mem as usize].is_64() {
+            v
+        } else {
+            self.b.ins().ireduce(types::I32, v)
+        }
+    }
+
     /// Native address of a `size`-byte access at `addr + offset`, with a bounds check
-    /// unless the guard region covers it.
+    /// unless the guard region covers it (it never covers a 64-bit memory).
     pub(super) fn heap_addr(&mut self, mem: u32, addr: Value, offset: u64, size: u32) -> Value {
         let def = self.memory_def(mem);
         let base = self
             .b
             .ins()
             .load(types::I64, constflags(), def, MEMORY_BASE);
-        let addr = self.b.ins().uextend(types::I64, addr);
-        let end = offset + u64::from(size);
-        if self.opts.explicit_bounds || end > self.opts.guard_size {
+        let memory64 = self.info.memories[mem as usize].is_64();
+        if memory64 {
+            let len = self.b.ins().load(types::I64, vmflags(), def, MEMORY_LENGTH);
+            // `addr + offset + size` in 65 bits: past 2^64 is out of bounds too.
+            let oob = match offset.checked_add(u64::from(size)) {
+                Some(end) => {
+                    let end = self.b.ins().iconst(types::I64, end as i64);
+                    let (last, carry) = self.b.ins().uadd_overflow(addr, end);
+                    let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+                    self.b.ins().bor(past, carry)
+                }
+                None => self.b.ins().iconst(types::I8, 1),
+            };
+            self.trap_if(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+        }
+        let addr = if memory64 {
+            addr
+        } else {
+            self.b.ins().uextend(types::I64, addr)
+        };
+        // A 32-bit memory's offset is below 2^32: no overflow.
+        let end = offset.wrapping_add(u64::from(size));
+        if !memory64 && (self.opts.explicit_bounds || end > self.opts.guard_size) {
             let len = self.b.ins().load(types::I64, vmflags(), def, MEMORY_LENGTH);
             let last = self.b.ins().iadd_imm_s(addr, end as i64);
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
@@ -255,6 +283,7 @@ impl Translator<'_, '_> {
         if offset == 0 {
             p
         } else {
+            // Wraps as the bounds check allows: only in-bounds addresses get here.
             self.b.ins().iadd_imm_s(p, offset as i64)
         }
     }
