@@ -13,6 +13,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
+        | WasmFeatures::RELAXED_SIMD
 }
 
 /// Validates a whole module, function bodies included, allowing `features`.

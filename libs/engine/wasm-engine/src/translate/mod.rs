@@ -3,8 +3,8 @@
 //! Split by job, as wasmtime splits `code_translator` from `func_environ`: this file
 //! sets up a function and dispatches each operator; [`control`] handles structured
 //! control flow and calls, [`operators`] the plain operators on values, [`environ`] the
-//! environment (globals, heaps, tables, libcalls, traps, fuel, epochs) and [`simd`]
-//! the vector operators.
+//! environment (globals, heaps, tables, libcalls, traps, fuel, epochs), [`simd`]
+//! the vector operators and [`relaxed_simd`] the relaxed ones.
 //!
 //! Calling convention of every Wasm function (CallConv::Tail):
 //! `(callee_vmctx, caller_vmctx, params...) -> results`.
@@ -19,6 +19,7 @@
 mod control;
 mod environ;
 mod operators;
+mod relaxed_simd;
 pub(crate) mod simd;
 
 use alloc::collections::BTreeMap;

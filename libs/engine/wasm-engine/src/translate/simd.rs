@@ -89,7 +89,7 @@ impl Translator<'_, '_> {
         self.vpush(v);
     }
 
-    fn vbinop(
+    pub(super) fn vbinop(
         &mut self,
         ty: Type,
         f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value,
@@ -613,7 +613,11 @@ impl Translator<'_, '_> {
             Operator::F32x4DemoteF64x2Zero => self.vunop(F64X2, |b, x| b.ins().fvdemote(x)),
             Operator::F64x2PromoteLowF32x4 => self.vunop(F32X4, |b, x| b.ins().fvpromote_low(x)),
 
-            ref other => return Err(unsupported(other, offset, "unsupported operator")),
+            ref other => {
+                return self
+                    .relaxed_simd_operator(other, offset)
+                    .unwrap_or_else(|| Err(unsupported(other, offset, "unsupported operator")));
+            }
         }
         Ok(())
     }
