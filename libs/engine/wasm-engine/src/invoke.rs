@@ -48,7 +48,7 @@ fn parse_val(ty: ValType, text: &str) -> Option<Val> {
         }),
         ValType::F32 => Val::from(text.parse::<f32>().ok()?),
         ValType::F64 => Val::from(text.parse::<f64>().ok()?),
-        ValType::V128 | ValType::FuncRef | ValType::ExternRef => return None,
+        ValType::V128 | ValType::Ref(_) => return None,
     })
 }
 
@@ -108,7 +108,7 @@ mod tests {
         assert!(parse_args("add", &t, &["1"]).is_err());
         assert!(parse_args("add", &t, &["1", "2", "3"]).is_err());
         assert!(parse_args("add", &t, &["4294967296", "0"]).is_err());
-        let refs = ty(&[ValType::FuncRef]);
+        let refs = ty(&[ValType::FUNCREF]);
         assert!(parse_args("r", &refs, &["0"]).is_err());
     }
 }

@@ -57,6 +57,7 @@ pub use runtime::store::{
 };
 pub use runtime::table::Table;
 pub use types::{
-    ExternRef, ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, Val, ValType,
+    ExternRef, ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType,
+    TableType, Val, ValType,
 };
 pub use wasmparser::WasmFeatures;

@@ -14,6 +14,7 @@ use wasmparser::{
 use crate::compile;
 use crate::const_expr::ConstExpr;
 use crate::runtime::engine::Engine;
+use crate::runtime::type_registry::{KeyFunc, KeyType};
 use crate::runtime::vmcontext::VMOffsets;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
 use crate::{Error, link, validate};
@@ -88,16 +89,74 @@ fn unsupported(offset: usize, what: &str) -> Error {
     Error::compile(Some(offset), alloc::format!("unsupported: {what}"))
 }
 
-fn val_type(ty: wasmparser::ValType, offset: usize) -> Result<ValType, Error> {
-    ValType::from_wasm(ty).ok_or_else(|| unsupported(offset, "reference type"))
+/// What a module's types refuse: GC's heap types.
+const GC_TYPES: &str = "garbage collection types (any, eq, i31, struct, array)";
+
+/// The engine's type for `ty`, with the module's type indices as engine-wide ids.
+fn val_type(info: &ModuleInfo, ty: wasmparser::ValType, offset: usize) -> Result<ValType, Error> {
+    ValType::from_wasm(ty, &|i| info.sig_ids[i as usize])
+        .ok_or_else(|| unsupported(offset, GC_TYPES))
 }
 
-fn table_type(t: &wasmparser::TableType, offset: usize) -> Result<TableType, Error> {
+fn table_type(
+    info: &ModuleInfo,
+    t: &wasmparser::TableType,
+    offset: usize,
+) -> Result<TableType, Error> {
     if t.table64 || t.shared {
         return Err(unsupported(offset, "table64/shared tables"));
     }
-    let elem = ValType::from_ref(t.element_type).ok_or_else(|| unsupported(offset, "ref type"))?;
+    let elem = val_type(info, wasmparser::ValType::Ref(t.element_type), offset)?;
     Ok(TableType::new(elem, t.initial, t.maximum))
+}
+
+/// Registers one recursion group of the type section with the engine (see
+/// `runtime::type_registry`) and adds its types to `info`.
+fn rec_group(
+    engine: &Engine,
+    info: &mut ModuleInfo,
+    rec: wasmparser::RecGroup,
+    offset: usize,
+) -> Result<(), Error> {
+    let start = info.sig_ids.len() as u32;
+    let subs: Vec<wasmparser::SubType> = rec.into_types().collect();
+    let end = start + subs.len() as u32;
+    let mut group = Vec::with_capacity(subs.len());
+    for sub in &subs {
+        if !sub.supertype_idxs.is_empty() || sub.composite_type.shared {
+            return Err(unsupported(
+                offset,
+                "declared supertypes and shared types (GC's)",
+            ));
+        }
+        let wasmparser::CompositeInnerType::Func(f) = &sub.composite_type.inner else {
+            return Err(unsupported(offset, GC_TYPES));
+        };
+        let key = |t: &wasmparser::ValType| -> Result<KeyType, Error> {
+            if let wasmparser::ValType::Ref(r) = t
+                && let wasmparser::HeapType::Concrete(i) = r.heap_type()
+                && let Some(i) = i.as_module_index()
+                && (start..end).contains(&i)
+            {
+                return Ok(KeyType::Member {
+                    nullable: r.is_nullable(),
+                    index: i - start,
+                });
+            }
+            Ok(KeyType::Val(val_type(info, *t, offset)?))
+        };
+        group.push(KeyFunc {
+            params: f.params().iter().map(key).collect::<Result<_, _>>()?,
+            results: f.results().iter().map(key).collect::<Result<_, _>>()?,
+            is_final: sub.is_final,
+        });
+    }
+    let first = engine.intern_group(&group);
+    for id in first..first + group.len() as u32 {
+        info.sig_ids.push(id);
+        info.types.push(engine.sig_type(id));
+    }
+    Ok(())
 }
 
 fn memory_type(m: &wasmparser::MemoryType, offset: usize) -> Result<MemoryType, Error> {
@@ -111,9 +170,13 @@ fn memory_type(m: &wasmparser::MemoryType, offset: usize) -> Result<MemoryType, 
     })
 }
 
-fn global_type(g: &wasmparser::GlobalType, offset: usize) -> Result<GlobalType, Error> {
+fn global_type(
+    info: &ModuleInfo,
+    g: &wasmparser::GlobalType,
+    offset: usize,
+) -> Result<GlobalType, Error> {
     Ok(GlobalType::new(
-        val_type(g.content_type, offset)?,
+        val_type(info, g.content_type, offset)?,
         g.mutable,
     ))
 }
@@ -134,27 +197,9 @@ pub(crate) fn parse<'a>(
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
             Payload::TypeSection(reader) => {
+                let offset = reader.range().start;
                 for rec in reader {
-                    let rec = rec?;
-                    for sub in rec.into_types() {
-                        let f = match &sub.composite_type.inner {
-                            wasmparser::CompositeInnerType::Func(f) => f,
-                            _ => return Err(unsupported(0, "non-function types")),
-                        };
-                        let params = f
-                            .params()
-                            .iter()
-                            .map(|t| val_type(*t, 0))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let results = f
-                            .results()
-                            .iter()
-                            .map(|t| val_type(*t, 0))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let ty = FuncType::new(params, results);
-                        info.sig_ids.push(engine.intern(&ty));
-                        info.types.push(ty);
-                    }
+                    rec_group(engine, &mut info, rec?, offset as usize)?;
                 }
             }
             Payload::ImportSection(reader) => {
@@ -168,7 +213,7 @@ pub(crate) fn parse<'a>(
                             ExternType::Func(info.types[t as usize].clone())
                         }
                         TypeRef::Table(t) => {
-                            let t = table_type(&t, offset)?;
+                            let t = table_type(&info, &t, offset)?;
                             info.tables.push((t, None));
                             info.imported_tables += 1;
                             ExternType::Table(t)
@@ -180,7 +225,7 @@ pub(crate) fn parse<'a>(
                             ExternType::Memory(m)
                         }
                         TypeRef::Global(g) => {
-                            let g = global_type(&g, offset)?;
+                            let g = global_type(&info, &g, offset)?;
                             info.globals.push((g, None));
                             info.imported_globals += 1;
                             ExternType::Global(g)
@@ -202,7 +247,7 @@ pub(crate) fn parse<'a>(
             Payload::TableSection(reader) => {
                 for table in reader {
                     let table = table?;
-                    let ty = table_type(&table.ty, 0)?;
+                    let ty = table_type(&info, &table.ty, 0)?;
                     let init = match &table.init {
                         TableInit::RefNull => None,
                         TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
@@ -219,7 +264,7 @@ pub(crate) fn parse<'a>(
                 for g in reader {
                     let g = g?;
                     info.globals.push((
-                        global_type(&g.ty, 0)?,
+                        global_type(&info, &g.ty, 0)?,
                         Some(ConstExpr::parse(&g.init_expr)?),
                     ));
                 }

@@ -14,34 +14,40 @@ pub enum ValType {
     F32,
     F64,
     V128,
-    FuncRef,
-    ExternRef,
+    Ref(RefType),
 }
 
 impl ValType {
-    pub(crate) fn from_wasm(ty: wasmparser::ValType) -> Option<ValType> {
+    /// `funcref`: `(ref null func)`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`: `(ref null extern)`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`: `(ref null exn)`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+
+    /// The engine's type for a parsed one; `id` maps a module's type index to its
+    /// engine-wide id. `None` for types the engine does not implement (GC's).
+    pub(crate) fn from_wasm(ty: wasmparser::ValType, id: &dyn Fn(u32) -> u32) -> Option<ValType> {
         Some(match ty {
             wasmparser::ValType::I32 => ValType::I32,
             wasmparser::ValType::I64 => ValType::I64,
             wasmparser::ValType::F32 => ValType::F32,
             wasmparser::ValType::F64 => ValType::F64,
             wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::Ref(r) => ValType::from_ref(r)?,
+            wasmparser::ValType::Ref(r) => ValType::Ref(RefType::from_wasm(r, id)?),
         })
     }
 
-    pub(crate) fn from_ref(r: wasmparser::RefType) -> Option<ValType> {
-        if r == wasmparser::RefType::FUNCREF {
-            Some(ValType::FuncRef)
-        } else if r == wasmparser::RefType::EXTERNREF {
-            Some(ValType::ExternRef)
-        } else {
-            None
-        }
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::Ref(_))
     }
 
-    pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+    /// Whether a value of this type is also one of type `other` (Wasm subtyping).
+    pub fn matches(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (a, b) => a == b,
+        }
     }
 }
 
@@ -53,9 +59,117 @@ impl fmt::Display for ValType {
             ValType::F32 => "f32",
             ValType::F64 => "f64",
             ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
+            ValType::Ref(r) => return r.fmt(f),
         })
+    }
+}
+
+/// A reference type: a heap type, nullable or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    nullable: bool,
+    heap: HeapType,
+}
+
+impl RefType {
+    pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
+    pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+    pub const EXNREF: RefType = RefType::new(true, HeapType::Exn);
+
+    pub const fn new(nullable: bool, heap: HeapType) -> RefType {
+        RefType { nullable, heap }
+    }
+    pub fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+    pub fn heap_type(&self) -> HeapType {
+        self.heap
+    }
+
+    pub(crate) fn from_wasm(r: wasmparser::RefType, id: &dyn Fn(u32) -> u32) -> Option<RefType> {
+        use wasmparser::AbstractHeapType as A;
+        let heap = match r.heap_type() {
+            wasmparser::HeapType::Concrete(i) => HeapType::Concrete(id(i.as_module_index()?)),
+            wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                A::Exn => HeapType::Exn,
+                A::NoExn => HeapType::NoExn,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(RefType::new(r.is_nullable(), heap))
+    }
+
+    /// Whether a reference of this type is also one of type `other`.
+    pub fn matches(self, other: RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap.matches(other.heap)
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::Exn) => f.write_str("exnref"),
+            (true, h) => write!(f, "(ref null {h})"),
+            (false, h) => write!(f, "(ref {h})"),
+        }
+    }
+}
+
+/// What a reference points at. Function types are by engine-wide id: equal types
+/// (equal recursion groups, as Wasm 3.0 defines it) have equal ids across modules.
+/// GC's heap types (any, eq, i31, struct, array) are not implemented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    Func,
+    /// The bottom of the function types: only null.
+    NoFunc,
+    Extern,
+    NoExtern,
+    Exn,
+    NoExn,
+    /// A function type, by engine-wide id.
+    Concrete(u32),
+}
+
+impl HeapType {
+    /// The top of this type's hierarchy: `func`, `extern` or `exn`.
+    pub fn top(self) -> HeapType {
+        match self {
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => HeapType::Func,
+            HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
+            HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+        }
+    }
+
+    /// Whether this is a subtype of `other`. Function types declare no supertypes in
+    /// this engine (those are GC's), so a concrete type matches only itself and `func`.
+    pub fn matches(self, other: HeapType) -> bool {
+        let bottom = matches!(
+            self,
+            HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn
+        );
+        self == other || (self.top() == other.top() && (bottom || other == other.top()))
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoExn => f.write_str("noexn"),
+            HeapType::Concrete(id) => write!(f, "(type {id})"),
+        }
     }
 }
 
@@ -253,12 +367,13 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
         }
     }
 
-    /// The default (zero / null) value of a type.
+    /// The default (zero / null) value of a type. A non-nullable reference type has
+    /// no default; this gives its null, which type checks refuse.
     pub fn default_for(ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(0),
@@ -266,8 +381,10 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+            ValType::Ref(r) => match r.heap_type().top() {
+                HeapType::Extern => Val::ExternRef(None),
+                _ => Val::FuncRef(None),
+            },
         }
     }
 

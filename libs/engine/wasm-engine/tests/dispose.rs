@@ -42,7 +42,7 @@ fn an_instance_is_not_disposed_while_a_table_or_an_importer_refers_to_it() {
     // The user's table stays in the store; a funcref in it holds the provider.
     let table = wasm_engine::Table::new(
         &mut store,
-        wasm_engine::TableType::new(wasm_engine::ValType::FuncRef, 1, None),
+        wasm_engine::TableType::new(wasm_engine::ValType::FUNCREF, 1, None),
         Val::FuncRef(None),
     )
     .unwrap();

@@ -107,7 +107,7 @@ fn host_table_and_cross_module_call_indirect() {
     let mut store = Store::new(&e, ());
     let table = Table::new(
         &mut store,
-        TableType::new(ValType::FuncRef, 2, None),
+        TableType::new(ValType::FUNCREF, 2, None),
         Val::FuncRef(None),
     )
     .unwrap();

@@ -10,7 +10,6 @@ use crate::Error;
 use crate::runtime::func::Func;
 use crate::runtime::instance::Instance;
 use crate::runtime::store::{AsContextMut, StoreOpaque, opaque_mut};
-use crate::types::ValType;
 
 impl Instance {
     /// Frees this instance. Refused with [`Error::Usage`] while Wasm runs in the store, or
@@ -81,7 +80,7 @@ fn referrer(
     }
     if s.globals
         .iter()
-        .any(|g| g.ty.content() == ValType::FuncRef && addrs.contains(&(g.cell.bits as u64)))
+        .any(|g| g.ty.content().is_ref() && addrs.contains(&(g.cell.bits as u64)))
     {
         return Some("a global");
     }

@@ -9,7 +9,6 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 #[cfg(feature = "compiler")]
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
-use hashbrown::HashMap;
 
 use crate::Error;
 use crate::code::{self, CompiledFunction};
@@ -18,6 +17,7 @@ use crate::compile;
 use crate::link;
 use crate::platform::Platform;
 use crate::runtime::config::Config;
+use crate::runtime::type_registry::{KeyFunc, TypeRegistry};
 use crate::trap;
 use crate::types::FuncType;
 
@@ -44,7 +44,7 @@ pub(crate) struct EngineInner {
     #[cfg(feature = "compiler")]
     isa: OwnedTargetIsa,
     pub(crate) epoch: AtomicU64,
-    sigs: spin::Mutex<(HashMap<FuncType, u32>, Vec<FuncType>)>,
+    sigs: spin::Mutex<TypeRegistry>,
     trampolines: spin::Mutex<Trampolines>,
 }
 
@@ -95,7 +95,7 @@ impl Engine {
                 #[cfg(feature = "compiler")]
                 isa,
                 epoch: AtomicU64::new(0),
-                sigs: spin::Mutex::new((HashMap::new(), Vec::new())),
+                sigs: spin::Mutex::new(TypeRegistry::default()),
                 trampolines: spin::Mutex::new(Trampolines::default()),
             }),
         })
@@ -124,20 +124,19 @@ impl Engine {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// Engine-wide id of a signature (equal types get equal ids, across modules).
+    /// Engine-wide id of a signature given on its own (equal types get equal ids,
+    /// across modules).
     pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
-        let mut sigs = self.inner.sigs.lock();
-        if let Some(id) = sigs.0.get(ty) {
-            return *id;
-        }
-        let id = sigs.1.len() as u32;
-        sigs.1.push(ty.clone());
-        sigs.0.insert(ty.clone(), id);
-        id
+        self.inner.sigs.lock().intern(ty)
+    }
+
+    /// Engine-wide id of the first type of a recursion group (see [`TypeRegistry`]).
+    pub(crate) fn intern_group(&self, group: &[KeyFunc]) -> u32 {
+        self.inner.sigs.lock().intern_group(group)
     }
 
     pub(crate) fn sig_type(&self, id: u32) -> FuncType {
-        self.inner.sigs.lock().1[id as usize].clone()
+        self.inner.sigs.lock().get(id).clone()
     }
 
     /// The trampoline of `kind` for signature `sig`, compiled on first use.

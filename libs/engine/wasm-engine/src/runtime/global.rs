@@ -3,7 +3,7 @@
 use alloc::boxed::Box;
 
 use crate::Error;
-use crate::runtime::func::{val_from_raw, val_to_raw};
+use crate::runtime::func::{val_from_raw, val_matches, val_to_raw};
 use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
 use crate::runtime::vmcontext::VMGlobal;
 use crate::types::{GlobalType, Val};
@@ -23,7 +23,7 @@ pub struct Global {
 impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global, Error> {
         let s = opaque_mut(&mut store);
-        if val.ty() != ty.content() {
+        if !val_matches(s, &val, ty.content()) {
             return Err(Error::usage("global value has the wrong type"));
         }
         let bits = val_to_raw(s, &val)?;
@@ -63,7 +63,7 @@ impl Global {
         if !ty.is_mutable() {
             return Err(Error::usage("global is immutable"));
         }
-        if val.ty() != ty.content() {
+        if !val_matches(s, &val, ty.content()) {
             return Err(Error::usage("global value has the wrong type"));
         }
         let bits = val_to_raw(s, &val)?;

@@ -19,7 +19,7 @@ use crate::runtime::store::{
 };
 use crate::runtime::table::{Table, TableData};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMFuncRef};
-use crate::types::{ExternType, MemoryType, TableType};
+use crate::types::{ExternType, GlobalType, MemoryType, TableType};
 
 /// Anything that can be imported or exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +171,17 @@ fn memory_matches(actual: MemoryType, want: MemoryType) -> bool {
         }
 }
 
+/// A mutable global's type must be the import's; an immutable one's content may be
+/// a subtype.
+fn global_matches(actual: GlobalType, want: GlobalType) -> bool {
+    actual.is_mutable() == want.is_mutable()
+        && if want.is_mutable() {
+            actual.content() == want.content()
+        } else {
+            actual.content().matches(want.content())
+        }
+}
+
 fn table_matches(actual: TableType, want: TableType) -> bool {
     actual.element() == want.element()
         && actual.minimum() >= want.minimum()
@@ -247,7 +258,7 @@ impl Instance {
                 (ExternType::Func(w), ExternType::Func(a)) => w == a,
                 (ExternType::Memory(w), ExternType::Memory(a)) => memory_matches(*a, *w),
                 (ExternType::Table(w), ExternType::Table(a)) => table_matches(*a, *w),
-                (ExternType::Global(w), ExternType::Global(a)) => w == a,
+                (ExternType::Global(w), ExternType::Global(a)) => global_matches(*a, *w),
                 _ => false,
             };
             if !ok {

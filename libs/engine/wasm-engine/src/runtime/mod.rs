@@ -12,4 +12,5 @@ pub mod linker;
 pub mod memory;
 pub mod store;
 pub mod table;
+pub(crate) mod type_registry;
 pub mod vmcontext;

@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::Error;
-use crate::runtime::func::{val_from_raw, val_to_raw};
+use crate::runtime::func::{val_from_raw, val_matches, val_to_raw};
 use crate::runtime::store::{
     AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut,
 };
@@ -82,7 +82,7 @@ pub struct Table {
 impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table, Error> {
         let s = opaque_mut(&mut store);
-        if init.ty() != ty.element() {
+        if !val_matches(s, &init, ty.element()) {
             return Err(Error::usage("table init value has the wrong type"));
         }
         let raw = val_to_raw(s, &init)? as u64;
@@ -118,7 +118,7 @@ impl Table {
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<(), Error> {
         let s = opaque_mut(&mut store);
         s.check(self.store)?;
-        if val.ty() != s.tables[self.index].ty.element() {
+        if !val_matches(s, &val, s.tables[self.index].ty.element()) {
             return Err(Error::usage("table element has the wrong type"));
         }
         let raw = val_to_raw(s, &val)? as u64;
@@ -133,7 +133,7 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64, Error> {
         let s = opaque_mut(&mut store);
         s.check(self.store)?;
-        if init.ty() != s.tables[self.index].ty.element() {
+        if !val_matches(s, &init, s.tables[self.index].ty.element()) {
             return Err(Error::usage("table init value has the wrong type"));
         }
         let raw = val_to_raw(s, &init)? as u64;

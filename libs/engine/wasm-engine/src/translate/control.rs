@@ -4,6 +4,7 @@
 
 use alloc::vec::Vec;
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value, types};
 use wasmparser::{BlockType, Operator};
 
@@ -162,6 +163,45 @@ impl Translator<'_, '_> {
                 self.flush_fuel();
                 self.call_indirect(type_index, table_index, true);
             }
+            Operator::CallRef { type_index } => {
+                self.flush_fuel();
+                self.call_ref(type_index, false);
+            }
+            Operator::ReturnCallRef { type_index } => {
+                self.flush_fuel();
+                self.call_ref(type_index, true);
+            }
+            Operator::RefAsNonNull => {
+                let v = self.pop();
+                let null = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                self.trap_if(null, codes::NULL_REFERENCE);
+                self.push(v);
+            }
+            Operator::BrOnNull { relative_depth } => {
+                // Null: branch with the operands under it; else go on with it.
+                let v = self.pop();
+                self.flush_fuel();
+                let (block, n) = self.br_target(relative_depth);
+                let args = block_args(self.peekn(n));
+                let null = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                let next = self.b.create_block();
+                self.b.ins().brif(null, block, &args, next, &[]);
+                self.mark_br(relative_depth);
+                self.b.switch_to_block(next);
+                self.push(v);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // Not null: branch with it (the last operand); else drop it.
+                self.flush_fuel();
+                let v = *self.stack.last().expect("validated: a reference");
+                let (block, n) = self.br_target(relative_depth);
+                let args = block_args(self.peekn(n));
+                let next = self.b.create_block();
+                self.b.ins().brif(v, block, &args, next, &[]);
+                self.mark_br(relative_depth);
+                self.b.switch_to_block(next);
+                self.pop();
+            }
             Operator::Drop => {
                 self.pop();
             }
@@ -207,7 +247,10 @@ impl Translator<'_, '_> {
             BlockType::Empty => (Vec::new(), Vec::new()),
             BlockType::Type(t) => (
                 Vec::new(),
-                alloc::vec![ValType::from_wasm(t).map_or(types::I64, clif_type)],
+                alloc::vec![
+                    ValType::from_wasm(t, &|i| self.info.sig_ids[i as usize])
+                        .map_or(types::I64, clif_type)
+                ],
             ),
             BlockType::FuncType(i) => {
                 let f = &self.info.types[i as usize];

@@ -551,6 +551,20 @@ impl Translator<'_, '_> {
         let expected = self.sig_id(type_index);
         let bad = self.b.ins().icmp(IntCC::NotEqual, ty_id, expected);
         self.trap_if(bad, codes::BAD_SIGNATURE);
+        self.call_funcref(fref, type_index, tail);
+    }
+
+    /// `call_ref` (or with `tail`, `return_call_ref`) of the reference on top of the
+    /// stack, of type `type_index` (validation checked it; only null traps).
+    pub(super) fn call_ref(&mut self, type_index: u32, tail: bool) {
+        let fref = self.pop();
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, fref, 0);
+        self.trap_if(null, codes::NULL_REFERENCE);
+        self.call_funcref(fref, type_index, tail);
+    }
+
+    /// Calls the non-null `fref`, of type `type_index`, with the arguments on the stack.
+    fn call_funcref(&mut self, fref: Value, type_index: u32, tail: bool) {
         let code = self
             .b
             .ins()

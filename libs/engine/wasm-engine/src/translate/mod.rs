@@ -47,6 +47,7 @@ pub(crate) mod codes {
     pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(raw::TABLE_OUT_OF_BOUNDS);
     pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(raw::INDIRECT_CALL_TO_NULL);
     pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(raw::BAD_SIGNATURE);
+    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(raw::NULL_REFERENCE);
     pub const UNDEFINED_ELEMENT: TrapCode = TrapCode::unwrap_user(raw::UNDEFINED_ELEMENT);
     pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(raw::OUT_OF_FUEL);
     pub const INTERRUPTED: TrapCode = TrapCode::unwrap_user(raw::INTERRUPTED);
@@ -107,7 +108,7 @@ pub(crate) fn clif_type(ty: ValType) -> Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::Ref(_) => types::I64,
     }
 }
 
@@ -211,7 +212,7 @@ pub(crate) fn translate_function(
     for _ in 0..reader.get_count() {
         let offset = reader.original_position() as usize;
         let (count, ty) = reader.read()?;
-        let ty = ValType::from_wasm(ty)
+        let ty = ValType::from_wasm(ty, &|i| info.sig_ids[i as usize])
             .ok_or_else(|| Error::compile(Some(offset), "unsupported local type"))?;
         if ty == ValType::V128 && !opts.simd {
             return Err(simd::reject_v128(offset));

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use super::{
     HostFn, HostFunc, HostFuncCtx, NativeArg, NativeHostFn, WasmParams, WasmResults, WasmRet,
-    WasmTy, val_from_raw, val_to_raw,
+    WasmTy, val_from_raw, val_matches, val_to_raw,
 };
 use crate::Error;
 use crate::runtime::instance::Extern;
@@ -105,7 +105,7 @@ pub(crate) fn dynamic_host_fn<T: 'static>(
         // SAFETY: as above; the caller's borrow has ended.
         let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
         for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
-            if r.ty() != *t {
+            if !val_matches(&inner.opaque, r, *t) {
                 return Err(Error::Host(alloc::format!(
                     "host function returned {} for a {t} result",
                     r.ty()

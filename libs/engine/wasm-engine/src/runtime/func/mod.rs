@@ -24,7 +24,7 @@ pub use asynchronous::{CallAsync, HostFuture};
 pub(crate) use host::dynamic_host_fn;
 use host::host_shim;
 pub use host::{Caller, IntoFunc};
-pub(crate) use raw::{call_raw, val_from_raw, val_to_raw};
+pub(crate) use raw::{call_raw, val_from_raw, val_matches, val_to_raw};
 pub use typed::{NativeArg, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 
 /// A host function body in array-call form: `(store, calling instance, values)`.
@@ -225,7 +225,7 @@ impl Func {
         }
         let mut vals = alloc::vec![0u128; params.len().max(results.len()).max(1)];
         for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
-            if p.ty() != *t {
+            if !val_matches(s, p, *t) {
                 return Err(Error::usage(alloc::format!(
                     "argument {i} should be {t}, got {}",
                     p.ty()

@@ -8,7 +8,7 @@ use crate::runtime::engine::TrampolineKind;
 use crate::runtime::store::StoreOpaque;
 use crate::runtime::vmcontext::VMFuncRef;
 use crate::trap::Activation;
-use crate::types::{ExternRef, Val, ValType};
+use crate::types::{ExternRef, HeapType, Val, ValType};
 
 /// Calls function `index` of store `s` with `vals` as the argument/result buffer.
 ///
@@ -87,6 +87,31 @@ pub(crate) fn val_to_raw(s: &StoreOpaque, v: &Val) -> Result<u128, Error> {
     })
 }
 
+/// Whether `v` is a value of type `ty`. References by Wasm subtyping: a function
+/// is of its own type, of `func` and of their nullable forms; null is of every
+/// nullable type of its hierarchy.
+pub(crate) fn val_matches(s: &StoreOpaque, v: &Val, ty: ValType) -> bool {
+    let ValType::Ref(r) = ty else {
+        return v.ty() == ty;
+    };
+    let (top, non_null) = match v {
+        Val::FuncRef(None) => (HeapType::Func, None),
+        Val::FuncRef(Some(f)) => {
+            let Some(data) = s.funcs.get(f.index).filter(|_| f.store == s.id) else {
+                return false;
+            };
+            (HeapType::Func, Some(HeapType::Concrete(data.sig)))
+        }
+        Val::ExternRef(None) => (HeapType::Extern, None),
+        Val::ExternRef(Some(_)) => (HeapType::Extern, Some(HeapType::Extern)),
+        _ => return false,
+    };
+    match non_null {
+        None => r.is_nullable() && r.heap_type().top() == top,
+        Some(h) => h.matches(r.heap_type()),
+    }
+}
+
 /// Decodes a raw value of type `ty`.
 pub(crate) fn val_from_raw(s: &StoreOpaque, ty: ValType, raw: u128) -> Val {
     match ty {
@@ -95,8 +120,10 @@ pub(crate) fn val_from_raw(s: &StoreOpaque, ty: ValType, raw: u128) -> Val {
         ValType::F32 => Val::F32(raw as u32),
         ValType::F64 => Val::F64(raw as u64),
         ValType::V128 => Val::V128(raw),
-        ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw as u64)),
-        ValType::FuncRef => {
+        ValType::Ref(r) if r.heap_type().top() == HeapType::Extern => {
+            Val::ExternRef(ExternRef::from_raw(raw as u64))
+        }
+        ValType::Ref(_) => {
             let ptr = raw as u64 as usize as *const VMFuncRef;
             if ptr.is_null() {
                 Val::FuncRef(None)

@@ -95,7 +95,7 @@ impl WasmTy for u128 {
 impl WasmTy for Option<ExternRef> {
     type Native = u64;
     fn valtype() -> ValType {
-        ValType::ExternRef
+        ValType::EXTERNREF
     }
     #[inline(always)]
     fn into_raw(self, _: &StoreOpaque) -> Result<u128, Error> {
@@ -110,13 +110,13 @@ impl WasmTy for Option<ExternRef> {
 impl WasmTy for Option<Func> {
     type Native = u64;
     fn valtype() -> ValType {
-        ValType::FuncRef
+        ValType::FUNCREF
     }
     fn into_raw(self, s: &StoreOpaque) -> Result<u128, Error> {
         val_to_raw(s, &Val::FuncRef(self))
     }
     fn from_raw(s: &StoreOpaque, raw: u128) -> Self {
-        match val_from_raw(s, ValType::FuncRef, raw) {
+        match val_from_raw(s, ValType::FUNCREF, raw) {
             Val::FuncRef(f) => f,
             _ => None,
         }
