@@ -166,6 +166,9 @@ fn convert_directive(d: WastDirective) -> Result<CommandKind, String> {
             action: convert_execute(WastExecute::Invoke(call))?,
             message: message.to_string(),
         },
+        WastDirective::AssertException { exec, .. } => CommandKind::AssertException {
+            action: convert_execute(exec)?,
+        },
         WastDirective::AssertUnlinkable {
             mut module,
             message,
@@ -176,7 +179,7 @@ fn convert_directive(d: WastDirective) -> Result<CommandKind, String> {
         },
         other => {
             return Err(format!(
-                "`{}` is not part of Wasm 2.0 and is not supported",
+                "`{}` is not part of Wasm 3.0 and is not supported",
                 directive_name(&other)
             ));
         }

@@ -186,6 +186,7 @@ pub fn static_kind(kind: &str) -> &'static str {
         "assert_return",
         "assert_trap",
         "assert_exhaustion",
+        "assert_exception",
         "assert_malformed",
         "assert_invalid",
         "assert_unlinkable",

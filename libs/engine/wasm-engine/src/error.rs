@@ -123,6 +123,10 @@ pub enum Error {
     /// A precompiled module was refused (corrupt, or compiled for another engine, CPU
     /// or module); the reason.
     Artifact(String),
+    /// Wasm threw an exception that nothing caught (exception handling); its tag and
+    /// values are in the store ([`crate::Exception::payload`]). A host function may
+    /// return it to throw it on into the Wasm that called it.
+    Exception(crate::Exception),
 }
 
 impl Error {
@@ -192,6 +196,7 @@ impl fmt::Display for Error {
             Error::Usage(m) => write!(f, "{m}"),
             Error::Platform(m) => write!(f, "platform error: {m}"),
             Error::Artifact(m) => write!(f, "precompiled module refused: {m}"),
+            Error::Exception(_) => f.write_str("uncaught Wasm exception"),
         }
     }
 }

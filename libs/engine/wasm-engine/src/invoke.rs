@@ -64,6 +64,8 @@ pub fn format_val(v: &Val) -> String {
         Val::FuncRef(Some(_)) => String::from("<funcref>"),
         Val::ExternRef(None) => String::from("<null externref>"),
         Val::ExternRef(Some(_)) => String::from("<externref>"),
+        Val::ExnRef(None) => String::from("<null exnref>"),
+        Val::ExnRef(Some(_)) => String::from("<exnref>"),
     }
 }
 

@@ -43,6 +43,7 @@ pub use module::{ExportType, ImportType, Module};
 pub use platform::Platform;
 pub use runtime::config::{BoundsChecks, Config};
 pub use runtime::engine::Engine;
+pub use runtime::exception::Exception;
 pub use runtime::func::{
     CallAsync, Caller, Func, HostFuture, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet,
     WasmTy,
@@ -56,8 +57,9 @@ pub use runtime::store::{
     StoreLimits, StoreLimitsBuilder,
 };
 pub use runtime::table::Table;
+pub use runtime::tag::Tag;
 pub use types::{
     ExternRef, ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType,
-    TableType, Val, ValType,
+    TableType, TagType, Val, ValType,
 };
 pub use wasmparser::WasmFeatures;

@@ -16,7 +16,7 @@ use crate::const_expr::ConstExpr;
 use crate::runtime::engine::Engine;
 use crate::runtime::type_registry::{KeyFunc, KeyType};
 use crate::runtime::vmcontext::VMOffsets;
-use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, TagType, ValType};
 use crate::{Error, link, validate};
 
 pub(crate) enum SegmentMode {
@@ -39,6 +39,10 @@ pub(crate) struct ImportInfo {
     pub module: String,
     pub name: String,
     pub ty: ExternType,
+    /// For a function or tag: the engine-wide id of its type, which the import must
+    /// have exactly (equal structure is not enough in Wasm 3.0: see
+    /// `runtime::type_registry`).
+    pub sig: Option<u32>,
 }
 
 /// Everything about a module except its code.
@@ -52,10 +56,13 @@ pub(crate) struct ModuleInfo {
     pub tables: Vec<(TableType, Option<ConstExpr>)>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<(GlobalType, Option<ConstExpr>)>,
+    /// Type index of every tag (imports first).
+    pub tags: Vec<u32>,
     pub imported_funcs: u32,
     pub imported_tables: u32,
     pub imported_memories: u32,
     pub imported_globals: u32,
+    pub imported_tags: u32,
     pub imports: Vec<ImportInfo>,
     pub exports: Vec<(String, ExternalKind, u32)>,
     /// Indices into `exports` in name order (instances look exports up here; they
@@ -206,6 +213,11 @@ pub(crate) fn parse<'a>(
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import?;
                     let offset = offset as usize;
+                    let sig = match import.ty {
+                        TypeRef::Func(t) | TypeRef::FuncExact(t) => Some(info.sig_ids[t as usize]),
+                        TypeRef::Tag(t) => Some(info.sig_ids[t.func_type_idx as usize]),
+                        _ => None,
+                    };
                     let ty = match import.ty {
                         TypeRef::Func(t) | TypeRef::FuncExact(t) => {
                             info.funcs.push(t);
@@ -230,12 +242,19 @@ pub(crate) fn parse<'a>(
                             info.imported_globals += 1;
                             ExternType::Global(g)
                         }
-                        TypeRef::Tag(_) => return Err(unsupported(offset, "exception tags")),
+                        TypeRef::Tag(t) => {
+                            info.tags.push(t.func_type_idx);
+                            info.imported_tags += 1;
+                            ExternType::Tag(TagType::new(
+                                info.types[t.func_type_idx as usize].clone(),
+                            ))
+                        }
                     };
                     info.imports.push(ImportInfo {
                         module: import.module.to_string(),
                         name: import.name.to_string(),
                         ty,
+                        sig,
                     });
                 }
             }
@@ -276,6 +295,11 @@ pub(crate) fn parse<'a>(
                 }
             }
             Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::TagSection(reader) => {
+                for t in reader {
+                    info.tags.push(t?.func_type_idx);
+                }
+            }
             Payload::ElementSection(reader) => {
                 for elem in reader {
                     let elem = elem?;
@@ -500,7 +524,9 @@ impl ModuleInfo {
             ExternalKind::Table => ExternType::Table(self.tables[i].0),
             ExternalKind::Memory => ExternType::Memory(self.memories[i]),
             ExternalKind::Global => ExternType::Global(self.globals[i].0),
-            ExternalKind::Tag => ExternType::Func(FuncType::new([], [])),
+            ExternalKind::Tag => {
+                ExternType::Tag(TagType::new(self.types[self.tags[i] as usize].clone()))
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::runtime::exception::Exception;
 use crate::runtime::func::Func;
 
 /// A Wasm value type.
@@ -322,6 +323,23 @@ pub enum ExternType {
     Memory(MemoryType),
     Table(TableType),
     Global(GlobalType),
+    Tag(TagType),
+}
+
+/// An exception tag's type: the function type of its payload (no results).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagType {
+    ty: FuncType,
+}
+
+impl TagType {
+    /// A tag carrying values of `ty`'s parameters; `ty` must have no results.
+    pub fn new(ty: FuncType) -> TagType {
+        TagType { ty }
+    }
+    pub fn ty(&self) -> &FuncType {
+        &self.ty
+    }
 }
 
 /// An opaque host reference. Stored in Wasm as `value + 1` so that 0 stays null.
@@ -357,6 +375,8 @@ pub enum Val {
     V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    /// An exception (exception handling's `exnref`).
+    ExnRef(Option<Exception>),
 }
 
 impl Val {
@@ -369,6 +389,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -383,6 +404,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::Ref(r) => match r.heap_type().top() {
                 HeapType::Extern => Val::ExternRef(None),
+                HeapType::Exn => Val::ExnRef(None),
                 _ => Val::FuncRef(None),
             },
         }

@@ -22,6 +22,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::GC
+        | WasmFeatures::EXCEPTIONS
 }
 
 /// Validates a whole module, function bodies included, allowing `features`.

@@ -85,6 +85,7 @@ const CMD_ASSERT_INVALID: u8 = 9;
 const CMD_ASSERT_UNLINKABLE: u8 = 10;
 const CMD_ASSERT_UNINSTANTIABLE: u8 = 11;
 const CMD_HOST_CHECKED: u8 = 12;
+const CMD_ASSERT_EXCEPTION: u8 = 13;
 
 pub(crate) fn encode(bundle: &Bundle) -> Vec<u8> {
     let mut w = Writer(Vec::new());
@@ -116,6 +117,7 @@ fn encode_command(w: &mut Writer, command: &Command) {
         CommandKind::AssertUnlinkable { .. } => CMD_ASSERT_UNLINKABLE,
         CommandKind::AssertUninstantiable { .. } => CMD_ASSERT_UNINSTANTIABLE,
         CommandKind::HostChecked { .. } => CMD_HOST_CHECKED,
+        CommandKind::AssertException { .. } => CMD_ASSERT_EXCEPTION,
     };
     w.u8(tag);
     w.uleb(u64::from(command.line));
@@ -132,7 +134,9 @@ fn encode_command(w: &mut Writer, command: &Command) {
             w.str(as_name);
             w.opt_str(module.as_deref());
         }
-        CommandKind::Action(action) => encode_action(w, action),
+        CommandKind::Action(action) | CommandKind::AssertException { action } => {
+            encode_action(w, action)
+        }
         CommandKind::AssertReturn { action, expected } => {
             encode_action(w, action);
             w.uleb(expected.len() as u64);
@@ -522,6 +526,9 @@ impl<'a> Reader<'a> {
             CMD_ASSERT_TRAP => CommandKind::AssertTrap {
                 action: self.action()?,
                 message: self.str()?,
+            },
+            CMD_ASSERT_EXCEPTION => CommandKind::AssertException {
+                action: self.action()?,
             },
             CMD_ASSERT_EXHAUSTION => CommandKind::AssertExhaustion {
                 action: self.action()?,

@@ -97,6 +97,8 @@ pub enum CommandKind {
     AssertTrap { action: Action, message: String },
     /// The action must exhaust the call stack (or another resource).
     AssertExhaustion { action: Action, message: String },
+    /// The action must throw a Wasm exception that nothing catches.
+    AssertException { action: Action },
     /// Compilation of `bytes` must fail (binary decoding error).
     AssertMalformed { bytes: Vec<u8>, message: String },
     /// Compilation of `bytes` must fail (validation error).
@@ -126,6 +128,7 @@ impl CommandKind {
             CommandKind::AssertReturn { .. }
                 | CommandKind::AssertTrap { .. }
                 | CommandKind::AssertExhaustion { .. }
+                | CommandKind::AssertException { .. }
                 | CommandKind::AssertMalformed { .. }
                 | CommandKind::AssertInvalid { .. }
                 | CommandKind::AssertUnlinkable { .. }
@@ -145,6 +148,7 @@ impl CommandKind {
             CommandKind::AssertReturn { .. } => "assert_return",
             CommandKind::AssertTrap { .. } => "assert_trap",
             CommandKind::AssertExhaustion { .. } => "assert_exhaustion",
+            CommandKind::AssertException { .. } => "assert_exception",
             CommandKind::AssertMalformed { .. } => "assert_malformed",
             CommandKind::AssertInvalid { .. } => "assert_invalid",
             CommandKind::AssertUnlinkable { .. } => "assert_unlinkable",

@@ -73,6 +73,8 @@ pub fn describe_val(val: &Val) -> String {
         Val::FuncRef(Some(_)) => String::from("ref.func"),
         Val::ExternRef(None) => String::from("ref.null extern"),
         Val::ExternRef(Some(r)) => format!("ref.extern {}", r.value()),
+        Val::ExnRef(None) => String::from("ref.null exn"),
+        Val::ExnRef(Some(_)) => String::from("ref.exn"),
     }
 }
 

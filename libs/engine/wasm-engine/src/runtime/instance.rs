@@ -18,8 +18,9 @@ use crate::runtime::store::{
     AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut,
 };
 use crate::runtime::table::{Table, TableData};
+use crate::runtime::tag::Tag;
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMFuncRef};
-use crate::types::{ExternType, GlobalType, MemoryType, TableType};
+use crate::types::{ExternType, GlobalType, MemoryType, TableType, TagType};
 
 /// Anything that can be imported or exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +29,7 @@ pub enum Extern {
     Memory(Memory),
     Table(Table),
     Global(Global),
+    Tag(Tag),
 }
 
 impl Extern {
@@ -59,8 +61,16 @@ impl Extern {
             None
         }
     }
+    pub fn into_tag(self) -> Option<Tag> {
+        if let Extern::Tag(t) = self {
+            Some(t)
+        } else {
+            None
+        }
+    }
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         match self {
+            Extern::Tag(t) => ExternType::Tag(t.ty(&store)),
             Extern::Func(f) => ExternType::Func(f.ty(&store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
             Extern::Table(t) => ExternType::Table(t.ty(&store)),
@@ -83,6 +93,7 @@ impl Extern {
                 ))
             }
             Extern::Global(g) => ExternType::Global(g.data_of(s).ty),
+            Extern::Tag(t) => ExternType::Tag(t.data_of(s).ty.clone()),
         }
     }
     fn store_id(&self) -> u64 {
@@ -91,6 +102,7 @@ impl Extern {
             Extern::Memory(m) => m.store,
             Extern::Table(t) => t.store,
             Extern::Global(g) => g.store,
+            Extern::Tag(t) => t.store,
         }
     }
 }
@@ -108,6 +120,11 @@ impl From<Memory> for Extern {
 impl From<Table> for Extern {
     fn from(t: Table) -> Extern {
         Extern::Table(t)
+    }
+}
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 impl From<Global> for Extern {
@@ -128,6 +145,7 @@ pub(crate) struct InstanceData {
     pub memories: Vec<Memory>,
     pub tables: Vec<Table>,
     pub globals: Vec<Global>,
+    pub tags: Vec<Tag>,
     /// Passive element segments as raw references (emptied by `elem.drop`).
     pub elems: Vec<Vec<u64>>,
     /// Whether each data segment was dropped.
@@ -149,7 +167,7 @@ impl InstanceData {
             ExternalKind::Memory => Extern::Memory(self.memories[i]),
             ExternalKind::Table => Extern::Table(self.tables[i]),
             ExternalKind::Global => Extern::Global(self.globals[i]),
-            ExternalKind::Tag => return None,
+            ExternalKind::Tag => Extern::Tag(self.tags[i]),
         })
     }
 }
@@ -233,6 +251,7 @@ impl Instance {
         let mut memories = Vec::with_capacity(info.memories.len());
         let mut tables = Vec::with_capacity(info.tables.len());
         let mut globals = Vec::with_capacity(info.globals.len());
+        let mut tags = Vec::with_capacity(info.tags.len());
         let defined_funcs = info.funcs.len() - info.imported_funcs as usize;
         s.funcs.reserve(defined_funcs);
         s.memories
@@ -253,13 +272,16 @@ impl Instance {
             {
                 return Err(unlinkable("a function of a disposed instance"));
             }
-            let actual = ext.ty_in(s);
-            let ok = match (&imp.ty, &actual) {
-                (ExternType::Func(w), ExternType::Func(a)) => w == a,
-                (ExternType::Memory(w), ExternType::Memory(a)) => memory_matches(*a, *w),
-                (ExternType::Table(w), ExternType::Table(a)) => table_matches(*a, *w),
-                (ExternType::Global(w), ExternType::Global(a)) => global_matches(*a, *w),
-                _ => false,
+            // Functions and tags by type id, the rest by their types' rules.
+            let ok = match (&imp.ty, ext) {
+                (ExternType::Func(_), Extern::Func(f)) => imp.sig == Some(f.data_of(s).sig),
+                (ExternType::Tag(_), Extern::Tag(t)) => imp.sig == Some(t.data_of(s).sig),
+                (want, ext) => match (want, ext.ty_in(s)) {
+                    (ExternType::Memory(w), ExternType::Memory(a)) => memory_matches(a, *w),
+                    (ExternType::Table(w), ExternType::Table(a)) => table_matches(a, *w),
+                    (ExternType::Global(w), ExternType::Global(a)) => global_matches(a, *w),
+                    _ => false,
+                },
             };
             if !ok {
                 return Err(unlinkable("incompatible import type"));
@@ -269,7 +291,12 @@ impl Instance {
                 Extern::Memory(m) => memories.push(m),
                 Extern::Table(t) => tables.push(t),
                 Extern::Global(g) => globals.push(g),
+                Extern::Tag(t) => tags.push(t),
             }
+        }
+        for ty in &info.tags[info.imported_tags as usize..] {
+            let tag = TagType::new(info.types[*ty as usize].clone());
+            tags.push(s.add_tag(tag, info.sig_ids[*ty as usize]));
         }
 
         let (index, generation) = match s.free_instances.last() {
@@ -394,6 +421,7 @@ impl Instance {
             memories,
             tables,
             globals,
+            tags,
             elems,
             data_dropped: alloc::vec![false; info.data.len()],
         };
@@ -445,7 +473,7 @@ impl Instance {
             let f = s.instances[index].funcs[start as usize];
             let mut vals = [0u128; 1];
             // SAFETY: the start function has type [] -> [].
-            unsafe { crate::runtime::func::call_raw(s, f.index, &mut vals)? };
+            unsafe { crate::runtime::func::call_from_host(s, f.index, &mut vals)? };
         }
         Ok(Instance {
             store: s.id,

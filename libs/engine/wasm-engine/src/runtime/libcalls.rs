@@ -5,6 +5,7 @@
 
 use core::sync::atomic::Ordering;
 
+use crate::runtime::exception;
 use crate::runtime::store::{EpochAction, StoreOpaque};
 use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_STORE};
 
@@ -46,6 +47,11 @@ libcalls! {
     TableCopy => table_copy as *const () as usize,
     TableInit => table_init as *const () as usize,
     ElemDrop => elem_drop as *const () as usize,
+    ExceptionNew => exception::exception_new as *const () as usize,
+    ExceptionMatches => exception::exception_matches as *const () as usize,
+    ExceptionTake => exception::exception_take as *const () as usize,
+    ExceptionThrow => exception::exception_throw as *const () as usize,
+    InvokeCatching => exception::invoke_catching as *const () as usize,
 }
 
 impl Libcall {
@@ -64,7 +70,7 @@ impl Libcall {
 ///
 /// # Safety
 /// `vmctx` must be the VMContext of a live instance.
-unsafe fn context<'a>(vmctx: *const u64) -> (&'a mut StoreOpaque, usize) {
+pub(crate) unsafe fn context<'a>(vmctx: *const u64) -> (&'a mut StoreOpaque, usize) {
     // SAFETY: slot 0 is the store pointer, slot 2 the instance index (see vmcontext).
     unsafe {
         let store = *vmctx.add(VMCTX_STORE as usize / 8) as *mut StoreOpaque;

@@ -3,6 +3,7 @@
 pub mod config;
 mod dispose;
 pub mod engine;
+pub mod exception;
 pub(crate) mod fiber;
 pub mod func;
 pub mod global;
@@ -12,5 +13,6 @@ pub mod linker;
 pub mod memory;
 pub mod store;
 pub mod table;
+pub mod tag;
 pub(crate) mod type_registry;
 pub mod vmcontext;

@@ -21,7 +21,12 @@ pub(super) enum Kind {
     Function,
     Block,
     Loop,
-    If { else_block: Block, else_seen: bool },
+    If {
+        else_block: Block,
+        else_seen: bool,
+    },
+    /// A `try_table` (see `exceptions`); otherwise a block.
+    TryTable,
 }
 
 pub(super) struct Control {
@@ -202,6 +207,9 @@ impl Translator<'_, '_> {
                 self.b.switch_to_block(next);
                 self.pop();
             }
+            Operator::TryTable { ref try_table } => self.try_table(try_table),
+            Operator::Throw { tag_index } => self.throw(tag_index),
+            Operator::ThrowRef => self.throw_ref(),
             Operator::Drop => {
                 self.pop();
             }
@@ -222,7 +230,7 @@ impl Translator<'_, '_> {
     }
 
     /// Opens a control frame whose operands start at stack `height`.
-    fn push_control(
+    pub(super) fn push_control(
         &mut self,
         kind: Kind,
         dest: Block,
@@ -288,7 +296,10 @@ impl Translator<'_, '_> {
 
     pub(super) fn unreachable_operator(&mut self, op: &Operator<'_>) -> Result<(), Error> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => {
                 self.unreachable_depth += 1;
             }
             Operator::Else if self.unreachable_depth == 0 => self.do_else(),
@@ -328,6 +339,9 @@ impl Translator<'_, '_> {
             let args = block_args(self.peekn(c.nresults));
             self.b.ins().jump(c.dest, &args);
             c.dest_reachable = true;
+        }
+        if c.kind == Kind::TryTable {
+            self.end_try_table(self.controls.len());
         }
         if let Kind::If {
             else_block,

@@ -480,6 +480,12 @@ impl Translator<'_, '_> {
         let n = ty.params().len();
         let mut args = alloc::vec![self.vmctx, self.vmctx];
         args.extend_from_slice(self.peekn(n));
+        if !tail && self.in_try() {
+            let off = self.info.offsets().funcref(func);
+            let fref = self.b.ins().load(types::I64, constflags(), self.vmctx, off);
+            self.catching_call(fref, self.info.funcs[func as usize]);
+            return Ok(());
+        }
         let call = if self.info.is_imported_func(func) {
             let sig = self.sig_ref(self.info.funcs[func as usize]);
             let off = self.info.offsets().funcref(func);
@@ -565,6 +571,9 @@ impl Translator<'_, '_> {
 
     /// Calls the non-null `fref`, of type `type_index`, with the arguments on the stack.
     fn call_funcref(&mut self, fref: Value, type_index: u32, tail: bool) {
+        if !tail && self.in_try() {
+            return self.catching_call(fref, type_index);
+        }
         let code = self
             .b
             .ins()

@@ -3,8 +3,9 @@
 //! Split by job, as wasmtime splits `code_translator` from `func_environ`: this file
 //! sets up a function and dispatches each operator; [`control`] handles structured
 //! control flow and calls, [`operators`] the plain operators on values, [`environ`] the
-//! environment (globals, heaps, tables, libcalls, traps, fuel, epochs), [`simd`]
-//! the vector operators and [`relaxed_simd`] the relaxed ones.
+//! environment (globals, heaps, tables, libcalls, traps, fuel, epochs), [`exceptions`]
+//! exception handling, [`simd`] the vector operators and [`relaxed_simd`] the relaxed
+//! ones.
 //!
 //! Calling convention of every Wasm function (CallConv::Tail):
 //! `(callee_vmctx, caller_vmctx, params...) -> results`.
@@ -18,6 +19,7 @@
 
 mod control;
 mod environ;
+mod exceptions;
 mod operators;
 mod relaxed_simd;
 pub(crate) mod simd;
@@ -159,6 +161,8 @@ struct Translator<'a, 'f> {
     libcalls: BTreeMap<u32, ir::FuncRef>,
     sig_id_values: BTreeMap<u32, ir::GlobalValue>,
     funcs: BTreeMap<u32, ir::FuncRef>,
+    /// The enclosing `try_table`s, innermost last.
+    handlers: Vec<exceptions::Handler>,
 }
 
 /// Translates one function body into CLIF.
@@ -255,6 +259,7 @@ pub(crate) fn translate_function(
         libcalls: BTreeMap::new(),
         sig_id_values: BTreeMap::new(),
         funcs: BTreeMap::new(),
+        handlers: Vec::new(),
     };
     t.controls.push(Control {
         kind: Kind::Function,

@@ -24,7 +24,7 @@ pub use asynchronous::{CallAsync, HostFuture};
 pub(crate) use host::dynamic_host_fn;
 use host::host_shim;
 pub use host::{Caller, IntoFunc};
-pub(crate) use raw::{call_raw, val_from_raw, val_matches, val_to_raw};
+pub(crate) use raw::{call_from_host, call_raw, val_from_raw, val_matches, val_to_raw};
 pub use typed::{NativeArg, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 
 /// A host function body in array-call form: `(store, calling instance, values)`.
@@ -234,7 +234,7 @@ impl Func {
             vals[i] = val_to_raw(s, p)?;
         }
         // SAFETY: `s` is this function's store, and `vals` is big enough for its type.
-        unsafe { call_raw(s, self.index, &mut vals)? };
+        unsafe { call_from_host(s, self.index, &mut vals)? };
         for (i, t) in ty.results().iter().enumerate() {
             results[i] = val_from_raw(s, *t, vals[i]);
         }

@@ -70,6 +70,20 @@ pub(crate) unsafe fn call_raw(
     Ok(())
 }
 
+/// [`call_raw`] for a call the host makes: an exception it ends with has been seen by
+/// the host, so it is never freed (see `exception`).
+///
+/// # Safety
+/// As [`call_raw`].
+pub(crate) unsafe fn call_from_host(
+    s: &mut StoreOpaque,
+    index: usize,
+    vals: &mut [u128],
+) -> Result<(), Error> {
+    // SAFETY: per the contract.
+    unsafe { call_raw(s, index, vals) }.inspect_err(|e| s.escape(e))
+}
+
 /// Encodes a value in its raw (array-call / table / global) form.
 pub(crate) fn val_to_raw(s: &StoreOpaque, v: &Val) -> Result<u128, Error> {
     Ok(match *v {
@@ -79,7 +93,13 @@ pub(crate) fn val_to_raw(s: &StoreOpaque, v: &Val) -> Result<u128, Error> {
         Val::F64(x) => u128::from(x),
         Val::V128(x) => x,
         Val::ExternRef(r) => u128::from(ExternRef::to_raw(r)),
-        Val::FuncRef(None) => 0,
+        Val::FuncRef(None) | Val::ExnRef(None) => 0,
+        Val::ExnRef(Some(e)) => {
+            if e.store != s.id || s.exceptions.get(e.index).is_none_or(|d| d.is_none()) {
+                return Err(Error::usage("exception of another store, or freed"));
+            }
+            u128::from(e.raw())
+        }
         Val::FuncRef(Some(f)) => {
             f.check_live(s)?;
             f.funcref_addr(s) as u128
@@ -104,6 +124,8 @@ pub(crate) fn val_matches(s: &StoreOpaque, v: &Val, ty: ValType) -> bool {
         }
         Val::ExternRef(None) => (HeapType::Extern, None),
         Val::ExternRef(Some(_)) => (HeapType::Extern, Some(HeapType::Extern)),
+        Val::ExnRef(None) => (HeapType::Exn, None),
+        Val::ExnRef(Some(_)) => (HeapType::Exn, Some(HeapType::Exn)),
         _ => return false,
     };
     match non_null {
@@ -122,6 +144,9 @@ pub(crate) fn val_from_raw(s: &StoreOpaque, ty: ValType, raw: u128) -> Val {
         ValType::V128 => Val::V128(raw),
         ValType::Ref(r) if r.heap_type().top() == HeapType::Extern => {
             Val::ExternRef(ExternRef::from_raw(raw as u64))
+        }
+        ValType::Ref(r) if r.heap_type().top() == HeapType::Exn => {
+            Val::ExnRef((raw != 0).then(|| s.exception_of(raw as u64)))
         }
         ValType::Ref(_) => {
             let ptr = raw as u64 as usize as *const VMFuncRef;

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
-use super::{Func, call_raw, val_from_raw, val_to_raw};
+use super::{Func, call_from_host, val_from_raw, val_to_raw};
 use crate::Error;
 use crate::runtime::store::{AsContextMut, StoreOpaque, opaque_mut};
 use crate::types::{ExternRef, Val, ValType};
@@ -236,7 +236,7 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
         let mut vals = [0u128; 8];
         params.store_raw(s, &mut vals)?;
         // SAFETY: types were checked when this TypedFunc was created.
-        unsafe { call_raw(s, self.func.index, &mut vals)? };
+        unsafe { call_from_host(s, self.func.index, &mut vals)? };
         Ok(R::load_raw(s, &vals))
     }
 
