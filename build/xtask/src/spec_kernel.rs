@@ -92,6 +92,27 @@ pub const TEST_SUBSET: &[&str] = &[
     "simd/simd_f32x4_arith.wast",
     "simd/simd_conversions.wast",
     "simd/simd_bitwise.wast",
+    // Wasm 3.0, a script or two per feature: tail calls, extended constants,
+    // multi-memory, memory64, typed function references (and type equality by
+    // recursion group), exception handling and relaxed SIMD.
+    "tail-call/return_call.wast",
+    "wasm-v3/return_call_indirect.wast",
+    "extended-const/global.wast",
+    "multi-memory/memory_copy0.wast",
+    "multi-memory/memory_trap1.wast",
+    "memory64/memory_trap64.wast",
+    "memory64/memory_grow64.wast",
+    "function-references/call_ref.wast",
+    "wasm-v3/return_call_ref.wast",
+    "wasm-v3/br_on_null.wast",
+    "wasm-v3/br_on_non_null.wast",
+    "wasm-v3/type-equivalence.wast",
+    "exceptions/try_table.wast",
+    "exceptions/throw_ref.wast",
+    "exceptions/tag.wast",
+    "wasm-v3/imports.wast",
+    "relaxed-simd/relaxed_madd_nmadd.wast",
+    "relaxed-simd/relaxed_dot_product.wast",
 ];
 
 /// Boot arguments, timeouts and what to run.
@@ -402,14 +423,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_test_subset_has_every_trap_and_exhaustion_script() {
-        let all = suite::wasm2();
+    fn the_test_subset_has_every_2_0_trap_and_exhaustion_script() {
         for name in TEST_SUBSET {
-            assert!(
-                all.iter().any(|f| f.name == *name),
-                "{name} is not in the suite"
-            );
+            assert!(suite::find(name).is_some(), "{name} is not in the suite");
         }
+        let all = suite::wasm2();
         for f in &all {
             let converted = convert_wast(f.name, f.text).unwrap();
             let traps = converted.file.commands.iter().any(|c| {
@@ -424,6 +442,20 @@ mod tests {
                 !traps || TEST_SUBSET.contains(&f.name),
                 "{} has trap assertions but is not in TEST_SUBSET",
                 f.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_test_subset_has_a_script_of_every_wasm_3_0_folder() {
+        let folders: std::collections::BTreeSet<&str> = suite::wasm3()
+            .iter()
+            .filter_map(|f| f.name.split('/').next())
+            .collect();
+        for folder in folders {
+            assert!(
+                TEST_SUBSET.iter().any(|n| n.starts_with(folder)),
+                "no script of {folder} in TEST_SUBSET"
             );
         }
     }

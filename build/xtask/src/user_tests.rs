@@ -183,6 +183,7 @@ fn cases(root: &Path, userland: &Userland) -> Result<Vec<Case>, String> {
         },
     ];
     cases.extend(invoke_cases());
+    cases.extend(wasm3_cases());
     // Two CPU-bound programs must both make progress. On one hart (riscv64's
     // single config, see `run`) that takes preemption.
     cases.push(Case {
@@ -239,6 +240,59 @@ fn invoke_cases() -> Vec<Case> {
             request: invoke_request(&["seven", "1"]),
             code: 1,
             lines: vec!["argument 1 of `scale`: `seven` is not an i32"],
+            check: None,
+        },
+    ]
+}
+
+/// A Wasm 3.0 program of `user/wasm3/`, as `just exec` sends it.
+fn wasm3_request(name: &str, text: &str) -> Request {
+    Request {
+        module: wat::parse_str(text).expect("user/wasm3 programs are valid text"),
+        name: name.into(),
+        ..Request::default()
+    }
+}
+
+/// Programs using Wasm 3.0 features, written as text (see `user/README.md`): the
+/// same output and exit code as under wasmtime 51.
+fn wasm3_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "exception handling: a payload caught two calls up, a rethrown exnref caught again, and an uncaught exception ends the run like a trap",
+            request: wasm3_request(
+                "exceptions",
+                include_str!("../../../user/wasm3/exceptions.wat"),
+            ),
+            code: 134,
+            lines: vec![
+                "caught oops 42",
+                "rethrown and caught again",
+                "about to throw past main",
+                "thrown Wasm exception",
+            ],
+            check: None,
+        },
+        Case {
+            name: "memory64: an i64 memory grows, is written and read past 64 KiB, and traps out of bounds",
+            request: wasm3_request("memory64", include_str!("../../../user/wasm3/memory64.wat")),
+            code: 134,
+            lines: vec![
+                "memory64: grown from 1 to 3 pages",
+                "memory64: read back 0x0123456789abcdef at 0x1fff8",
+                "memory64: 2^40 is out of bounds (trap)",
+                "out of bounds memory access",
+            ],
+            check: None,
+        },
+        Case {
+            name: "multi-memory: text copied from a second memory into the one WASI reads",
+            request: wasm3_request(
+                "multi-memory",
+                include_str!("../../../user/wasm3/multi-memory.wat"),
+            ),
+            code: 0,
+            lines: vec!["multi-memory: copied from memory 1"],
             check: None,
         },
     ]

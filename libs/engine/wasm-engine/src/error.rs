@@ -196,7 +196,7 @@ impl fmt::Display for Error {
             Error::Usage(m) => write!(f, "{m}"),
             Error::Platform(m) => write!(f, "platform error: {m}"),
             Error::Artifact(m) => write!(f, "precompiled module refused: {m}"),
-            Error::Exception(_) => f.write_str("uncaught Wasm exception"),
+            Error::Exception(_) => f.write_str("thrown Wasm exception"),
         }
     }
 }

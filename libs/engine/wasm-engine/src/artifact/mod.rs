@@ -58,7 +58,7 @@ impl Engine {
         for f in &compiled {
             write_function(&mut w, f)?;
         }
-        let trampolines = trampolines_needed(&info);
+        let trampolines = trampolines_needed(&info, &bodies)?;
         w.u32(trampolines.len() as u32);
         for (kind, ty) in trampolines {
             let f = compile::trampoline_of(self.isa(), kind, &info.types[ty as usize])?;
@@ -195,10 +195,27 @@ const TRAMPOLINES: [TrampolineKind; 3] = [
 /// The trampolines a module's instances need, compiled ahead of time so that
 /// instantiating compiles nothing: entries for the types of its exported functions,
 /// and the host-call trampolines (array, and native where the type allows) for the
-/// types of its imported functions. Others (a function reached only through a table,
-/// say) are still compiled on first use. `(kind, type index)`, without repeats.
-fn trampolines_needed(info: &ModuleInfo) -> Vec<(TrampolineKind, u32)> {
+/// types of its imported functions, and if any function has a `try_table`, entries
+/// for every type (calls there enter their callee through one: see
+/// `runtime::exception`). Others (a function reached only through a table, say) are
+/// still compiled on first use. `(kind, type index)`, without repeats.
+#[cfg(feature = "compiler")]
+fn trampolines_needed(
+    info: &ModuleInfo,
+    bodies: &[module::FunctionBody<'_>],
+) -> Result<Vec<(TrampolineKind, u32)>, Error> {
     let mut out = alloc::collections::BTreeSet::new();
+    for b in bodies {
+        let mut ops = b.body.get_operators_reader()?;
+        let mut found = false;
+        while !ops.eof() && !found {
+            found = matches!(ops.read()?, wasmparser::Operator::TryTable { .. });
+        }
+        if found {
+            out.extend((0..info.types.len() as u32).map(|t| (TrampolineKind::Entry, t)));
+            break;
+        }
+    }
     for (_, kind, index) in &info.exports {
         if *kind == wasmparser::ExternalKind::Func {
             out.insert((TrampolineKind::Entry, info.funcs[*index as usize]));
@@ -211,7 +228,7 @@ fn trampolines_needed(info: &ModuleInfo) -> Vec<(TrampolineKind, u32)> {
             out.insert((TrampolineKind::HostNative, ty));
         }
     }
-    out.into_iter().collect()
+    Ok(out.into_iter().collect())
 }
 
 /// `wasm` with an empty body (`end`) for every function instead of its code, and

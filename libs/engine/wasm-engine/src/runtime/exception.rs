@@ -18,9 +18,9 @@
 use alloc::vec::Vec;
 
 use crate::Error;
-use crate::runtime::func::{call_raw, val_from_raw};
+use crate::runtime::func::{FuncKind, call_raw, val_from_raw, val_matches, val_to_raw};
 use crate::runtime::libcalls::context;
-use crate::runtime::store::{AsContext, StoreOpaque, opaque};
+use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
 use crate::runtime::tag::Tag;
 use crate::runtime::vmcontext::VMFuncRef;
 use crate::trap::Activation;
@@ -41,6 +41,29 @@ pub(crate) struct ExceptionData {
 }
 
 impl Exception {
+    /// A new exception of `tag` carrying `values` (of the tag's parameter types), for
+    /// a host function to throw: it returns `Err(Error::Exception(..))`, and the Wasm
+    /// that called it can catch it. It lives as long as the store.
+    pub fn new(mut store: impl AsContextMut, tag: Tag, values: &[Val]) -> Result<Exception, Error> {
+        let s = opaque_mut(&mut store);
+        let ty = tag.data_of(s).ty.ty().clone();
+        if values.len() != ty.params().len()
+            || !values
+                .iter()
+                .zip(ty.params())
+                .all(|(v, t)| val_matches(s, v, *t))
+        {
+            return Err(Error::usage("exception values do not match the tag's type"));
+        }
+        let payload = values
+            .iter()
+            .map(|v| val_to_raw(s, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let e = s.new_exception(tag.index, payload);
+        s.escape(&Error::Exception(e));
+        Ok(e)
+    }
+
     /// Its tag.
     pub fn tag(&self, store: impl AsContext) -> Tag {
         let s = opaque(&store);
@@ -207,15 +230,23 @@ pub(crate) unsafe extern "C" fn invoke_catching(
     buf: *mut u128,
 ) -> u64 {
     // SAFETY: per the contract.
-    let (s, _) = unsafe { context(vmctx) };
+    let (s, instance) = unsafe { context(vmctx) };
     // SAFETY: `fref` is a live funcref of this store.
     let func = unsafe { (*(fref as *const VMFuncRef)).func_id } as usize;
     let ty = &s.funcs[func].ty;
     let len = ty.params().len().max(ty.results().len()).max(1);
     // SAFETY: per the contract, `buf` has room for `len` values.
     let vals = unsafe { core::slice::from_raw_parts_mut(buf, len) };
-    // SAFETY: `vals` is encoded for the function's type, which compiled code checked.
-    match unsafe { call_raw(s, func, vals) } {
+    let result = match &s.funcs[func].kind {
+        // A host function sees the calling instance, as on a plain call.
+        FuncKind::Host(ctx) => {
+            let f = ctx.func.clone();
+            f(s as *mut StoreOpaque, Some(instance), vals)
+        }
+        // SAFETY: `vals` is encoded for the function's type, which compiled code checked.
+        FuncKind::Wasm => unsafe { call_raw(s, func, vals) },
+    };
+    match result {
         Ok(()) => 0,
         Err(Error::Exception(e)) => e.raw(),
         Err(e) => {

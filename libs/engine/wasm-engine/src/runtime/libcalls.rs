@@ -95,10 +95,9 @@ pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const u64, mem: u64, delta: 
     let limit_ok = s.memories[m.index].pages().saturating_add(delta) <= s.store_limits.memory_pages;
     // -1 on failure: all ones, which compiled code narrows to an i32 -1 for a
     // 32-bit memory.
-    match s.memories[m.index].grow(if limit_ok { delta } else { u64::MAX }) {
-        Some(old) => old,
-        None => u64::MAX,
-    }
+    s.memories[m.index]
+        .grow(if limit_ok { delta } else { u64::MAX })
+        .unwrap_or(u64::MAX)
 }
 
 pub(crate) unsafe extern "C" fn memory_fill(

@@ -500,7 +500,8 @@ impl Translator<'_, '_> {
                 .load(types::I64, constflags(), fref, FUNCREF_VMCTX);
             if tail {
                 self.b.ins().return_call_indirect(sig, code, &args);
-                return Ok(self.end_tail_call(n));
+                self.end_tail_call(n);
+                return Ok(());
             }
             self.b.ins().call_indirect(sig, code, &args)
         } else {
@@ -527,7 +528,8 @@ impl Translator<'_, '_> {
             };
             if tail {
                 self.b.ins().return_call(fref, &args);
-                return Ok(self.end_tail_call(n));
+                self.end_tail_call(n);
+                return Ok(());
             }
             self.b.ins().call(fref, &args)
         };

@@ -77,7 +77,7 @@ pub(crate) struct HostFuncCtx {
     native: usize,
     /// The closure `native` reads.
     data: *const (),
-    func: HostFn,
+    pub(crate) func: HostFn,
 }
 
 pub(crate) enum FuncKind {
