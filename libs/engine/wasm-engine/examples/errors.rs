@@ -3,7 +3,7 @@
 //! (a missing import, an import of the wrong signature; a segment that does not fit, which
 //! traps during instantiation as the spec says), a trap
 //! with its code and Wasm backtrace, running out of fuel, an epoch deadline, a host function's
-//! error, a host access to memory out of bounds and a resource limit.
+//! error, a host access to memory out of bounds, a resource limit and an uncaught exception.
 use std::sync::Arc;
 
 use wasm_engine::linux::LinuxPlatform;
@@ -119,6 +119,11 @@ pub fn provoke_all(engine: &Engine) -> Result<Vec<(&'static str, Error)>, Error>
             let m = module(engine, "(module (memory 17))")?;
             Instance::new(&mut s, &m, &[]).map(drop)
         }),
+        ("uncaught exception", {
+            let wat = r#"(module (tag $oops (param i32))
+                (func (export "run") (throw $oops (i32.const 1))))"#;
+            call(engine, store(engine), wat, "run")
+        }),
     ];
     cases
         .into_iter()
@@ -144,6 +149,7 @@ pub fn variant(e: &Error) -> &'static str {
         Error::Usage(_) => "Usage",
         Error::Platform(_) => "Platform",
         Error::Artifact(_) => "Artifact",
+        Error::Exception(_) => "Exception",
     }
 }
 
@@ -185,6 +191,7 @@ mod tests {
                 ("host function", "Host"),
                 ("memory access out of bounds", "MemoryAccess"),
                 ("resource limit", "ResourceLimit"),
+                ("uncaught exception", "Exception"),
             ]
         );
     }

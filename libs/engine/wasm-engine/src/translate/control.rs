@@ -146,35 +146,27 @@ impl Translator<'_, '_> {
                 self.b.ins().return_(&vals);
                 self.reachable = false;
             }
-            Operator::Call { function_index } => {
+            // A `return_call*` is the same call as a tail call.
+            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
                 self.flush_fuel();
-                self.call(function_index, false)?;
+                let tail = matches!(op, Operator::ReturnCall { .. });
+                self.call(function_index, tail)?;
             }
             Operator::CallIndirect {
                 type_index,
                 table_index,
-            } => {
-                self.flush_fuel();
-                self.call_indirect(type_index, table_index, false);
             }
-            Operator::ReturnCall { function_index } => {
-                self.flush_fuel();
-                self.call(function_index, true)?;
-            }
-            Operator::ReturnCallIndirect {
+            | Operator::ReturnCallIndirect {
                 type_index,
                 table_index,
             } => {
                 self.flush_fuel();
-                self.call_indirect(type_index, table_index, true);
+                let tail = matches!(op, Operator::ReturnCallIndirect { .. });
+                self.call_indirect(type_index, table_index, tail);
             }
-            Operator::CallRef { type_index } => {
+            Operator::CallRef { type_index } | Operator::ReturnCallRef { type_index } => {
                 self.flush_fuel();
-                self.call_ref(type_index, false);
-            }
-            Operator::ReturnCallRef { type_index } => {
-                self.flush_fuel();
-                self.call_ref(type_index, true);
+                self.call_ref(type_index, matches!(op, Operator::ReturnCallRef { .. }));
             }
             Operator::RefAsNonNull => {
                 let v = self.pop();
