@@ -481,11 +481,22 @@ mod tests {
 
     #[test]
     fn unsupported_directives_are_reported_not_skipped() {
-        let text = r#"(module) (assert_exception (invoke "f")) (thread $T (module))"#;
+        let text = r#"(module) (assert_suspension (invoke "f") "s") (thread $T (module))"#;
         let converted = convert_wast("t.wast", text).unwrap();
         assert_eq!(converted.file.commands.len(), 1);
         let names: Vec<_> = converted.errors.iter().map(|e| e.directive).collect();
-        assert_eq!(names, ["assert_exception", "thread"]);
+        assert_eq!(names, ["assert_suspension", "thread"]);
+    }
+
+    #[test]
+    fn assert_exception_becomes_a_command() {
+        let text = r#"(module) (assert_exception (invoke "f"))"#;
+        let converted = convert_wast("t.wast", text).unwrap();
+        assert!(converted.errors.is_empty(), "{:?}", converted.errors);
+        assert!(matches!(
+            converted.file.commands[1].kind,
+            CommandKind::AssertException { .. }
+        ));
     }
 
     #[test]
