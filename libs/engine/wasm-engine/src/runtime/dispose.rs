@@ -10,6 +10,7 @@ use crate::Error;
 use crate::runtime::func::Func;
 use crate::runtime::instance::Instance;
 use crate::runtime::store::{AsContextMut, StoreOpaque, opaque_mut};
+use crate::runtime::vmcontext::VMContextBlock;
 use crate::types::ValType;
 
 impl Instance {
@@ -53,7 +54,7 @@ impl Instance {
         let data = &mut s.instances[self.index];
         data.generation = data.generation.wrapping_add(1);
         data.module = None;
-        data.vmctx = alloc::boxed::Box::new([]);
+        data.vmctx = VMContextBlock::empty();
         data.funcs = Vec::new();
         data.memories = Vec::new();
         data.tables = Vec::new();

@@ -1,6 +1,5 @@
 //! Instances: import checking, VMContext construction, segment initialization, start.
 
-use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -17,7 +16,9 @@ use crate::runtime::store::{
     AsContext, AsContextMut, StoreOpaque, limit_error, opaque, opaque_mut,
 };
 use crate::runtime::table::{Table, TableData};
-use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMFuncRef};
+use crate::runtime::vmcontext::{
+    VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMContextBlock, VMFuncRef,
+};
 use crate::types::{ExternType, MemoryType, TableType};
 
 /// Anything that can be imported or exported.
@@ -120,9 +121,9 @@ pub(crate) struct InstanceData {
     pub generation: u32,
     /// `None` once disposed.
     pub module: Option<Module>,
-    /// Owned here; compiled code and funcrefs point into it.
-    #[allow(dead_code)]
-    pub vmctx: Box<[u64]>,
+    /// The VMContext and the funcrefs of the functions the instance defines: owned
+    /// here; compiled code, funcrefs and the store's functions point into it.
+    pub vmctx: VMContextBlock,
     pub funcs: Vec<Func>,
     pub memories: Vec<Memory>,
     pub tables: Vec<Table>,
@@ -263,9 +264,10 @@ impl Instance {
             Some(&i) => (i, s.instances[i].generation),
             None => (s.instances.len(), 0),
         };
-        let offsets = info.offsets().clone();
-        let mut vmctx = alloc::vec![0u64; offsets.size as usize / 8].into_boxed_slice();
-        let vmctx_addr = vmctx.as_mut_ptr() as usize;
+        let offsets = info.offsets();
+        let mut vmctx = VMContextBlock::new(offsets, defined_funcs)
+            .ok_or_else(|| limit_error("cannot allocate the instance's VMContext"))?;
+        let vmctx_addr = vmctx.addr();
 
         for ty in &info.memories[info.imported_memories as usize..] {
             let m = MemoryData::new(s, *ty)?;
@@ -291,18 +293,25 @@ impl Instance {
         {
             let def = i - info.imported_funcs as usize;
             let sig = info.func_sig_id(i as u32);
-            funcs.push(s.add_func(|id, generation| FuncData {
-                generation,
-                ty: info.func_type(i as u32).clone(),
-                sig,
-                funcref: Box::new(VMFuncRef {
-                    array_call: 0,
-                    wasm_call: module.inner.code.func_addr(def),
-                    type_id: u64::from(sig),
-                    vmctx: vmctx_addr,
-                    func_id: id as u64,
-                }),
-                kind: FuncKind::Wasm,
+            let funcref = vmctx.funcref(offsets, def);
+            funcs.push(s.add_func(|id, generation| {
+                // SAFETY: the slot is in the block, which nothing else uses yet.
+                unsafe {
+                    funcref.write(VMFuncRef {
+                        array_call: 0,
+                        wasm_call: module.inner.code.func_addr(def),
+                        type_id: u64::from(sig),
+                        vmctx: vmctx_addr,
+                        func_id: id as u64,
+                    })
+                };
+                FuncData {
+                    generation,
+                    ty: info.func_type(i as u32).clone(),
+                    sig,
+                    funcref,
+                    kind: FuncKind::Wasm,
+                }
             }));
         }
         let funcref_raw =
@@ -338,25 +347,31 @@ impl Instance {
         }
 
         // Fill the VMContext.
-        let limits = &*s.limits as *const _ as u64;
+        let limits = &s.limits as *const _ as u64;
         let store_ptr = s as *mut StoreOpaque as u64;
-        vmctx[VMCTX_STORE as usize / 8] = store_ptr;
-        vmctx[VMCTX_LIMITS as usize / 8] = limits;
-        vmctx[VMCTX_INSTANCE as usize / 8] = index as u64;
+        vmctx.set(VMCTX_STORE, store_ptr);
+        vmctx.set(VMCTX_LIMITS, limits);
+        vmctx.set(VMCTX_INSTANCE, index as u64);
         for (i, m) in memories.iter().enumerate() {
-            vmctx[offsets.memory(i as u32) as usize / 8] =
-                &*s.memories[m.index].def as *const _ as u64;
+            vmctx.set(
+                offsets.memory(i as u32),
+                &*s.memories[m.index].def as *const _ as u64,
+            );
         }
         for (i, g) in globals.iter().enumerate() {
-            vmctx[offsets.global(i as u32) as usize / 8] =
-                &*s.globals[g.index].cell as *const _ as u64;
+            vmctx.set(
+                offsets.global(i as u32),
+                &*s.globals[g.index].cell as *const _ as u64,
+            );
         }
         for (i, t) in tables.iter().enumerate() {
-            vmctx[offsets.table(i as u32) as usize / 8] =
-                &*s.tables[t.index].def as *const _ as u64;
+            vmctx.set(
+                offsets.table(i as u32),
+                &*s.tables[t.index].def as *const _ as u64,
+            );
         }
         for (i, f) in funcs.iter().enumerate() {
-            vmctx[offsets.funcref(i as u32) as usize / 8] = f.funcref_addr(s) as u64;
+            vmctx.set(offsets.funcref(i as u32), f.funcref_addr(s) as u64);
         }
 
         // Element segments: resolve items now; passive ones are kept for table.init.

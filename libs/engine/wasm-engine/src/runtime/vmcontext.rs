@@ -6,7 +6,9 @@
 //! where each memory/global/table/funcref slot points at the definition (owned by the
 //! store, so imported and defined items look the same to compiled code).
 
+use core::alloc::Layout;
 use core::mem::{offset_of, size_of};
+use core::ptr::NonNull;
 use core::sync::atomic::AtomicU64;
 
 /// Per-store limits read by compiled code (via the VMContext `limits` slot).
@@ -104,6 +106,80 @@ const _: () = assert!(size_of::<VMContextHeader>() == 24);
 const _: () = assert!(VMCTX_STORE % 8 == 0 && VMCTX_LIMITS % 8 == 0 && VMCTX_INSTANCE % 8 == 0);
 // Globals are 16-byte cells holding any value type (v128 included).
 const _: () = assert!(size_of::<VMGlobal>() == 16);
+
+/// One instance's VMContext and, after its slots, the [`VMFuncRef`]s of the functions
+/// it defines: one zeroed allocation per instance. It is owned through a raw pointer,
+/// because compiled code and the store's functions point into it for its whole life.
+pub(crate) struct VMContextBlock {
+    ptr: NonNull<u64>,
+    /// In 8-byte slots.
+    len: usize,
+}
+
+// SAFETY: the block is plain memory owned by one instance of one store, and a store is
+// only used by one thread at a time (see `Store`'s `Send`).
+unsafe impl Send for VMContextBlock {}
+
+/// `VMFuncRef`s are stored as whole 8-byte slots.
+const FUNCREF_SLOTS: usize = size_of::<VMFuncRef>() / 8;
+const _: () = assert!(size_of::<VMFuncRef>() % 8 == 0);
+const _: () = assert!(core::mem::align_of::<VMFuncRef>() <= 8);
+
+impl VMContextBlock {
+    /// Nothing (a disposed instance's).
+    pub fn empty() -> VMContextBlock {
+        VMContextBlock {
+            ptr: NonNull::dangling(),
+            len: 0,
+        }
+    }
+
+    /// Zeroed room for the VMContext of `offsets` and `funcs` funcrefs; `None` if the
+    /// heap has no room.
+    pub fn new(offsets: &VMOffsets, funcs: usize) -> Option<VMContextBlock> {
+        let len = offsets.size as usize / 8 + funcs * FUNCREF_SLOTS;
+        if len == 0 {
+            return Some(VMContextBlock::empty());
+        }
+        let layout = Layout::array::<u64>(len).ok()?;
+        // SAFETY: `layout` has a non-zero size.
+        let ptr = NonNull::new(unsafe { alloc::alloc::alloc_zeroed(layout) }.cast::<u64>())?;
+        Some(VMContextBlock { ptr, len })
+    }
+
+    /// The VMContext's address, as compiled code gets it.
+    pub fn addr(&self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
+    /// Sets the 8-byte slot at byte `offset` (one of [`VMOffsets`]').
+    pub fn set(&mut self, offset: i32, value: u64) {
+        let i = offset as usize / 8;
+        assert!(i < self.len, "VMContext slot out of range");
+        // SAFETY: slot `i` is inside the block, which is ours.
+        unsafe { self.ptr.as_ptr().add(i).write(value) };
+    }
+
+    /// Where the funcref of the `def`-th defined function goes, after the VMContext
+    /// of `offsets`.
+    pub fn funcref(&self, offsets: &VMOffsets, def: usize) -> NonNull<VMFuncRef> {
+        let i = offsets.size as usize / 8 + def * FUNCREF_SLOTS;
+        assert!(i + FUNCREF_SLOTS <= self.len, "funcref out of range");
+        // SAFETY: the slots `[i, i + FUNCREF_SLOTS)` are inside the block.
+        unsafe { self.ptr.add(i).cast() }
+    }
+}
+
+impl Drop for VMContextBlock {
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let layout = Layout::array::<u64>(self.len).expect("allocated with this layout");
+        // SAFETY: allocated in `new` with this layout, freed only here.
+        unsafe { alloc::alloc::dealloc(self.ptr.as_ptr().cast(), layout) };
+    }
+}
 
 /// Slot offsets of one module's VMContext.
 #[derive(Clone, Debug)]
