@@ -39,7 +39,7 @@ impl Instance {
             .inner
             .info
             .imported_funcs as usize;
-        let own: Vec<Func> = inst.funcs[imported..].to_vec();
+        let own: Vec<Func> = inst.funcs()[imported..].to_vec();
         let addrs: BTreeSet<u64> = own.iter().map(|f| f.funcref_addr(s) as u64).collect();
         if let Some(what) = referrer(s, self.index, &own, &addrs) {
             return Err(Error::Usage(alloc::format!(
@@ -55,10 +55,6 @@ impl Instance {
         data.generation = data.generation.wrapping_add(1);
         data.module = None;
         data.vmctx = VMContextBlock::empty();
-        data.funcs = Vec::new();
-        data.memories = Vec::new();
-        data.tables = Vec::new();
-        data.globals = Vec::new();
         data.elems = Vec::new();
         data.data_dropped = Vec::new();
         s.free_instances.push(self.index);
@@ -90,7 +86,7 @@ fn referrer(
         if i == index || other.module.is_none() {
             continue;
         }
-        if other.funcs.iter().any(|f| own.contains(f)) {
+        if other.funcs().iter().any(|f| own.contains(f)) {
             return Some("another instance's import");
         }
         if other.elems.iter().flatten().any(|e| addrs.contains(e)) {

@@ -121,13 +121,10 @@ pub(crate) struct InstanceData {
     pub generation: u32,
     /// `None` once disposed.
     pub module: Option<Module>,
-    /// The VMContext and the funcrefs of the functions the instance defines: owned
-    /// here; compiled code, funcrefs and the store's functions point into it.
+    /// The VMContext, the funcrefs of the functions the instance defines and the
+    /// handles of its functions, memories, tables and globals: owned here; compiled
+    /// code, funcrefs and the store's functions point into it.
     pub vmctx: VMContextBlock,
-    pub funcs: Vec<Func>,
-    pub memories: Vec<Memory>,
-    pub tables: Vec<Table>,
-    pub globals: Vec<Global>,
     /// Passive element segments as raw references (emptied by `elem.drop`).
     pub elems: Vec<Vec<u64>>,
     /// Whether each data segment was dropped.
@@ -135,6 +132,19 @@ pub(crate) struct InstanceData {
 }
 
 impl InstanceData {
+    pub(crate) fn funcs(&self) -> &[Func] {
+        self.vmctx.funcs()
+    }
+    pub(crate) fn memories(&self) -> &[Memory] {
+        self.vmctx.memories()
+    }
+    pub(crate) fn tables(&self) -> &[Table] {
+        self.vmctx.tables()
+    }
+    pub(crate) fn globals(&self) -> &[Global] {
+        self.vmctx.globals()
+    }
+
     /// The export named `name`.
     pub(crate) fn export_named(&self, name: &str) -> Option<Extern> {
         let (kind, index) = self.module.as_ref()?.inner.info.export(name)?;
@@ -145,10 +155,10 @@ impl InstanceData {
     fn export(&self, kind: ExternalKind, index: u32) -> Option<Extern> {
         let i = index as usize;
         Some(match kind {
-            ExternalKind::Func | ExternalKind::FuncExact => Extern::Func(self.funcs[i]),
-            ExternalKind::Memory => Extern::Memory(self.memories[i]),
-            ExternalKind::Table => Extern::Table(self.tables[i]),
-            ExternalKind::Global => Extern::Global(self.globals[i]),
+            ExternalKind::Func | ExternalKind::FuncExact => Extern::Func(self.funcs()[i]),
+            ExternalKind::Memory => Extern::Memory(self.memories()[i]),
+            ExternalKind::Table => Extern::Table(self.tables()[i]),
+            ExternalKind::Global => Extern::Global(self.globals()[i]),
             ExternalKind::Tag => return None,
         })
     }
@@ -216,12 +226,19 @@ impl Instance {
                 imports.len()
             )));
         }
-        // Every vector at its final size at once (one allocation each, no regrowth).
-        let mut funcs = Vec::with_capacity(info.funcs.len());
-        let mut memories = Vec::with_capacity(info.memories.len());
-        let mut tables = Vec::with_capacity(info.tables.len());
-        let mut globals = Vec::with_capacity(info.globals.len());
+        // The VMContext, funcrefs and handles in one allocation; the store's vectors
+        // at their final size at once (no regrowth).
+        let offsets = info.offsets();
         let defined_funcs = info.funcs.len() - info.imported_funcs as usize;
+        let counts = [
+            info.funcs.len(),
+            info.memories.len(),
+            info.tables.len(),
+            info.globals.len(),
+        ];
+        let mut vmctx = VMContextBlock::new(offsets, defined_funcs, counts)
+            .ok_or_else(|| limit_error("cannot allocate the instance's VMContext"))?;
+        let vmctx_addr = vmctx.addr();
         s.funcs.reserve(defined_funcs);
         s.memories
             .reserve(info.memories.len() - info.imported_memories as usize);
@@ -253,10 +270,10 @@ impl Instance {
                 return Err(unlinkable("incompatible import type"));
             }
             match *ext {
-                Extern::Func(f) => funcs.push(f),
-                Extern::Memory(m) => memories.push(m),
-                Extern::Table(t) => tables.push(t),
-                Extern::Global(g) => globals.push(g),
+                Extern::Func(f) => vmctx.push(f),
+                Extern::Memory(m) => vmctx.push(m),
+                Extern::Table(t) => vmctx.push(t),
+                Extern::Global(g) => vmctx.push(g),
             }
         }
 
@@ -264,15 +281,11 @@ impl Instance {
             Some(&i) => (i, s.instances[i].generation),
             None => (s.instances.len(), 0),
         };
-        let offsets = info.offsets();
-        let mut vmctx = VMContextBlock::new(offsets, defined_funcs)
-            .ok_or_else(|| limit_error("cannot allocate the instance's VMContext"))?;
-        let vmctx_addr = vmctx.addr();
 
         for ty in &info.memories[info.imported_memories as usize..] {
             let m = MemoryData::new(s, *ty)?;
             s.memories.push(m);
-            memories.push(Memory {
+            vmctx.push(Memory {
                 store: s.id,
                 index: s.memories.len() - 1,
             });
@@ -280,7 +293,7 @@ impl Instance {
         for (ty, _) in &info.tables[info.imported_tables as usize..] {
             let t = TableData::new(s, *ty, 0)?;
             s.tables.push(t);
-            tables.push(Table {
+            vmctx.push(Table {
                 store: s.id,
                 index: s.tables.len() - 1,
             });
@@ -294,7 +307,7 @@ impl Instance {
             let def = i - info.imported_funcs as usize;
             let sig = info.func_sig_id(i as u32);
             let funcref = vmctx.funcref(offsets, def);
-            funcs.push(s.add_func(|id, generation| {
+            let f = s.add_func(|id, generation| {
                 // SAFETY: the slot is in the block, which nothing else uses yet.
                 unsafe {
                     funcref.write(VMFuncRef {
@@ -312,7 +325,8 @@ impl Instance {
                     funcref,
                     kind: FuncKind::Wasm,
                 }
-            }));
+            });
+            vmctx.push(f);
         }
         let funcref_raw =
             |s: &StoreOpaque, funcs: &[Func], i: u32| funcs[i as usize].funcref_addr(s) as u64;
@@ -329,8 +343,9 @@ impl Instance {
             }
         };
         for (ty, init) in &info.globals[info.imported_globals as usize..] {
-            let bits = init.map_or(0, |op| eval(s, &globals, &funcs, op));
-            globals.push(Global::from_raw(s, *ty, bits));
+            let bits = init.map_or(0, |op| eval(s, vmctx.globals(), vmctx.funcs(), op));
+            let g = Global::from_raw(s, *ty, bits);
+            vmctx.push(g);
         }
         // Tables with an init expression.
         for (i, (_, init)) in info
@@ -340,8 +355,8 @@ impl Instance {
             .skip(info.imported_tables as usize)
         {
             if let Some(op) = init {
-                let raw = eval(s, &globals, &funcs, *op) as u64;
-                let t = &mut s.tables[tables[i].index];
+                let raw = eval(s, vmctx.globals(), vmctx.funcs(), *op) as u64;
+                let t = &mut s.tables[vmctx.tables()[i].index];
                 t.elements.iter_mut().for_each(|e| *e = raw);
             }
         }
@@ -352,25 +367,29 @@ impl Instance {
         vmctx.set(VMCTX_STORE, store_ptr);
         vmctx.set(VMCTX_LIMITS, limits);
         vmctx.set(VMCTX_INSTANCE, index as u64);
-        for (i, m) in memories.iter().enumerate() {
+        for i in 0..vmctx.memories().len() {
+            let m = vmctx.memories()[i];
             vmctx.set(
                 offsets.memory(i as u32),
                 &*s.memories[m.index].def as *const _ as u64,
             );
         }
-        for (i, g) in globals.iter().enumerate() {
+        for i in 0..vmctx.globals().len() {
+            let g = vmctx.globals()[i];
             vmctx.set(
                 offsets.global(i as u32),
                 &*s.globals[g.index].cell as *const _ as u64,
             );
         }
-        for (i, t) in tables.iter().enumerate() {
+        for i in 0..vmctx.tables().len() {
+            let t = vmctx.tables()[i];
             vmctx.set(
                 offsets.table(i as u32),
                 &*s.tables[t.index].def as *const _ as u64,
             );
         }
-        for (i, f) in funcs.iter().enumerate() {
+        for i in 0..vmctx.funcs().len() {
+            let f = vmctx.funcs()[i];
             vmctx.set(offsets.funcref(i as u32), f.funcref_addr(s) as u64);
         }
 
@@ -381,13 +400,13 @@ impl Instance {
             let items: Vec<u64> = seg
                 .items
                 .iter()
-                .map(|op| eval(s, &globals, &funcs, *op) as u64)
+                .map(|op| eval(s, vmctx.globals(), vmctx.funcs(), *op) as u64)
                 .collect();
             match &seg.mode {
                 SegmentMode::Passive => elems.push(items),
                 SegmentMode::Declared => elems.push(Vec::new()),
                 SegmentMode::Active { index, offset } => {
-                    let off = eval(s, &globals, &funcs, *offset) as u32;
+                    let off = eval(s, vmctx.globals(), vmctx.funcs(), *offset) as u32;
                     pending_elems.push((i, *index, off, items));
                     elems.push(Vec::new());
                 }
@@ -398,10 +417,6 @@ impl Instance {
             generation,
             module: Some(module.clone()),
             vmctx,
-            funcs,
-            memories,
-            tables,
-            globals,
             elems,
             data_dropped: alloc::vec![false; info.data.len()],
         };
@@ -414,7 +429,7 @@ impl Instance {
 
         // Active segments, in order; a failure traps but earlier writes stay.
         for (_, table, off, items) in pending_elems {
-            let t = s.instances[index].tables[table as usize];
+            let t = s.instances[index].tables()[table as usize];
             let data = &mut s.tables[t.index];
             let off = off as usize;
             if off
@@ -427,10 +442,10 @@ impl Instance {
         }
         for (i, seg) in info.data.iter().enumerate() {
             if let SegmentMode::Active { index: mem, offset } = &seg.mode {
-                let globals = &s.instances[index].globals;
-                let funcs = &s.instances[index].funcs;
+                let globals = s.instances[index].globals();
+                let funcs = s.instances[index].funcs();
                 let off = eval(s, globals, funcs, *offset) as u32 as usize;
-                let m = s.instances[index].memories[*mem as usize];
+                let m = s.instances[index].memories()[*mem as usize];
                 let bytes = s.memories[m.index].bytes_mut();
                 if off
                     .checked_add(seg.bytes.len())
@@ -444,7 +459,7 @@ impl Instance {
         }
 
         if let Some(start) = info.start {
-            let f = s.instances[index].funcs[start as usize];
+            let f = s.instances[index].funcs()[start as usize];
             let mut vals = [0u128; 1];
             // SAFETY: the start function has type [] -> [].
             unsafe { crate::runtime::func::call_raw(s, f.index, &mut vals)? };
