@@ -65,6 +65,38 @@ impl Lists {
         }
     }
 
+    /// Takes a listed block of `class`, if there is one.
+    #[inline]
+    pub fn pop(&mut self, class: usize) -> Option<*mut u8> {
+        let b = self.heads[class]?;
+        // SAFETY: a listed block is free, ours and holds its link.
+        self.heads[class] = unsafe { b.as_ref().next };
+        self.lens[class] -= 1;
+        Some(b.as_ptr().cast())
+    }
+
+    /// Lists block `p` of `class` unless its list is full; returns whether it did.
+    ///
+    /// # Safety
+    /// `p` is a block of `class` from talc that nobody uses any more.
+    #[inline]
+    pub unsafe fn push(&mut self, class: usize, p: *mut u8) -> bool {
+        if self.lens[class] == LIST_MAX {
+            return false;
+        }
+        let b = p.cast::<Free>();
+        // SAFETY: the block is ours (the caller's contract), at least MIN bytes
+        // and ALIGN-aligned: room for the link.
+        unsafe {
+            b.write(Free {
+                next: self.heads[class],
+            })
+        };
+        self.heads[class] = NonNull::new(b);
+        self.lens[class] += 1;
+        true
+    }
+
     /// Listed blocks and their bytes.
     pub fn cached(&self) -> (u64, u64) {
         self.lens
@@ -101,21 +133,28 @@ pub struct Small<'a, A: GlobalAlloc> {
 }
 
 impl<A: GlobalAlloc> Small<'_, A> {
-    /// A block of `class`: a listed one, else a new one from talc (after
-    /// emptying every list into it if it has no room).
+    /// A block of `class`: a listed one, else a new one from talc.
     ///
     /// # Safety
     /// As for [`GlobalAlloc::alloc`].
+    #[inline]
     pub unsafe fn alloc(&self, class: usize) -> *mut u8 {
-        {
-            let mut l = self.lists.lock();
-            if let Some(b) = l.heads[class] {
-                // SAFETY: a listed block is free, ours and holds its link.
-                l.heads[class] = unsafe { b.as_ref().next };
-                l.lens[class] -= 1;
-                return b.as_ptr().cast();
-            }
+        let listed = self.lists.lock().pop(class);
+        match listed {
+            Some(p) => p,
+            // SAFETY: forwarded from the caller.
+            None => unsafe { self.alloc_new(class) },
         }
+    }
+
+    /// A new block of `class` from talc (after emptying every list into it if
+    /// it has no room).
+    ///
+    /// # Safety
+    /// As for [`GlobalAlloc::alloc`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn alloc_new(&self, class: usize) -> *mut u8 {
         let layout = block_layout(class);
         // SAFETY: a valid non-zero layout.
         let p = unsafe { self.backing.alloc(layout) };
@@ -130,23 +169,23 @@ impl<A: GlobalAlloc> Small<'_, A> {
     ///
     /// # Safety
     /// `p` came from [`Small::alloc`] with `class` and is no longer used.
+    #[inline]
     pub unsafe fn dealloc(&self, p: *mut u8, class: usize) {
-        {
-            let mut l = self.lists.lock();
-            if l.lens[class] < LIST_MAX {
-                let b = p.cast::<Free>();
-                // SAFETY: the block is ours (the caller's contract), at least
-                // MIN bytes and ALIGN-aligned: room for the link.
-                unsafe {
-                    b.write(Free {
-                        next: l.heads[class],
-                    })
-                };
-                l.heads[class] = NonNull::new(b);
-                l.lens[class] += 1;
-                return;
-            }
+        // SAFETY: forwarded from the caller.
+        let listed = unsafe { self.lists.lock().push(class, p) };
+        if !listed {
+            // SAFETY: as above.
+            unsafe { self.dealloc_full(p, class) };
         }
+    }
+
+    /// Gives block `p` of `class` back to talc (its list is full).
+    ///
+    /// # Safety
+    /// As for [`Small::dealloc`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn dealloc_full(&self, p: *mut u8, class: usize) {
         // SAFETY: allocated from talc with this layout.
         unsafe { self.backing.dealloc(p, block_layout(class)) };
     }

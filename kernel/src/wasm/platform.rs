@@ -14,7 +14,7 @@
 //! a released one with little committed is zeroed and kept, mapped, for the
 //! next memory of its size, which then costs neither frames, page-table
 //! work nor a TLB shootdown (an IPI round to every hart). A kept memory
-//! stays in the reservation map (marked kept) and its slot list is a fixed
+//! stays in the reservation map, and the kept ones are listed in a fixed
 //! array, so keeping and reusing one allocates nothing. Bigger commits
 //! use 2 MiB pages where they can.
 
@@ -42,14 +42,11 @@ struct Reservation {
     len: u64,
     committed: Vec<(u64, u64)>,
     code: bool,
-    /// A released linear memory kept for reuse (or being zeroed for it):
-    /// owned by the platform, not by any user.
-    kept: bool,
 }
 
 /// A released linear memory kept for reuse: `[base, base + committed)` is
 /// mapped and zero, the rest of its `len` bytes is not mapped. Its
-/// reservation stays in the map, marked kept.
+/// reservation stays in the map.
 #[derive(Clone, Copy)]
 struct Kept {
     base: u64,
@@ -96,6 +93,10 @@ impl KeptList {
 
     fn is_full(&self) -> bool {
         self.len == KEPT_MAX
+    }
+
+    fn contains(&self, base: u64) -> bool {
+        self.as_slice().iter().any(|k| k.base == base)
     }
 
     /// Adds `k` if there is room; returns whether there was.
@@ -185,7 +186,7 @@ pub fn stats() -> SpaceStats {
         kept_bytes: s.kept.as_slice().iter().map(|k| k.committed).sum(),
     };
     // Kept memories are the platform's, not reservations of any user.
-    for r in s.reservations.values().filter(|r| !r.kept) {
+    for (_, r) in s.reservations.iter().filter(|(b, _)| !s.kept.contains(**b)) {
         st.reservations += 1;
         st.reserved_bytes += r.len;
         let c: u64 = r.committed.iter().map(|e| e.1).sum();
@@ -304,7 +305,6 @@ pub fn reserve(size: usize) -> Result<u64, SpaceError> {
             len,
             committed: Vec::new(),
             code: false,
-            kept: false,
         },
     );
     Ok(base)
@@ -408,16 +408,8 @@ pub fn reserve_memory(size: usize, committed: u64) -> Result<u64, SpaceError> {
             .rposition(|k| k.len == len && k.committed == committed)
             .or_else(|| kept.iter().rposition(|k| k.len == len));
         match i {
-            Some(i) => {
-                let k = s.kept.swap_remove(i);
-                // Its reservation (and committed extent) never left the map.
-                let r = s
-                    .reservations
-                    .get_mut(&k.base)
-                    .ok_or(SpaceError::NotReserved(k.base, k.len))?;
-                r.kept = false;
-                Some(k)
-            }
+            // Its reservation (and committed extent) never left the map.
+            Some(i) => Some(s.kept.swap_remove(i)),
             None => None,
         }
     };
@@ -470,12 +462,14 @@ fn decommit_tail(base: u64, keep: u64) -> Result<(), SpaceError> {
 /// otherwise [`release`]d.
 pub fn release_memory(base: u64) -> Result<(), SpaceError> {
     let k = {
-        let mut s = SPACE.lock();
+        let s = SPACE.lock();
         let full = s.kept.is_full();
+        if s.kept.contains(base) {
+            return Err(SpaceError::NotReserved(base, 0));
+        }
         let r = s
             .reservations
-            .get_mut(&base)
-            .filter(|r| !r.kept)
+            .get(&base)
             .ok_or(SpaceError::NotReserved(base, 0))?;
         let prefix = match r.committed.as_slice() {
             [] => Some(0),
@@ -489,8 +483,6 @@ pub fn release_memory(base: u64) -> Result<(), SpaceError> {
                     && r.len >= BIG_RESERVATION
                     && committed <= KEPT_COMMITTED_MAX =>
             {
-                // Marked kept, it is nobody's while it is zeroed below.
-                r.kept = true;
                 Kept {
                     base,
                     len: r.len,
@@ -503,9 +495,9 @@ pub fn release_memory(base: u64) -> Result<(), SpaceError> {
             }
         }
     };
-    // Zeroed outside the lock: the reservation is marked kept but in no
-    // slot meanwhile, so nobody takes it, and its previous owner no longer
-    // uses it (the engine's contract).
+    // Zeroed outside the lock: the reservation is in no slot meanwhile, so
+    // nobody takes it, and its previous owner no longer uses it (the
+    // engine's contract).
     // SAFETY: `[base, base + committed)` is mapped RW (one committed
     // extent) and owned by nobody else.
     unsafe { crate::mem::frames::zero_pages(base, k.committed) };
