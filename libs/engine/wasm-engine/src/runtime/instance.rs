@@ -418,7 +418,11 @@ impl Instance {
             module: Some(module.clone()),
             vmctx,
             elems,
-            data_dropped: alloc::vec![false; info.data.len()],
+            data_dropped: if info.data.is_empty() {
+                Vec::new()
+            } else {
+                alloc::vec![false; info.data.len()]
+            },
         };
         if index == s.instances.len() {
             s.instances.push(data);
@@ -428,17 +432,20 @@ impl Instance {
         }
 
         // Active segments, in order; a failure traps but earlier writes stay.
-        for (_, table, off, items) in pending_elems {
-            let t = s.instances[index].tables()[table as usize];
-            let data = &mut s.tables[t.index];
-            let off = off as usize;
-            if off
-                .checked_add(items.len())
-                .is_none_or(|end| end > data.elements.len())
-            {
-                return Err(trap(TrapCode::TableOutOfBounds));
+        // (Skipped when there are none: the loop's iterator is not free.)
+        if !pending_elems.is_empty() {
+            for (_, table, off, items) in pending_elems {
+                let t = s.instances[index].tables()[table as usize];
+                let data = &mut s.tables[t.index];
+                let off = off as usize;
+                if off
+                    .checked_add(items.len())
+                    .is_none_or(|end| end > data.elements.len())
+                {
+                    return Err(trap(TrapCode::TableOutOfBounds));
+                }
+                data.elements[off..off + items.len()].copy_from_slice(&items);
             }
-            data.elements[off..off + items.len()].copy_from_slice(&items);
         }
         for (i, seg) in info.data.iter().enumerate() {
             if let SegmentMode::Active { index: mem, offset } = &seg.mode {

@@ -114,7 +114,9 @@ const _: () = assert!(size_of::<VMGlobal>() == 16);
 
 /// One instance's VMContext and, after its slots, the [`VMFuncRef`]s of the functions
 /// it defines, then the handles of its functions, memories, tables and globals (imported
-/// and defined, in index order): one zeroed allocation per instance. It is owned through
+/// and defined, in index order): one allocation per instance, not zeroed: instantiation
+/// writes every VMContext slot and funcref before compiled code can see the block, and
+/// handles are read only once pushed. It is owned through
 /// a raw pointer, because compiled code and the store's functions point into it for its
 /// whole life.
 pub(crate) struct VMContextBlock {
@@ -189,7 +191,7 @@ impl VMContextBlock {
         }
     }
 
-    /// Zeroed room for the VMContext of `offsets`, `defined` funcrefs and
+    /// Room for the VMContext of `offsets`, `defined` funcrefs and
     /// `[funcs, memories, tables, globals]` handles; `None` if the heap has no room.
     pub fn new(offsets: &VMOffsets, defined: usize, handles: [usize; 4]) -> Option<VMContextBlock> {
         let mut block = VMContextBlock::empty();
@@ -205,7 +207,7 @@ impl VMContextBlock {
         }
         let layout = Layout::array::<u64>(len).ok()?;
         // SAFETY: `layout` has a non-zero size.
-        block.ptr = NonNull::new(unsafe { alloc::alloc::alloc_zeroed(layout) }.cast::<u64>())?;
+        block.ptr = NonNull::new(unsafe { alloc::alloc::alloc(layout) }.cast::<u64>())?;
         block.len = len;
         Some(block)
     }
