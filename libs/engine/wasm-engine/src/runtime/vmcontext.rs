@@ -164,10 +164,10 @@ unsafe impl Handle for Global {
 }
 
 const _: () = {
-    assert!(size_of::<Func>() % 8 == 0 && core::mem::align_of::<Func>() <= 8);
-    assert!(size_of::<Memory>() % 8 == 0 && core::mem::align_of::<Memory>() <= 8);
-    assert!(size_of::<Table>() % 8 == 0 && core::mem::align_of::<Table>() <= 8);
-    assert!(size_of::<Global>() % 8 == 0 && core::mem::align_of::<Global>() <= 8);
+    assert!(size_of::<Func>().is_multiple_of(8) && core::mem::align_of::<Func>() <= 8);
+    assert!(size_of::<Memory>().is_multiple_of(8) && core::mem::align_of::<Memory>() <= 8);
+    assert!(size_of::<Table>().is_multiple_of(8) && core::mem::align_of::<Table>() <= 8);
+    assert!(size_of::<Global>().is_multiple_of(8) && core::mem::align_of::<Global>() <= 8);
 };
 
 // SAFETY: the block is plain memory owned by one instance of one store, and a store is
@@ -176,7 +176,7 @@ unsafe impl Send for VMContextBlock {}
 
 /// `VMFuncRef`s are stored as whole 8-byte slots.
 const FUNCREF_SLOTS: usize = size_of::<VMFuncRef>() / 8;
-const _: () = assert!(size_of::<VMFuncRef>() % 8 == 0);
+const _: () = assert!(size_of::<VMFuncRef>().is_multiple_of(8));
 const _: () = assert!(core::mem::align_of::<VMFuncRef>() <= 8);
 
 impl VMContextBlock {
