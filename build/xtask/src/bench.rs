@@ -136,7 +136,15 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
         let userland = userland
             .as_ref()
             .expect("built when there are kernel configs");
-        match boot(root, name, userland) {
+        // A kernel built to run only some measures (`ATOLL_BENCH_ONLY`, see
+        // `kernel/src/bench`) is for quick iteration: no boot or exec measures.
+        let only = std::env::var_os("ATOLL_BENCH_ONLY").is_some();
+        let booted = if only {
+            Ok((Vec::new(), true))
+        } else {
+            boot(root, name, userland)
+        };
+        match booted {
             Ok((r, good)) => {
                 records.extend(r);
                 ok &= good;
@@ -155,6 +163,9 @@ pub fn main(root: &Path, args: &[String]) -> Result<bool, String> {
                 eprintln!("bench: {name}: {e}");
                 ok = false;
             }
+        }
+        if only {
+            continue;
         }
         match exec_wall(root, name) {
             Ok(r) => records.push(r),

@@ -2,8 +2,10 @@
 //! runs out, [`HeapSource::acquire`] maps more frames at the end of the heap
 //! and extends it; nothing is mapped before the first allocation. A large
 //! request never takes the last [`reserve_frames`]: those are the kernel's.
+//! Small requests go through free lists of their size class first
+//! ([`small`]).
 
-use core::alloc::Layout;
+use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,6 +15,7 @@ use talc::base::binning::Binning;
 use talc::source::Source;
 
 use super::PAGE_SIZE;
+use super::small;
 use super::vm::{self, Flags};
 
 /// Grow by at least this much at a time.
@@ -73,9 +76,62 @@ unsafe impl Source for HeapSource {
     }
 }
 
-#[global_allocator]
-static ALLOCATOR: talc::TalcLock<spin::Mutex<()>, HeapSource> =
+static TALC: talc::TalcLock<spin::Mutex<()>, HeapSource> =
     talc::TalcLock::new(HeapSource { end: 0 });
+
+/// Freed small blocks, kept for the next request of their size (see [`small`]).
+static SMALL: spin::Mutex<small::Lists> = spin::Mutex::new(small::Lists::new());
+
+/// The kernel heap: small requests through [`small`]'s lists, the rest to talc.
+struct Heap;
+
+#[global_allocator]
+static ALLOCATOR: Heap = Heap;
+
+fn small_blocks() -> small::Small<'static, talc::TalcLock<spin::Mutex<()>, HeapSource>> {
+    small::Small {
+        backing: &TALC,
+        lists: &SMALL,
+    }
+}
+
+// SAFETY: every request goes to talc, directly or through the small lists,
+// which hand out whole blocks of at least the size and alignment asked for;
+// a block is freed the way it was allocated (same layout, same class).
+unsafe impl GlobalAlloc for Heap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match small::class(layout) {
+                Some(c) => small_blocks().alloc(c),
+                None => TALC.alloc(layout),
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded from the caller; `class` maps a layout the same
+        // way as when the block was allocated.
+        unsafe {
+            match small::class(layout) {
+                Some(c) => small_blocks().dealloc(ptr, c),
+                None => TALC.dealloc(ptr, layout),
+            }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let small_new = new_size <= small::MAX && layout.align() <= small::ALIGN;
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            if small::class(layout).is_none() && !small_new {
+                TALC.realloc(ptr, layout, new_size)
+            } else {
+                small_blocks().realloc(ptr, layout, new_size)
+            }
+        }
+    }
+}
 
 /// Heap statistics.
 #[derive(Debug, Clone, Copy)]
@@ -87,12 +143,16 @@ pub struct HeapStats {
     pub allocations: u64,
 }
 
+/// Small blocks count at their class's size; listed (free) ones do not count.
 pub fn stats() -> HeapStats {
-    let talc = ALLOCATOR.lock();
+    // The lists' lock first, as nowhere else is talc's taken inside it.
+    let lists = SMALL.lock();
+    let (blocks, bytes) = lists.cached();
+    let talc = TALC.lock();
     let c = talc.counters();
     HeapStats {
         mapped: MAPPED.load(Ordering::Relaxed),
-        allocated: c.allocated_bytes as u64,
-        allocations: c.allocation_count as u64,
+        allocated: c.allocated_bytes as u64 - bytes,
+        allocations: c.allocation_count as u64 - blocks,
     }
 }

@@ -3,6 +3,7 @@
 pub mod frames;
 pub mod heap;
 pub mod report;
+mod small;
 #[cfg(feature = "ktest")]
 mod tests;
 pub mod vm;

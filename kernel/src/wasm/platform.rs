@@ -13,7 +13,9 @@
 //! Linear memories ([`reserve_memory`], [`release_memory`]) are recycled:
 //! a released one with little committed is zeroed and kept, mapped, for the
 //! next memory of its size, which then costs neither frames, page-table
-//! work nor a TLB shootdown (an IPI round to every hart). Bigger commits
+//! work nor a TLB shootdown (an IPI round to every hart). A kept memory
+//! stays in the reservation map, and the kept ones are listed in a fixed
+//! array, so keeping and reusing one allocates nothing. Bigger commits
 //! use 2 MiB pages where they can.
 
 use alloc::collections::BTreeMap;
@@ -43,7 +45,8 @@ struct Reservation {
 }
 
 /// A released linear memory kept for reuse: `[base, base + committed)` is
-/// mapped and zero, the rest of its `len` bytes is not mapped.
+/// mapped and zero, the rest of its `len` bytes is not mapped. Its
+/// reservation stays in the map.
 #[derive(Clone, Copy)]
 struct Kept {
     base: u64,
@@ -60,15 +63,72 @@ struct Space {
     small: RangeAllocator,
     big: RangeAllocator,
     reservations: BTreeMap<u64, Reservation>,
-    kept: Vec<Kept>,
+    kept: KeptList,
     ready: bool,
+}
+
+/// The kept memories: a fixed array, so that keeping one and taking it back
+/// allocate nothing.
+struct KeptList {
+    slots: [Kept; KEPT_MAX],
+    len: usize,
+}
+
+impl KeptList {
+    const fn new() -> Self {
+        const NONE: Kept = Kept {
+            base: 0,
+            len: 0,
+            committed: 0,
+        };
+        Self {
+            slots: [NONE; KEPT_MAX],
+            len: 0,
+        }
+    }
+
+    fn as_slice(&self) -> &[Kept] {
+        &self.slots[..self.len]
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == KEPT_MAX
+    }
+
+    fn contains(&self, base: u64) -> bool {
+        self.as_slice().iter().any(|k| k.base == base)
+    }
+
+    /// Adds `k` if there is room; returns whether there was.
+    fn push(&mut self, k: Kept) -> bool {
+        if self.is_full() {
+            return false;
+        }
+        self.slots[self.len] = k;
+        self.len += 1;
+        true
+    }
+
+    /// Takes the one at `i` out (the last one takes its place).
+    fn swap_remove(&mut self, i: usize) -> Kept {
+        let k = self.slots[i];
+        self.len -= 1;
+        self.slots[i] = self.slots[self.len];
+        k
+    }
+
+    /// Takes the last one out.
+    fn pop(&mut self) -> Option<Kept> {
+        let last = self.len.checked_sub(1)?;
+        Some(self.swap_remove(last))
+    }
 }
 
 static SPACE: spin::Mutex<Space> = spin::Mutex::new(Space {
     small: RangeAllocator::empty(),
     big: RangeAllocator::empty(),
     reservations: BTreeMap::new(),
-    kept: Vec::new(),
+    kept: KeptList::new(),
     ready: false,
 });
 
@@ -116,16 +176,18 @@ pub fn init() {
 pub fn stats() -> SpaceStats {
     let s = SPACE.lock();
     let mut st = SpaceStats {
-        reservations: s.reservations.len(),
+        reservations: 0,
         reserved_bytes: 0,
         committed_bytes: 0,
         code_bytes: 0,
         free_bytes: s.small.free_bytes() + s.big.free_bytes(),
         fragments: s.small.fragments() + s.big.fragments(),
-        kept: s.kept.len(),
-        kept_bytes: s.kept.iter().map(|k| k.committed).sum(),
+        kept: s.kept.len,
+        kept_bytes: s.kept.as_slice().iter().map(|k| k.committed).sum(),
     };
-    for r in s.reservations.values() {
+    // Kept memories are the platform's, not reservations of any user.
+    for (_, r) in s.reservations.iter().filter(|(b, _)| !s.kept.contains(**b)) {
+        st.reservations += 1;
         st.reserved_bytes += r.len;
         let c: u64 = r.committed.iter().map(|e| e.1).sum();
         st.committed_bytes += c;
@@ -340,28 +402,16 @@ pub fn reserve_memory(size: usize, committed: u64) -> Result<u64, SpaceError> {
     let reused = {
         let mut s = SPACE.lock();
         // Prefer one committed as wanted: it needs no mapping change at all.
-        let i = s
-            .kept
+        let kept = s.kept.as_slice();
+        let i = kept
             .iter()
             .rposition(|k| k.len == len && k.committed == committed)
-            .or_else(|| s.kept.iter().rposition(|k| k.len == len));
-        i.map(|i| {
-            let k = s.kept.swap_remove(i);
-            let extents = if k.committed > 0 {
-                alloc::vec![(k.base, k.committed)]
-            } else {
-                Vec::new()
-            };
-            s.reservations.insert(
-                k.base,
-                Reservation {
-                    len: k.len,
-                    committed: extents,
-                    code: false,
-                },
-            );
-            k
-        })
+            .or_else(|| kept.iter().rposition(|k| k.len == len));
+        match i {
+            // Its reservation (and committed extent) never left the map.
+            Some(i) => Some(s.kept.swap_remove(i)),
+            None => None,
+        }
     };
     let Some(k) = reused else {
         let base = reserve(size)?;
@@ -412,24 +462,27 @@ fn decommit_tail(base: u64, keep: u64) -> Result<(), SpaceError> {
 /// otherwise [`release`]d.
 pub fn release_memory(base: u64) -> Result<(), SpaceError> {
     let k = {
-        let mut s = SPACE.lock();
-        let keep = match s.reservations.get(&base) {
-            None => return Err(SpaceError::NotReserved(base, 0)),
-            Some(r) => {
-                let prefix = match r.committed.as_slice() {
-                    [] => Some(0),
-                    &[(start, len)] if start == base => Some(len),
-                    _ => None,
-                };
-                prefix.filter(|&c| !r.code && r.len >= BIG_RESERVATION && c <= KEPT_COMMITTED_MAX)
-            }
+        let s = SPACE.lock();
+        let full = s.kept.is_full();
+        if s.kept.contains(base) {
+            return Err(SpaceError::NotReserved(base, 0));
+        }
+        let r = s
+            .reservations
+            .get(&base)
+            .ok_or(SpaceError::NotReserved(base, 0))?;
+        let prefix = match r.committed.as_slice() {
+            [] => Some(0),
+            &[(start, len)] if start == base => Some(len),
+            _ => None,
         };
-        match keep {
-            Some(committed) if s.kept.len() < KEPT_MAX => {
-                let r = s
-                    .reservations
-                    .remove(&base)
-                    .ok_or(SpaceError::NotReserved(base, 0))?;
+        match prefix {
+            Some(committed)
+                if !full
+                    && !r.code
+                    && r.len >= BIG_RESERVATION
+                    && committed <= KEPT_COMMITTED_MAX =>
+            {
                 Kept {
                     base,
                     len: r.len,
@@ -442,44 +495,31 @@ pub fn release_memory(base: u64) -> Result<(), SpaceError> {
             }
         }
     };
-    // Zeroed outside the lock: the range is in neither list meanwhile, and
-    // its previous owner no longer uses it (the engine's contract).
+    // Zeroed outside the lock: the reservation is in no slot meanwhile, so
+    // nobody takes it, and its previous owner no longer uses it (the
+    // engine's contract).
     // SAFETY: `[base, base + committed)` is mapped RW (one committed
     // extent) and owned by nobody else.
     unsafe { crate::mem::frames::zero_pages(base, k.committed) };
-    let mut s = SPACE.lock();
-    if s.kept.len() < KEPT_MAX {
-        s.kept.push(k);
+    if SPACE.lock().kept.push(k) {
         return Ok(());
     }
-    // Another hart filled the list meanwhile: give it back for real.
-    s.reservations.insert(
-        base,
-        Reservation {
-            len: k.len,
-            committed: if k.committed > 0 {
-                alloc::vec![(base, k.committed)]
-            } else {
-                Vec::new()
-            },
-            code: false,
-        },
-    );
-    drop(s);
+    // Another hart filled the slots meanwhile: give it back for real.
     release(base)
 }
 
 /// Releases every kept memory (returning its frames), e.g. when memory is
 /// short. Returns how many there were.
 pub fn drain_kept() -> usize {
-    let kept = core::mem::take(&mut SPACE.lock().kept);
-    for k in &kept {
-        if k.committed > 0 {
-            let _ = vm::unmap(k.base, k.committed, true);
-        }
-        SPACE.lock().big.free(k.base, k.len);
+    let mut n = 0;
+    loop {
+        // One at a time: `release` takes the lock itself.
+        let Some(k) = SPACE.lock().kept.pop() else {
+            return n;
+        };
+        let _ = release(k.base);
+        n += 1;
     }
-    kept.len()
 }
 
 #[cfg(feature = "ktest")]

@@ -218,8 +218,14 @@ fn invalid_modules_are_errors() {
     // validation, garbage collection's types (whose type system validates) at compile.
     for (wat, says) in [
         (r#"(module (memory 1 1 shared))"#, "threads"),
-        (r#"(module (type (struct (field i32))))"#, "garbage collection"),
-        (r#"(module (global anyref (ref.null any)))"#, "garbage collection"),
+        (
+            r#"(module (type (struct (field i32))))"#,
+            "garbage collection",
+        ),
+        (
+            r#"(module (global anyref (ref.null any)))"#,
+            "garbage collection",
+        ),
     ] {
         match Module::new(&e, &wat::parse_str(wat).unwrap()) {
             Err(Error::Compile {

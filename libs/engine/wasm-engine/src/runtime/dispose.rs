@@ -10,6 +10,7 @@ use crate::Error;
 use crate::runtime::func::Func;
 use crate::runtime::instance::Instance;
 use crate::runtime::store::{AsContextMut, StoreOpaque, opaque_mut};
+use crate::runtime::vmcontext::VMContextBlock;
 
 impl Instance {
     /// Frees this instance. Refused with [`Error::Usage`] while Wasm runs in the store, or
@@ -37,7 +38,7 @@ impl Instance {
             .inner
             .info
             .imported_funcs as usize;
-        let own: Vec<Func> = inst.funcs[imported..].to_vec();
+        let own: Vec<Func> = inst.funcs()[imported..].to_vec();
         let addrs: BTreeSet<u64> = own.iter().map(|f| f.funcref_addr(s) as u64).collect();
         if let Some(what) = referrer(s, self.index, &own, &addrs) {
             return Err(Error::Usage(alloc::format!(
@@ -52,11 +53,7 @@ impl Instance {
         let data = &mut s.instances[self.index];
         data.generation = data.generation.wrapping_add(1);
         data.module = None;
-        data.vmctx = alloc::boxed::Box::new([]);
-        data.funcs = Vec::new();
-        data.memories = Vec::new();
-        data.tables = Vec::new();
-        data.globals = Vec::new();
+        data.vmctx = VMContextBlock::empty();
         data.elems = Vec::new();
         data.data_dropped = Vec::new();
         s.free_instances.push(self.index);
@@ -88,7 +85,7 @@ fn referrer(
         if i == index || other.module.is_none() {
             continue;
         }
-        if other.funcs.iter().any(|f| own.contains(f)) {
+        if other.funcs().iter().any(|f| own.contains(f)) {
             return Some("another instance's import");
         }
         if other.elems.iter().flatten().any(|e| addrs.contains(e)) {

@@ -1,6 +1,5 @@
 //! Instances: import checking, VMContext construction, segment initialization, start.
 
-use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -19,7 +18,9 @@ use crate::runtime::store::{
 };
 use crate::runtime::table::{Table, TableData};
 use crate::runtime::tag::Tag;
-use crate::runtime::vmcontext::{VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMFuncRef};
+use crate::runtime::vmcontext::{
+    VMCTX_INSTANCE, VMCTX_LIMITS, VMCTX_STORE, VMContextBlock, VMFuncRef,
+};
 use crate::types::{ExternType, GlobalType, MemoryType, TableType, TagType};
 
 /// Anything that can be imported or exported.
@@ -138,13 +139,11 @@ pub(crate) struct InstanceData {
     pub generation: u32,
     /// `None` once disposed.
     pub module: Option<Module>,
-    /// Owned here; compiled code and funcrefs point into it.
-    #[allow(dead_code)]
-    pub vmctx: Box<[u64]>,
-    pub funcs: Vec<Func>,
-    pub memories: Vec<Memory>,
-    pub tables: Vec<Table>,
-    pub globals: Vec<Global>,
+    /// The VMContext, the funcrefs of the functions the instance defines and the
+    /// handles of its functions, memories, tables and globals: owned here; compiled
+    /// code, funcrefs and the store's functions point into it.
+    pub vmctx: VMContextBlock,
+    /// Its exception tags (empty, without an allocation, in most modules).
     pub tags: Vec<Tag>,
     /// Passive element segments as raw references (emptied by `elem.drop`).
     pub elems: Vec<Vec<u64>>,
@@ -153,6 +152,19 @@ pub(crate) struct InstanceData {
 }
 
 impl InstanceData {
+    pub(crate) fn funcs(&self) -> &[Func] {
+        self.vmctx.funcs()
+    }
+    pub(crate) fn memories(&self) -> &[Memory] {
+        self.vmctx.memories()
+    }
+    pub(crate) fn tables(&self) -> &[Table] {
+        self.vmctx.tables()
+    }
+    pub(crate) fn globals(&self) -> &[Global] {
+        self.vmctx.globals()
+    }
+
     /// The export named `name`.
     pub(crate) fn export_named(&self, name: &str) -> Option<Extern> {
         let (kind, index) = self.module.as_ref()?.inner.info.export(name)?;
@@ -163,10 +175,10 @@ impl InstanceData {
     fn export(&self, kind: ExternalKind, index: u32) -> Option<Extern> {
         let i = index as usize;
         Some(match kind {
-            ExternalKind::Func | ExternalKind::FuncExact => Extern::Func(self.funcs[i]),
-            ExternalKind::Memory => Extern::Memory(self.memories[i]),
-            ExternalKind::Table => Extern::Table(self.tables[i]),
-            ExternalKind::Global => Extern::Global(self.globals[i]),
+            ExternalKind::Func | ExternalKind::FuncExact => Extern::Func(self.funcs()[i]),
+            ExternalKind::Memory => Extern::Memory(self.memories()[i]),
+            ExternalKind::Table => Extern::Table(self.tables()[i]),
+            ExternalKind::Global => Extern::Global(self.globals()[i]),
             ExternalKind::Tag => Extern::Tag(self.tags[i]),
         })
     }
@@ -246,13 +258,20 @@ impl Instance {
                 imports.len()
             )));
         }
-        // Every vector at its final size at once (one allocation each, no regrowth).
-        let mut funcs = Vec::with_capacity(info.funcs.len());
-        let mut memories = Vec::with_capacity(info.memories.len());
-        let mut tables = Vec::with_capacity(info.tables.len());
-        let mut globals = Vec::with_capacity(info.globals.len());
+        // The VMContext, funcrefs and handles in one allocation; the store's vectors
+        // at their final size at once (no regrowth).
+        let offsets = info.offsets();
         let mut tags = Vec::with_capacity(info.tags.len());
         let defined_funcs = info.funcs.len() - info.imported_funcs as usize;
+        let counts = [
+            info.funcs.len(),
+            info.memories.len(),
+            info.tables.len(),
+            info.globals.len(),
+        ];
+        let mut vmctx = VMContextBlock::new(offsets, defined_funcs, counts)
+            .ok_or_else(|| limit_error("cannot allocate the instance's VMContext"))?;
+        let vmctx_addr = vmctx.addr();
         s.funcs.reserve(defined_funcs);
         s.memories
             .reserve(info.memories.len() - info.imported_memories as usize);
@@ -287,10 +306,10 @@ impl Instance {
                 return Err(unlinkable("incompatible import type"));
             }
             match *ext {
-                Extern::Func(f) => funcs.push(f),
-                Extern::Memory(m) => memories.push(m),
-                Extern::Table(t) => tables.push(t),
-                Extern::Global(g) => globals.push(g),
+                Extern::Func(f) => vmctx.push(f),
+                Extern::Memory(m) => vmctx.push(m),
+                Extern::Table(t) => vmctx.push(t),
+                Extern::Global(g) => vmctx.push(g),
                 Extern::Tag(t) => tags.push(t),
             }
         }
@@ -303,14 +322,11 @@ impl Instance {
             Some(&i) => (i, s.instances[i].generation),
             None => (s.instances.len(), 0),
         };
-        let offsets = info.offsets().clone();
-        let mut vmctx = alloc::vec![0u64; offsets.size as usize / 8].into_boxed_slice();
-        let vmctx_addr = vmctx.as_mut_ptr() as usize;
 
         for ty in &info.memories[info.imported_memories as usize..] {
             let m = MemoryData::new(s, *ty)?;
             s.memories.push(m);
-            memories.push(Memory {
+            vmctx.push(Memory {
                 store: s.id,
                 index: s.memories.len() - 1,
             });
@@ -318,7 +334,7 @@ impl Instance {
         for (ty, _) in &info.tables[info.imported_tables as usize..] {
             let t = TableData::new(s, *ty, 0)?;
             s.tables.push(t);
-            tables.push(Table {
+            vmctx.push(Table {
                 store: s.id,
                 index: s.tables.len() - 1,
             });
@@ -331,19 +347,27 @@ impl Instance {
         {
             let def = i - info.imported_funcs as usize;
             let sig = info.func_sig_id(i as u32);
-            funcs.push(s.add_func(|id, generation| FuncData {
-                generation,
-                ty: info.func_type(i as u32).clone(),
-                sig,
-                funcref: Box::new(VMFuncRef {
-                    array_call: 0,
-                    wasm_call: module.inner.code.func_addr(def),
-                    type_id: u64::from(sig),
-                    vmctx: vmctx_addr,
-                    func_id: id as u64,
-                }),
-                kind: FuncKind::Wasm,
-            }));
+            let funcref = vmctx.funcref(offsets, def);
+            let f = s.add_func(|id, generation| {
+                // SAFETY: the slot is in the block, which nothing else uses yet.
+                unsafe {
+                    funcref.write(VMFuncRef {
+                        array_call: 0,
+                        wasm_call: module.inner.code.func_addr(def),
+                        type_id: u64::from(sig),
+                        vmctx: vmctx_addr,
+                        func_id: id as u64,
+                    })
+                };
+                FuncData {
+                    generation,
+                    ty: info.func_type(i as u32).clone(),
+                    sig,
+                    funcref,
+                    kind: FuncKind::Wasm,
+                }
+            });
+            vmctx.push(f);
         }
         let funcref_raw =
             |s: &StoreOpaque, funcs: &[Func], i: u32| funcs[i as usize].funcref_addr(s) as u64;
@@ -354,8 +378,11 @@ impl Instance {
             })
         };
         for (ty, init) in &info.globals[info.imported_globals as usize..] {
-            let bits = init.as_ref().map_or(0, |e| eval(s, &globals, &funcs, e));
-            globals.push(Global::from_raw(s, *ty, bits));
+            let bits = init
+                .as_ref()
+                .map_or(0, |e| eval(s, vmctx.globals(), vmctx.funcs(), e));
+            let g = Global::from_raw(s, *ty, bits);
+            vmctx.push(g);
         }
         // Tables with an init expression.
         for (i, (_, init)) in info
@@ -365,32 +392,42 @@ impl Instance {
             .skip(info.imported_tables as usize)
         {
             if let Some(op) = init {
-                let raw = eval(s, &globals, &funcs, op) as u64;
-                let t = &mut s.tables[tables[i].index];
+                let raw = eval(s, vmctx.globals(), vmctx.funcs(), op) as u64;
+                let t = &mut s.tables[vmctx.tables()[i].index];
                 t.elements.iter_mut().for_each(|e| *e = raw);
             }
         }
 
         // Fill the VMContext.
-        let limits = &*s.limits as *const _ as u64;
+        let limits = &s.limits as *const _ as u64;
         let store_ptr = s as *mut StoreOpaque as u64;
-        vmctx[VMCTX_STORE as usize / 8] = store_ptr;
-        vmctx[VMCTX_LIMITS as usize / 8] = limits;
-        vmctx[VMCTX_INSTANCE as usize / 8] = index as u64;
-        for (i, m) in memories.iter().enumerate() {
-            vmctx[offsets.memory(i as u32) as usize / 8] =
-                &*s.memories[m.index].def as *const _ as u64;
+        vmctx.set(VMCTX_STORE, store_ptr);
+        vmctx.set(VMCTX_LIMITS, limits);
+        vmctx.set(VMCTX_INSTANCE, index as u64);
+        for i in 0..vmctx.memories().len() {
+            let m = vmctx.memories()[i];
+            vmctx.set(
+                offsets.memory(i as u32),
+                &*s.memories[m.index].def as *const _ as u64,
+            );
         }
-        for (i, g) in globals.iter().enumerate() {
-            vmctx[offsets.global(i as u32) as usize / 8] =
-                &*s.globals[g.index].cell as *const _ as u64;
+        for i in 0..vmctx.globals().len() {
+            let g = vmctx.globals()[i];
+            vmctx.set(
+                offsets.global(i as u32),
+                &*s.globals[g.index].cell as *const _ as u64,
+            );
         }
-        for (i, t) in tables.iter().enumerate() {
-            vmctx[offsets.table(i as u32) as usize / 8] =
-                &*s.tables[t.index].def as *const _ as u64;
+        for i in 0..vmctx.tables().len() {
+            let t = vmctx.tables()[i];
+            vmctx.set(
+                offsets.table(i as u32),
+                &*s.tables[t.index].def as *const _ as u64,
+            );
         }
-        for (i, f) in funcs.iter().enumerate() {
-            vmctx[offsets.funcref(i as u32) as usize / 8] = f.funcref_addr(s) as u64;
+        for i in 0..vmctx.funcs().len() {
+            let f = vmctx.funcs()[i];
+            vmctx.set(offsets.funcref(i as u32), f.funcref_addr(s) as u64);
         }
 
         // Element segments: resolve items now; passive ones are kept for table.init.
@@ -400,13 +437,13 @@ impl Instance {
             let items: Vec<u64> = seg
                 .items
                 .iter()
-                .map(|e| eval(s, &globals, &funcs, e) as u64)
+                .map(|e| eval(s, vmctx.globals(), vmctx.funcs(), e) as u64)
                 .collect();
             match &seg.mode {
                 SegmentMode::Passive => elems.push(items),
                 SegmentMode::Declared => elems.push(Vec::new()),
                 SegmentMode::Active { index, offset } => {
-                    let off = eval(s, &globals, &funcs, offset) as u32;
+                    let off = eval(s, vmctx.globals(), vmctx.funcs(), offset) as u32;
                     pending_elems.push((i, *index, off, items));
                     elems.push(Vec::new());
                 }
@@ -417,13 +454,13 @@ impl Instance {
             generation,
             module: Some(module.clone()),
             vmctx,
-            funcs,
-            memories,
-            tables,
-            globals,
             tags,
             elems,
-            data_dropped: alloc::vec![false; info.data.len()],
+            data_dropped: if info.data.is_empty() {
+                Vec::new()
+            } else {
+                alloc::vec![false; info.data.len()]
+            },
         };
         if index == s.instances.len() {
             s.instances.push(data);
@@ -433,24 +470,27 @@ impl Instance {
         }
 
         // Active segments, in order; a failure traps but earlier writes stay.
-        for (_, table, off, items) in pending_elems {
-            let t = s.instances[index].tables[table as usize];
-            let data = &mut s.tables[t.index];
-            let off = off as usize;
-            if off
-                .checked_add(items.len())
-                .is_none_or(|end| end > data.elements.len())
-            {
-                return Err(trap(TrapCode::TableOutOfBounds));
+        // (Skipped when there are none: the loop's iterator is not free.)
+        if !pending_elems.is_empty() {
+            for (_, table, off, items) in pending_elems {
+                let t = s.instances[index].tables()[table as usize];
+                let data = &mut s.tables[t.index];
+                let off = off as usize;
+                if off
+                    .checked_add(items.len())
+                    .is_none_or(|end| end > data.elements.len())
+                {
+                    return Err(trap(TrapCode::TableOutOfBounds));
+                }
+                data.elements[off..off + items.len()].copy_from_slice(&items);
             }
-            data.elements[off..off + items.len()].copy_from_slice(&items);
         }
         for (i, seg) in info.data.iter().enumerate() {
             if let SegmentMode::Active { index: mem, offset } = &seg.mode {
-                let globals = &s.instances[index].globals;
-                let funcs = &s.instances[index].funcs;
+                let globals = s.instances[index].globals();
+                let funcs = s.instances[index].funcs();
                 let off = eval(s, globals, funcs, offset) as u64;
-                let m = s.instances[index].memories[*mem as usize];
+                let m = s.instances[index].memories()[*mem as usize];
                 // An i32 offset's cell may hold anything above its low 32 bits.
                 let off = if info.memories[*mem as usize].is_64() {
                     off as usize
@@ -470,7 +510,7 @@ impl Instance {
         }
 
         if let Some(start) = info.start {
-            let f = s.instances[index].funcs[start as usize];
+            let f = s.instances[index].funcs()[start as usize];
             let mut vals = [0u128; 1];
             // SAFETY: the start function has type [] -> [].
             unsafe { crate::runtime::func::call_from_host(s, f.index, &mut vals)? };

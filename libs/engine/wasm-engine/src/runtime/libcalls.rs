@@ -91,7 +91,7 @@ fn range(start: u64, len: u64, size: usize) -> Option<core::ops::Range<usize>> {
 pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const u64, mem: u64, delta: u64) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
-    let m = s.instances[i].memories[mem as usize];
+    let m = s.instances[i].memories()[mem as usize];
     let limit_ok = s.memories[m.index].pages().saturating_add(delta) <= s.store_limits.memory_pages;
     // -1 on failure: all ones, which compiled code narrows to an i32 -1 for a
     // 32-bit memory.
@@ -109,7 +109,7 @@ pub(crate) unsafe extern "C" fn memory_fill(
 ) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
-    let m = s.instances[i].memories[mem as usize];
+    let m = s.instances[i].memories()[mem as usize];
     let bytes = s.memories[m.index].bytes_mut();
     match range(dst, len, bytes.len()) {
         Some(r) => {
@@ -130,8 +130,8 @@ pub(crate) unsafe extern "C" fn memory_copy(
 ) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
-    let dm = s.instances[i].memories[dst_mem as usize].index;
-    let sm = s.instances[i].memories[src_mem as usize].index;
+    let dm = s.instances[i].memories()[dst_mem as usize].index;
+    let sm = s.instances[i].memories()[src_mem as usize].index;
     let (Some(dr), Some(sr)) = (
         range(dst, len, s.memories[dm].bytes().len()),
         range(src, len, s.memories[sm].bytes().len()),
@@ -166,7 +166,7 @@ pub(crate) unsafe extern "C" fn memory_init(
         // A running instance is live, so it has its module.
         &inst.module.as_ref().expect("live").inner.info.data[seg as usize].bytes
     };
-    let m = inst.memories[mem as usize].index;
+    let m = inst.memories()[mem as usize].index;
     let Some(sr) = range(src, len, data.len()) else {
         return 1;
     };
@@ -192,7 +192,7 @@ pub(crate) unsafe extern "C" fn table_grow(
 ) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
-    let t = s.instances[i].tables[table as usize].index;
+    let t = s.instances[i].tables()[table as usize].index;
     match s.tables[t].grow(delta, init) {
         Some(old) => old,
         None => u64::from(u32::MAX),
@@ -208,7 +208,7 @@ pub(crate) unsafe extern "C" fn table_fill(
 ) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
-    let t = s.instances[i].tables[table as usize].index;
+    let t = s.instances[i].tables()[table as usize].index;
     let elems = &mut s.tables[t].elements;
     match range(dst, len, elems.len()) {
         Some(r) => {
@@ -229,8 +229,8 @@ pub(crate) unsafe extern "C" fn table_copy(
 ) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (s, i) = unsafe { context(vmctx) };
-    let dt = s.instances[i].tables[dst_table as usize].index;
-    let st = s.instances[i].tables[src_table as usize].index;
+    let dt = s.instances[i].tables()[dst_table as usize].index;
+    let st = s.instances[i].tables()[src_table as usize].index;
     let (Some(dr), Some(sr)) = (
         range(dst, len, s.tables[dt].elements.len()),
         range(src, len, s.tables[st].elements.len()),
@@ -258,7 +258,7 @@ pub(crate) unsafe extern "C" fn table_init(
     let (s, i) = unsafe { context(vmctx) };
     let inst = &s.instances[i];
     let items = &inst.elems[seg as usize];
-    let t = inst.tables[table as usize].index;
+    let t = inst.tables()[table as usize].index;
     let Some(sr) = range(src, len, items.len()) else {
         return 1;
     };

@@ -109,7 +109,8 @@ pub(crate) type EpochCallback = Box<dyn FnMut(*mut StoreOpaque) -> EpochAction +
 pub struct StoreOpaque {
     pub(crate) engine: Engine,
     pub(crate) id: u64,
-    pub(crate) limits: Box<VMRuntimeLimits>,
+    /// In place: the store is boxed (see [`Store`]), so its address is stable.
+    pub(crate) limits: VMRuntimeLimits,
     pub(crate) store_limits: StoreLimits,
     pub(crate) funcs: Vec<FuncData>,
     pub(crate) memories: Vec<MemoryData>,
@@ -132,6 +133,37 @@ pub struct StoreOpaque {
 }
 
 impl StoreOpaque {
+    /// A store with nothing in it (not generic, so that every `Store<T>` shares it).
+    fn new(engine: &Engine) -> StoreOpaque {
+        StoreOpaque {
+            engine: engine.clone(),
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            limits: VMRuntimeLimits {
+                stack_limit: 0,
+                fuel: 0,
+                epoch_deadline: u64::MAX,
+                epoch_ptr: &engine.inner.epoch as *const AtomicU64,
+            },
+            store_limits: StoreLimits {
+                memory_pages: engine.config().max_memory_pages,
+                ..StoreLimits::default()
+            },
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            tags: Vec::new(),
+            exceptions: Vec::new(),
+            free_exceptions: Vec::new(),
+            free_funcs: Vec::new(),
+            free_instances: Vec::new(),
+            depth: 0,
+            async_cx: core::ptr::null_mut(),
+            epoch_callback: None,
+        }
+    }
+
     /// Adds the function `make(index, generation)` builds, in a freed slot if there is one.
     pub(crate) fn add_func(&mut self, make: impl FnOnce(usize, u32) -> FuncData) -> Func {
         let (index, generation) = match self.free_funcs.pop() {
@@ -187,37 +219,9 @@ unsafe impl<T: Send> Send for Store<T> {}
 
 impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Store<T> {
-        let limits = Box::new(VMRuntimeLimits {
-            stack_limit: 0,
-            fuel: 0,
-            epoch_deadline: u64::MAX,
-            epoch_ptr: &engine.inner.epoch as *const AtomicU64,
-        });
-        let store_limits = StoreLimits {
-            memory_pages: engine.config().max_memory_pages,
-            ..StoreLimits::default()
-        };
         Store {
             inner: Box::new(StoreInner {
-                opaque: StoreOpaque {
-                    engine: engine.clone(),
-                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
-                    limits,
-                    store_limits,
-                    funcs: Vec::new(),
-                    memories: Vec::new(),
-                    tables: Vec::new(),
-                    globals: Vec::new(),
-                    instances: Vec::new(),
-                    tags: Vec::new(),
-                    exceptions: Vec::new(),
-                    free_exceptions: Vec::new(),
-                    free_funcs: Vec::new(),
-                    free_instances: Vec::new(),
-                    depth: 0,
-                    async_cx: core::ptr::null_mut(),
-                    epoch_callback: None,
-                },
+                opaque: StoreOpaque::new(engine),
                 data,
             }),
         }

@@ -6,8 +6,15 @@
 //! where each memory/global/table/funcref slot points at the definition (owned by the
 //! store, so imported and defined items look the same to compiled code).
 
+use core::alloc::Layout;
 use core::mem::{offset_of, size_of};
+use core::ptr::NonNull;
 use core::sync::atomic::AtomicU64;
+
+use crate::runtime::func::Func;
+use crate::runtime::global::Global;
+use crate::runtime::memory::Memory;
+use crate::runtime::table::Table;
 
 /// Per-store limits read by compiled code (via the VMContext `limits` slot).
 #[repr(C)]
@@ -104,6 +111,180 @@ const _: () = assert!(size_of::<VMContextHeader>() == 24);
 const _: () = assert!(VMCTX_STORE % 8 == 0 && VMCTX_LIMITS % 8 == 0 && VMCTX_INSTANCE % 8 == 0);
 // Globals are 16-byte cells holding any value type (v128 included).
 const _: () = assert!(size_of::<VMGlobal>() == 16);
+
+/// One instance's VMContext and, after its slots, the [`VMFuncRef`]s of the functions
+/// it defines, then the handles of its functions, memories, tables and globals (imported
+/// and defined, in index order): one allocation per instance, not zeroed: instantiation
+/// writes every VMContext slot and funcref before compiled code can see the block, and
+/// handles are read only once pushed. It is owned through
+/// a raw pointer, because compiled code and the store's functions point into it for its
+/// whole life.
+pub(crate) struct VMContextBlock {
+    ptr: NonNull<u64>,
+    /// In 8-byte slots.
+    len: usize,
+    /// Per kind of handle ([`FUNCS`], ...): the first slot of its array, its
+    /// capacity and how many were pushed.
+    start: [u32; 4],
+    cap: [u32; 4],
+    pushed: [u32; 4],
+}
+
+/// The kinds of handle a [`VMContextBlock`] holds.
+const FUNCS: usize = 0;
+const MEMORIES: usize = 1;
+const TABLES: usize = 2;
+const GLOBALS: usize = 3;
+
+/// A handle kept in a [`VMContextBlock`]: plain data in whole 8-byte slots.
+///
+/// # Safety
+/// The type's size is a multiple of 8, its alignment at most 8, and every
+/// value written by `push` reads back as itself.
+pub(crate) unsafe trait Handle: Copy {
+    const KIND: usize;
+    const SLOTS: usize = size_of::<Self>() / 8;
+}
+
+// SAFETY: each is a `Copy` struct of integers, 16 or 24 bytes, aligned to 8 (below).
+unsafe impl Handle for Func {
+    const KIND: usize = FUNCS;
+}
+// SAFETY: as above.
+unsafe impl Handle for Memory {
+    const KIND: usize = MEMORIES;
+}
+// SAFETY: as above.
+unsafe impl Handle for Table {
+    const KIND: usize = TABLES;
+}
+// SAFETY: as above.
+unsafe impl Handle for Global {
+    const KIND: usize = GLOBALS;
+}
+
+const _: () = {
+    assert!(size_of::<Func>().is_multiple_of(8) && core::mem::align_of::<Func>() <= 8);
+    assert!(size_of::<Memory>().is_multiple_of(8) && core::mem::align_of::<Memory>() <= 8);
+    assert!(size_of::<Table>().is_multiple_of(8) && core::mem::align_of::<Table>() <= 8);
+    assert!(size_of::<Global>().is_multiple_of(8) && core::mem::align_of::<Global>() <= 8);
+};
+
+// SAFETY: the block is plain memory owned by one instance of one store, and a store is
+// only used by one thread at a time (see `Store`'s `Send`).
+unsafe impl Send for VMContextBlock {}
+
+/// `VMFuncRef`s are stored as whole 8-byte slots.
+const FUNCREF_SLOTS: usize = size_of::<VMFuncRef>() / 8;
+const _: () = assert!(size_of::<VMFuncRef>().is_multiple_of(8));
+const _: () = assert!(core::mem::align_of::<VMFuncRef>() <= 8);
+
+impl VMContextBlock {
+    /// Nothing (a disposed instance's).
+    pub fn empty() -> VMContextBlock {
+        VMContextBlock {
+            ptr: NonNull::dangling(),
+            len: 0,
+            start: [0; 4],
+            cap: [0; 4],
+            pushed: [0; 4],
+        }
+    }
+
+    /// Room for the VMContext of `offsets`, `defined` funcrefs and
+    /// `[funcs, memories, tables, globals]` handles; `None` if the heap has no room.
+    pub fn new(offsets: &VMOffsets, defined: usize, handles: [usize; 4]) -> Option<VMContextBlock> {
+        let mut block = VMContextBlock::empty();
+        let mut len = offsets.size as usize / 8 + defined * FUNCREF_SLOTS;
+        let slots = [Func::SLOTS, Memory::SLOTS, Table::SLOTS, Global::SLOTS];
+        for kind in [FUNCS, MEMORIES, TABLES, GLOBALS] {
+            block.start[kind] = u32::try_from(len).ok()?;
+            block.cap[kind] = u32::try_from(handles[kind]).ok()?;
+            len = len.checked_add(handles[kind].checked_mul(slots[kind])?)?;
+        }
+        if len == 0 {
+            return Some(block);
+        }
+        let layout = Layout::array::<u64>(len).ok()?;
+        // SAFETY: `layout` has a non-zero size.
+        block.ptr = NonNull::new(unsafe { alloc::alloc::alloc(layout) }.cast::<u64>())?;
+        block.len = len;
+        Some(block)
+    }
+
+    /// Appends a handle to its kind's array (which must have room).
+    pub fn push<H: Handle>(&mut self, h: H) {
+        let k = H::KIND;
+        assert!(self.pushed[k] < self.cap[k], "no room for another handle");
+        let i = self.start[k] as usize + self.pushed[k] as usize * H::SLOTS;
+        // SAFETY: `[i, i + SLOTS)` is inside the block (`new` made room for `cap`
+        // handles), 8-byte aligned, which is enough for `H`.
+        unsafe { self.ptr.as_ptr().add(i).cast::<H>().write(h) };
+        self.pushed[k] += 1;
+    }
+
+    /// The handles of one kind pushed so far.
+    fn handles<H: Handle>(&self) -> &[H] {
+        let k = H::KIND;
+        if self.pushed[k] == 0 {
+            return &[];
+        }
+        // SAFETY: the first `pushed` handles of the kind were written by `push`,
+        // inside the block, which lives as long as `self`.
+        unsafe {
+            core::slice::from_raw_parts(
+                self.ptr.as_ptr().add(self.start[k] as usize).cast::<H>(),
+                self.pushed[k] as usize,
+            )
+        }
+    }
+
+    pub fn funcs(&self) -> &[Func] {
+        self.handles()
+    }
+    pub fn memories(&self) -> &[Memory] {
+        self.handles()
+    }
+    pub fn tables(&self) -> &[Table] {
+        self.handles()
+    }
+    pub fn globals(&self) -> &[Global] {
+        self.handles()
+    }
+
+    /// The VMContext's address, as compiled code gets it.
+    pub fn addr(&self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
+    /// Sets the 8-byte slot at byte `offset` (one of [`VMOffsets`]').
+    pub fn set(&mut self, offset: i32, value: u64) {
+        let i = offset as usize / 8;
+        assert!(i < self.len, "VMContext slot out of range");
+        // SAFETY: slot `i` is inside the block, which is ours.
+        unsafe { self.ptr.as_ptr().add(i).write(value) };
+    }
+
+    /// Where the funcref of the `def`-th defined function goes, after the VMContext
+    /// of `offsets`.
+    pub fn funcref(&self, offsets: &VMOffsets, def: usize) -> NonNull<VMFuncRef> {
+        let i = offsets.size as usize / 8 + def * FUNCREF_SLOTS;
+        assert!(i + FUNCREF_SLOTS <= self.len, "funcref out of range");
+        // SAFETY: the slots `[i, i + FUNCREF_SLOTS)` are inside the block.
+        unsafe { self.ptr.add(i).cast() }
+    }
+}
+
+impl Drop for VMContextBlock {
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let layout = Layout::array::<u64>(self.len).expect("allocated with this layout");
+        // SAFETY: allocated in `new` with this layout, freed only here.
+        unsafe { alloc::alloc::dealloc(self.ptr.as_ptr().cast(), layout) };
+    }
+}
 
 /// Slot offsets of one module's VMContext.
 #[derive(Clone, Debug)]

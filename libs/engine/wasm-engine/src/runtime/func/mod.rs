@@ -11,6 +11,7 @@ mod typed;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::marker::PhantomData;
+use core::ptr::NonNull;
 
 use crate::Error;
 use crate::runtime::engine::TrampolineKind;
@@ -91,8 +92,37 @@ pub(crate) struct FuncData {
     pub generation: u32,
     pub ty: FuncType,
     pub sig: u32,
-    pub funcref: Box<VMFuncRef>,
+    /// A Wasm function's is in its instance's [`VMContextBlock`] (valid while the
+    /// function is live); a host function's is its own allocation, freed on drop.
+    ///
+    /// [`VMContextBlock`]: crate::runtime::vmcontext::VMContextBlock
+    pub funcref: NonNull<VMFuncRef>,
     pub kind: FuncKind,
+}
+
+impl FuncData {
+    /// The function's funcref (the function must be live).
+    pub fn funcref(&self) -> &VMFuncRef {
+        // SAFETY: a live function's funcref is valid (see the field), and only written
+        // through `set_array_call`, which needs `&mut self`.
+        unsafe { self.funcref.as_ref() }
+    }
+
+    /// Caches a Wasm function's entry trampoline in its funcref.
+    pub fn set_array_call(&mut self, tramp: usize) {
+        // SAFETY: as in `funcref`, with exclusive access to the function.
+        unsafe { (*self.funcref.as_ptr()).array_call = tramp };
+    }
+}
+
+impl Drop for FuncData {
+    fn drop(&mut self) {
+        if let FuncKind::Host(_) = self.kind {
+            // SAFETY: a host function's funcref came from `Box::into_raw` in
+            // `register_host` and is freed only here.
+            drop(unsafe { Box::from_raw(self.funcref.as_ptr()) });
+        }
+    }
 }
 
 // SAFETY: function data is only used through its store, which is not shared.
@@ -126,13 +156,13 @@ impl Func {
             generation,
             ty,
             sig,
-            funcref: Box::new(VMFuncRef {
+            funcref: NonNull::from(Box::leak(Box::new(VMFuncRef {
                 array_call: host_shim as *const () as usize,
                 wasm_call: tramp,
                 type_id: u64::from(sig),
                 vmctx,
                 func_id: index as u64,
-            }),
+            }))),
             kind: FuncKind::Host(ctx),
         }))
     }
@@ -266,6 +296,6 @@ impl Func {
     }
 
     pub(crate) fn funcref_addr(&self, s: &StoreOpaque) -> usize {
-        &*self.data_of(s).funcref as *const VMFuncRef as usize
+        self.data_of(s).funcref.as_ptr() as usize
     }
 }

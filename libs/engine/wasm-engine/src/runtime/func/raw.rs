@@ -24,13 +24,14 @@ pub(crate) unsafe fn call_raw(
         let func = ctx.func.clone();
         return func(s as *mut StoreOpaque, None, vals);
     }
-    let (sig, code, vmctx) = (f.sig, f.funcref.wasm_call, f.funcref.vmctx);
+    let funcref = f.funcref();
+    let (sig, code, vmctx) = (f.sig, funcref.wasm_call, funcref.vmctx);
     // A Wasm function's `array_call` caches its entry trampoline, which saves the
     // engine's lock and map lookup on every later call.
-    let tramp = match f.funcref.array_call {
+    let tramp = match funcref.array_call {
         0 => {
             let t = s.engine.trampoline(TrampolineKind::Entry, sig)?;
-            s.funcs[index].funcref.array_call = t;
+            s.funcs[index].set_array_call(t);
             t
         }
         t => t,
