@@ -63,6 +63,7 @@ pub mod trap_code {
     pub const OUT_OF_FUEL: u32 = 12;
     pub const HOST: u32 = 13;
     pub const OUT_OF_MEMORY: u32 = 14;
+    pub const EXCEPTION: u32 = 15;
 }
 
 pub fn trap_number(code: TrapCode) -> u32 {
@@ -562,6 +563,7 @@ fn classify(proc: &Process, r: Result<(), Error>, exit: Option<u32>) -> (Status,
             let code = match &e {
                 Error::Trap(t) => trap_number(t.code),
                 Error::Interrupted => trap_code::INTERRUPTED,
+                Error::Exception(_) => trap_code::EXCEPTION,
                 Error::OutOfFuel => trap_code::OUT_OF_FUEL,
                 Error::ResourceLimit(_) | Error::Platform(_) => trap_code::OUT_OF_MEMORY,
                 _ => trap_code::HOST,

@@ -277,7 +277,7 @@ impl TrapCode {
 
 impl fmt::Display for TrapCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [&str; 15] = [
+        const NAMES: [&str; 16] = [
             "call stack exhausted",
             "out-of-bounds memory access",
             "out-of-bounds table access",
@@ -293,6 +293,7 @@ impl fmt::Display for TrapCode {
             "out of fuel",
             "a host function failed",
             "out of memory",
+            "uncaught Wasm exception",
         ];
         match NAMES.get(self.0 as usize) {
             Some(name) => f.write_str(name),
