@@ -21,7 +21,7 @@ use crate::Error;
 use crate::runtime::func::{FuncKind, call_raw, val_from_raw, val_matches, val_to_raw};
 use crate::runtime::libcalls::context;
 use crate::runtime::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
-use crate::runtime::tag::Tag;
+use crate::runtime::tag::{Tag, TagData};
 use crate::runtime::vmcontext::VMFuncRef;
 use crate::trap::Activation;
 use crate::types::Val;
@@ -31,6 +31,16 @@ use crate::types::Val;
 pub struct Exception {
     pub(crate) store: u64,
     pub(crate) index: usize,
+}
+
+/// A store's tags and exception objects, made with its first tag: most stores have
+/// none, and their store stays one word bigger, not nine (instantiation is measured).
+#[derive(Default)]
+pub(crate) struct StoreExceptions {
+    pub tags: Vec<TagData>,
+    /// Exception objects by `exnref - 1`; `None` once freed.
+    pub objects: Vec<Option<ExceptionData>>,
+    pub free: Vec<usize>,
 }
 
 pub(crate) struct ExceptionData {
@@ -77,7 +87,7 @@ impl Exception {
     pub fn payload(&self, store: impl AsContext) -> Vec<Val> {
         let s = opaque(&store);
         let e = self.data_of(s);
-        let ty = s.tags[e.tag].ty.ty().clone();
+        let ty = s.eh().tags[e.tag].ty.ty().clone();
         ty.params()
             .iter()
             .zip(&e.payload)
@@ -87,7 +97,7 @@ impl Exception {
 
     fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a ExceptionData {
         assert_eq!(s.id, self.store, "exception used with a foreign store");
-        s.exceptions[self.index]
+        s.eh().objects[self.index]
             .as_ref()
             .expect("a live exception: freed ones are never handed out")
     }
@@ -99,6 +109,18 @@ impl Exception {
 }
 
 impl StoreOpaque {
+    /// The store's tags and exceptions (made by its first tag, which any exception
+    /// needs).
+    pub(crate) fn eh(&self) -> &StoreExceptions {
+        self.eh
+            .as_deref()
+            .expect("a store with tags has their state")
+    }
+
+    pub(crate) fn eh_mut(&mut self) -> &mut StoreExceptions {
+        self.eh.get_or_insert_with(Default::default)
+    }
+
     /// A new exception of the store's tag `tag` carrying `payload`.
     fn new_exception(&mut self, tag: usize, payload: Vec<u128>) -> Exception {
         let data = Some(ExceptionData {
@@ -106,14 +128,15 @@ impl StoreOpaque {
             payload,
             escaped: false,
         });
-        let index = match self.free_exceptions.pop() {
+        let eh = self.eh_mut();
+        let index = match eh.free.pop() {
             Some(i) => {
-                self.exceptions[i] = data;
+                eh.objects[i] = data;
                 i
             }
             None => {
-                self.exceptions.push(data);
-                self.exceptions.len() - 1
+                eh.objects.push(data);
+                eh.objects.len() - 1
             }
         };
         Exception {
@@ -134,7 +157,7 @@ impl StoreOpaque {
     /// Marks an exception the host has seen: it is never freed.
     pub(crate) fn escape(&mut self, e: &Error) {
         if let Error::Exception(x) = e
-            && let Some(Some(d)) = self.exceptions.get_mut(x.index)
+            && let Some(Some(d)) = self.eh.as_mut().and_then(|eh| eh.objects.get_mut(x.index))
         {
             d.escaped = true;
         }
@@ -153,7 +176,7 @@ pub(crate) unsafe extern "C" fn exception_new(
     // SAFETY: per the contract.
     let (s, i) = unsafe { context(vmctx) };
     let tag = s.instances[i].tags[tag as usize].index;
-    let n = s.tags[tag].ty.ty().params().len();
+    let n = s.eh().tags[tag].ty.ty().params().len();
     // SAFETY: the buffer holds the tag's `n` values.
     let payload = unsafe { core::slice::from_raw_parts(buf, n) }.to_vec();
     s.new_exception(tag, payload).raw()
@@ -186,7 +209,8 @@ pub(crate) unsafe extern "C" fn exception_take(
     // SAFETY: per the contract.
     let (s, _) = unsafe { context(vmctx) };
     let index = s.exception_of(exn).index;
-    let Some(d) = s.exceptions[index].as_mut() else {
+    let eh = s.eh_mut();
+    let Some(d) = eh.objects[index].as_mut() else {
         return;
     };
     if !buf.is_null() {
@@ -196,8 +220,8 @@ pub(crate) unsafe extern "C" fn exception_take(
     if keep != 0 {
         d.escaped = true;
     } else if !d.escaped {
-        s.exceptions[index] = None;
-        s.free_exceptions.push(index);
+        eh.objects[index] = None;
+        eh.free.push(index);
     }
 }
 

@@ -8,13 +8,12 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Error;
 use crate::runtime::engine::Engine;
-use crate::runtime::exception::ExceptionData;
+use crate::runtime::exception::StoreExceptions;
 use crate::runtime::func::{AsyncCx, Caller, Func, FuncData};
 use crate::runtime::global::GlobalData;
 use crate::runtime::instance::InstanceData;
 use crate::runtime::memory::MemoryData;
 use crate::runtime::table::TableData;
-use crate::runtime::tag::TagData;
 use crate::runtime::vmcontext::VMRuntimeLimits;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -117,10 +116,8 @@ pub struct StoreOpaque {
     pub(crate) tables: Vec<TableData>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
-    pub(crate) tags: Vec<TagData>,
-    /// Exception objects by `exnref - 1`; `None` once freed (see `exception`).
-    pub(crate) exceptions: Vec<Option<ExceptionData>>,
-    pub(crate) free_exceptions: Vec<usize>,
+    /// Tags and exceptions (see `exception`), from the first tag on.
+    pub(crate) eh: Option<Box<StoreExceptions>>,
     /// Slots of `funcs` and `instances` freed by [`crate::Instance::dispose`], for reuse.
     pub(crate) free_funcs: Vec<usize>,
     pub(crate) free_instances: Vec<usize>,
@@ -153,9 +150,7 @@ impl StoreOpaque {
             tables: Vec::new(),
             globals: Vec::new(),
             instances: Vec::new(),
-            tags: Vec::new(),
-            exceptions: Vec::new(),
-            free_exceptions: Vec::new(),
+            eh: None,
             free_funcs: Vec::new(),
             free_instances: Vec::new(),
             depth: 0,

@@ -36,17 +36,19 @@ impl Tag {
 
     pub(crate) fn data_of<'a>(&self, s: &'a StoreOpaque) -> &'a TagData {
         assert_eq!(s.id, self.store, "tag used with a foreign store");
-        &s.tags[self.index]
+        &s.eh().tags[self.index]
     }
 }
 
 impl StoreOpaque {
     /// Adds a tag of type `ty`, whose engine-wide id is `sig`.
     pub(crate) fn add_tag(&mut self, ty: TagType, sig: u32) -> Tag {
-        self.tags.push(TagData { ty, sig });
+        let store = self.id;
+        let tags = &mut self.eh_mut().tags;
+        tags.push(TagData { ty, sig });
         Tag {
-            store: self.id,
-            index: self.tags.len() - 1,
+            store,
+            index: tags.len() - 1,
         }
     }
 }

@@ -96,7 +96,8 @@ pub(crate) fn val_to_raw(s: &StoreOpaque, v: &Val) -> Result<u128, Error> {
         Val::ExternRef(r) => u128::from(ExternRef::to_raw(r)),
         Val::FuncRef(None) | Val::ExnRef(None) => 0,
         Val::ExnRef(Some(e)) => {
-            if e.store != s.id || s.exceptions.get(e.index).is_none_or(|d| d.is_none()) {
+            let live = s.eh.as_ref().and_then(|eh| eh.objects.get(e.index));
+            if e.store != s.id || live.is_none_or(|d| d.is_none()) {
                 return Err(Error::usage("exception of another store, or freed"));
             }
             u128::from(e.raw())
