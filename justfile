@@ -30,11 +30,11 @@ test-stage stage: setup
 test-kernel config=config: setup
     cargo xtask test --stage kernel --config {{config}}
 
-# The whole Wasm 2.0 spec suite on the host: a per-file table and totals.
+# The Wasm 2.0 and 3.0 spec suites on the host: a per-file table and totals per suite (`--suite 2|3` for one).
 spec *args: setup
     cargo run --quiet -p spec-tool --bin spec -- {{args}}
 
-# The Wasm 2.0 spec suite inside the kernel under QEMU (same table as `just spec`):
+# The Wasm 2.0 and 3.0 spec suites inside the kernel under QEMU (same table as `just spec`):
 # `just spec-kernel [arch=x86_64] [FILTER...] [-v]`. The whole suite: ~1 min of scripts plus boot (TCG).
 spec-kernel *args: setup
     cargo xtask spec-kernel {{args}}
