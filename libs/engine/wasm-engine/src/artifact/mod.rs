@@ -199,7 +199,6 @@ const TRAMPOLINES: [TrampolineKind; 3] = [
 /// for every type (calls there enter their callee through one: see
 /// `runtime::exception`). Others (a function reached only through a table, say) are
 /// still compiled on first use. `(kind, type index)`, without repeats.
-#[cfg(feature = "compiler")]
 fn trampolines_needed(
     info: &ModuleInfo,
     bodies: &[module::FunctionBody<'_>],
