@@ -1,7 +1,10 @@
 //! The `malformed` target: a valid module (`wasm-smith`, the Wasm 2.0 set or every feature
 //! it knows) given one to four mutations ([`crate::mutate`]), then handed to atoll's engine.
 //! It must answer with an `Error`, or with a module that instantiates and runs (fuel-bounded)
-//! without crashing; it must accept exactly what wasmparser's Wasm 2.0 validator accepts; and
+//! without crashing; it must accept exactly what wasmparser's validator accepts with the
+//! engine's features, except that a valid module may be refused with an `unsupported:`
+//! compile error naming a feature that validates but is not implemented (GC's types,
+//! `table64`); and
 //! the process must not grow without bound (address-space mappings and resident memory are
 //! checked every [`LEAK_CHECK_EVERY`] cases).
 
@@ -9,7 +12,7 @@ use std::sync::Arc;
 
 use arbitrary::Unstructured;
 use wasm_engine::linux::LinuxPlatform;
-use wasm_engine::{Config, Engine, Instance, Module, Store, StoreLimitsBuilder, Val};
+use wasm_engine::{Config, Engine, Error, Instance, Module, Store, StoreLimitsBuilder, Val};
 
 use crate::rng::Rng;
 use crate::stats::Stats;
@@ -77,6 +80,9 @@ impl Malformed {
         match (Module::new(&self.engine, wasm), valid) {
             (Err(_), false) => stats.event("rejected (invalid)"),
             (Ok(_), false) => return Err("atoll accepted a module wasmparser rejects".into()),
+            (Err(Error::Compile { message, .. }), true) if message.starts_with("unsupported:") => {
+                stats.event("refused (unsupported feature)")
+            }
             (Err(e), true) => {
                 return Err(format!("atoll rejected a valid module: {e}"));
             }
