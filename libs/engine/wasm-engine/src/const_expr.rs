@@ -71,10 +71,13 @@ impl ConstExpr {
                 Operator::I64Add => ConstOp::I64Add,
                 Operator::I64Sub => ConstOp::I64Sub,
                 Operator::I64Mul => ConstOp::I64Mul,
-                _ => {
+                // Valid but not implemented: GC's (`ref.i31`, `struct.new`, ...).
+                other => {
+                    let name = alloc::format!("{other:?}");
+                    let name = name.split([' ', '{', '(']).next().unwrap_or_default();
                     return Err(Error::compile(
                         Some(offset),
-                        "unsupported constant expression",
+                        alloc::format!("unsupported: {name} in a constant expression"),
                     ));
                 }
             };
