@@ -3,7 +3,7 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::arch::trap::{Cause, TrapFrame, exception_name, is_page_fault};
+use crate::arch::trap::{Cause, STORE_PAGE_FAULT, TrapFrame, exception_name, is_page_fault};
 use crate::recover::redirect_to_recovery;
 use crate::recover::{self, Fault};
 use crate::sched::percpu;
@@ -24,6 +24,10 @@ pub extern "C" fn handle_trap(frame: &mut TrapFrame) {
         Cause::OtherInterrupt(code) => {
             crate::warn!("spurious interrupt {code} on hart {}", local.id());
         }
+        // A store to a mapped, writable page that faulted only for want of
+        // its dirty bit: set, retry the store.
+        Cause::Exception(STORE_PAGE_FAULT)
+            if crate::mem::vm::fix_up_store(frame.fault_addr() as u64) => {}
         // Wasm JIT code runs only outside trap handlers (depth 0): a fault
         // there at a trap site is a Wasm trap, resumed in the engine.
         Cause::Exception(_) if depth == 0 && crate::wasm::engine::resume_wasm_trap(frame) => {}

@@ -807,6 +807,7 @@ impl Report {
             ("trap unreachable", "trap.unreachable"),
             ("trap out of bounds", "trap.oob"),
             ("instantiate 1-page", "instantiate.1page"),
+            ("instantiate 1-page, data", "instantiate.1page_data"),
             ("instantiate 64 MiB", "instantiate.64mib"),
             ("compile workloads 1 thread", "compile.workloads.1"),
             ("compile workloads all", "compile.workloads.all"),

@@ -11,12 +11,13 @@
 //!   `CPU_SOURCE`), `paging` (`init_zeroing`, `zero_pages`),
 //!   `switch` (`init_stack`, `atoll_switch`, `idle_wait`), `trap`
 //!   (`TrapFrame` with `cause`, `pc`, `fp`, `fault_addr`, `redirect`; `Cause`;
-//!   `LOAD_PAGE_FAULT`), `wasm` (`configure`, `simd_supported`,
+//!   `LOAD_PAGE_FAULT`, `STORE_PAGE_FAULT`), `wasm` (`configure`, `simd_supported`,
 //!   `sync_icache_all_harts`, `sync_icache_this_hart`, `SIMD_MISSING`).
 //! - **Harts:** `init_hart`, `start_secondary_harts`, `local_ptr`, `send_ipi`,
 //!   `clear_ipi`, `park`, `wait_for_interrupt`, `relax`, `halt`, `power_off`.
 //! - **Time:** `read_time`, `set_timer`.
-//! - **Memory:** `flush_tlb_local`, `flush_tlb_all_local`, `flush_tlb_harts`.
+//! - **Memory:** `flush_tlb_local`, `flush_tlb_all_local`, `flush_tlb_harts`,
+//!   `MMU_SETS_DIRTY_BITS`.
 //! - **Stacks and frames:** `stack_pointer`, `frame_pointer`,
 //!   `frame_record_addr`, `unwind_step`, `call_on_stack`.
 //! - **Console:** `early_putc`; **vector state:** `has_vector`;

@@ -2,7 +2,7 @@
 //! formats each arch has (the formats themselves are `page_table`'s). It picks
 //! the format at boot and adds the kernel's one rule: every mapping is global.
 
-use page_table::{Flags, MapError, Mapping, Offset, PageSize, PageTable};
+use page_table::{Flags, MapError, Mapping, Marked, Offset, PageSize, PageTable};
 
 /// The root table the kernel runs on, in the format the loader chose (on
 /// riscv64, Sv39 or Sv48, or Sv39 with T-Head's memory attributes in every
@@ -95,6 +95,16 @@ impl KernelTable {
 
     pub fn translate(&self, virt: u64) -> Option<Mapping> {
         each!(self, pt => pt.translate(virt))
+    }
+
+    pub fn for_each_written(&self, virt: u64, len: u64, f: impl FnMut(u64, PageSize)) {
+        each!(self, pt => pt.for_each_written(virt, len, f))
+    }
+
+    /// Lock-free (one atomic update of the entry): see
+    /// [`PageTable::mark_written`].
+    pub fn mark_written(&self, virt: u64) -> Marked {
+        each!(self, pt => pt.mark_written(virt))
     }
 
     pub fn root(&self) -> u64 {

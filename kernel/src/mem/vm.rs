@@ -18,8 +18,16 @@ use super::frames::{self, PtFrames};
 use crate::arch::table::KernelTable;
 use crate::sched::percpu;
 use crate::sync::IrqMutex;
+use page_table::Marked;
+use spin::Once;
 
 static KERNEL_PT: IrqMutex<Option<KernelTable>> = IrqMutex::new(None);
+/// The same table, for [`fix_up_store`] alone: trap handlers must not take
+/// [`KERNEL_PT`]'s lock (the trapping code may hold it), and marking a page
+/// written is one atomic update of its entry.
+static STORE_FIXUP: Once<KernelTable> = Once::new();
+/// Stores [`fix_up_store`] let retry.
+static STORE_FIXUPS: AtomicU64 = AtomicU64::new(0);
 static VMAP_NEXT: AtomicU64 = AtomicU64::new(VMAP_BASE);
 static STACKS_NEXT: AtomicU64 = AtomicU64::new(STACKS_BASE);
 
@@ -55,6 +63,13 @@ pub fn init(bi: &BootInfo) -> Result<(), &'static str> {
     let pt = unsafe { KernelTable::from_boot(bi.paging, bi.page_table_root, bi.phys_offset) }
         .ok_or("unsupported paging mode")?;
     *KERNEL_PT.lock() = Some(pt);
+    // SAFETY: the same live root; this copy only ever marks leaves written
+    // (`KernelTable::mark_written`, atomic), which may race with the locked
+    // copy's users as it may with the MMU.
+    let alias = unsafe { KernelTable::from_boot(bi.paging, bi.page_table_root, bi.phys_offset) };
+    if let Some(alias) = alias {
+        STORE_FIXUP.call_once(|| alias);
+    }
     // New stacks go above the loader's boot stacks, after a guard page.
     let boot_top = bi
         .harts()
@@ -213,6 +228,59 @@ pub fn protect(virt: u64, len: u64, flags: Flags) -> Result<(), VmError> {
     pt.protect(virt, len, flags)?;
     shootdown(virt, len);
     Ok(())
+}
+
+/// Calls `f(virt, len)` for each page in `virt..virt + len` written since it
+/// was mapped with [`Flags::TRACK_WRITES`] (pages mapped without it count as
+/// written), in address order.
+pub fn for_each_written(virt: u64, len: u64, mut f: impl FnMut(u64, u64)) {
+    let pt = KERNEL_PT.lock();
+    if let Some(pt) = pt.as_ref() {
+        pt.for_each_written(virt, len, |page, size| f(page, size.bytes()));
+    }
+}
+
+/// Marks every page in `virt..virt + len` written, e.g. before a device
+/// writes to it by DMA, which no MMU sees.
+pub fn mark_written(virt: u64, len: u64) {
+    let Some(pt) = STORE_FIXUP.get() else {
+        return;
+    };
+    let mut page = virt & !(PAGE_SIZE - 1);
+    while page < virt.saturating_add(len) {
+        pt.mark_written(page);
+        page += PAGE_SIZE;
+    }
+}
+
+/// The fix-up for a store page fault at `addr`: `true` if the page is
+/// mapped writable, so the store only faulted for want of the dirty bit (a
+/// hart that does not set it itself, RISC-V without Svadu, on a page mapped
+/// with [`Flags::TRACK_WRITES`]; or a TLB entry from before another hart set
+/// it). The bit is set, this hart's entry flushed, and the store may be
+/// retried. Called from the trap handler: takes no lock.
+pub fn fix_up_store(addr: u64) -> bool {
+    let Some(pt) = STORE_FIXUP.get() else {
+        return false;
+    };
+    let retry = match pt.mark_written(addr) {
+        Marked::Now => true,
+        // Where the MMU sets dirty bits, a stale entry never faults: the
+        // fault is real (and retrying would repeat it forever).
+        Marked::Already => !crate::arch::MMU_SETS_DIRTY_BITS,
+        Marked::No => false,
+    };
+    if retry {
+        crate::arch::flush_tlb_local(addr & !(PAGE_SIZE - 1), PAGE_SIZE);
+        STORE_FIXUPS.fetch_add(1, Ordering::Relaxed);
+    }
+    retry
+}
+
+/// How many stores [`fix_up_store`] let retry since boot.
+#[cfg(feature = "ktest")]
+pub fn store_fixups() -> u64 {
+    STORE_FIXUPS.load(Ordering::Relaxed)
 }
 
 /// The mapping at `virt`, if any. Gives up (None) if the table is locked, so

@@ -331,9 +331,12 @@ fn commit_once(addr: u64, len: u64) -> Result<(), SpaceError> {
     // Memories (big reservations) take huge pages; code does not, as it
     // is re-protected in ranges that need not cover whole huge pages.
     let huge = r.len >= BIG_RESERVATION && base.is_multiple_of(vm::HUGE_PAGE_SIZE);
+    // Pages are mapped clean, so that a kept memory needs zeroing only
+    // where it was written (`release_memory`).
+    let flags = Flags::RW | Flags::TRACK_WRITES;
     let todo = gaps(&r.committed, start, len);
     for (i, &(a, l)) in todo.iter().enumerate() {
-        if let Err(e) = vm::map_zeroed(a, l, Flags::RW, huge) {
+        if let Err(e) = vm::map_zeroed(a, l, flags, huge) {
             for &(a, l) in &todo[..i] {
                 let _ = vm::unmap(a, l, true);
             }
@@ -498,14 +501,55 @@ pub fn release_memory(base: u64) -> Result<(), SpaceError> {
     // Zeroed outside the lock: the reservation is in no slot meanwhile, so
     // nobody takes it, and its previous owner no longer uses it (the
     // engine's contract).
-    // SAFETY: `[base, base + committed)` is mapped RW (one committed
-    // extent) and owned by nobody else.
-    unsafe { crate::mem::frames::zero_pages(base, k.committed) };
+    zero_written(base, k.committed);
     if SPACE.lock().kept.push(k) {
         return Ok(());
     }
     // Another hart filled the slots meanwhile: give it back for real.
     release(base)
+}
+
+/// Zeroes what was written of the committed extent `[base, base + len)`:
+/// its pages were mapped zeroed and clean ([`Flags::TRACK_WRITES`]), and
+/// the MMU (or the store fault fix-up) marks each on its first write, a
+/// device's DMA marks it beforehand (`drivers::virtio::hal`). Pages never
+/// written still hold their zeroes and cost nothing. Written pages stay
+/// marked, so they are zeroed at every later release too: clearing the
+/// mark would need every hart's TLB flushed of the page first.
+fn zero_written(base: u64, len: u64) {
+    // The written pages as a bit mask, found under the page-table lock and
+    // zeroed after it (interrupts stay enabled meanwhile). Kept memories
+    // fit in 64 pages; anything else (or a huge page) is zeroed whole.
+    let pages = len / PAGE_SIZE;
+    let mut mask = 0u64;
+    let mut all = pages > 64;
+    if !all {
+        vm::for_each_written(base, len, |a, l| {
+            if l == PAGE_SIZE {
+                mask |= 1 << ((a - base) / PAGE_SIZE);
+            } else {
+                all = true;
+            }
+        });
+    }
+    if all {
+        // SAFETY: `[base, base + len)` is mapped RW (one committed extent)
+        // and owned by nobody else (the caller's contract).
+        unsafe { crate::mem::frames::zero_pages(base, len) };
+        return;
+    }
+    while mask != 0 {
+        let first = u64::from(mask.trailing_zeros());
+        let run = u64::from((mask >> first).trailing_ones());
+        // SAFETY: pages of `[base, base + len)` (the mask has bits only for
+        // them), as above.
+        unsafe { crate::mem::frames::zero_pages(base + first * PAGE_SIZE, run * PAGE_SIZE) };
+        mask = if first + run >= 64 {
+            0
+        } else {
+            mask & !(((1 << run) - 1) << first)
+        };
+    }
 }
 
 /// Releases every kept memory (returning its frames), e.g. when memory is
@@ -606,6 +650,78 @@ mod tests {
             assert!(faults(LOAD_PAGE_FAULT, a, || {
                 read(a);
             }));
+        }
+    }
+
+    /// The pages of `[a, a + len)` marked written, by index.
+    fn written(a: u64, len: u64) -> Vec<u64> {
+        let mut v = Vec::new();
+        vm::for_each_written(a, len, |p, l| {
+            assert_eq!(l, PAGE_SIZE, "a kept memory holds no huge pages");
+            v.push((p - a) / PAGE_SIZE);
+        });
+        v
+    }
+
+    ktest! {
+        fn kept_memories_are_zeroed_where_written_and_nowhere_else_needs_it() {
+            drain_kept();
+            let a = reserve_memory(SIZE, WASM_PAGE).unwrap();
+            assert!(written(a, WASM_PAGE).is_empty(), "a fresh memory's pages are clean");
+            let stores0 = vm::store_fixups();
+            write(a + 3 * PAGE_SIZE + 8, 7);
+            write(a + 9 * PAGE_SIZE, 9);
+            write(a + 9 * PAGE_SIZE + 16, 9);
+            // Harts that do not set dirty bits take one fault per page.
+            let fixed = vm::store_fixups() - stores0;
+            assert!(fixed == 0 || fixed == 2, "{fixed} store fix-ups for two pages");
+            crate::println!("  ({fixed} store fix-ups: the harts {} dirty bits)", if fixed == 0 { "set" } else { "do not set" });
+            let _ = read(a + 5 * PAGE_SIZE);
+            assert_eq!(written(a, WASM_PAGE), [3, 9], "a load does not mark a page written");
+            release_memory(a).unwrap();
+
+            let b = reserve_memory(SIZE, WASM_PAGE).unwrap();
+            assert_eq!(a, b, "the kept memory was not reused");
+            assert!(zero(b, WASM_PAGE), "a written page of a reused memory is not zero");
+            assert_eq!(written(b, WASM_PAGE), [3, 9], "written pages stay marked");
+            write(b + 15 * PAGE_SIZE + 4088, 1);
+            fill(b + 4 * PAGE_SIZE, 2 * PAGE_SIZE);
+            release_memory(b).unwrap();
+            let c = reserve_memory(SIZE, WASM_PAGE).unwrap();
+            assert_eq!(a, c);
+            assert!(zero(c, WASM_PAGE), "a reused memory is not zero");
+            assert_eq!(written(c, WASM_PAGE), [3, 4, 5, 9, 15]);
+            release_memory(c).unwrap();
+            drain_kept();
+        }
+    }
+
+    ktest! {
+        fn a_store_fault_is_fixed_up_only_on_a_mapped_writable_page() {
+            let a = reserve(SIZE).unwrap();
+            commit(a, 2 * PAGE_SIZE).unwrap();
+            let fixups = vm::store_fixups();
+            assert!(vm::fix_up_store(a + 16), "a clean writable page");
+            assert_eq!(written(a, 2 * PAGE_SIZE), [0]);
+            assert_eq!(vm::fix_up_store(a + 32), !crate::arch::MMU_SETS_DIRTY_BITS, "a page already marked");
+            assert!(!vm::fix_up_store(a + 2 * PAGE_SIZE), "nothing mapped there");
+            assert!(!vm::fix_up_store(0), "nothing mapped there");
+            assert!(!vm::fix_up_store(1 << 63), "not a canonical address");
+            assert!(vm::store_fixups() > fixups);
+            // A device's write marks the pages it covers.
+            vm::mark_written(a + PAGE_SIZE + 100, 8);
+            assert_eq!(written(a, 2 * PAGE_SIZE), [0, 1]);
+            release(a).unwrap();
+        }
+    }
+
+    ktest! {
+        fn a_read_only_page_is_never_fixed_up() {
+            let a = reserve(PAGE_SIZE as usize).unwrap();
+            commit(a, PAGE_SIZE).unwrap();
+            publish_code(a, PAGE_SIZE).unwrap();
+            assert!(!vm::fix_up_store(a), "code is not writable");
+            release(a).unwrap();
         }
     }
 

@@ -187,6 +187,10 @@ pub fn clear_ipi() {
     unsafe { asm!("csrc sip, {0}", in(reg) SIE_SSIE) };
 }
 
+/// Whether every hart sets dirty bits itself: not on RISC-V, where harts
+/// without Svadu fault on the first store to a clean page instead.
+pub const MMU_SETS_DIRTY_BITS: bool = false;
+
 /// Flushes this hart's TLB entries for `virt..virt + len`.
 pub fn flush_tlb_local(virt: u64, len: u64) {
     let mut va = virt;

@@ -283,6 +283,9 @@ pub fn send_ipi(mask: u64) {
 /// The local APIC's EOI for the IPI is sent by the trap dispatch.
 pub fn clear_ipi() {}
 
+/// Whether every CPU sets dirty bits itself: always on x86_64.
+pub const MMU_SETS_DIRTY_BITS: bool = true;
+
 /// Flushes this CPU's TLB entries for `virt..virt + len`.
 pub fn flush_tlb_local(virt: u64, len: u64) {
     if len > 64 * 4096 {

@@ -60,8 +60,14 @@ unsafe impl Hal for KernelHal {
         NonNull::new(virt as *mut u8).unwrap_or(NonNull::dangling())
     }
 
-    unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {
-        virt_to_phys(buffer.as_ptr() as *mut u8 as usize)
+    unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
+        let virt = buffer.as_ptr() as *mut u8 as u64;
+        if direction != BufferDirection::DriverToDevice {
+            // The device writes it without the MMU: mark its pages written
+            // first, or a kept Wasm memory would not be zeroed there.
+            crate::mem::vm::mark_written(virt, buffer.len() as u64);
+        }
+        virt_to_phys(virt as usize)
     }
 
     unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {

@@ -36,6 +36,11 @@ pub trait PteFormat {
     fn table(phys: u64) -> u64;
     /// Decodes an entry found at `level`.
     fn decode(raw: u64, level: usize) -> Entry;
+    /// Whether `raw` is a valid entry with its dirty bit set: a leaf that
+    /// has been written through (tables never carry the bit).
+    fn written_leaf(raw: u64) -> bool;
+    /// A leaf entry with its dirty bit set.
+    fn mark_written(raw: u64) -> u64;
     /// Whether a leaf may sit at `level` (huge pages).
     fn leaf_allowed(level: usize) -> bool {
         level <= 2 && level < Self::LEVELS
@@ -76,9 +81,13 @@ fn rv_leaf(phys: u64, flags: Flags) -> u64 {
     if flags.contains(Flags::GLOBAL) {
         raw |= rv::G;
     }
-    // Set A and D up front: harts without hardware A/D updates would fault on
-    // first access otherwise, and the kernel does not track them.
-    raw | rv::A | rv::D
+    // Set A (and D unless writes are tracked) up front: harts without
+    // hardware A/D updates would fault on the first access otherwise.
+    if flags.contains(Flags::TRACK_WRITES) {
+        raw | rv::A
+    } else {
+        raw | rv::A | rv::D
+    }
 }
 
 fn rv_decode(raw: u64) -> Entry {
@@ -123,6 +132,12 @@ impl PteFormat for Sv39 {
     fn table(phys: u64) -> u64 {
         rv::V | ((phys >> 12) << rv::PPN_SHIFT)
     }
+    fn written_leaf(raw: u64) -> bool {
+        raw & (rv::V | rv::D) == rv::V | rv::D
+    }
+    fn mark_written(raw: u64) -> u64 {
+        raw | rv::A | rv::D
+    }
     fn decode(raw: u64, _level: usize) -> Entry {
         rv_decode(raw)
     }
@@ -142,6 +157,12 @@ impl PteFormat for Sv48 {
     }
     fn table(phys: u64) -> u64 {
         rv::V | ((phys >> 12) << rv::PPN_SHIFT)
+    }
+    fn written_leaf(raw: u64) -> bool {
+        raw & (rv::V | rv::D) == rv::V | rv::D
+    }
+    fn mark_written(raw: u64) -> u64 {
+        raw | rv::A | rv::D
     }
     fn decode(raw: u64, _level: usize) -> Entry {
         rv_decode(raw)
@@ -198,6 +219,12 @@ impl PteFormat for Sv39XTheadMae {
     fn table(phys: u64) -> u64 {
         rv::V | ((phys >> 12) << rv::PPN_SHIFT)
     }
+    fn written_leaf(raw: u64) -> bool {
+        raw & (rv::V | rv::D) == rv::V | rv::D
+    }
+    fn mark_written(raw: u64) -> u64 {
+        raw | rv::A | rv::D
+    }
     fn decode(raw: u64, _level: usize) -> Entry {
         match rv_decode(raw & !xthead::MASK) {
             Entry::Leaf { phys, mut flags } => {
@@ -237,7 +264,10 @@ impl PteFormat for X86Level4 {
     const PA_BITS: u32 = 52;
 
     fn leaf(phys: u64, flags: Flags, level: usize) -> u64 {
-        let mut raw = x86::P | x86::A | x86::D | (phys & x86::ADDR_MASK);
+        let mut raw = x86::P | x86::A | (phys & x86::ADDR_MASK);
+        if !flags.contains(Flags::TRACK_WRITES) {
+            raw |= x86::D;
+        }
         if level > 0 {
             raw |= x86::PS;
         }
@@ -255,6 +285,12 @@ impl PteFormat for X86Level4 {
     fn table(phys: u64) -> u64 {
         // Permissions are the intersection along the walk: leave tables permissive.
         x86::P | x86::RW | (phys & x86::ADDR_MASK)
+    }
+    fn written_leaf(raw: u64) -> bool {
+        raw & (x86::P | x86::D) == x86::P | x86::D
+    }
+    fn mark_written(raw: u64) -> u64 {
+        raw | x86::A | x86::D
     }
     fn decode(raw: u64, level: usize) -> Entry {
         if raw & x86::P == 0 {

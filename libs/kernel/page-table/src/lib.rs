@@ -46,6 +46,13 @@ impl Flags {
     /// harts take memory types from the platform's PMAs and ignore it; T-Head
     /// C9xx harts with XTheadMae encode it in the entry ([`Sv39XTheadMae`]).
     pub const DEVICE: Self = Self(1 << 5);
+    /// Mapped with its dirty bit clear, so that the first write sets it:
+    /// the MMU does, or on harts that fault instead (RISC-V without Svadu)
+    /// the caller's fault handler through [`PageTable::mark_written`]. From
+    /// then on [`PageTable::for_each_written`] reports the page. Without
+    /// this flag every writable leaf counts as written from the start.
+    /// Decoding never reports it.
+    pub const TRACK_WRITES: Self = Self(1 << 6);
 
     pub const RW: Self = Self(Self::READ.0 | Self::WRITE.0);
     pub const RX: Self = Self(Self::READ.0 | Self::EXEC.0);
@@ -89,6 +96,7 @@ impl core::fmt::Debug for Flags {
             (Self::GLOBAL, 'G'),
             (Self::USER, 'U'),
             (Self::DEVICE, 'D'),
+            (Self::TRACK_WRITES, 'T'),
         ];
         for (flag, c) in names {
             write!(f, "{}", if self.contains(flag) { c } else { '-' })?;
@@ -166,6 +174,17 @@ unsafe impl PhysAccess for Offset {
     fn table(&self, phys: u64) -> *mut u64 {
         self.0.wrapping_add(phys) as *mut u64
     }
+}
+
+/// What [`PageTable::mark_written`] found at an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marked {
+    /// A writable leaf whose dirty bit was clear: it is set now.
+    Now,
+    /// A writable leaf already marked written (by another hart, say).
+    Already,
+    /// Nothing mapped, or not writable: the fault is real.
+    No,
 }
 
 /// One leaf mapping.
@@ -334,8 +353,10 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
     ) -> Result<(), MapError> {
         self.check_range(virt, len)?;
         self.check_edges(virt, len)?;
-        self.for_each_leaf_in(virt, len, |pt, slot, m| {
-            pt.write(slot, 0);
+        self.for_each_leaf_in(virt, len, |slot, m| {
+            // SAFETY: `&mut self` keeps this table's writers exclusive; the
+            // slot is this table's.
+            unsafe { Self::store(slot, 0) };
             f(m);
         });
         Ok(())
@@ -350,7 +371,7 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
         // `covered`: first address not yet seen mapped; `None` once past the top.
         let mut covered = Some(virt);
         let mut hole = None;
-        self.for_each_leaf_in(virt, len, |_, _, m| {
+        self.for_each_leaf_in(virt, len, |_, m| {
             if covered != Some(m.virt) && hole.is_none() {
                 hole = covered;
             }
@@ -365,8 +386,9 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
             return Err(MapError::NotMapped(c));
         }
         let flags = flags.without(Flags::USER);
-        self.for_each_leaf_in(virt, len, |pt, slot, m| {
-            pt.write(slot, F::leaf(m.phys, flags, m.size.level()));
+        self.for_each_leaf_in(virt, len, |slot, m| {
+            // SAFETY: as in `unmap_range`.
+            unsafe { Self::store(slot, F::leaf(m.phys, flags, m.size.level())) };
         });
         Ok(())
     }
@@ -393,6 +415,110 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
     pub fn translate_addr(&self, virt: u64) -> Option<u64> {
         let m = self.translate(virt)?;
         Some(m.phys + (virt - m.virt))
+    }
+
+    /// Calls `f(page, size)` for each leaf starting in `virt..virt + len` that was written
+    /// since it was mapped (its dirty bit is set: by the MMU, by
+    /// [`mark_written`](Self::mark_written), or from the start unless mapped
+    /// with [`Flags::TRACK_WRITES`]). Holes are skipped.
+    pub fn for_each_written(&self, virt: u64, len: u64, mut f: impl FnMut(u64, PageSize)) {
+        if self.check_range(virt, len).is_err() {
+            return;
+        }
+        let end = virt + (len - 1);
+        let span1 = level_bytes(1);
+        let mut cur = virt;
+        loop {
+            let mut step = PAGE_SIZE;
+            let mut table = self.root;
+            for level in (0..F::LEVELS).rev() {
+                let span = level_bytes(level);
+                let raw = self.read(self.slot(table, Self::index(cur, level)));
+                match F::decode(raw, level) {
+                    Entry::Invalid => {
+                        step = span - (cur & (span - 1));
+                        break;
+                    }
+                    Entry::Leaf { .. } => {
+                        let page = cur & !(span - 1);
+                        step = span - (cur - page);
+                        if let Some(size) = PageSize::from_level(level)
+                            && page >= virt
+                            && F::written_leaf(raw)
+                        {
+                            f(page, size);
+                        }
+                        break;
+                    }
+                    // A last-level table: scan its entries in the range
+                    // (most are not written: one test each).
+                    Entry::Table(next) if level == 1 => {
+                        let region = cur & !(span1 - 1);
+                        let last = if end - region < span1 {
+                            Self::index(end, 0)
+                        } else {
+                            ENTRIES - 1
+                        };
+                        let mut i = Self::index(cur, 0);
+                        while i <= last {
+                            // Every valid entry of a last-level table is a leaf.
+                            if F::written_leaf(self.read(self.slot(next, i))) {
+                                f(region + i as u64 * PAGE_SIZE, PageSize::Size4K);
+                            }
+                            i += 1;
+                        }
+                        step = span1 - (cur - region);
+                        break;
+                    }
+                    Entry::Table(next) if level > 0 => table = next,
+                    Entry::Table(_) => break,
+                }
+            }
+            match cur.checked_add(step) {
+                Some(next) if next <= end && next > cur => cur = next,
+                _ => break,
+            }
+        }
+    }
+
+    /// Sets the dirty bit of the writable leaf containing `virt` where it is
+    /// clear: what a store that faulted on a [`Flags::TRACK_WRITES`] page
+    /// needs, on harts that fault rather than set the bit. One atomic update
+    /// of the entry, so it takes `&self`: it runs in trap handlers, where the
+    /// caller's lock on the table may be taken, and races only with the MMU
+    /// and with other harts doing the same. If the entry changes meanwhile
+    /// it reports [`Marked::Already`] and the store, retried, decides.
+    pub fn mark_written(&self, virt: u64) -> Marked {
+        if !Self::canonical(virt) {
+            return Marked::No;
+        }
+        let Some((slot, level)) = self.find_leaf(virt) else {
+            return Marked::No;
+        };
+        // SAFETY: `slot` is an 8-aligned entry of a live table (the
+        // `PhysAccess` contract); tables are never freed while mapped, and
+        // every other writer of a leaf either holds the table exclusively
+        // (and then this update is lost at worst, to a value without the
+        // page) or is the MMU, which updates entries atomically too.
+        let entry = unsafe { core::sync::atomic::AtomicU64::from_ptr(slot) };
+        let raw = entry.load(core::sync::atomic::Ordering::Acquire);
+        match F::decode(raw, level) {
+            Entry::Leaf { flags, .. } if flags.contains(Flags::WRITE) => {
+                if F::written_leaf(raw) {
+                    return Marked::Already;
+                }
+                match entry.compare_exchange(
+                    raw,
+                    F::mark_written(raw),
+                    core::sync::atomic::Ordering::AcqRel,
+                    core::sync::atomic::Ordering::Acquire,
+                ) {
+                    Ok(_) => Marked::Now,
+                    Err(_) => Marked::Already,
+                }
+            }
+            _ => Marked::No,
+        }
     }
 
     /// Calls `f` for every leaf mapping in address order.
@@ -467,6 +593,16 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
 
     fn write(&mut self, slot: *mut u64, value: u64) {
         // SAFETY: as in `read`; `&mut self` keeps this table's writers exclusive.
+        unsafe { Self::store(slot, value) }
+    }
+
+    /// Writes an entry.
+    ///
+    /// # Safety
+    /// `slot` comes from `slot()` on this table, and the caller holds the
+    /// table exclusively (`&mut self` somewhere up the call).
+    unsafe fn store(slot: *mut u64, value: u64) {
+        // SAFETY: the caller's contract; volatile because the MMU reads it too.
         unsafe { slot.write_volatile(value) }
     }
 
@@ -539,25 +675,31 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
     /// Undoes a partly-done `map`: `virt..virt + len` was entirely mapped by it.
     fn unmap_mapped_prefix(&mut self, virt: u64, len: u64) {
         if len > 0 {
-            self.for_each_leaf_in(virt, len, |pt, slot, _| pt.write(slot, 0));
+            self.for_each_leaf_in(virt, len, |slot, _| {
+                // SAFETY: as in `unmap_range`.
+                unsafe { Self::store(slot, 0) }
+            });
         }
     }
 
-    /// Calls `f` for each leaf whose page starts inside `virt..virt + len`.
-    fn for_each_leaf_in(
-        &mut self,
-        virt: u64,
-        len: u64,
-        mut f: impl FnMut(&mut Self, *mut u64, Mapping),
-    ) {
+    /// Calls `f` for each leaf whose page starts inside `virt..virt + len`
+    /// (its slot and mapping). Consecutive pages of one last-level table
+    /// are found from that table, not from the root.
+    fn for_each_leaf_in(&self, virt: u64, len: u64, mut f: impl FnMut(*mut u64, Mapping)) {
         let end = virt + (len - 1);
         let mut cur = virt;
+        // The last-level table last walked through, and the span it covers.
+        let mut last: Option<(u64, u64)> = None;
+        let span1 = level_bytes(1);
         // Step leaf by leaf; holes are skipped a table entry at a time.
         loop {
             let mut found = None;
             let mut step = PAGE_SIZE;
-            let mut table = self.root;
-            for level in (0..F::LEVELS).rev() {
+            let (mut table, top) = match last {
+                Some((base, t)) if cur & !(span1 - 1) == base => (t, 0),
+                _ => (self.root, F::LEVELS - 1),
+            };
+            for level in (0..=top).rev() {
                 let slot = self.slot(table, Self::index(cur, level));
                 let span = level_bytes(level);
                 match F::decode(self.read(slot), level) {
@@ -583,12 +725,17 @@ impl<F: PteFormat, A: PhysAccess> PageTable<F, A> {
                         }
                         break;
                     }
-                    Entry::Table(next) if level > 0 => table = next,
+                    Entry::Table(next) if level > 0 => {
+                        if level == 1 {
+                            last = Some((cur & !(span1 - 1), next));
+                        }
+                        table = next;
+                    }
                     Entry::Table(_) => break,
                 }
             }
             if let Some((slot, m)) = found {
-                f(self, slot, m);
+                f(slot, m);
             }
             match cur.checked_add(step) {
                 Some(next) if next <= end && next > cur => cur = next,

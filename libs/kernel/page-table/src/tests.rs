@@ -628,3 +628,135 @@ proptest! {
         prop_assert_eq!(seen, model);
     }
 }
+
+fn written_pages<F: PteFormat>(pt: &PageTable<F, &FakeMem>, virt: u64, len: u64) -> Vec<u64> {
+    let mut v = Vec::new();
+    pt.for_each_written(virt, len, |page, _| v.push(page));
+    v
+}
+
+fn writes_are_tracked<F: PteFormat>() {
+    let mem = FakeMem::new(64);
+    let mut frames = Frames::new(&mem);
+    let mut pt = PageTable::<F, _>::new(&mem, &mut frames).unwrap();
+    // Four tracked pages that end one last-level table and start the next,
+    // a read-only tracked page, and an untracked writable page.
+    let virt = 0x4000_0000 - 2 * PAGE_SIZE;
+    let tracked = Flags::RW | Flags::TRACK_WRITES;
+    pt.map(
+        virt,
+        BASE + (32 << 12),
+        4 * PAGE_SIZE,
+        tracked,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
+    let ro = virt + 8 * PAGE_SIZE;
+    pt.map(
+        ro,
+        BASE + (40 << 12),
+        PAGE_SIZE,
+        Flags::READ | Flags::TRACK_WRITES,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
+    let plain = virt + 9 * PAGE_SIZE;
+    pt.map(
+        plain,
+        BASE + (41 << 12),
+        PAGE_SIZE,
+        Flags::RW,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
+
+    assert_eq!(
+        written_pages(&pt, virt, 10 * PAGE_SIZE),
+        [plain],
+        "only the untracked page counts as written"
+    );
+    assert_eq!(
+        pt.translate(virt).unwrap().flags,
+        Flags::RW,
+        "decoding does not report TRACK_WRITES"
+    );
+
+    assert_eq!(pt.mark_written(virt + 3 * PAGE_SIZE + 8), Marked::Now);
+    assert_eq!(pt.mark_written(virt + 3 * PAGE_SIZE), Marked::Already);
+    assert_eq!(pt.mark_written(virt + PAGE_SIZE), Marked::Now);
+    assert_eq!(
+        pt.mark_written(ro),
+        Marked::No,
+        "a read-only page is never written"
+    );
+    assert_eq!(
+        pt.mark_written(virt + 5 * PAGE_SIZE),
+        Marked::No,
+        "nothing is mapped there"
+    );
+    assert_eq!(pt.mark_written(1 << 62), Marked::No, "non-canonical");
+    assert_eq!(
+        written_pages(&pt, virt, 10 * PAGE_SIZE),
+        [virt + PAGE_SIZE, virt + 3 * PAGE_SIZE, plain]
+    );
+    // Only leaves starting inside the range; a bad range reports nothing.
+    assert_eq!(
+        written_pages(&pt, virt + 2 * PAGE_SIZE, 2 * PAGE_SIZE),
+        [virt + 3 * PAGE_SIZE]
+    );
+    assert_eq!(written_pages(&pt, virt + 1, PAGE_SIZE), Vec::<u64>::new());
+    // Marking changed nothing else about the mappings.
+    for i in 0..4 {
+        assert_eq!(
+            pt.translate_addr(virt + i * PAGE_SIZE),
+            Some(BASE + ((32 + i) << 12))
+        );
+    }
+    // A new mapping in place of a written one starts unwritten again.
+    pt.unmap(virt + PAGE_SIZE).unwrap();
+    pt.map(
+        virt + PAGE_SIZE,
+        BASE + (42 << 12),
+        PAGE_SIZE,
+        tracked,
+        PageSize::Size4K,
+        &mut frames,
+    )
+    .unwrap();
+    assert_eq!(
+        written_pages(&pt, virt, 4 * PAGE_SIZE),
+        [virt + 3 * PAGE_SIZE]
+    );
+}
+
+#[test]
+fn pages_mapped_to_track_writes_are_reported_once_marked_written_in_every_format() {
+    writes_are_tracked::<Sv39>();
+    writes_are_tracked::<Sv48>();
+    writes_are_tracked::<Sv39XTheadMae>();
+    writes_are_tracked::<X86Level4>();
+}
+
+#[test]
+fn a_tracked_huge_page_is_reported_whole() {
+    let mem = FakeMem::new(16);
+    let mut frames = Frames::new(&mem);
+    let mut pt = PageTable::<Sv48, _>::new(&mem, &mut frames).unwrap();
+    let huge = PageSize::Size2M.bytes();
+    pt.map(
+        4 * huge,
+        8 * huge,
+        2 * huge,
+        Flags::RW | Flags::TRACK_WRITES,
+        PageSize::Size2M,
+        &mut frames,
+    )
+    .unwrap();
+    assert_eq!(pt.mark_written(5 * huge + 0x1234), Marked::Now);
+    let mut seen = Vec::new();
+    pt.for_each_written(4 * huge, 2 * huge, |page, size| seen.push((page, size)));
+    assert_eq!(seen, [(5 * huge, PageSize::Size2M)]);
+}

@@ -228,4 +228,7 @@ fn tiny_modules_match_their_text() {
     };
     assert_eq!(modules::SMALL, wat::parse_str(text(1)).unwrap());
     assert_eq!(modules::BIG, wat::parse_str(text(1024)).unwrap());
+    let data = "(module (memory 1) (data (i32.const 0) \"*\") \
+                (func (export \"run\") (result i32) i32.const 42))";
+    assert_eq!(modules::SMALL_DATA, wat::parse_str(data).unwrap());
 }
