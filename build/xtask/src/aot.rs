@@ -4,9 +4,11 @@
 //! (`kernel/src/proc/cache.rs`: epoch interruption on, the rest default; the CPU
 //! features as `kernel/src/arch/*/wasm.rs` turns them into Cranelift settings). The
 //! kernel uses an artifact only when its header matches its own engine, so a
-//! difference here costs a JIT compile, never wrong code.
+//! difference here costs a JIT compile, never wrong code. Artifacts are kept on
+//! disk beside the xtask binary for later runs of the same build.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wasm_engine::linux::LinuxPlatform;
@@ -75,10 +77,21 @@ pub fn precompile(target: &Target, path: &str, wasm: &[u8]) -> Option<Arc<Vec<u8
     if let Some(a) = cache().lock().unwrap().get(&key) {
         return a.clone();
     }
+    let stored = disk_cache().map(|dir| dir.join(stored_name(target, wasm)));
+    if let Some(a) = stored.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        let a = Some(Arc::new(a));
+        cache().lock().unwrap().insert(key, a.clone());
+        return a;
+    }
     let made = Engine::new(&engine_config(target), Arc::new(LinuxPlatform::new()))
         .and_then(|e| e.precompile(wasm));
     let artifact = match made {
-        Ok(a) => Some(Arc::new(a)),
+        Ok(a) => {
+            if let Some(p) = &stored {
+                store(p, &a);
+            }
+            Some(Arc::new(a))
+        }
         Err(e) => {
             if !crate::util::quiet() {
                 eprintln!("xtask: {path} is not precompiled ({e}); the kernel compiles it");
@@ -88,6 +101,72 @@ pub fn precompile(target: &Target, path: &str, wasm: &[u8]) -> Option<Arc<Vec<u8
     };
     cache().lock().unwrap().insert(key, artifact.clone());
     artifact
+}
+
+/// Where artifacts made by earlier runs of this xtask binary are kept: beside
+/// the binary (`target/debug/aot-cache`), so a warm `just exec` or `just run`
+/// compiles only what changed. Artifacts of other builds of xtask are removed
+/// when it is first used, so it holds one build's. `None` if there is no such
+/// directory.
+fn disk_cache() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().ok()?;
+        let dir = exe.parent()?.join("aot-cache");
+        std::fs::create_dir_all(&dir).ok()?;
+        let mine = format!("{}-", build_tag());
+        for e in std::fs::read_dir(&dir).ok()?.flatten() {
+            if !e.file_name().to_string_lossy().starts_with(&mine) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Some(dir)
+    })
+    .as_deref()
+}
+
+/// This xtask build, from its binary's size and modification time: the
+/// binary changes whenever the engine does, which shapes the code.
+fn build_tag() -> &'static str {
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let exe = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map_or((0, None), |m| (m.len(), m.modified().ok()));
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        exe.hash(&mut h);
+        format!("{:016x}", h.finish())
+    })
+}
+
+/// The file name of `wasm`'s artifact for `target` in [`disk_cache`]: the
+/// build's tag and a hash of the target and the module's bytes. A collision
+/// could only hand the kernel an artifact of other bytes, and the kernel
+/// checks an artifact's recorded hashes of its source against the program's
+/// before it uses it (and compiles the program instead).
+fn stored_name(target: &Target, wasm: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (target, wasm).hash(&mut h);
+    let a = h.finish();
+    // More bits from the same state, for a 128-bit name.
+    "atoll-aot".hash(&mut h);
+    format!(
+        "{}-{a:016x}{:016x}-{}.cwasm",
+        build_tag(),
+        h.finish(),
+        wasm.len()
+    )
+}
+
+/// Writes an artifact to the disk cache (best effort: a failure costs a
+/// compile next time). Through a temporary file, so a reader never sees half.
+fn store(path: &Path, artifact: &[u8]) {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, artifact).is_err() || std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 /// Precompiles `modules` (`(initrd path, bytes)`) in parallel: `(artifact path, bytes)`.
@@ -145,5 +224,38 @@ mod tests {
         assert!(text.contains("has_v"), "the V extension is a setting");
         let bad = precompile(&config, "/bad.wasm", b"not wasm");
         assert!(bad.is_none(), "bad input is left to the kernel");
+    }
+
+    #[test]
+    fn stored_artifacts_are_named_by_build_target_and_bytes() {
+        let rv = Target {
+            arch: Arch::Riscv64,
+            features: vec!["v".into()],
+        };
+        let base = Target::baseline(Arch::Riscv64);
+        let a = stored_name(&rv, b"\0asm\x01\0\0\0");
+        assert_eq!(
+            a,
+            stored_name(&rv, b"\0asm\x01\0\0\0"),
+            "the same inputs, the same name"
+        );
+        assert!(a.starts_with(&format!("{}-", build_tag())));
+        assert_ne!(a, stored_name(&base, b"\0asm\x01\0\0\0"), "another target");
+        assert_ne!(a, stored_name(&rv, b"\0asm\x01\0\0\0\0"), "other bytes");
+    }
+
+    #[test]
+    fn a_precompiled_module_is_read_back_from_the_disk_cache() {
+        let wasm =
+            wat::parse_str("(module (func (export \"f\") (result i32) i32.const 7))").unwrap();
+        let target = Target::baseline(Arch::Riscv64);
+        let made = precompile(&target, "/bin/f.wasm", &wasm).expect("precompiled");
+        let path = disk_cache()
+            .expect("a cache directory")
+            .join(stored_name(&target, &wasm));
+        assert_eq!(std::fs::read(&path).unwrap(), *made, "stored as made");
+        // A new run (an empty memory cache) reads the stored one.
+        cache().lock().unwrap().clear();
+        assert_eq!(precompile(&target, "/bin/f.wasm", &wasm).unwrap(), made);
     }
 }
