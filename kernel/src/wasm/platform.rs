@@ -11,7 +11,8 @@
 //! access to them faults and becomes a Wasm trap.
 //!
 //! Linear memories ([`reserve_memory`], [`release_memory`]) are recycled:
-//! a released one with little committed is zeroed and kept, mapped, for the
+//! a released one with little committed is zeroed where it was written
+//! (pages are mapped clean; the MMU marks the ones stored to) and kept, mapped, for the
 //! next memory of its size, which then costs neither frames, page-table
 //! work nor a TLB shootdown (an IPI round to every hart). A kept memory
 //! stays in the reservation map, and the kept ones are listed in a fixed

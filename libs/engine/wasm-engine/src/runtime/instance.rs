@@ -404,31 +404,26 @@ impl Instance {
         vmctx.set(VMCTX_STORE, store_ptr);
         vmctx.set(VMCTX_LIMITS, limits);
         vmctx.set(VMCTX_INSTANCE, index as u64);
-        for i in 0..vmctx.memories().len() {
-            let m = vmctx.memories()[i];
-            vmctx.set(
-                offsets.memory(i as u32),
-                &*s.memories[m.index].def as *const _ as u64,
-            );
-        }
-        for i in 0..vmctx.globals().len() {
-            let g = vmctx.globals()[i];
-            vmctx.set(
-                offsets.global(i as u32),
-                &*s.globals[g.index].cell as *const _ as u64,
-            );
-        }
-        for i in 0..vmctx.tables().len() {
-            let t = vmctx.tables()[i];
-            vmctx.set(
-                offsets.table(i as u32),
-                &*s.tables[t.index].def as *const _ as u64,
-            );
-        }
-        for i in 0..vmctx.funcs().len() {
-            let f = vmctx.funcs()[i];
-            vmctx.set(offsets.funcref(i as u32), f.funcref_addr(s) as u64);
-        }
+        vmctx.fill(
+            VMContextBlock::memories,
+            |i| offsets.memory(i),
+            |m| &*s.memories[m.index].def as *const _ as u64,
+        );
+        vmctx.fill(
+            VMContextBlock::globals,
+            |i| offsets.global(i),
+            |g| &*s.globals[g.index].cell as *const _ as u64,
+        );
+        vmctx.fill(
+            VMContextBlock::tables,
+            |i| offsets.table(i),
+            |t| &*s.tables[t.index].def as *const _ as u64,
+        );
+        vmctx.fill(
+            VMContextBlock::funcs,
+            |i| offsets.funcref(i),
+            |f| f.funcref_addr(s) as u64,
+        );
 
         // Element segments: resolve items now; passive ones are kept for table.init.
         let mut elems = Vec::with_capacity(info.elems.len());
@@ -456,11 +451,7 @@ impl Instance {
             vmctx,
             tags,
             elems,
-            data_dropped: if info.data.is_empty() {
-                Vec::new()
-            } else {
-                alloc::vec![false; info.data.len()]
-            },
+            data_dropped: alloc::vec![false; info.data.len()],
         };
         if index == s.instances.len() {
             s.instances.push(data);

@@ -265,6 +265,20 @@ impl VMContextBlock {
         unsafe { self.ptr.as_ptr().add(i).write(value) };
     }
 
+    /// Sets, for each handle `h` of the kind `handles` returns (the `i`-th of
+    /// them), the slot at byte `slot(i)` to `value(h)`.
+    pub fn fill<H: Handle>(
+        &mut self,
+        handles: impl Fn(&Self) -> &[H],
+        slot: impl Fn(u32) -> i32,
+        value: impl Fn(H) -> u64,
+    ) {
+        for i in 0..handles(self).len() {
+            let h = handles(self)[i];
+            self.set(slot(i as u32), value(h));
+        }
+    }
+
     /// Where the funcref of the `def`-th defined function goes, after the VMContext
     /// of `offsets`.
     pub fn funcref(&self, offsets: &VMOffsets, def: usize) -> NonNull<VMFuncRef> {
